@@ -1,0 +1,135 @@
+/*
+ * skynet_config.c — the config loader. The parsing rules are easiest to state
+ * in Lua, so a small Lua program (below) runs the config in a sandboxed table
+ * and checks it; C then copies the result into the env.
+ */
+#include "skynet_config.h"
+
+#include <lauxlib.h>
+#include <lua.h>
+#include <lualib.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "skynet_env.h"
+
+/* Arguments: result table, top-level path, text or nil. Raises a one-line
+ * error message "<file>: <what>" on any problem. */
+static const char config_loader[] =
+	"local result, top, toptext = ...\n"
+	"local getenv, open, load, pcall, type, tostring, next, error, setmetatable =\n"
+	"  os.getenv, io.open, load, pcall, type, tostring, next, error, setmetatable\n"
+	"local fmt = string.format\n"
+	"local function dirname(p) return p:match('^(.*/)') or '' end\n"
+	"local function check(file)\n"
+	"  for k, v in next, result do\n"
+	"    if type(k) ~= 'string' then\n"
+	"      error(fmt('%s: Invalid config table: key %s is not a string', file, tostring(k)), 0)\n"
+	"    end\n"
+	"    local t = type(v)\n"
+	"    if t ~= 'string' and t ~= 'number' and t ~= 'boolean' then\n"
+	"      error(fmt(\"%s: Invalid config table key = %s (a %s; only strings, numbers and booleans are allowed)\", file, k, t), 0)\n"
+	"    end\n"
+	"  end\n"
+	"end\n"
+	"local env\n"
+	"local function run(filename, text)\n"
+	"  if text == nil then\n"
+	"    local f, err = open(filename, 'rb')\n"
+	"    if not f then error(fmt('%s: cannot open config file (%s)', filename, err), 0) end\n"
+	"    text = f:read('a')\n"
+	"    f:close()\n"
+	"  end\n"
+	"  text = text:gsub('%$([%w_]+)', function(name)\n"
+	"    local v = getenv(name)\n"
+	"    if v == nil then error(fmt('%s: undefined environment variable $%s', filename, name), 0) end\n"
+	"    return v\n"
+	"  end)\n"
+	"  local chunk, err = load(text, '@' .. filename, 't', env)\n"
+	"  if not chunk then error(err, 0) end\n"
+	"  local ok, e = pcall(chunk)\n"
+	"  if not ok then\n"
+	"    if type(e) ~= 'string' then e = tostring(e) end\n"
+	"    if e:sub(1, #filename) ~= filename then e = filename .. ': ' .. e end\n"
+	"    error(e, 0)\n"
+	"  end\n"
+	"  check(filename)\n"
+	"end\n"
+	"local function include(name)\n"
+	"  if type(name) ~= 'string' then error('include needs a file name', 2) end\n"
+	"  local info = debug.getinfo(2, 'S')\n"
+	"  local from = info and info.source and info.source:sub(2) or top\n"
+	"  if name:sub(1, 1) ~= '/' then name = dirname(from) .. name end\n"
+	"  run(name)\n"
+	"end\n"
+	"env = setmetatable(result, { __index = function(_, k)\n"
+	"  if k == 'include' then return include end\n"
+	"  return _G[k]\n"
+	"end })\n"
+	"run(top, toptext)\n"
+	"setmetatable(result, nil)\n";
+
+static int load_into(lua_State *L)
+{
+	/* upvalue-free: args are on the stack (path, text-or-nil, defaults as table) */
+	const char *path = lua_tostring(L, 1);
+	int has_text = !lua_isnil(L, 2);
+	if (luaL_loadbuffer(L, config_loader, sizeof(config_loader) - 1, "=[skiff config loader]") != LUA_OK)
+		return lua_error(L);
+	lua_pushvalue(L, 3); /* result table, with defaults already in it */
+	lua_pushstring(L, path);
+	if (has_text)
+		lua_pushvalue(L, 2);
+	else
+		lua_pushnil(L);
+	lua_call(L, 3, 0);
+	return 0;
+}
+
+int skynet_config_load(const char *path, const char *text, size_t textlen,
+	const struct config_default *defaults, char *err, size_t errsz)
+{
+	lua_State *L = luaL_newstate();
+	if (L == NULL) {
+		snprintf(err, errsz, "%s: not enough memory to load the config", path);
+		return -1;
+	}
+	luaL_openlibs(L);
+
+	lua_pushcfunction(L, load_into);
+	lua_pushstring(L, path);
+	if (text)
+		lua_pushlstring(L, text, textlen);
+	else
+		lua_pushnil(L);
+	lua_newtable(L);
+	for (const struct config_default *d = defaults; d && d->key; d++) {
+		lua_pushstring(L, d->value);
+		lua_setfield(L, -2, d->key);
+	}
+	lua_pushvalue(L, -1);
+	lua_insert(L, 1); /* keep the result table below the call */
+
+	if (lua_pcall(L, 3, 0, 0) != LUA_OK) {
+		const char *e = lua_tostring(L, -1);
+		snprintf(err, errsz, "%s", e ? e : "unknown error while loading the config");
+		lua_close(L);
+		return -1;
+	}
+
+	/* result table at index 1 */
+	lua_pushnil(L);
+	while (lua_next(L, 1) != 0) {
+		const char *key = lua_tostring(L, -2);
+		const char *value;
+		if (lua_type(L, -1) == LUA_TBOOLEAN)
+			value = lua_toboolean(L, -1) ? "true" : "false";
+		else
+			value = lua_tostring(L, -1); /* converts numbers in place: fine for values */
+		if (key && value)
+			skynet_setenv(key, value);
+		lua_pop(L, 1);
+	}
+	lua_close(L);
+	return 0;
+}

@@ -1,0 +1,207 @@
+/*
+ * skynet_socket.c — the socket server seen from services.
+ *
+ * The calling context's handle is the owner of what it creates. Events become
+ * PTYPE_SOCKET messages (source 0, session 0) pushed straight into the owner's
+ * queue; when the owner is gone the event and its data are dropped here.
+ */
+#include "skynet_socket.h"
+
+#include <stdbool.h>
+#include <string.h>
+
+#include "skynet.h"
+#include "skynet_mq.h"
+#include "skynet_server.h"
+#include "socket_server.h"
+
+#define MAX_PADDING 128
+
+static struct socket_server *SOCKET_SERVER = NULL;
+
+void skynet_socket_init(void)
+{
+	SOCKET_SERVER = socket_server_create(skynet_now());
+	if (SOCKET_SERVER == NULL)
+		skynet_error(NULL, "error: can't create socket server");
+}
+
+void skynet_socket_exit(void) { socket_server_exit(SOCKET_SERVER); }
+
+void skynet_socket_free(void)
+{
+	socket_server_release(SOCKET_SERVER);
+	SOCKET_SERVER = NULL;
+}
+
+void skynet_socket_updatetime(void) { socket_server_updatetime(SOCKET_SERVER, skynet_now()); }
+
+/* `padding`: result->data is a string to copy after the struct, not a buffer to hand on. */
+static void forward_message(int type, bool padding, struct socket_message *result)
+{
+	size_t len = 0;
+	if (padding && result->data) {
+		len = strlen(result->data);
+		if (len > MAX_PADDING)
+			len = MAX_PADDING;
+	}
+	size_t sz = sizeof(struct skynet_socket_message) + len;
+	struct skynet_socket_message *sm = skynet_malloc(sz + 1);
+	sm->type = type;
+	sm->id = result->id;
+	sm->ud = result->ud;
+	if (padding) {
+		sm->buffer = NULL;
+		char *tail = (char *)(sm + 1);
+		if (len)
+			memcpy(tail, result->data, len);
+		tail[len] = '\0';
+	} else {
+		sm->buffer = result->data;
+	}
+	struct skynet_message message;
+	message.source = 0;
+	message.session = 0;
+	message.data = sm;
+	message.sz = sz | ((size_t)PTYPE_SOCKET << MESSAGE_TYPE_SHIFT);
+	if (skynet_context_push((uint32_t)result->opaque, &message)) {
+		/* the owner has gone: nobody will free these */
+		skynet_free(sm->buffer);
+		skynet_free(sm);
+	}
+}
+
+int skynet_socket_poll(void)
+{
+	struct socket_server *ss = SOCKET_SERVER;
+	struct socket_message result;
+	int more = 1;
+	int type = socket_server_poll(ss, &result, &more);
+	switch (type) {
+	case SOCKET_EXIT:
+		return 0;
+	case SOCKET_DATA:
+		forward_message(SKYNET_SOCKET_TYPE_DATA, false, &result);
+		break;
+	case SOCKET_CLOSE:
+		forward_message(SKYNET_SOCKET_TYPE_CLOSE, false, &result);
+		break;
+	case SOCKET_OPEN:
+		forward_message(SKYNET_SOCKET_TYPE_CONNECT, true, &result);
+		break;
+	case SOCKET_ERR:
+		forward_message(SKYNET_SOCKET_TYPE_ERROR, true, &result);
+		break;
+	case SOCKET_ACCEPT:
+		forward_message(SKYNET_SOCKET_TYPE_ACCEPT, true, &result);
+		break;
+	case SOCKET_UDP:
+		forward_message(SKYNET_SOCKET_TYPE_UDP, false, &result);
+		break;
+	case SOCKET_WARNING:
+		forward_message(SKYNET_SOCKET_TYPE_WARNING, false, &result);
+		break;
+	default:
+		skynet_error(NULL, "error: unknown socket message type %d", type);
+		return -1;
+	}
+	return 1;
+}
+
+int skynet_socket_sendbuffer(struct skynet_context *ctx, struct socket_sendbuffer *buffer)
+{
+	(void)ctx;
+	return socket_server_send(SOCKET_SERVER, buffer);
+}
+
+int skynet_socket_sendbuffer_lowpriority(struct skynet_context *ctx,
+	struct socket_sendbuffer *buffer)
+{
+	(void)ctx;
+	return socket_server_send_lowpriority(SOCKET_SERVER, buffer);
+}
+
+int skynet_socket_listen(struct skynet_context *ctx, const char *host, int port, int backlog)
+{
+	return socket_server_listen(SOCKET_SERVER, skynet_context_handle(ctx), host, port,
+		backlog);
+}
+
+int skynet_socket_connect(struct skynet_context *ctx, const char *host, int port)
+{
+	return socket_server_connect(SOCKET_SERVER, skynet_context_handle(ctx), host, port);
+}
+
+int skynet_socket_bind(struct skynet_context *ctx, int fd)
+{
+	return socket_server_bind(SOCKET_SERVER, skynet_context_handle(ctx), fd);
+}
+
+void skynet_socket_close(struct skynet_context *ctx, int id)
+{
+	socket_server_close(SOCKET_SERVER, skynet_context_handle(ctx), id);
+}
+
+void skynet_socket_shutdown(struct skynet_context *ctx, int id)
+{
+	socket_server_shutdown(SOCKET_SERVER, skynet_context_handle(ctx), id);
+}
+
+void skynet_socket_start(struct skynet_context *ctx, int id)
+{
+	socket_server_start(SOCKET_SERVER, skynet_context_handle(ctx), id);
+}
+
+void skynet_socket_pause(struct skynet_context *ctx, int id)
+{
+	socket_server_pause(SOCKET_SERVER, skynet_context_handle(ctx), id);
+}
+
+void skynet_socket_nodelay(struct skynet_context *ctx, int id)
+{
+	(void)ctx;
+	socket_server_nodelay(SOCKET_SERVER, id);
+}
+
+int skynet_socket_udp(struct skynet_context *ctx, const char *addr, int port)
+{
+	return socket_server_udp(SOCKET_SERVER, skynet_context_handle(ctx), addr, port);
+}
+
+int skynet_socket_udp_connect(struct skynet_context *ctx, int id, const char *addr, int port)
+{
+	(void)ctx;
+	return socket_server_udp_connect(SOCKET_SERVER, id, addr, port);
+}
+
+int skynet_socket_udp_dial(struct skynet_context *ctx, const char *addr, int port)
+{
+	return socket_server_udp_dial(SOCKET_SERVER, skynet_context_handle(ctx), addr, port);
+}
+
+int skynet_socket_udp_listen(struct skynet_context *ctx, const char *addr, int port)
+{
+	return socket_server_udp_listen(SOCKET_SERVER, skynet_context_handle(ctx), addr, port);
+}
+
+int skynet_socket_udp_sendbuffer(struct skynet_context *ctx, const char *address,
+	struct socket_sendbuffer *buffer)
+{
+	(void)ctx;
+	return socket_server_udp_send(SOCKET_SERVER,
+		(const struct socket_udp_address *)address, buffer);
+}
+
+const char *skynet_socket_udp_address(struct skynet_socket_message *msg, int *addrsz)
+{
+	if (msg->type != SKYNET_SOCKET_TYPE_UDP)
+		return NULL;
+	struct socket_message sm;
+	sm.id = msg->id;
+	sm.opaque = 0;
+	sm.ud = msg->ud;
+	sm.data = msg->buffer;
+	return (const char *)socket_server_udp_address(SOCKET_SERVER, &sm, addrsz);
+}
+
+struct socket_info *skynet_socket_info(void) { return socket_server_info(SOCKET_SERVER); }

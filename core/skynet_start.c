@@ -1,0 +1,361 @@
+/*
+ * skynet_start.c — start the node: subsystems, the first services, the threads;
+ * then wait until the last service is gone and tear everything down.
+ *
+ * Threads: `thread` workers, one timer, one socket, one monitor. Every system
+ * thread polls CHECK_ABORT (no services left) and exits; the timer thread, on
+ * its way out, stops the socket thread and wakes every sleeping worker.
+ *
+ * Worker sleep/wakeup: a worker that finds the global queue empty sleeps on a
+ * condition variable. The socket thread wakes one only if all sleep
+ * (busy = 0); the timer thread wakes one if at least one sleeps
+ * (busy = count - 1). Spurious wakeups are harmless.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "skynet.h"
+#include "skynet_daemon.h"
+#include "skynet_handle.h"
+#include "skynet_harbor.h"
+#include "skynet_imp.h"
+#include "skynet_module.h"
+#include "skynet_monitor.h"
+#include "skynet_mq.h"
+#include "skynet_server.h"
+#include "skynet_socket.h"
+#include "skynet_timer.h"
+
+struct monitor {
+	int count;
+	struct skynet_monitor **m;
+	pthread_cond_t cond;
+	pthread_mutex_t mutex;
+	int sleep;
+	int quit;
+};
+
+struct worker_parm {
+	struct monitor *m;
+	int id;
+	int weight;
+};
+
+static volatile sig_atomic_t SIG_HUP = 0;
+static volatile sig_atomic_t SIG_TERM = 0;
+
+static void handle_hup(int signal)
+{
+	if (signal == SIGHUP)
+		SIG_HUP = 1;
+}
+
+static void handle_term(int signal)
+{
+	(void)signal;
+	SIG_TERM = 1;
+}
+
+#define CHECK_ABORT                        \
+	if (skynet_context_total() == 0) \
+		break;
+
+static void create_thread(pthread_t *thread, void *(*start_routine)(void *), void *arg)
+{
+	if (pthread_create(thread, NULL, start_routine, arg)) {
+		fprintf(stderr, "skiff: create thread failed\n");
+		exit(1);
+	}
+}
+
+static void wakeup(struct monitor *m, int busy)
+{
+	if (m->sleep >= m->count - busy) {
+		/* signal sleep worker, "spurious wakeup" is harmless */
+		pthread_cond_signal(&m->cond);
+	}
+}
+
+static void *thread_socket(void *p)
+{
+	struct monitor *m = p;
+	skynet_initthread(THREAD_SOCKET);
+	for (;;) {
+		int r = skynet_socket_poll();
+		if (r == 0)
+			break;
+		if (r < 0) {
+			CHECK_ABORT
+			continue;
+		}
+		wakeup(m, 0);
+	}
+	return NULL;
+}
+
+static void free_monitor(struct monitor *m)
+{
+	int n = m->count;
+	for (int i = 0; i < n; i++)
+		skynet_monitor_delete(m->m[i]);
+	pthread_mutex_destroy(&m->mutex);
+	pthread_cond_destroy(&m->cond);
+	skynet_free(m->m);
+	skynet_free(m);
+}
+
+static void *thread_monitor(void *p)
+{
+	struct monitor *m = p;
+	int n = m->count;
+	skynet_initthread(THREAD_MONITOR);
+	for (;;) {
+		CHECK_ABORT
+		for (int i = 0; i < n; i++)
+			skynet_monitor_check(m->m[i]);
+		/* 5 s between checks, in short naps so shutdown is not delayed. */
+		for (int i = 0; i < 50; i++) {
+			CHECK_ABORT
+			usleep(100000);
+		}
+	}
+
+	return NULL;
+}
+
+static void signal_hup(void)
+{
+	/* make log file reopen */
+	struct skynet_message smsg;
+	smsg.source = 0;
+	smsg.session = 0;
+	smsg.data = NULL;
+	smsg.sz = (size_t)PTYPE_SYSTEM << MESSAGE_TYPE_SHIFT;
+	uint32_t logger = skynet_handle_findname("logger");
+	if (logger)
+		skynet_context_push(logger, &smsg);
+}
+
+static void *thread_timer(void *p)
+{
+	struct monitor *m = p;
+	skynet_initthread(THREAD_TIMER);
+	for (;;) {
+		skynet_updatetime();
+		skynet_socket_updatetime();
+		CHECK_ABORT
+		wakeup(m, m->count - 1);
+		usleep(2500);
+		if (SIG_HUP) {
+			signal_hup();
+			SIG_HUP = 0;
+		}
+		if (SIG_TERM) {
+			/* Clean shutdown: retire every service, as ABORT does. */
+			SIG_TERM = 0;
+			skynet_error(NULL, "SIGTERM received, shutting down");
+			skynet_handle_retireall();
+		}
+	}
+	/* wakeup socket thread */
+	skynet_socket_exit();
+	/* wakeup all worker thread */
+	pthread_mutex_lock(&m->mutex);
+	m->quit = 1;
+	pthread_cond_broadcast(&m->cond);
+	pthread_mutex_unlock(&m->mutex);
+	return NULL;
+}
+
+static void *thread_worker(void *p)
+{
+	struct worker_parm *wp = p;
+	int id = wp->id;
+	int weight = wp->weight;
+	struct monitor *m = wp->m;
+	struct skynet_monitor *sm = m->m[id];
+	skynet_initthread(THREAD_WORKER);
+	struct message_queue *q = NULL;
+	while (!m->quit) {
+		q = skynet_context_message_dispatch(sm, q, weight);
+		if (q == NULL) {
+			if (pthread_mutex_lock(&m->mutex) == 0) {
+				++m->sleep;
+				/* "spurious wakeup" is harmless,
+				 * because skynet_context_message_dispatch() can be call at any time. */
+				if (!m->quit)
+					pthread_cond_wait(&m->cond, &m->mutex);
+				--m->sleep;
+				if (pthread_mutex_unlock(&m->mutex)) {
+					fprintf(stderr, "skiff: unlock mutex error");
+					exit(1);
+				}
+			}
+		}
+	}
+	return NULL;
+}
+
+/* Weight of worker i: -1 = one message per turn, k >= 0 = (backlog >> k). */
+static int worker_weight(int i)
+{
+	static const int weight[] = {
+		-1, -1, -1, -1, 0, 0, 0, 0,
+		1, 1, 1, 1, 1, 1, 1, 1,
+		2, 2, 2, 2, 2, 2, 2, 2,
+		3, 3, 3, 3, 3, 3, 3, 3,
+	};
+	if (i < (int)(sizeof(weight) / sizeof(weight[0])))
+		return weight[i];
+	return 0;
+}
+
+static void start(int thread)
+{
+	pthread_t pid[thread + 3];
+
+	struct monitor *m = skynet_malloc(sizeof(*m));
+	memset(m, 0, sizeof(*m));
+	m->count = thread;
+	m->sleep = 0;
+
+	m->m = skynet_malloc(thread * sizeof(struct skynet_monitor *));
+	for (int i = 0; i < thread; i++)
+		m->m[i] = skynet_monitor_new();
+	if (pthread_mutex_init(&m->mutex, NULL)) {
+		fprintf(stderr, "skiff: init mutex error");
+		exit(1);
+	}
+	if (pthread_cond_init(&m->cond, NULL)) {
+		fprintf(stderr, "skiff: init cond error");
+		exit(1);
+	}
+
+	create_thread(&pid[0], thread_monitor, m);
+	create_thread(&pid[1], thread_timer, m);
+	create_thread(&pid[2], thread_socket, m);
+
+	struct worker_parm wp[thread];
+	for (int i = 0; i < thread; i++) {
+		wp[i].m = m;
+		wp[i].id = i;
+		wp[i].weight = worker_weight(i);
+		create_thread(&pid[i + 3], thread_worker, &wp[i]);
+	}
+
+	for (int i = 0; i < thread + 3; i++)
+		pthread_join(pid[i], NULL);
+
+	free_monitor(m);
+}
+
+static int bootstrap(struct skynet_context *logger, const char *cmdline, const char *config_file)
+{
+	size_t sz = strlen(cmdline);
+	char name[sz + 1];
+	char args[sz + 1];
+	int arg_pos;
+	name[0] = args[0] = '\0';
+	if (sscanf(cmdline, "%s", name) != 1) {
+		fprintf(stderr, "skiff: %s: key 'bootstrap' is empty\n", config_file);
+		return -1;
+	}
+	arg_pos = (int)(strstr(cmdline, name) - cmdline) + (int)strlen(name);
+	while (cmdline[arg_pos] == ' ')
+		arg_pos++;
+	strncpy(args, cmdline + arg_pos, sz);
+	args[sz] = '\0';
+	struct skynet_context *ctx = skynet_context_new(name, args);
+	if (ctx == NULL) {
+		skynet_error(NULL, "Bootstrap error : %s", cmdline);
+		skynet_context_dispatchall(logger);
+		fprintf(stderr, "skiff: %s: key 'bootstrap': can't launch '%s' (see the log above)\n",
+			config_file, cmdline);
+		return -1;
+	}
+	return 0;
+}
+
+static void drop_at_exit(struct skynet_message *msg, void *ud)
+{
+	(void)ud;
+	skynet_free(msg->data);
+}
+
+/* Every service is gone: free the queues still linked in the global queue (their
+ * contexts were released after the workers stopped). */
+static void drain_released_queues(void)
+{
+	struct message_queue *q;
+	while ((q = skynet_globalmq_pop()) != NULL) {
+		if (!skynet_mq_release(q, drop_at_exit, NULL))
+			break; /* a context still alive (a leaked reference): leave it */
+	}
+}
+
+int skynet_start(struct skynet_config *config)
+{
+	/* register SIGHUP for log file reopen; SIGTERM/SIGINT for a clean stop */
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = &handle_hup;
+	sa.sa_flags = SA_RESTART;
+	sigfillset(&sa.sa_mask);
+	sigaction(SIGHUP, &sa, NULL);
+	sa.sa_handler = &handle_term;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+
+	if (config->daemon) {
+		if (daemon_init(config->daemon))
+			return 1;
+	}
+	skynet_harbor_init(config->harbor);
+	skynet_handle_init(config->harbor);
+	skynet_mq_init();
+	if (skynet_module_init(config->module_path))
+		return 1;
+	skynet_timer_init();
+	skynet_socket_init();
+	skynet_profile_enable(config->profile);
+
+	struct skynet_context *ctx = skynet_context_new(config->logservice, config->logger);
+	if (ctx == NULL) {
+		fprintf(stderr, "skiff: %s: Can't launch %s service (keys 'logservice'/'logger')\n",
+			config->config_file, config->logservice);
+		return 1;
+	}
+
+	skynet_handle_namehandle(skynet_context_handle(ctx), "logger");
+	/* The logger does not keep the node alive; it is flushed and released last. */
+	skynet_context_reserve(ctx);
+
+	if (bootstrap(ctx, config->bootstrap, config->config_file))
+		return 1;
+
+	start(config->thread);
+
+	/* Threads are gone: write what is still queued for the logger, then let it go. */
+	skynet_context_dispatchall(ctx);
+	skynet_handle_retire(skynet_context_handle(ctx));
+	skynet_context_dispatchall(ctx);
+	skynet_context_release(ctx);
+
+	/* harbor_exit may call socket send, so it should exit before socket_free */
+	skynet_harbor_exit();
+	drain_released_queues();
+	skynet_socket_free();
+	if (config->daemon)
+		daemon_exit(config->daemon);
+	skynet_timer_exit();
+	skynet_handle_exit();
+	skynet_mq_exit();
+	skynet_module_exit();
+	return 0;
+}

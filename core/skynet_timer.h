@@ -1,0 +1,32 @@
+/*
+ * skynet_timer.h — the centisecond timer wheel and the runtime clock.
+ */
+#ifndef SKYNET_TIMER_H
+#define SKYNET_TIMER_H
+
+#include <stdint.h>
+
+/* Schedule a PTYPE_RESPONSE message {source 0, session, no data} to handle after
+ * `time` centiseconds; time <= 0 delivers now. Returns session, or -1 when
+ * time <= 0 and the handle does not exist. */
+int skynet_timeout(uint32_t handle, int time, int session);
+/* Advance the wheel to the monotonic clock (timer thread only). */
+void skynet_updatetime(void);
+uint32_t skynet_starttime(void);
+/* CPU time of the calling thread, in microseconds. */
+uint64_t skynet_thread_time(void);
+
+void skynet_timer_init(void);
+void skynet_timer_exit(void);
+
+/* Internals exposed for the unit tests: a private wheel driven by hand. */
+struct timer;
+typedef void (*timer_fire_fn)(void *ud, uint32_t handle, int session);
+struct timer *timer_create_wheel(uint32_t start_time);
+void timer_destroy_wheel(struct timer *T);
+void timer_add_event(struct timer *T, uint32_t handle, int session, int time);
+/* One tick: fire what is due now, advance, cascade, fire what is due. */
+void timer_tick(struct timer *T, timer_fire_fn fire, void *ud);
+uint32_t timer_current_tick(struct timer *T);
+
+#endif

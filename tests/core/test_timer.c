@@ -1,0 +1,101 @@
+/*
+ * test_timer.c — the timing wheel fires every event exactly on its due tick,
+ * at level boundaries and across the 32-bit wrap of the tick counter.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "skynet_timer.h"
+
+struct expect {
+	uint32_t due;  /* absolute tick */
+	int fired;
+	uint32_t at;
+};
+
+#define MAXE 4096
+static struct expect ev[MAXE];
+static int nev;
+static struct timer *T;
+static int errors;
+
+static void fire(void *ud, uint32_t handle, int session)
+{
+	(void)ud;
+	(void)handle;
+	struct expect *e = &ev[session];
+	e->fired++;
+	e->at = timer_current_tick(T);
+}
+
+static void add(int delay)
+{
+	if (nev >= MAXE)
+		abort();
+	ev[nev].due = timer_current_tick(T) + (uint32_t)delay;
+	ev[nev].fired = 0;
+	timer_add_event(T, 1, nev, delay);
+	nev++;
+}
+
+static void run_until_all(uint64_t max_ticks)
+{
+	for (uint64_t i = 0; i < max_ticks; i++)
+		timer_tick(T, fire, NULL);
+	for (int i = 0; i < nev; i++) {
+		if (ev[i].fired != 1 || ev[i].at != ev[i].due) {
+			if (errors < 20)
+				printf("event %d: fired %d times, at tick %u, due %u\n", i, ev[i].fired, ev[i].at, ev[i].due);
+			errors++;
+		}
+	}
+}
+
+static void scenario(uint32_t start, const int *delays, int n, uint64_t run)
+{
+	T = timer_create_wheel(start);
+	nev = 0;
+	for (int i = 0; i < n; i++)
+		add(delays[i]);
+	run_until_all(run);
+	timer_destroy_wheel(T);
+}
+
+int main(void)
+{
+	/* Boundaries of the near wheel (256) and each level (2^14, 2^20, 2^26). */
+	static const int d1[] = {1, 2, 254, 255, 256, 257, 511, 512, 1000, 16383, 16384, 16385, 65536, 100000};
+	scenario(0, d1, (int)(sizeof(d1) / sizeof(d1[0])), 100001);
+	/* Start just below level boundaries so events cross them. */
+	static const int d2[] = {1, 5, 200, 300, 5000, 20000};
+	scenario(255, d2, 6, 20001);
+	scenario((1u << 14) - 3, d2, 6, 20001);
+	scenario((1u << 20) - 100, d2, 6, 20001);
+	scenario((1u << 26) - 1000, d2, 6, 20001);
+	/* Across the 32-bit wrap. */
+	static const int d3[] = {1, 10, 255, 256, 300, 1000, 5000, 70000};
+	scenario(0xffffffffu - 500, d3, 8, 70001);
+	scenario(0xffffffffu, d3, 8, 70001);
+	scenario(0xffffffffu - 0x10000, d3, 8, 70001);
+	/* Many random timers 0..100 ticks, added while ticking. */
+	T = timer_create_wheel(0xfffffff0u);
+	nev = 0;
+	unsigned seed = 42;
+	for (int round = 0; round < 30; round++) {
+		for (int i = 0; i < 100; i++) {
+			seed = seed * 1103515245u + 12345u;
+			add(1 + (int)((seed >> 16) % 100));
+		}
+		timer_tick(T, fire, NULL);
+	}
+	run_until_all(200);
+	timer_destroy_wheel(T);
+
+	if (errors) {
+		printf("%d timer errors\n", errors);
+		return 1;
+	}
+	printf("OK\n");
+	return 0;
+}
