@@ -240,6 +240,16 @@ static void drop_queue(struct message_queue *q, message_drop drop_func, void *ud
 	mq_free(q);
 }
 
+int skynet_mq_try_free(struct message_queue *q, message_drop drop_func, void *ud)
+{
+	spinlock_lock(&q->lock);
+	int released = q->release;
+	spinlock_unlock(&q->lock);
+	if (released)
+		drop_queue(q, drop_func, ud);
+	return released;
+}
+
 int skynet_mq_release(struct message_queue *q, message_drop drop_func, void *ud)
 {
 	spinlock_lock(&q->lock);

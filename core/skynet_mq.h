@@ -31,6 +31,9 @@ typedef void (*message_drop)(struct skynet_message *, void *);
 /* Frees a released queue (dropping what is left) and returns 1; otherwise
  * pushes it back to the global queue and returns 0. */
 int skynet_mq_release(struct message_queue *q, message_drop drop_func, void *ud);
+/* Shutdown only (no workers): free a released queue and return 1; otherwise
+ * return 0 and leave it unlinked (the caller now "dispatches" it). */
+int skynet_mq_try_free(struct message_queue *q, message_drop drop_func, void *ud);
 uint32_t skynet_mq_handle(struct message_queue *);
 
 /* 0 for success */

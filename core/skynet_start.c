@@ -288,15 +288,14 @@ static void drop_at_exit(struct skynet_message *msg, void *ud)
 	skynet_free(msg->data);
 }
 
-/* Every service is gone: free the queues still linked in the global queue (their
- * contexts were released after the workers stopped). */
+/* The workers are gone: unlink every queue from the global queue, freeing the
+ * released ones. A queue whose context still lives (the logger) is left
+ * unlinked with in_global set, as if a worker were dispatching it. */
 static void drain_released_queues(void)
 {
 	struct message_queue *q;
-	while ((q = skynet_globalmq_pop()) != NULL) {
-		if (!skynet_mq_release(q, drop_at_exit, NULL))
-			break; /* a context still alive (a leaked reference): leave it */
-	}
+	while ((q = skynet_globalmq_pop()) != NULL)
+		skynet_mq_try_free(q, drop_at_exit, NULL);
 }
 
 int skynet_start(struct skynet_config *config)
@@ -341,14 +340,13 @@ int skynet_start(struct skynet_config *config)
 
 	start(config->thread);
 
-	/* Threads are gone: write what is still queued for the logger, then let it go. */
-	skynet_context_dispatchall(ctx);
-	skynet_handle_retire(skynet_context_handle(ctx));
-	skynet_context_dispatchall(ctx);
-	skynet_context_release(ctx);
-
 	/* harbor_exit may call socket send, so it should exit before socket_free */
 	skynet_harbor_exit();
+	drain_released_queues();
+	/* Write what is still queued for the logger, then let it go too. */
+	skynet_context_dispatchall(ctx);
+	skynet_handle_retire(skynet_context_handle(ctx));
+	skynet_context_release(ctx);
 	drain_released_queues();
 	skynet_socket_free();
 	if (config->daemon)

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# `meson install` gives a working install: the installed skiff finds its own C
+# services, and a C service built outside the tree with
+# `cc -shared -fPIC $(pkg-config --cflags skiff)` loads from a folder added to cpath.
+# args: BUILD_DIR SOURCE_DIR
+set -eu
+build=$1
+src=$2
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+DESTDIR="$tmp/root" meson install -C "$build" --no-rebuild --quiet >/dev/null
+skiff=$(find "$tmp/root" -path '*/bin/skiff' -type f | head -n1)
+pc=$(find "$tmp/root" -name skiff.pc | head -n1)
+[ -x "$skiff" ] || { echo "FAIL: no installed skiff"; exit 1; }
+[ -f "$pc" ] || { echo "FAIL: no installed skiff.pc"; exit 1; }
+cflags=$(PKG_CONFIG_PATH=$(dirname "$pc") PKG_CONFIG_SYSROOT_DIR="$tmp/root" pkg-config --cflags skiff)
+mkdir "$tmp/my"
+# shellcheck disable=SC2086
+cc -std=c11 -Wall -Werror -shared -fPIC $cflags "$src/tests/core/services/hello.c" -o "$tmp/my/hello.so"
+cat > "$tmp/node.conf" <<CONF
+thread = 2
+cpath = cpath .. ";$tmp/my/?.so"
+bootstrap = "hello from outside"
+CONF
+out=$(timeout 20 "$skiff" "$tmp/node.conf" 2>&1) || { echo "$out"; echo "FAIL: installed skiff failed"; exit 1; }
+echo "$out"
+echo "$out" | grep -q "HELLO from outside" || { echo "FAIL: service did not start"; exit 1; }
+echo "$out" | grep -q "hello got: ping" || { echo "FAIL: service got no message"; exit 1; }
+echo "$out" | grep -q "KILL self" || { echo "FAIL: service did not exit"; exit 1; }
+echo OK
