@@ -37,8 +37,10 @@ struct monitor {
 	struct skynet_monitor **m;
 	pthread_cond_t cond;
 	pthread_mutex_t mutex;
-	int sleep;
-	int quit;
+	/* Read without the mutex by wakeup() (a stale value only costs a spurious
+	 * or a skipped wakeup, both harmless); written under it. */
+	atomic_int sleep;
+	atomic_int quit;
 };
 
 struct worker_parm {

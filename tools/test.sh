@@ -1,19 +1,52 @@
 #!/usr/bin/env bash
-# Build Skiff from scratch in build-test/ and run the whole test suite.
+# Build Skiff from scratch and run the whole test suite:
+#   1. a normal build (build-test/): every test;
+#   2. ASan+UBSan (build-asan/): every test again;
+#   3. TSan (build-tsan/): the core scheduler and queue tests.
+# SKIFF_QUICK=1 runs only stage 1. Extra arguments go to every `meson test`.
 # Ends with one line "N passed, N failed" counted from meson's results.
 set -u
 cd "$(dirname "$0")/.."
 tools/deps.sh || { echo "skiff: could not install dependencies"; echo "0 passed, 1 failed"; exit 1; }
-BUILD=${SKIFF_TEST_BUILD:-build-test}
-rm -rf "$BUILD"
-if ! meson setup "$BUILD" --buildtype=debugoptimized -Dwerror=true >"$BUILD.setup.log" 2>&1; then
-	cat "$BUILD.setup.log"; echo "0 passed, 1 failed"; exit 1
+jobs=$(nproc)
+logs=()
+ok=1
+
+broken() { # a stage that cannot build counts as one failed test
+	ok=0
+	printf '{"name": "%s", "result": "ERROR"}\n' "$2" >"$1.broken.json"
+	logs+=("$1.broken.json")
+}
+
+stage() { # name builddir suite-args... -- meson setup args...
+	local name=$1 dir=$2; shift 2
+	local suites=()
+	while [ $# -gt 0 ] && [ "$1" != "--" ]; do suites+=("$1"); shift; done
+	shift
+	echo "=== $name ($dir)"
+	rm -rf "$dir"
+	if ! meson setup "$dir" -Dwerror=true "$@" >"$dir.setup.log" 2>&1; then
+		cat "$dir.setup.log"; broken "$dir" "$name: meson setup"; return
+	fi
+	if ! ninja -C "$dir" -j"$jobs" >"$dir.build.log" 2>&1; then
+		tail -50 "$dir.build.log"; broken "$dir" "$name: build"; return
+	fi
+	meson test -C "$dir" --no-rebuild --num-processes "$jobs" --print-errorlogs "${suites[@]}" ${SKIFF_TEST_ARGS:-} || ok=0
+	logs+=("$dir/meson-logs/testlog.json")
+}
+
+stage "normal build, all tests" build-test -- --buildtype=debugoptimized
+if [ "${SKIFF_QUICK:-0}" != 1 ]; then
+	stage "ASan+UBSan, all tests" build-asan --no-suite slow --no-suite bench -- \
+		--buildtype=debug -Db_sanitize=address,undefined -Db_lundef=false
+	stage "TSan, core scheduler and queues" build-tsan --suite tsan --suite core --no-suite slow -- \
+		--buildtype=debug -Db_sanitize=thread -Db_lundef=false
 fi
-if ! ninja -C "$BUILD" -j"$(nproc)"; then
-	echo "0 passed, 1 failed"; exit 1
+
+if [ ${#logs[@]} -eq 0 ]; then
+	echo "0 passed, 1 failed"
+	exit 1
 fi
-meson test -C "$BUILD" --num-processes "$(nproc)" --print-errorlogs "$@"
-status=$?
-python3 tools/count_results.py "$BUILD/meson-logs/testlog.json"
+python3 tools/count_results.py "${logs[@]}"
 count=$?
-[ $status -eq 0 ] && [ $count -eq 0 ]
+[ $ok = 1 ] && [ $count = 0 ]

@@ -65,7 +65,9 @@ def main():
             if not re.search(rx, out, re.M):
                 print("FAIL: expected /%s/ in the output" % rx)
                 ok = False
-        for rx in a.reject:
+        # A sanitizer report anywhere fails the test, whatever else was asked.
+        for rx in a.reject + [r"ERROR: AddressSanitizer", r"WARNING: ThreadSanitizer",
+                              r"runtime error:", r"ERROR: LeakSanitizer"]:
             if re.search(rx, out, re.M):
                 print("FAIL: /%s/ must not appear in the output" % rx)
                 ok = False

@@ -95,6 +95,8 @@ static int child_cb(struct skynet_context *ctx, void *ud, int type, int session,
 {
 	struct tcore *t = ud;
 	if (strcmp(t->mode, "slow") == 0) {
+		if (sz == 5 && memcmp(msg, "block", 5) == 0)
+			busy_wait_us(300000);
 		busy_wait_us(t->step > 0 ? t->step : 200);
 		if (session && type == PTYPE_TEXT)
 			skynet_send(ctx, 0, source, PTYPE_RESPONSE, session, "done", 4);
@@ -191,6 +193,8 @@ static int mode_overload(struct tcore *t, int type, int session)
 	if (t->step == 0) {
 		t->child[0] = launch(t, "tcore slow");
 		CHECK(t->child[0], "launch slow failed");
+		/* Keep the child busy so the backlog builds up whatever the load. */
+		skynet_send(t->ctx, 0, t->child[0], PTYPE_TEXT, 0, "block", 5);
 		for (int i = 0; i < 3000; i++)
 			skynet_send(t->ctx, 0, t->child[0], PTYPE_TEXT, 0, "x", 1);
 		skynet_send(t->ctx, 0, t->child[0], PTYPE_TEXT | PTYPE_TAG_ALLOCSESSION, 0, "last", 4);
