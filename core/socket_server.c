@@ -102,7 +102,7 @@ struct socket {
 	ATOM_INT id;
 	ATOM_INT type;
 	int fd;
-	uint8_t protocol;
+	ATOM_INT protocol; /* read by workers deciding on a direct write */
 	bool reading;
 	bool writing;
 	bool closing;        /* close requested, flushing the lists */
@@ -1321,14 +1321,19 @@ static int queue_buffer(struct socket_server *ss, struct request *r,
 	return ret;
 }
 
-static void want_write(struct socket_server *ss, struct request *r)
+/* A worker left part of a direct write behind: queue it and watch for writability. */
+static int want_write(struct socket_server *ss, struct request *r, struct socket_message *result)
 {
 	struct socket *s = slot_of(ss, r->id);
 	ATOM_FDEC(&s->sending);
 	if (live_socket(ss, r->id) == NULL)
-		return;
+		return -1;
+	spinlock_lock(&s->dw_lock);
+	absorb_direct_write(s);
+	spinlock_unlock(&s->dw_lock);
 	if (ATOM_LOAD(&s->type) != SOCKET_TYPE_CONNECTING)
 		enable_write(ss, s);
+	return s->protocol == PROTOCOL_TCP ? check_warning(s, result) : -1;
 }
 
 static int handle_request(struct socket_server *ss, struct request *r,
@@ -1372,7 +1377,7 @@ static int handle_request(struct socket_server *ss, struct request *r,
 		set_nodelay(ss, r);
 		break;
 	case 'W':
-		want_write(ss, r);
+		ret = want_write(ss, r, result);
 		break;
 	case 'D':
 	case 'P':
@@ -1544,7 +1549,7 @@ static int send_buffer(struct socket_server *ss, struct socket *s, struct socket
 	if (err != 0)
 		return report_error(ss, s, result, strerror(err));
 	if (!empty)
-		return -1;
+		return s->protocol == PROTOCOL_TCP ? check_warning(s, result) : -1;
 	s->writing = false;
 	update_events(ss, s);
 	if (s->closing) {

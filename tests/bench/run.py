@@ -63,11 +63,11 @@ BENCHES = [
 
 
 def extra_benches():
-    """Benchmarks contributed by other suites: a file tests/bench/*_bench.py
+    """Benchmarks contributed by other suites: a file tests/bench/*.bench.py
     exposing BENCHES in the same shape is picked up automatically."""
     found = []
     for fn in sorted(os.listdir(HERE)):
-        if fn.endswith("_bench.py"):
+        if fn.endswith(".bench.py"):
             ns = {"__file__": os.path.join(HERE, fn), "run_node": run_node, "ROOT": ROOT}
             with open(os.path.join(HERE, fn)) as f:
                 exec(compile(f.read(), fn, "exec"), ns)
