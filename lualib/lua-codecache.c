@@ -1,0 +1,362 @@
+/*
+ * lua-codecache.c — skynet.codecache: compile each Lua file once per process.
+ *
+ * Skynet patches Lua so that states share function prototypes. Skiff runs on
+ * an unpatched Lua 5.4, so it shares the next best thing: the first service
+ * that loads a file compiles it and stores its bytecode (lua_dump, debug info
+ * kept); every later load of that path in any service is lua_load of those
+ * bytes in binary mode. No file system access, no parsing.
+ *
+ *   loadfile(filename [, mode [, env]])  the global loadfile, through the cache
+ *   mode([m])   "ON" (default), "EXIST" (use entries, add none), "OFF"; per
+ *               service. Returns the previous (or current) mode.
+ *   clear()     forget every entry (changed files are read again)
+ *
+ * The cache is keyed by the path as given. Entries are immutable and
+ * reference-counted: a reader takes a reference under the lock and runs
+ * lua_load without it, so clear() never frees bytes that are being loaded.
+ */
+#include <lauxlib.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "preload.h"
+#include "skynet_malloc.h"
+
+#define CACHE_OFF 0
+#define CACHE_EXIST 1
+#define CACHE_ON 2
+
+static const char *const mode_names[] = { "OFF", "EXIST", "ON", NULL };
+
+struct chunk {
+	struct chunk *next; /* bucket chain; guarded by cache.lock */
+	atomic_int ref;     /* one for the table while listed, one per reader */
+	int binary;         /* the file itself was precompiled */
+	size_t sz;
+	char *code;
+	char path[];
+};
+
+static struct {
+	pthread_mutex_t lock;
+	struct chunk **bucket;
+	size_t nbucket; /* power of two, or 0 before the first insert */
+	size_t count;
+} cache = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+static uint64_t
+hash_path(const char *s) {
+	uint64_t h = 14695981039346656037ULL;
+	for (; *s; s++) {
+		h ^= (unsigned char)*s;
+		h *= 1099511628211ULL;
+	}
+	return h;
+}
+
+static void
+chunk_release(struct chunk *c) {
+	if (atomic_fetch_sub(&c->ref, 1) == 1) {
+		skynet_free(c->code);
+		skynet_free(c);
+	}
+}
+
+/* Returns the entry with a reference taken, or NULL. */
+static struct chunk *
+cache_find(const char *path) {
+	struct chunk *found = NULL;
+	uint64_t h = hash_path(path);
+	pthread_mutex_lock(&cache.lock);
+	if (cache.nbucket) {
+		for (struct chunk *c = cache.bucket[h & (cache.nbucket - 1)]; c; c = c->next) {
+			if (strcmp(c->path, path) == 0) {
+				atomic_fetch_add(&c->ref, 1);
+				found = c;
+				break;
+			}
+		}
+	}
+	pthread_mutex_unlock(&cache.lock);
+	return found;
+}
+
+static void
+cache_grow(void) {
+	size_t n = cache.nbucket ? cache.nbucket * 2 : 64;
+	struct chunk **b = skynet_calloc(n, sizeof(*b));
+	if (b == NULL)
+		return; /* keep the longer chains */
+	for (size_t i = 0; i < cache.nbucket; i++) {
+		struct chunk *c = cache.bucket[i];
+		while (c) {
+			struct chunk *next = c->next;
+			size_t slot = hash_path(c->path) & (n - 1);
+			c->next = b[slot];
+			b[slot] = c;
+			c = next;
+		}
+	}
+	skynet_free(cache.bucket);
+	cache.bucket = b;
+	cache.nbucket = n;
+}
+
+/* Takes ownership of code. When another service inserted the path first, keep theirs. */
+static void
+cache_insert(const char *path, char *code, size_t sz, int binary) {
+	size_t plen = strlen(path);
+	struct chunk *c = skynet_malloc(sizeof(*c) + plen + 1);
+	if (c == NULL) {
+		skynet_free(code);
+		return;
+	}
+	atomic_init(&c->ref, 1);
+	c->binary = binary;
+	c->sz = sz;
+	c->code = code;
+	memcpy(c->path, path, plen + 1);
+	uint64_t h = hash_path(path);
+	pthread_mutex_lock(&cache.lock);
+	if (cache.count >= cache.nbucket)
+		cache_grow();
+	if (cache.nbucket == 0) {
+		pthread_mutex_unlock(&cache.lock);
+		chunk_release(c);
+		return;
+	}
+	struct chunk **slot = &cache.bucket[h & (cache.nbucket - 1)];
+	for (struct chunk *o = *slot; o; o = o->next) {
+		if (strcmp(o->path, path) == 0) {
+			pthread_mutex_unlock(&cache.lock);
+			chunk_release(c);
+			return;
+		}
+	}
+	c->next = *slot;
+	*slot = c;
+	cache.count++;
+	pthread_mutex_unlock(&cache.lock);
+}
+
+static void
+cache_clear(void) {
+	struct chunk *all = NULL;
+	pthread_mutex_lock(&cache.lock);
+	for (size_t i = 0; i < cache.nbucket; i++) {
+		struct chunk *c = cache.bucket[i];
+		while (c) {
+			struct chunk *next = c->next;
+			c->next = all;
+			all = c;
+			c = next;
+		}
+		cache.bucket[i] = NULL;
+	}
+	cache.count = 0;
+	pthread_mutex_unlock(&cache.lock);
+	while (all) {
+		struct chunk *next = all->next;
+		chunk_release(all);
+		all = next;
+	}
+}
+
+/* ---- loading ----------------------------------------------------------- */
+
+struct membuf {
+	char *p;
+	size_t len, cap;
+	int failed;
+};
+
+static int
+dump_writer(lua_State *L, const void *data, size_t sz, void *ud) {
+	(void)L;
+	struct membuf *b = ud;
+	if (b->cap - b->len < sz) {
+		size_t cap = b->cap ? b->cap * 2 : 4096;
+		while (cap - b->len < sz)
+			cap *= 2;
+		char *p = skynet_realloc(b->p, cap);
+		if (p == NULL) {
+			b->failed = 1;
+			return 1;
+		}
+		b->p = p;
+		b->cap = cap;
+	}
+	memcpy(b->p + b->len, data, sz);
+	b->len += sz;
+	return 0;
+}
+
+struct reader {
+	const char *p;
+	size_t left;
+};
+
+static const char *
+bytes_reader(lua_State *L, void *ud, size_t *sz) {
+	(void)L;
+	struct reader *r = ud;
+	*sz = r->left;
+	r->left = 0;
+	return *sz ? r->p : NULL;
+}
+
+/* Whether the file starts (after an optional '#' line) with Lua's binary signature. */
+static int
+file_is_binary(const char *path) {
+	FILE *f = fopen(path, "rb");
+	if (f == NULL)
+		return 0;
+	int c = getc(f);
+	if (c == '#') {
+		while ((c = getc(f)) != EOF && c != '\n')
+			;
+		c = getc(f);
+	}
+	fclose(f);
+	return c == LUA_SIGNATURE[0];
+}
+
+static int
+mode_allows(const char *mode, int binary) {
+	if (mode == NULL)
+		return 1;
+	return strchr(mode, binary ? 'b' : 't') != NULL;
+}
+
+static const char MODE_KEY = 0;
+
+static int
+get_mode(lua_State *L) {
+	lua_rawgetp(L, LUA_REGISTRYINDEX, &MODE_KEY);
+	int m = lua_isinteger(L, -1) ? (int)lua_tointeger(L, -1) : CACHE_ON;
+	lua_pop(L, 1);
+	return m;
+}
+
+int
+skiff_codecache_load(lua_State *L, const char *filename, const char *mode) {
+	int cmode = get_mode(L);
+	if (cmode == CACHE_OFF)
+		return luaL_loadfilex(L, filename, mode);
+	struct chunk *c = cache_find(filename);
+	if (c) {
+		if (!mode_allows(mode, c->binary)) {
+			chunk_release(c);
+			return luaL_loadfilex(L, filename, mode); /* let Lua word the refusal */
+		}
+		struct reader r = { c->code, c->sz };
+		int status = lua_load(L, bytes_reader, &r, filename, "b");
+		chunk_release(c);
+		return status;
+	}
+	int status = luaL_loadfilex(L, filename, mode);
+	if (status != LUA_OK || cmode != CACHE_ON)
+		return status;
+	struct membuf b = { NULL, 0, 0, 0 };
+	if (lua_dump(L, dump_writer, &b, 0) == 0 && !b.failed && b.len > 0)
+		cache_insert(filename, b.p, b.len, file_is_binary(filename));
+	else
+		skynet_free(b.p);
+	return LUA_OK;
+}
+
+/* ---- Lua API ----------------------------------------------------------- */
+
+/* loadfile([filename [, mode [, env]]]), as the base library's. */
+static int
+lloadfile(lua_State *L) {
+	const char *fname = luaL_optstring(L, 1, NULL);
+	const char *mode = luaL_optstring(L, 2, NULL);
+	int env = !lua_isnone(L, 3) ? 3 : 0;
+	int status = fname ? skiff_codecache_load(L, fname, mode) : luaL_loadfilex(L, NULL, mode);
+	if (status != LUA_OK) {
+		luaL_pushfail(L);
+		lua_insert(L, -2);
+		return 2;
+	}
+	if (env) {
+		lua_pushvalue(L, env);
+		if (!lua_setupvalue(L, -2, 1))
+			lua_pop(L, 1);
+	}
+	return 1;
+}
+
+static int
+lmode(lua_State *L) {
+	int old = get_mode(L);
+	lua_pushstring(L, mode_names[old]);
+	if (!lua_isnoneornil(L, 1)) {
+		int m = luaL_checkoption(L, 1, NULL, mode_names);
+		lua_pushinteger(L, m);
+		lua_rawsetp(L, LUA_REGISTRYINDEX, &MODE_KEY);
+	}
+	return 1;
+}
+
+static int
+lclear(lua_State *L) {
+	(void)L;
+	cache_clear();
+	return 0;
+}
+
+/*
+ * package.searchers[2] through the cache: upvalue 1 is the package table.
+ * Same contract as Lua's own Lua-file searcher.
+ */
+static int
+searcher_lua(lua_State *L) {
+	const char *name = luaL_checkstring(L, 1);
+	lua_getfield(L, lua_upvalueindex(1), "searchpath");
+	lua_pushvalue(L, 1);
+	if (lua_getfield(L, lua_upvalueindex(1), "path") != LUA_TSTRING)
+		return luaL_error(L, "'package.path' must be a string");
+	lua_call(L, 2, 2);
+	if (lua_isnil(L, -2))
+		return 1; /* the "no file ..." message */
+	lua_pop(L, 1);
+	const char *filename = lua_tostring(L, -1);
+	if (skiff_codecache_load(L, filename, NULL) != LUA_OK)
+		return luaL_error(L, "error loading module '%s' from file '%s':\n\t%s", name, filename,
+			lua_tostring(L, -1));
+	lua_insert(L, -2); /* loader, filename */
+	return 2;
+}
+
+void
+skiff_codecache_install(lua_State *L) {
+	lua_pushcfunction(L, lloadfile);
+	lua_setglobal(L, "loadfile");
+	if (lua_getglobal(L, "package") == LUA_TTABLE) {
+		if (lua_getfield(L, -1, "searchers") == LUA_TTABLE) {
+			lua_pushvalue(L, -2);
+			lua_pushcclosure(L, searcher_lua, 1);
+			lua_rawseti(L, -2, 2);
+		}
+		lua_pop(L, 1);
+	}
+	lua_pop(L, 1);
+}
+
+int
+luaopen_skynet_codecache(lua_State *L) {
+	luaL_checkversion(L);
+	static const luaL_Reg l[] = {
+		{ "clear", lclear },
+		{ "mode", lmode },
+		{ "loadfile", lloadfile },
+		{ NULL, NULL },
+	};
+	luaL_newlib(L, l);
+	return 1;
+}
