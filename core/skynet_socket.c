@@ -7,7 +7,10 @@
  */
 #include "skynet_socket.h"
 
+#include <errno.h>
 #include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "skynet.h"
@@ -22,8 +25,11 @@ static struct socket_server *SOCKET_SERVER = NULL;
 void skynet_socket_init(void)
 {
 	SOCKET_SERVER = socket_server_create(skynet_now());
-	if (SOCKET_SERVER == NULL)
-		skynet_error(NULL, "error: can't create socket server");
+	if (SOCKET_SERVER == NULL) {
+		/* no epoll/eventfd: nothing can run without the socket thread */
+		fprintf(stderr, "skiff: can't create the socket server: %s\n", strerror(errno));
+		exit(1);
+	}
 }
 
 void skynet_socket_exit(void) { socket_server_exit(SOCKET_SERVER); }

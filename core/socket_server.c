@@ -1139,15 +1139,14 @@ static int start_socket(struct socket_server *ss, struct request *r,
 	}
 	if (type == SOCKET_TYPE_CONNECTING)
 		return -1;
+	/* Already started: resume reading and (maybe) change owner. Always answer, so
+	 * a service waiting in start (after abandon, or taking over) never hangs. */
 	if (type != SOCKET_TYPE_HALFCLOSE_READ)
 		s->reading = true;
 	update_events(ss, s);
-	if (s->opaque != r->opaque) {
-		s->opaque = r->opaque;
-		result->data = "transfer";
-		return SOCKET_OPEN;
-	}
-	return -1;
+	s->opaque = r->opaque;
+	result->data = "transfer";
+	return SOCKET_OPEN;
 }
 
 static void pause_socket(struct socket_server *ss, struct request *r)
@@ -1408,8 +1407,13 @@ static int report_connect(struct socket_server *ss, struct socket *s,
 	result->opaque = s->opaque;
 	result->id = ATOM_LOAD(&s->id);
 	result->ud = 0;
-	s->reading = true;
 	s->writing = !lists_empty(s);
+	if (s->closing) {
+		/* closed while connecting: CLOSE was reported, just flush and go */
+		update_events(ss, s);
+		return -1;
+	}
+	s->reading = true;
 	update_events(ss, s);
 	union sockaddr_all sa;
 	socklen_t slen = sizeof(sa);

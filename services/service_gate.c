@@ -1,0 +1,451 @@
+/*
+ * service_gate.c — the C `gate` service: accept TCP clients, cut their byte
+ * streams into length-prefixed packets, and route each packet.
+ *
+ * Args: "S|L watchdog [host:]port client_tag max_conn"
+ *   S / L       packet header: 2 or 4 bytes, big-endian length of the body
+ *   watchdog    ":hex" or ".name" told about opens/closes (and data, when nobody
+ *               else takes it); "!" for none
+ *   client_tag  message type for packets to agents/broker (0 = PTYPE_CLIENT)
+ *
+ * Stream grammar per connection:  packet* ; packet = len:u16be|u32be byte[len]
+ * A length >= 16 MiB closes the connection.
+ *
+ * Routing of one packet: broker if set (session = connection id, source 0); else
+ * the connection's agent (source = its client handle); else the watchdog as text
+ * "<id> data <bytes>" (session = id); else dropped.
+ *
+ * Commands (PTYPE_TEXT): kick <id> | forward <id> :<agent> :<client> |
+ * broker <name> | start <id> | close.
+ * PTYPE_CLIENT to the gate writes to a client: the last 4 bytes are the
+ * connection id (u32le), the bytes before are sent as they are; the gate hands
+ * the message buffer itself to the socket layer, so nothing is copied.
+ */
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "skynet.h"
+#include "skynet_socket.h"
+
+#define BACKLOG 128
+#define MAX_PACKET_L 0x1000000
+
+struct connection {
+	int id; /* -1 when the slot is free */
+	uint32_t agent;
+	uint32_t client;
+	bool dead; /* closing after a protocol error: ignore further data */
+	char remote_name[64];
+	/* the packet being read */
+	int header_got;
+	uint8_t header[4];
+	uint8_t *packet;
+	size_t size;
+	size_t got;
+	int next; /* bucket chain, or free list */
+};
+
+struct gate {
+	struct skynet_context *ctx;
+	int listen_id;
+	uint32_t watchdog;
+	uint32_t broker;
+	int client_tag;
+	int header_size;
+	int max_connection;
+	int count;
+	int free_list;
+	int mask;
+	int *bucket;
+	struct connection *conn;
+};
+
+struct gate *gate_create(void);
+int gate_init(struct gate *g, struct skynet_context *ctx, const char *parm);
+void gate_release(struct gate *g);
+
+struct gate *gate_create(void)
+{
+	struct gate *g = skynet_malloc(sizeof(*g));
+	memset(g, 0, sizeof(*g));
+	g->listen_id = -1;
+	return g;
+}
+
+static void reset_packet(struct connection *c)
+{
+	skynet_free(c->packet);
+	c->packet = NULL;
+	c->header_got = 0;
+	c->size = c->got = 0;
+}
+
+void gate_release(struct gate *g)
+{
+	if (g == NULL)
+		return;
+	if (g->conn) {
+		for (int i = 0; i < g->max_connection; i++) {
+			struct connection *c = &g->conn[i];
+			if (c->id >= 0) {
+				reset_packet(c);
+				skynet_socket_close(g->ctx, c->id);
+			}
+		}
+	}
+	if (g->listen_id >= 0)
+		skynet_socket_close(g->ctx, g->listen_id);
+	skynet_free(g->conn);
+	skynet_free(g->bucket);
+	skynet_free(g);
+}
+
+/* ---- id -> connection ---- */
+
+static struct connection *find_conn(struct gate *g, int id)
+{
+	int i = g->bucket[(unsigned)id & (unsigned)g->mask];
+	while (i >= 0) {
+		if (g->conn[i].id == id)
+			return &g->conn[i];
+		i = g->conn[i].next;
+	}
+	return NULL;
+}
+
+static struct connection *add_conn(struct gate *g, int id)
+{
+	int i = g->free_list;
+	if (i < 0)
+		return NULL;
+	struct connection *c = &g->conn[i];
+	g->free_list = c->next;
+	memset(c, 0, sizeof(*c));
+	c->id = id;
+	int *b = &g->bucket[(unsigned)id & (unsigned)g->mask];
+	c->next = *b;
+	*b = i;
+	g->count++;
+	return c;
+}
+
+static void remove_conn(struct gate *g, struct connection *c)
+{
+	int i = (int)(c - g->conn);
+	int *p = &g->bucket[(unsigned)c->id & (unsigned)g->mask];
+	while (*p != i)
+		p = &g->conn[*p].next;
+	*p = c->next;
+	reset_packet(c);
+	c->id = -1;
+	c->next = g->free_list;
+	g->free_list = i;
+	g->count--;
+}
+
+/* ---- reporting and routing ---- */
+
+static void report(struct gate *g, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void report(struct gate *g, const char *fmt, ...)
+{
+	if (g->watchdog == 0)
+		return;
+	char tmp[256];
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
+	va_end(ap);
+	if (n >= (int)sizeof(tmp))
+		n = (int)sizeof(tmp) - 1;
+	skynet_send(g->ctx, 0, g->watchdog, PTYPE_TEXT, 0, tmp, (size_t)n);
+}
+
+/* Route one whole packet; takes ownership of data. */
+static void forward(struct gate *g, struct connection *c, uint8_t *data, size_t size)
+{
+	struct skynet_context *ctx = g->ctx;
+	if (g->broker) {
+		skynet_send(ctx, 0, g->broker, g->client_tag | PTYPE_TAG_DONTCOPY, c->id, data, size);
+		return;
+	}
+	if (c->agent) {
+		skynet_send(ctx, c->client, c->agent, g->client_tag | PTYPE_TAG_DONTCOPY, 0, data,
+			size);
+		return;
+	}
+	if (g->watchdog) {
+		char head[32];
+		int n = snprintf(head, sizeof(head), "%d data ", c->id);
+		char *tmp = skynet_malloc(size + (size_t)n);
+		memcpy(tmp, head, (size_t)n);
+		memcpy(tmp + n, data, size);
+		skynet_free(data);
+		skynet_send(ctx, 0, g->watchdog, PTYPE_TEXT | PTYPE_TAG_DONTCOPY, c->id, tmp,
+			size + (size_t)n);
+		return;
+	}
+	skynet_free(data);
+}
+
+/* Cut `sz` bytes of a connection's stream into packets. */
+static void feed(struct gate *g, struct connection *c, const uint8_t *data, size_t sz)
+{
+	while (sz > 0 && !c->dead) {
+		if (c->header_got < g->header_size) {
+			c->header[c->header_got++] = *data++;
+			sz--;
+			if (c->header_got < g->header_size)
+				continue;
+			size_t len = 0;
+			for (int i = 0; i < g->header_size; i++)
+				len = (len << 8) | c->header[i];
+			if (len >= MAX_PACKET_L) {
+				skynet_error(g->ctx, "Recv socket message > 16M");
+				c->dead = true;
+				reset_packet(c);
+				skynet_socket_close(g->ctx, c->id);
+				return;
+			}
+			c->size = len;
+			c->got = 0;
+			c->packet = skynet_malloc(len ? len : 1);
+		}
+		size_t need = c->size - c->got;
+		size_t step = need < sz ? need : sz;
+		memcpy(c->packet + c->got, data, step);
+		c->got += step;
+		data += step;
+		sz -= step;
+		if (c->got == c->size) {
+			uint8_t *p = c->packet;
+			size_t size = c->size;
+			c->packet = NULL;
+			c->header_got = 0;
+			forward(g, c, p, size);
+		}
+	}
+}
+
+static void on_socket(struct gate *g, const struct skynet_socket_message *m, size_t sz)
+{
+	struct skynet_context *ctx = g->ctx;
+	switch (m->type) {
+	case SKYNET_SOCKET_TYPE_DATA: {
+		struct connection *c = find_conn(g, m->id);
+		if (c == NULL) {
+			skynet_error(ctx, "Drop unknown connection %d message", m->id);
+			skynet_socket_close(ctx, m->id);
+		} else {
+			feed(g, c, (const uint8_t *)m->buffer, (size_t)m->ud);
+		}
+		skynet_free(m->buffer);
+		break;
+	}
+	case SKYNET_SOCKET_TYPE_CONNECT:
+		if (m->id == g->listen_id && m->ud > 0)
+			skynet_error(ctx, "gate: listen on %s:%d", (const char *)(m + 1), m->ud);
+		break;
+	case SKYNET_SOCKET_TYPE_CLOSE:
+	case SKYNET_SOCKET_TYPE_ERROR: {
+		if (m->id == g->listen_id) {
+			if (m->type == SKYNET_SOCKET_TYPE_ERROR) {
+				skynet_error(ctx, "gate: listen socket error %s", (const char *)(m + 1));
+				break; /* e.g. out of descriptors: the listen socket goes on */
+			}
+			g->listen_id = -1;
+			break;
+		}
+		struct connection *c = find_conn(g, m->id);
+		if (c) {
+			remove_conn(g, c);
+			report(g, "%d close", m->id);
+		}
+		if (m->type == SKYNET_SOCKET_TYPE_CLOSE)
+			skynet_socket_close(ctx, m->id); /* release a half-closed socket */
+		break;
+	}
+	case SKYNET_SOCKET_TYPE_ACCEPT: {
+		int id = m->ud;
+		struct connection *c = find_conn(g, id) ? NULL : add_conn(g, id);
+		if (c == NULL) {
+			skynet_socket_close(ctx, id); /* full */
+			break;
+		}
+		size_t padlen = sz - sizeof(*m);
+		if (padlen >= sizeof(c->remote_name))
+			padlen = sizeof(c->remote_name) - 1;
+		memcpy(c->remote_name, m + 1, padlen);
+		c->remote_name[padlen] = '\0';
+		report(g, "%d open %d %s:0", id, id, c->remote_name);
+		if (g->watchdog == 0)
+			skynet_socket_start(ctx, id); /* nobody will tell us to */
+		break;
+	}
+	case SKYNET_SOCKET_TYPE_WARNING:
+		skynet_error(ctx, "fd (%d) send buffer (%d)K", m->id, m->ud);
+		break;
+	case SKYNET_SOCKET_TYPE_UDP:
+		skynet_free(m->buffer);
+		break;
+	default:
+		break;
+	}
+}
+
+/* "kick 12", "forward 12 :0100000a :00000000", "broker .name", "start 12", "close" */
+static void on_command(struct gate *g, const char *msg, size_t sz)
+{
+	struct skynet_context *ctx = g->ctx;
+	char cmd[256];
+	if (sz >= sizeof(cmd)) {
+		skynet_error(ctx, "gate: command too long");
+		return;
+	}
+	memcpy(cmd, msg, sz);
+	cmd[sz] = '\0';
+	char *arg = strchr(cmd, ' ');
+	if (arg)
+		*arg++ = '\0';
+	if (strcmp(cmd, "kick") == 0 && arg) {
+		int id = atoi(arg);
+		if (find_conn(g, id))
+			skynet_socket_close(ctx, id);
+	} else if (strcmp(cmd, "forward") == 0 && arg) {
+		int id;
+		char agent[64], client[64];
+		if (sscanf(arg, "%d %63s %63s", &id, agent, client) != 3) {
+			skynet_error(ctx, "gate: bad forward %s", arg);
+			return;
+		}
+		struct connection *c = find_conn(g, id);
+		if (c == NULL) {
+			skynet_error(ctx, "gate: forward to unknown connection %d", id);
+			return;
+		}
+		c->agent = (uint32_t)strtoul(agent + (agent[0] == ':'), NULL, 16);
+		c->client = (uint32_t)strtoul(client + (client[0] == ':'), NULL, 16);
+	} else if (strcmp(cmd, "broker") == 0 && arg) {
+		g->broker = skynet_queryname(ctx, arg);
+	} else if (strcmp(cmd, "start") == 0 && arg) {
+		int id = atoi(arg);
+		if (find_conn(g, id))
+			skynet_socket_start(ctx, id);
+		else
+			skynet_error(ctx, "gate: start unknown connection %d", id);
+	} else if (strcmp(cmd, "close") == 0) {
+		if (g->listen_id >= 0) {
+			skynet_socket_close(ctx, g->listen_id);
+			g->listen_id = -1;
+		}
+	} else {
+		skynet_error(ctx, "gate: unknown command %s", cmd);
+	}
+}
+
+static int gate_cb(struct skynet_context *ctx, void *ud, int type, int session, uint32_t source,
+	const void *msg, size_t sz)
+{
+	struct gate *g = ud;
+	switch (type) {
+	case PTYPE_TEXT:
+		on_command(g, msg, sz);
+		return 0;
+	case PTYPE_CLIENT: {
+		if (sz < 4) {
+			skynet_error(ctx, "gate: invalid client message from %x", source);
+			return 0;
+		}
+		const uint8_t *tail = (const uint8_t *)msg + sz - 4;
+		int id = (int)((uint32_t)tail[0] | (uint32_t)tail[1] << 8 | (uint32_t)tail[2] << 16 |
+			       (uint32_t)tail[3] << 24);
+		if (find_conn(g, id) == NULL) {
+			skynet_error(ctx, "gate: write to unknown connection %d", id);
+			return 0;
+		}
+		/* keep the message buffer: the socket layer owns and frees it */
+		skynet_socket_send(ctx, id, (void *)msg, (int)(sz - 4));
+		return 1;
+	}
+	case PTYPE_SOCKET:
+		on_socket(g, msg, sz);
+		return 0;
+	default:
+		return 0; /* unknown types are ignored, as skynet's gate does */
+	}
+}
+
+int gate_init(struct gate *g, struct skynet_context *ctx, const char *parm)
+{
+	if (parm == NULL)
+		return 1;
+	char header;
+	char watchdog[64], binding[128];
+	int client_tag = 0, max = 0;
+	if (sscanf(parm, "%c %63s %127s %d %d", &header, watchdog, binding, &client_tag, &max) != 5) {
+		skynet_error(ctx, "gate: invalid parameter %s", parm);
+		return 1;
+	}
+	if (max <= 0) {
+		skynet_error(ctx, "gate: need max connection");
+		return 1;
+	}
+	if (header != 'S' && header != 'L') {
+		skynet_error(ctx, "gate: invalid data header style %c", header);
+		return 1;
+	}
+	g->ctx = ctx;
+	g->header_size = header == 'S' ? 2 : 4;
+	g->client_tag = client_tag == 0 ? PTYPE_CLIENT : client_tag;
+	if (watchdog[0] != '!') {
+		g->watchdog = skynet_queryname(ctx, watchdog);
+		if (g->watchdog == 0) {
+			skynet_error(ctx, "gate: invalid watchdog %s", watchdog);
+			return 1;
+		}
+	}
+	g->max_connection = max;
+	int buckets = 16;
+	while (buckets < max * 2)
+		buckets *= 2;
+	g->mask = buckets - 1;
+	g->bucket = skynet_malloc(sizeof(int) * (size_t)buckets);
+	for (int i = 0; i < buckets; i++)
+		g->bucket[i] = -1;
+	g->conn = skynet_malloc(sizeof(struct connection) * (size_t)max);
+	for (int i = 0; i < max; i++) {
+		g->conn[i].id = -1;
+		g->conn[i].packet = NULL;
+		g->conn[i].next = i + 1 < max ? i + 1 : -1;
+	}
+	g->free_list = 0;
+
+	/* [host:]port; the host may be a bracketed IPv6 address */
+	char *host = binding;
+	char *portstr = strrchr(binding, ':');
+	if (portstr) {
+		*portstr++ = '\0';
+		if (host[0] == '[') {
+			host++;
+			char *close = strchr(host, ']');
+			if (close)
+				*close = '\0';
+		}
+	} else {
+		portstr = binding;
+		host = "";
+	}
+	int port = atoi(portstr);
+	g->listen_id = skynet_socket_listen(ctx, host, port, BACKLOG);
+	if (g->listen_id < 0) {
+		skynet_error(ctx, "gate: listen on %s:%d failed", host, port);
+		return 1;
+	}
+	skynet_socket_start(ctx, g->listen_id);
+	skynet_callback(ctx, g, gate_cb);
+	return 0;
+}

@@ -1,0 +1,136 @@
+#!/usr/bin/env python3
+"""Run a skiff node for a socket test, drive it with a Python client, judge it.
+
+usage: run_socktest.py SKIFF --service NAME [options]
+  --service NAME         the `start` service (found in this folder's lua/)
+  --config-line LINE     extra config line (repeatable)
+  --client FUNC          a function of socket_clients.py, called with the port the
+                         node announces ("SOCKTEST READY <port>"); it raises on failure
+  --expect REGEX         must appear in the node's output (repeatable)
+  --reject REGEX         must not appear (repeatable)
+  --timeout S            whole-test deadline (default 60)
+  --ready REGEX          what announces the port (group 1); default "SOCKTEST READY (\d+)"
+  --lua-dir DIR          another folder searched for services (repeatable)
+
+The node passes when it prints "SOCKTEST PASS" (services that check themselves),
+or, with --client, when the client returns; "SOCKTEST FAIL" anywhere fails.
+The node is killed at the end: these test nodes never exit on their own.
+"""
+import argparse
+import os
+import queue
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+# a service that failed to start never prints PASS: fail at once, not at the timeout
+FATAL = r"lua loader error|init service failed|start service failed"
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("skiff")
+    ap.add_argument("--service", required=True)
+    ap.add_argument("--config-line", action="append", default=[])
+    ap.add_argument("--client")
+    ap.add_argument("--expect", action="append", default=[])
+    ap.add_argument("--reject", action="append", default=[])
+    ap.add_argument("--timeout", type=float, default=60)
+    ap.add_argument("--ready", default=r"SOCKTEST READY (\d+)",
+                    help="regex whose group 1 is the port to give the client")
+    ap.add_argument("--lua-dir", action="append", default=[],
+                    help="another folder of test services")
+    a = ap.parse_args()
+
+    with tempfile.TemporaryDirectory(prefix="skiff-sock-") as tmp:
+        cfg = os.path.join(tmp, "config")
+        lines = [
+            "thread = 2",
+            "harbor = 0",
+            'start = "%s"' % a.service,
+            'luaservice = luaservice .. ";%s/lua/?.lua"' % HERE,
+            'lua_path = lua_path .. ";%s/lua/?.lua"' % HERE,
+        ] + ['luaservice = luaservice .. ";%s/?.lua"' % os.path.abspath(d) for d in a.lua_dir] \
+          + a.config_line
+        with open(cfg, "w") as f:
+            f.write("\n".join(lines) + "\n")
+        node = subprocess.Popen([os.path.abspath(a.skiff), cfg], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                cwd=tmp, start_new_session=True)
+        out_lines = []
+        events = queue.Queue()
+
+        def pump():
+            for raw in node.stdout:
+                line = raw.decode(errors="replace").rstrip("\n")
+                out_lines.append(line)
+                events.put(("line", line))
+            events.put(("eof", None))
+
+        threading.Thread(target=pump, daemon=True).start()
+        deadline = time.monotonic() + a.timeout
+        verdict = None
+        client_thread = None
+
+        def run_client(port):
+            import socket_clients
+            try:
+                getattr(socket_clients, a.client)(port)
+                events.put(("client", None))
+            except BaseException as e:  # report anything, including assertion errors
+                import traceback
+                events.put(("client", "%s\n%s" % (e, traceback.format_exc())))
+
+        while verdict is None:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                verdict = "FAIL: timeout after %ss" % a.timeout
+                break
+            try:
+                kind, val = events.get(timeout=left)
+            except queue.Empty:
+                continue
+            if kind == "eof":
+                verdict = "FAIL: node exited (status %s)" % node.poll()
+            elif kind == "client":
+                verdict = "PASS" if val is None else "FAIL: client: " + val
+            elif "SOCKTEST FAIL" in val or re.search(FATAL, val):
+                verdict = "FAIL: " + val
+            elif "SOCKTEST PASS" in val and not a.client:
+                verdict = "PASS"
+            else:
+                m = re.search(a.ready, val)
+                if m and a.client and client_thread is None:
+                    client_thread = threading.Thread(target=run_client, args=(int(m.group(1)),),
+                                                     daemon=True)
+                    client_thread.start()
+        # let the node log what it was doing, then stop it
+        time.sleep(0.3)
+        try:
+            os.killpg(node.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        node.wait()
+        time.sleep(0.1)
+        out = "\n".join(out_lines)
+        ok = verdict == "PASS"
+        for rx in a.expect:
+            if not re.search(rx, out, re.M):
+                print("FAIL: expected /%s/ in the output" % rx)
+                ok = False
+        for rx in a.reject + [r"AddressSanitizer|ThreadSanitizer|runtime error:"]:
+            if re.search(rx, out, re.M):
+                print("FAIL: /%s/ must not appear in the output" % rx)
+                ok = False
+        print(out[-20000:])
+        print(verdict)
+        return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
