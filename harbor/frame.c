@@ -1,0 +1,44 @@
+/*
+ * frame.c — protobuf-c messages in and out of link records (see frame.h).
+ */
+#include "frame.h"
+
+#include "harbor.pb-c.h"
+#include "link.pb-c.h"
+
+_Static_assert(SKIFF__HARBOR__FRAME_TYPE__DATA >= LINK_TYPE_USER_MIN,
+               "harbor frame types start above the link's own");
+
+int frame_send(struct link *l, struct link_buf *out, unsigned type, const ProtobufCMessage *msg)
+{
+	size_t n = protobuf_c_message_get_packed_size(msg);
+	uint8_t *p;
+	int rc = link_record_begin(l, out, n, &p);
+	if (rc != LINK_OK)
+		return rc;
+	return link_record_commit(l, out, type, protobuf_c_message_pack(msg, p));
+}
+
+ProtobufCMessage *frame_decode(const ProtobufCMessageDescriptor *d, struct pb_arena *a,
+                               const uint8_t *data, size_t len)
+{
+	return protobuf_c_message_unpack(d, &a->allocator, len, data);
+}
+
+const ProtobufCMessageDescriptor *harbor_frame_descriptor(unsigned type)
+{
+	switch (type) {
+	case SKIFF__LINK__RECORD_TYPE__HEARTBEAT: return &skiff__link__heartbeat__descriptor;
+	case SKIFF__HARBOR__FRAME_TYPE__DATA: return &skiff__harbor__data__descriptor;
+	case SKIFF__HARBOR__FRAME_TYPE__CALL_FAILED: return &skiff__harbor__call_failed__descriptor;
+	case SKIFF__HARBOR__FRAME_TYPE__NODE_ANNOUNCE: return &skiff__harbor__node_announce__descriptor;
+	case SKIFF__HARBOR__FRAME_TYPE__NODE_TABLE: return &skiff__harbor__node_table__descriptor;
+	case SKIFF__HARBOR__FRAME_TYPE__NODE_JOIN: return &skiff__harbor__node_join__descriptor;
+	case SKIFF__HARBOR__FRAME_TYPE__NODE_LEAVE: return &skiff__harbor__node_leave__descriptor;
+	case SKIFF__HARBOR__FRAME_TYPE__NAME_REGISTER: return &skiff__harbor__name_register__descriptor;
+	case SKIFF__HARBOR__FRAME_TYPE__NAME_QUERY: return &skiff__harbor__name_query__descriptor;
+	case SKIFF__HARBOR__FRAME_TYPE__NAME_ANSWER: return &skiff__harbor__name_answer__descriptor;
+	case SKIFF__HARBOR__FRAME_TYPE__NAME_WITHDRAW: return &skiff__harbor__name_withdraw__descriptor;
+	default: return NULL;
+	}
+}

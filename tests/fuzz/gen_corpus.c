@@ -1,0 +1,264 @@
+/*
+ * gen_corpus.c — writes the seed corpus of the fuzz targets (not a test).
+ *     gen_corpus DIR      (DIR/<target>/ must exist; normally tests/fuzz/corpus)
+ * Handshake and record seeds are valid conversations with the deterministic
+ * links of fuzz_common.c; each is checked against a fresh link before it is
+ * written.  Rerun after any change to the handshake, the key schedule or
+ * fuzz_common.c, and commit the result.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "frame.h"
+#include "fuzz_common.h"
+#include "harbor.pb-c.h"
+#include "link.pb-c.h"
+
+static const char *outdir;
+
+static void die(const char *what)
+{
+	fprintf(stderr, "gen_corpus: %s\n", what);
+	exit(1);
+}
+
+static void count_record(void *ud, struct link *l, unsigned type, uint8_t *p, size_t len)
+{
+	(void)l; (void)type; (void)p; (void)len;
+	(*(size_t *)ud)++;
+}
+
+static void put(const char *target, const char *name, uint8_t chunk, const struct link_buf *parts,
+                size_t nparts)
+{
+	char path[1024];
+	snprintf(path, sizeof path, "%s/%s/%s", outdir, target, name);
+	FILE *f = fopen(path, "wb");
+	if (f == NULL)
+		die(path);
+	fputc(chunk, f);
+	for (size_t k = 0; k < nparts; k++)
+		fwrite(parts[k].data, 1, parts[k].len, f);
+	fclose(f);
+}
+
+static void append(struct link_buf *dst, const struct link_buf *src)
+{
+	if (link_buf_reserve(dst, src->len) != 0)
+		die("memory");
+	memcpy(dst->data + dst->len, src->data, src->len);
+	dst->len += src->len;
+}
+
+/* Feeds bytes to l (a copy: the link overwrites its input). */
+static void feed(struct link *l, const struct link_buf *in, struct link_buf *out)
+{
+	struct link_buf copy = {0};
+	append(&copy, in);
+	link_feed(l, copy.data, copy.len, 1, out);
+	link_buf_free(&copy);
+}
+
+/* Some sealed traffic from `l`, ending with a CLOSE when `close` is set. */
+static void traffic(struct link *l, struct link_buf *out, int close)
+{
+	uint8_t big[300];
+	Skiff__Link__Heartbeat hb = SKIFF__LINK__HEARTBEAT__INIT;
+	Skiff__Harbor__Data d = SKIFF__HARBOR__DATA__INIT;
+
+	memset(big, 'x', sizeof big);
+	hb.seq = 1;
+	hb.time_ms = 1000;
+	d.source = 0x01000001;
+	d.destination_case = SKIFF__HARBOR__DATA__DESTINATION_HANDLE;
+	d.handle = 0x02000005;
+	d.type = 10;
+	d.session = 3;
+	d.payload.data = big;
+	d.payload.len = 40;
+	if (frame_send(l, out, LINK_TYPE_HEARTBEAT, &hb.base) != LINK_OK ||
+	    frame_send(l, out, SKIFF__HARBOR__FRAME_TYPE__DATA, &d.base) != LINK_OK ||
+	    link_seal(l, out, 17, big, sizeof big) != LINK_OK ||
+	    link_seal(l, out, 200, "", 0) != LINK_OK)
+		die("seal");
+	if (close)
+		link_close(l, "generator done", out);
+}
+
+/* Handshake + traffic where the responder is on stream 0 (the responder and
+ * record targets).  Initiator flights go to i1, i2; its traffic to rec. */
+static void responder_side(void)
+{
+	struct link_buf i1 = {0}, r1 = {0}, i2 = {0}, rec = {0}, scratch = {0};
+	size_t n = 0;
+
+	fuzz_rng_stream(1);
+	struct link *i = fuzz_link(LINK_INITIATOR, count_record, &n);
+	if (i == NULL || link_start(i, &i1) != LINK_OK)
+		die("initiator");
+	fuzz_rng_stream(0);
+	struct link *r = fuzz_link(LINK_RESPONDER, count_record, &n);
+	if (r == NULL || link_start(r, &r1) != LINK_OK)
+		die("responder");
+	feed(r, &i1, &r1);
+	feed(i, &r1, &i2);
+	if (link_state(i) != LINK_ESTABLISHED)
+		die("initiator not established");
+	traffic(i, &rec, 0);
+	put("record", "traffic-no-close", 0, &rec, 1);
+	link_close(i, "generator done", &rec);
+
+	struct link_buf all[3] = {i1, i2, rec};
+	put("handshake_responder", "full-at-once", 0, all, 3);
+	put("handshake_responder", "full-3-byte-reads", 3, all, 3);
+	put("handshake_responder", "hello-auth", 0, all, 2);
+	put("handshake_responder", "hello-only", 0, all, 1);
+	put("record", "traffic-at-once", 0, &rec, 1);
+	put("record", "traffic-7-byte-reads", 7, &rec, 1);
+
+	/* Check: a fresh deterministic responder accepts the whole flight. */
+	struct link_buf whole = {0};
+	append(&whole, &i1);
+	append(&whole, &i2);
+	append(&whole, &rec);
+	n = 0;
+	fuzz_rng_stream(0);
+	struct link *check = fuzz_link(LINK_RESPONDER, count_record, &n);
+	if (check == NULL || link_start(check, &scratch) != LINK_OK)
+		die("check");
+	feed(check, &whole, &scratch);
+	if (!link_clean(check) || n != 4)
+		die("responder seed does not replay");
+	link_destroy(check);
+	link_destroy(i);
+	link_destroy(r);
+	link_buf_free(&whole);
+	link_buf_free(&i1);
+	link_buf_free(&r1);
+	link_buf_free(&i2);
+	link_buf_free(&rec);
+	link_buf_free(&scratch);
+}
+
+/* The initiator on stream 0 (the initiator target); responder flights saved. */
+static void initiator_side(void)
+{
+	struct link_buf i1 = {0}, r1 = {0}, i2 = {0}, rec = {0}, scratch = {0};
+	size_t n = 0;
+
+	fuzz_rng_stream(0);
+	struct link *i = fuzz_link(LINK_INITIATOR, count_record, &n);
+	if (i == NULL || link_start(i, &i1) != LINK_OK)
+		die("initiator");
+	fuzz_rng_stream(1);
+	struct link *r = fuzz_link(LINK_RESPONDER, count_record, &n);
+	if (r == NULL || link_start(r, &scratch) != LINK_OK)
+		die("responder");
+	feed(r, &i1, &r1);
+	feed(i, &r1, &i2);
+	feed(r, &i2, &scratch);
+	if (link_state(r) != LINK_ESTABLISHED)
+		die("responder not established");
+	traffic(r, &rec, 1);
+
+	struct link_buf all[2] = {r1, rec};
+	put("handshake_initiator", "full-at-once", 0, all, 2);
+	put("handshake_initiator", "full-5-byte-reads", 5, all, 2);
+	put("handshake_initiator", "hello-auth", 0, all, 1);
+
+	struct link_buf whole = {0};
+	append(&whole, &r1);
+	append(&whole, &rec);
+	n = 0;
+	scratch.len = 0;
+	fuzz_rng_stream(0);
+	struct link *check = fuzz_link(LINK_INITIATOR, count_record, &n);
+	if (check == NULL || link_start(check, &scratch) != LINK_OK)
+		die("check");
+	feed(check, &whole, &scratch);
+	if (!link_clean(check) || n != 4)
+		die("initiator seed does not replay");
+	link_destroy(check);
+	link_destroy(i);
+	link_destroy(r);
+	link_buf_free(&whole);
+	link_buf_free(&i1);
+	link_buf_free(&r1);
+	link_buf_free(&i2);
+	link_buf_free(&rec);
+	link_buf_free(&scratch);
+}
+
+static void frame_seed(unsigned pick, const char *name, const ProtobufCMessage *m)
+{
+	struct link_buf b = {0};
+	if (link_buf_reserve(&b, protobuf_c_message_get_packed_size(m)) != 0)
+		die("memory");
+	b.len = protobuf_c_message_pack(m, b.data);
+	put("frames", name, (uint8_t)pick, &b, 1);
+	link_buf_free(&b);
+}
+
+static void frames(void)
+{
+	uint8_t k32[32] = {1, 2, 3};
+	Skiff__Link__Hello h = SKIFF__LINK__HELLO__INIT;
+	Skiff__Link__Auth a = SKIFF__LINK__AUTH__INIT;
+	Skiff__Link__Close c = SKIFF__LINK__CLOSE__INIT;
+	Skiff__Link__Heartbeat hb = SKIFF__LINK__HEARTBEAT__INIT;
+	Skiff__Harbor__Data d = SKIFF__HARBOR__DATA__INIT;
+	Skiff__Harbor__CallFailed cf = SKIFF__HARBOR__CALL_FAILED__INIT;
+	Skiff__Harbor__NodeInfo ni = SKIFF__HARBOR__NODE_INFO__INIT;
+	Skiff__Harbor__NodeInfo *nis[2] = {&ni, &ni};
+	Skiff__Harbor__NameBinding nb = SKIFF__HARBOR__NAME_BINDING__INIT;
+	Skiff__Harbor__NameBinding *nbs[1] = {&nb};
+	Skiff__Harbor__NodeAnnounce an = SKIFF__HARBOR__NODE_ANNOUNCE__INIT;
+	Skiff__Harbor__NodeTable nt = SKIFF__HARBOR__NODE_TABLE__INIT;
+	Skiff__Harbor__NodeJoin nj = SKIFF__HARBOR__NODE_JOIN__INIT;
+	Skiff__Harbor__NodeLeave nl = SKIFF__HARBOR__NODE_LEAVE__INIT;
+	Skiff__Harbor__NameRegister nr = SKIFF__HARBOR__NAME_REGISTER__INIT;
+	Skiff__Harbor__NameQuery nq = SKIFF__HARBOR__NAME_QUERY__INIT;
+	Skiff__Harbor__NameAnswer na = SKIFF__HARBOR__NAME_ANSWER__INIT;
+	Skiff__Harbor__NameWithdraw nw = SKIFF__HARBOR__NAME_WITHDRAW__INIT;
+
+	h.version = 1; h.purpose = SKIFF__LINK__PURPOSE__HARBOR_PEER; h.node_id = 3;
+	h.node_name = "node3"; h.incarnation = 99;
+	h.ephemeral.data = k32; h.ephemeral.len = 32; h.nonce.data = k32; h.nonce.len = 32;
+	a.mac.data = k32; a.mac.len = 32;
+	c.reason = "bye";
+	hb.seq = 5; hb.time_ms = 77; hb.reply = 1;
+	d.source = 0x01000002; d.destination_case = SKIFF__HARBOR__DATA__DESTINATION_NAME;
+	d.name = "DATACENTER"; d.type = 10; d.session = 12;
+	d.payload.data = k32; d.payload.len = 20; d.dest_incarnation = 4;
+	cf.source = 1; cf.destination = 2; cf.session = 3; cf.reason = "gone";
+	ni.id = 4; ni.name = "n4"; ni.incarnation = 8; ni.address = "127.0.0.1:2526";
+	nb.name = "SVC"; nb.handle = 0x0400000a;
+	an.address = "127.0.0.1:2527"; an.n_names = 1; an.names = nbs;
+	nt.n_nodes = 2; nt.nodes = nis; nt.n_names = 1; nt.names = nbs;
+	nj.node = &ni;
+	nl.id = 4; nl.incarnation = 8; nl.reason = "timeout";
+	nr.binding = &nb; nq.name = "SVC"; na.binding = &nb; na.found = 1; nw.binding = &nb;
+
+	const ProtobufCMessage *msgs[14] = {&h.base, &a.base, &c.base, &hb.base, &d.base, &cf.base,
+	                                    &an.base, &nt.base, &nj.base, &nl.base, &nr.base,
+	                                    &nq.base, &na.base, &nw.base};
+	for (unsigned k = 0; k < 14; k++) {
+		char name[32];
+		snprintf(name, sizeof name, "msg-%02u", k);
+		frame_seed(k, name, msgs[k]);
+	}
+}
+
+int main(int argc, char **argv)
+{
+	if (argc != 2)
+		die("usage: gen_corpus CORPUS_DIR");
+	outdir = argv[1];
+	fuzz_init();
+	responder_side();
+	initiator_side();
+	frames();
+	printf("corpus written to %s\n", outdir);
+	return 0;
+}
