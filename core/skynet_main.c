@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "skiff_paths.h"
@@ -134,6 +135,16 @@ static void default_paths(struct paths *p)
 	}
 }
 
+/* A game node holds thousands of client sockets: use the hard limit. */
+static void raise_fd_limit(void)
+{
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
 static void usage(void)
 {
 	fprintf(stderr,
@@ -162,6 +173,7 @@ int main(int argc, char *argv[])
 
 	/* A peer closing a socket must not kill the node. */
 	signal(SIGPIPE, SIG_IGN);
+	raise_fd_limit();
 
 	struct paths p;
 	default_paths(&p);
