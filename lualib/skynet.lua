@@ -1,0 +1,1121 @@
+-- skynet.lua — the Lua API of a Skiff service (spec §4.4, §4.5).
+--
+-- Scheduler invariants (everything below relies on them):
+--  * Every request (non-response message with a dispatcher) runs in its own
+--    coroutine, taken from a pool and given back when the handler returns.
+--  * `running_thread` is the skynet thread (a pooled coroutine, never a
+--    skynet.coroutine child) that the framework resumed last.  Sessions are
+--    registered against it, so a blocking call from a skynet.coroutine child
+--    suspends the whole skynet thread.
+--  * session_id_coroutine[s] is the thread waiting for session s, or "BREAK"
+--    when nobody waits any more and the late reply must be swallowed.
+--  * request_session[co] is the session `co` still owes a reply to (0: the
+--    sender wants none); it becomes nil once answered.  request_source[co] is
+--    the requester, kept until the handler finishes.
+--  * A thread yields to the framework with "SUSPEND" (blocked, or back in the
+--    pool), "QUIT" (skynet.exit) or "USER" (a skynet.coroutine yield that
+--    escaped its resume: an error).
+--  * Wakeups and failures of waiting sessions are queued and resumed one at a
+--    time after the current thread yields, in FIFO order.
+local c = require "skynet.core"
+
+local tostring, tonumber, type, assert, error = tostring, tonumber, type, assert, error
+local pairs, select, pcall, xpcall, setmetatable = pairs, select, pcall, xpcall, setmetatable
+local string_format = string.format
+local table_concat, table_unpack, table_pack = table.concat, table.unpack, table.pack
+local traceback = debug.traceback
+-- snlua installs a profiling coroutine.resume before any service code runs.
+local coroutine_resume = coroutine.resume
+local coroutine_yield = coroutine.yield
+local coroutine_create = coroutine.create
+local coroutine_running = coroutine.running
+local coroutine_close = coroutine.close
+
+local c_send = c.send
+
+local PTYPE_RESPONSE = 1
+local PTYPE_ERROR = 7
+local PTYPE_TRACE = 12
+
+local skynet = {
+	PTYPE_TEXT = 0,
+	PTYPE_RESPONSE = 1,
+	PTYPE_MULTICAST = 2,
+	PTYPE_CLIENT = 3,
+	PTYPE_SYSTEM = 4,
+	PTYPE_HARBOR = 5,
+	PTYPE_SOCKET = 6,
+	PTYPE_ERROR = 7,
+	PTYPE_QUEUE = 8,
+	PTYPE_DEBUG = 9,
+	PTYPE_LUA = 10,
+	PTYPE_SNAX = 11,
+	PTYPE_TRACE = 12,
+}
+
+do -- the code cache module is optional: a build without it still runs services
+	local ok, cache = pcall(require, "skynet.codecache")
+	skynet.cache = ok and cache or nil
+end
+
+---------------------------------------------------------------------------
+-- Protocols
+
+local proto = {}
+skynet._proto = proto
+
+function skynet.register_protocol(class)
+	local name, id = class.name, class.id
+	assert(type(name) == "string", "protocol name must be a string")
+	assert(math.type(id) == "integer" and id >= 0 and id <= 255, "protocol id must be 0..255")
+	assert(proto[name] == nil and proto[id] == nil, "protocol name or id already registered")
+	proto[name] = class
+	proto[id] = class
+end
+
+---------------------------------------------------------------------------
+-- Scheduler state
+
+local running_thread = nil
+local init_thread = nil
+
+local session_id_coroutine = {}
+local request_session = {}
+local request_source = {}
+local thread_tracetag = {}   -- thread -> trace tag of the request chain it serves
+local trace_source = {}      -- source -> tag announced by a PTYPE_TRACE for its next request
+local unresponse = {}        -- pending response closure -> requester address
+local sleep_session = {}     -- wakeup token -> session the sleeper waits on
+local watching_session = {}  -- session of an outstanding call -> callee address
+local timeout_traceback = nil -- thread -> creation traceback (skynet.trace_timeout)
+
+-- FIFO of tokens to wake and of sessions to fail; drained after each yield.
+local wakeup_queue, wakeup_head, wakeup_tail = {}, 1, 0
+local error_queue, error_head, error_tail = {}, 1, 0
+
+-- Forked threads not started yet; `false` marks a slot emptied by killthread.
+local fork_queue, fork_head, fork_tail = {}, 1, 0
+
+---------------------------------------------------------------------------
+-- Session rewind protection.
+-- The C side hands out sessions 1..0x7fffffff and wraps.  Waits that outlive a
+-- wrap (a long sleep, a `wait`, a call to a slow service) would then share their
+-- session with a new request.  All sessions of this service are allocated by the
+-- calls below, so `last_session` tracks the C counter; every session in
+-- (last_session, safe_until] is known to be free.  When we pass safe_until we
+-- burn used sessions with genid and compute the next free stretch.  Outstanding
+-- sessions are always <= the last one allocated until a wrap, so the scan runs
+-- about once per wrap in practice.
+local SESSION_MAX = 0x7fffffff
+local last_session = 0
+local safe_until = 0
+
+local function session_guard()
+	local n = last_session + 1
+	if n > SESSION_MAX then n = 1 end
+	while session_id_coroutine[n] ~= nil do
+		-- burn the session in use; the C counter then points past it
+		local s = c.genid()
+		if s ~= n then n = s end  -- we lost track of the counter: resynchronise
+		last_session = n
+		n = n + 1
+		if n > SESSION_MAX then n = 1 end
+	end
+	-- the nearest outstanding session ahead of n (circularly) bounds the stretch
+	local gap = SESSION_MAX
+	for s in pairs(session_id_coroutine) do
+		local d = s - n
+		if d < 0 then d = d + SESSION_MAX end
+		if d < gap then gap = d end
+	end
+	local limit = n + gap - 1
+	if limit > SESSION_MAX then limit = SESSION_MAX end
+	safe_until = limit
+end
+
+---------------------------------------------------------------------------
+-- Coroutine pool
+--
+-- Every pooled thread runs thread_main.  A parked thread sits in the yield at
+-- its end; resuming it with (f, ...) runs f(...) in it, so a request costs one
+-- resume.  Threads that start later (fork, timeout, select collectors) are
+-- primed with wait_args, which parks them again until their first resume.
+
+local coroutine_pool = {}
+local pool_size = 0
+
+local function forgot_response(co, f)
+	local session = request_session[co]
+	if session ~= 0 then
+		local info = debug.getinfo(f, "S")
+		c.error(string_format("Maybe forgot response session %s from %s : %s:%d",
+			session, skynet.address(request_source[co]), info.source, info.linedefined))
+	end
+end
+
+local function thread_main(f, ...)
+	f(...)
+	-- running_thread is this thread: every resume site sets it first
+	local co = running_thread
+	if request_session[co] ~= nil then
+		forgot_response(co, f)
+		request_session[co] = nil
+	end
+	request_source[co] = nil
+	local tag = thread_tracetag[co]
+	if tag ~= nil then
+		if tag then c.trace(tag, "end") end
+		thread_tracetag[co] = nil
+	end
+	pool_size = pool_size + 1
+	coroutine_pool[pool_size] = co
+	return thread_main(coroutine_yield "SUSPEND")
+end
+
+local function co_take()
+	local co = coroutine_pool[pool_size]
+	if co then
+		coroutine_pool[pool_size] = nil
+		pool_size = pool_size - 1
+		return co
+	end
+	return coroutine_create(thread_main)
+end
+
+local function wait_args(f)
+	return f(coroutine_yield())
+end
+
+-- A thread that runs f with the values of its first resume.
+local function co_create(f)
+	local co = co_take()
+	local saved = running_thread
+	running_thread = co
+	coroutine_resume(co, wait_args, f)
+	running_thread = saved
+	return co
+end
+
+---------------------------------------------------------------------------
+-- Resuming threads
+
+local suspend
+
+-- Resume the next queued failure or wakeup, if any (tail calls back into suspend).
+local function dispatch_pending()
+	while error_head <= error_tail do
+		local session = error_queue[error_head]
+		error_queue[error_head] = nil
+		error_head = error_head + 1
+		local co = session_id_coroutine[session]
+		if co == "BREAK" then
+			session_id_coroutine[session] = nil
+		elseif co then
+			session_id_coroutine[session] = nil
+			running_thread = co
+			return suspend(co, coroutine_resume(co, false, nil, nil, session))
+		end
+	end
+	while wakeup_head <= wakeup_tail do
+		local token = wakeup_queue[wakeup_head]
+		wakeup_queue[wakeup_head] = nil
+		wakeup_head = wakeup_head + 1
+		local session = sleep_session[token]
+		if session then
+			local co = session_id_coroutine[session]
+			-- a sleeper's timer reply may still come: swallow it
+			session_id_coroutine[session] = "BREAK"
+			running_thread = co
+			return suspend(co, coroutine_resume(co, false, "BREAK", nil, session))
+		end
+	end
+	error_head, error_tail = 1, 0
+	wakeup_head, wakeup_tail = 1, 0
+end
+
+function suspend(co, ok, command)
+	if ok and command == "SUSPEND" then
+		return dispatch_pending()
+	end
+	if not ok then
+		-- the thread died: whoever waited for its answer gets an error
+		local session = request_session[co]
+		if session then
+			if session ~= 0 then
+				c_send(request_source[co], PTYPE_ERROR, session, "")
+			end
+			request_session[co] = nil
+		end
+		request_source[co] = nil
+		if thread_tracetag[co] then
+			c.trace(thread_tracetag[co], "error")
+			thread_tracetag[co] = nil
+		end
+		error(traceback(co, tostring(command)), 0)
+	end
+	if command == "QUIT" then
+		-- skynet.exit: the service is gone, nothing more runs
+		return
+	elseif command == "USER" then
+		error("Call skynet.coroutine.yield out of skynet.coroutine.resume\n" .. traceback(co))
+	elseif command == nil then
+		-- a bare yield (the remote debugger): leave the thread parked
+		return
+	else
+		error("Unknown command : " .. tostring(command) .. "\n" .. traceback(co))
+	end
+end
+
+---------------------------------------------------------------------------
+-- Waiting
+
+local function yield_call(addr, session)
+	watching_session[session] = addr
+	session_id_coroutine[session] = running_thread
+	local ok, msg, sz = coroutine_yield "SUSPEND"
+	watching_session[session] = nil
+	if not ok then
+		local tag = thread_tracetag[running_thread]
+		if tag then c.trace(tag, "error") end
+		error "call failed"
+	end
+	return msg, sz
+end
+
+local function suspend_sleep(session, token)
+	local tag = thread_tracetag[running_thread]
+	if tag then c.trace(tag, "sleep", 3) end
+	session_id_coroutine[session] = running_thread
+	assert(sleep_session[token] == nil, "token duplicative")
+	sleep_session[token] = session
+	return coroutine_yield "SUSPEND"
+end
+
+local function new_timeout(ti)
+	if last_session >= safe_until then session_guard() end
+	local session = c.intcommand("TIMEOUT", ti)
+	assert(session, "timeout failed")
+	last_session = session
+	return session
+end
+
+function skynet.timeout(ti, func)
+	local session = new_timeout(ti)
+	local co = co_create(func)
+	assert(session_id_coroutine[session] == nil)
+	session_id_coroutine[session] = co
+	if timeout_traceback then timeout_traceback[co] = traceback() end
+	return co
+end
+
+function skynet.trace_timeout(on)
+	if on then
+		timeout_traceback = timeout_traceback or setmetatable({}, { __mode = "k" })
+	else
+		timeout_traceback = nil
+	end
+end
+
+function skynet.sleep(ti, token)
+	local session = new_timeout(ti)
+	token = token or coroutine_running()
+	local ok, ret = suspend_sleep(session, token)
+	sleep_session[token] = nil
+	if ok then return end
+	if ret == "BREAK" then return "BREAK" end
+	error(ret)
+end
+
+function skynet.yield()
+	return skynet.sleep(0)
+end
+
+function skynet.wait(token)
+	if last_session >= safe_until then session_guard() end
+	local session = c.genid()
+	last_session = session
+	token = token or coroutine_running()
+	suspend_sleep(session, token)
+	-- nothing else will ever arrive on a genid session
+	sleep_session[token] = nil
+	session_id_coroutine[session] = nil
+end
+
+function skynet.wakeup(token)
+	if sleep_session[token] then
+		wakeup_tail = wakeup_tail + 1
+		wakeup_queue[wakeup_tail] = token
+		return true
+	end
+	return false
+end
+
+function skynet.fork(func, ...)
+	local n = select("#", ...)
+	local co
+	if n == 0 then
+		co = co_create(func)
+	else
+		local args = { ... }
+		co = co_create(function() func(table_unpack(args, 1, n)) end)
+	end
+	fork_tail = fork_tail + 1
+	fork_queue[fork_tail] = co
+	return co
+end
+
+---------------------------------------------------------------------------
+-- Addresses, time, environment
+
+local self_handle
+function skynet.self()
+	if not self_handle then self_handle = c.addresscommand "REG" end
+	return self_handle
+end
+
+function skynet.localname(name)
+	return (c.addresscommand("QUERY", name))
+end
+
+function skynet.address(addr)
+	if type(addr) == "number" then
+		return string_format(":%08x", addr)
+	end
+	return tostring(addr)
+end
+
+skynet.harbor = c.harbor
+skynet.now = c.now
+skynet.hpc = c.hpc
+
+local start_time
+function skynet.starttime()
+	if not start_time then start_time = c.intcommand "STARTTIME" end
+	return start_time
+end
+
+function skynet.time()
+	return c.now() / 100 + (start_time or skynet.starttime())
+end
+
+function skynet.getenv(key)
+	return (c.command("GETENV", key))
+end
+
+function skynet.setenv(key, value)
+	assert(c.command("GETENV", key) == nil, "Can't setenv exist key : " .. key)
+	c.command("SETENV", key .. " " .. value)
+end
+
+function skynet.genid()
+	if last_session >= safe_until then session_guard() end
+	local session = c.genid()
+	last_session = session
+	return session
+end
+
+skynet.pack = c.pack
+skynet.packstring = c.packstring
+skynet.unpack = c.unpack
+skynet.tostring = c.tostring
+skynet.trash = c.trash
+skynet.error = c.error
+skynet.tracelog = c.trace
+skynet.pcall = pcall -- kept for old services
+
+---------------------------------------------------------------------------
+-- Sending
+
+function skynet.send(addr, typename, ...)
+	local p = proto[typename]
+	return c_send(addr, p.id, 0, p.pack(...))
+end
+
+function skynet.rawsend(addr, typename, msg, sz)
+	local p = proto[typename]
+	return c_send(addr, p.id, 0, msg, sz)
+end
+
+function skynet.redirect(dest, source, typename, ...)
+	return c.redirect(dest, source, proto[typename].id, ...)
+end
+
+local function send_request(addr, p, msg, sz)
+	local tag = thread_tracetag[running_thread]
+	if tag then
+		c.trace(tag, "call", 3)
+		c_send(addr, PTYPE_TRACE, 0, tag)
+	end
+	if last_session >= safe_until then session_guard() end
+	local session = c_send(addr, p.id, nil, msg, sz)
+	if not session then
+		if session == false then
+			error("message to " .. skynet.address(addr) .. " is too large")
+		end
+		error("call to invalid address " .. skynet.address(addr))
+	end
+	last_session = session
+	return session
+end
+
+function skynet.call(addr, typename, ...)
+	local p = proto[typename]
+	local session = send_request(addr, p, p.pack(...))
+	return p.unpack(yield_call(addr, session))
+end
+
+function skynet.rawcall(addr, typename, msg, sz)
+	local p = proto[typename]
+	local session = send_request(addr, p, msg, sz)
+	return yield_call(addr, session)
+end
+
+function skynet.tracecall(tag, addr, typename, msg, sz)
+	c.trace(tag, "tracecall begin")
+	c_send(addr, PTYPE_TRACE, 0, tag)
+	local p = proto[typename]
+	if last_session >= safe_until then session_guard() end
+	local session = c_send(addr, p.id, nil, msg, sz)
+	if not session then
+		error("call to invalid address " .. skynet.address(addr))
+	end
+	last_session = session
+	local rmsg, rsz = yield_call(addr, session)
+	c.trace(tag, "tracecall end")
+	return rmsg, rsz
+end
+
+---------------------------------------------------------------------------
+-- Replying
+
+function skynet.ret(msg, sz)
+	msg = msg or ""
+	local co = running_thread
+	local session = request_session[co]
+	if session == nil then error "No session" end
+	request_session[co] = nil
+	if session == 0 then
+		if sz ~= nil then c.trash(msg, sz) end
+		return false
+	end
+	local tag = thread_tracetag[co]
+	if tag then c.trace(tag, "response") end
+	local source = request_source[co]
+	local ret = c_send(source, PTYPE_RESPONSE, session, msg, sz)
+	if ret then return true end
+	if ret == false then
+		-- too large to deliver: the caller must not wait forever
+		c_send(source, PTYPE_ERROR, session, "")
+	end
+	return false
+end
+
+function skynet.retpack(...)
+	return skynet.ret(skynet.pack(...))
+end
+
+function skynet.context()
+	local co = running_thread
+	return request_session[co], request_source[co]
+end
+
+function skynet.ignoreret()
+	request_session[running_thread] = nil
+end
+
+local function no_response() end
+
+function skynet.response(pack)
+	pack = pack or skynet.pack
+	local co = running_thread
+	local session = request_session[co]
+	if session == nil then error "No session" end
+	request_session[co] = nil
+	if session == 0 then return no_response end
+	local address = request_source[co]
+	local used = false
+	local resp
+	resp = function(ok, ...)
+		if ok == "TEST" then
+			return unresponse[resp] ~= nil
+		end
+		if used then error "Can't response more than once" end
+		used = true
+		if unresponse[resp] == nil then
+			-- the requester died (or we are exiting): nobody to answer
+			return false
+		end
+		unresponse[resp] = nil
+		local ret
+		if ok then
+			ret = c_send(address, PTYPE_RESPONSE, session, pack(...))
+			if ret == false then
+				c_send(address, PTYPE_ERROR, session, "")
+			end
+		else
+			ret = c_send(address, PTYPE_ERROR, session, "")
+		end
+		return ret ~= nil and ret ~= false
+	end
+	unresponse[resp] = address
+	return resp
+end
+
+---------------------------------------------------------------------------
+-- Request batches: skynet.request(...):select([timeout])
+
+local request_meta = {}
+request_meta.__index = request_meta
+
+function skynet.request(obj)
+	local r = setmetatable({}, request_meta)
+	if obj then
+		return r:add(obj)
+	end
+	return r
+end
+
+function request_meta:add(obj)
+	assert(type(obj) == "table" and self._selecting == nil, "can't add to a selecting request")
+	self[#self + 1] = obj
+	return self
+end
+
+request_meta.__call = request_meta.add
+
+function request_meta:close()
+	if self._sessions then
+		for session in pairs(self._sessions) do
+			if session_id_coroutine[session] ~= nil then
+				session_id_coroutine[session] = "BREAK"
+			end
+			watching_session[session] = nil
+		end
+		self._sessions = nil
+	end
+	if self._timer then
+		self._timer = nil
+	end
+	self._done = true
+end
+
+request_meta.__close = request_meta.close
+
+local function request_iterator(self)
+	while true do
+		local ready = self._ready
+		local h = self._rhead
+		if h <= self._rtail then
+			local item = ready[h]
+			ready[h] = nil
+			self._rhead = h + 1
+			return item[1], item[2]
+		end
+		if self._done or self._pending == 0 or self._timedout then
+			self:close()
+			return nil
+		end
+		self._waiting = true
+		skynet.wait(self)
+		self._waiting = false
+	end
+end
+
+-- the unpacked reply as a table.pack, or false if it could not be unpacked
+local function packed_results(ok, ...)
+	if ok then
+		return table_pack(...)
+	end
+	return false
+end
+
+function request_meta:select(timeout)
+	assert(self._selecting == nil, "select twice")
+	self._selecting = true
+	self._ready, self._rhead, self._rtail = {}, 1, 0
+	self._sessions = {}
+	self._pending = 0
+	local function push(req, resp)
+		self._rtail = self._rtail + 1
+		self._ready[self._rtail] = { req, resp }
+		if self._waiting then skynet.wakeup(self) end
+	end
+	-- One collector thread turns every reply of the batch into a ready item:
+	-- it is registered for all the batch's sessions, and each reply (or
+	-- failure) resumes it with that session.
+	local function collect(ok, msg, sz, session)
+		local req = self._sessions and self._sessions[session]
+		if req == nil then return end
+		self._sessions[session] = nil
+		watching_session[session] = nil
+		self._pending = self._pending - 1
+		if ok then
+			push(req, packed_results(pcall(proto[req[2]].unpack, msg, sz)))
+		else
+			push(req, false)
+		end
+	end
+	local collector
+	for i = 1, #self do
+		local req = self[i]
+		local addr, p = req[1], proto[req[2]]
+		if last_session >= safe_until then session_guard() end
+		local session = c_send(addr, p.id, nil, p.pack(table_unpack(req, 3, req.n or #req)))
+		if not session then
+			push(req, nil)
+		else
+			last_session = session
+			self._sessions[session] = req
+			self._pending = self._pending + 1
+			watching_session[session] = addr
+			if collector == nil then
+				collector = co_create(function(ok, msg, sz, session)
+					while true do
+						collect(ok, msg, sz, session)
+						if self._pending <= 0 or self._sessions == nil then return end
+						ok, msg, sz, session = coroutine_yield "SUSPEND"
+					end
+				end)
+			end
+			session_id_coroutine[session] = collector
+		end
+	end
+	if timeout then
+		local timer = {}
+		self._timer = timer
+		skynet.timeout(timeout, function()
+			if self._timer == timer then
+				self._timedout = true
+				if self._waiting then skynet.wakeup(self) end
+			end
+		end)
+	end
+	return request_iterator, self, nil, self
+end
+
+---------------------------------------------------------------------------
+-- Tracing
+
+local trace_id = 0
+
+function skynet.trace(info)
+	local co = running_thread
+	if thread_tracetag[co] == false then return end -- forced off for this request
+	trace_id = trace_id + 1
+	local tag = string_format(":%08x-%d", skynet.self(), trace_id)
+	thread_tracetag[co] = tag
+	if info then
+		c.trace(tag, "trace " .. info)
+	else
+		c.trace(tag, "trace")
+	end
+end
+
+function skynet.tracetag()
+	return thread_tracetag[running_thread]
+end
+
+function skynet.traceproto(prototype, flag)
+	local p = assert(proto[prototype], "unknown protocol")
+	p.trace = flag
+end
+
+---------------------------------------------------------------------------
+-- Incoming messages
+
+local function unknown_request(session, address, msg, sz, prototype)
+	c.error(string_format("Unknown request (%s): %s", prototype, c.tostring(msg, sz)))
+	error(string_format("Unknown session : %d from %x", session, address))
+end
+
+function skynet.dispatch_unknown_request(unknown)
+	local prev = unknown_request
+	unknown_request = unknown
+	return prev
+end
+
+local function unknown_response(session, address, msg, sz)
+	c.error(string_format("Response message : %s", c.tostring(msg, sz)))
+	error(string_format("Unknown session : %d from %x", session, address))
+end
+
+function skynet.dispatch_unknown_response(unknown)
+	local prev = unknown_response
+	unknown_response = unknown
+	return prev
+end
+
+local function raw_dispatch_message(prototype, msg, sz, session, source)
+	if prototype == PTYPE_RESPONSE then
+		local co = session_id_coroutine[session]
+		if co == "BREAK" then
+			session_id_coroutine[session] = nil
+		elseif co == nil then
+			unknown_response(session, source, msg, sz)
+		else
+			local tag = thread_tracetag[co]
+			if tag then c.trace(tag, "resume") end
+			session_id_coroutine[session] = nil
+			running_thread = co
+			suspend(co, coroutine_resume(co, true, msg, sz, session))
+		end
+		return
+	end
+	local p = proto[prototype]
+	local f = p and p.dispatch
+	if f == nil then
+		if prototype == PTYPE_TRACE then
+			trace_source[source] = c.tostring(msg, sz)
+		elseif session ~= 0 then
+			c_send(source, PTYPE_ERROR, session, "")
+		else
+			unknown_request(session, source, msg, sz, prototype)
+		end
+		return
+	end
+	local co = co_take()
+	request_session[co] = session
+	request_source[co] = source
+	local traceflag = p.trace
+	if traceflag == false then
+		trace_source[source] = nil
+		thread_tracetag[co] = false
+	else
+		local tag = trace_source[source]
+		if tag then
+			trace_source[source] = nil
+			c.trace(tag, "request")
+			thread_tracetag[co] = tag
+		elseif traceflag then
+			running_thread = co
+			skynet.trace()
+		end
+	end
+	running_thread = co
+	suspend(co, coroutine_resume(co, f, session, source, p.unpack(msg, sz)))
+end
+
+function skynet.dispatch_message(...)
+	local ok, err = pcall(raw_dispatch_message, ...)
+	-- forked threads run after the handler, in order, within this dispatch
+	while fork_head <= fork_tail do
+		local key = fork_head
+		local co = fork_queue[key]
+		fork_queue[key] = nil
+		fork_head = key + 1
+		if co then
+			running_thread = co
+			local fork_ok, fork_err = pcall(suspend, co, coroutine_resume(co))
+			if not fork_ok then
+				if ok then
+					ok, err = false, tostring(fork_err)
+				else
+					err = tostring(err) .. "\n" .. tostring(fork_err)
+				end
+			end
+		end
+	end
+	fork_head, fork_tail = 1, 0
+	if not ok then error(tostring(err), 0) end
+end
+
+function skynet.dispatch(typename, func)
+	local p = proto[typename]
+	if func then
+		local prev = p.dispatch
+		p.dispatch = func
+		return prev
+	end
+	return p and p.dispatch
+end
+
+-- PTYPE_ERROR: a failed call (session ~= 0) or a dead service (session 0).
+local function queue_error(session)
+	error_tail = error_tail + 1
+	error_queue[error_tail] = session
+end
+
+local function handle_error(error_session, error_source)
+	if error_session == 0 then
+		-- the source is dead: drop what we owe it, fail what we wait from it
+		for resp, address in pairs(unresponse) do
+			if address == error_source then unresponse[resp] = nil end
+		end
+		for session, address in pairs(watching_session) do
+			if address == error_source then queue_error(session) end
+		end
+	else
+		if watching_session[error_session] or session_id_coroutine[error_session] == "BREAK" then
+			queue_error(error_session)
+		end
+	end
+end
+
+local function error_dispatch(error_session, error_source)
+	skynet.ignoreret()
+	handle_error(error_session, error_source)
+end
+
+function skynet.term(address)
+	handle_error(0, address)
+end
+
+---------------------------------------------------------------------------
+-- Inspection
+
+function skynet.task(ret)
+	if ret == nil then
+		local n = 0
+		for _, co in pairs(session_id_coroutine) do
+			if type(co) == "thread" then n = n + 1 end
+		end
+		return n
+	end
+	if ret == "init" then
+		if init_thread then return traceback(init_thread) end
+		return
+	end
+	local kind = type(ret)
+	if kind == "table" then
+		for session, co in pairs(session_id_coroutine) do
+			if type(co) == "thread" then
+				local tb = traceback(co)
+				if timeout_traceback and timeout_traceback[co] then
+					tb = tb .. "\n" .. timeout_traceback[co]
+				end
+				ret[string_format("%s session: %d", tostring(co), session)] = tb
+			end
+		end
+		return
+	elseif kind == "number" then
+		local co = session_id_coroutine[ret]
+		if type(co) == "thread" then return traceback(co) end
+		return "No session"
+	elseif kind == "thread" then
+		for session, co in pairs(session_id_coroutine) do
+			if co == ret then return session end
+		end
+	end
+end
+
+function skynet.uniqtask()
+	local stacks = {}
+	for session, co in pairs(session_id_coroutine) do
+		if type(co) == "thread" then
+			local tb = traceback(co)
+			local group = stacks[tb]
+			if group == nil then
+				group = {}
+				stacks[tb] = group
+			end
+			group[#group + 1] = session
+		end
+	end
+	local ret = {}
+	for tb, sessions in pairs(stacks) do
+		table.sort(sessions)
+		ret[string_format("%d\tsessions:[%s]", #sessions, table_concat(sessions, ","))] = tb
+	end
+	return ret
+end
+
+function skynet.killthread(co)
+	local session
+	if type(co) == "string" then
+		local pattern = co
+		co = nil
+		for s, t in pairs(session_id_coroutine) do
+			if type(t) == "thread" and string.find(tostring(t), pattern, 1, true) then
+				session, co = s, t
+				break
+			end
+		end
+		if co == nil then
+			for i = fork_head, fork_tail do
+				local t = fork_queue[i]
+				if t and string.find(tostring(t), pattern, 1, true) then
+					co = t
+					break
+				end
+			end
+		end
+		if co == nil then return end
+	else
+		for s, t in pairs(session_id_coroutine) do
+			if t == co then
+				session = s
+				break
+			end
+		end
+	end
+	local found = session ~= nil
+	for i = fork_head, fork_tail do
+		if fork_queue[i] == co then
+			fork_queue[i] = false
+			found = true
+		end
+	end
+	if not found then return end
+	if session then
+		-- a reply or timer may still arrive for it
+		session_id_coroutine[session] = "BREAK"
+		watching_session[session] = nil
+		for token, s in pairs(sleep_session) do
+			if s == session then sleep_session[token] = nil end
+		end
+	end
+	local owed = request_session[co]
+	if owed and owed ~= 0 then
+		c_send(request_source[co], PTYPE_ERROR, owed, "")
+	end
+	request_session[co] = nil
+	request_source[co] = nil
+	thread_tracetag[co] = nil
+	coroutine_close(co)
+	return co
+end
+
+function skynet.endless()
+	return c.intcommand("STAT", "endless") == 1
+end
+
+function skynet.mqlen()
+	return c.intcommand("STAT", "mqlen")
+end
+
+function skynet.stat(what)
+	return c.intcommand("STAT", what)
+end
+
+function skynet.memlimit(bytes)
+	-- snlua reads this registry key once, after the main chunk returns
+	debug.getregistry().memlimit = bytes
+	skynet.memlimit = nil
+end
+
+---------------------------------------------------------------------------
+-- Exit
+
+function skynet.exit()
+	fork_queue, fork_head, fork_tail = {}, 1, 0
+	skynet.send(".launcher", "lua", "REMOVE", skynet.self(), false)
+	-- callers still waiting on us get an error
+	for co, session in pairs(request_session) do
+		local address = request_source[co]
+		if session ~= 0 and address then
+			c_send(address, PTYPE_ERROR, session, "")
+		end
+	end
+	request_session = {}
+	for resp in pairs(unresponse) do
+		resp(false)
+	end
+	-- close every parked thread (the running one cannot be closed)
+	local me = coroutine_running()
+	for _, co in pairs(session_id_coroutine) do
+		if type(co) == "thread" and co ~= me and co ~= running_thread then
+			coroutine_close(co)
+		end
+	end
+	-- the services we wait on may drop what they owe us
+	local callee = {}
+	for _, address in pairs(watching_session) do
+		callee[address] = true
+	end
+	for address in pairs(callee) do
+		c_send(address, PTYPE_ERROR, 0, "")
+	end
+	c.callback(function(_, _, _, session, source)
+		if session ~= 0 and source ~= 0 then
+			c_send(source, PTYPE_ERROR, session, "")
+		end
+	end)
+	c.command "EXIT"
+	coroutine_yield "QUIT"
+end
+
+---------------------------------------------------------------------------
+-- Services
+
+function skynet.newservice(name, ...)
+	return skynet.call(".launcher", "lua", "LAUNCH", "snlua", name, ...)
+end
+
+function skynet.uniqueservice(global, ...)
+	if global == true then
+		return assert(skynet.call(".service", "lua", "GLAUNCH", ...))
+	end
+	return assert(skynet.call(".service", "lua", "LAUNCH", global, ...))
+end
+
+function skynet.queryservice(global, ...)
+	if global == true then
+		return assert(skynet.call(".service", "lua", "GQUERY", ...))
+	end
+	return assert(skynet.call(".service", "lua", "QUERY", global, ...))
+end
+
+---------------------------------------------------------------------------
+-- Start
+
+local skynet_require = require "skynet.require"
+skynet.init = skynet_require.init
+skynet.require = skynet_require.require
+
+function skynet.init_service(start)
+	local function main()
+		skynet_require.init_all()
+		start()
+	end
+	local ok, err = xpcall(main, traceback)
+	if not ok then
+		c.error("init service failed: " .. tostring(err))
+		skynet.send(".launcher", "lua", "ERROR")
+		skynet.exit()
+	else
+		skynet.send(".launcher", "lua", "LAUNCHOK")
+	end
+end
+
+function skynet.start(start_func)
+	c.callback(skynet.dispatch_message)
+	init_thread = skynet.timeout(0, function()
+		skynet.init_service(start_func)
+		init_thread = nil
+	end)
+end
+
+---------------------------------------------------------------------------
+-- Built-in protocols
+
+do
+	local REG = skynet.register_protocol
+
+	REG {
+		name = "lua",
+		id = skynet.PTYPE_LUA,
+		pack = skynet.pack,
+		unpack = skynet.unpack,
+	}
+
+	REG {
+		name = "response",
+		id = skynet.PTYPE_RESPONSE,
+	}
+
+	REG {
+		name = "error",
+		id = skynet.PTYPE_ERROR,
+		unpack = function(...) return ... end,
+		dispatch = error_dispatch,
+	}
+end
+
+-- debug protocol and skynet.info_func; given the internals it needs
+require("skynet.debug").init(skynet, {
+	dispatch = skynet.dispatch_message,
+	suspend = suspend,
+	resume = coroutine_resume,
+})
+
+return skynet

@@ -1,0 +1,18 @@
+-- skynet.datacenter — a node-wide tree of values held by DATACENTER (spec §4.14).
+local skynet = require "skynet"
+
+local datacenter = {}
+
+function datacenter.get(...)
+	return skynet.call("DATACENTER", "lua", "QUERY", ...)
+end
+
+function datacenter.set(...)
+	return skynet.call("DATACENTER", "lua", "UPDATE", ...)
+end
+
+function datacenter.wait(...)
+	return skynet.call("DATACENTER", "lua", "WAIT", ...)
+end
+
+return datacenter

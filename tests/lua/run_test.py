@@ -1,0 +1,176 @@
+#!/usr/bin/env python3
+"""Run one Lua test service on a real skiff node and judge it.
+
+usage: run_test.py SKIFF_EXE TEST_SERVICE [--timeout S] [--threads N]
+                   [--mode plain|console|stdin]
+
+plain    the node's `start` service (test_runner) launches TEST_SERVICE; the
+         test prints "TEST PASS <name>" or "TEST FAIL <name>: why" and aborts
+         the node.  Pass = a PASS line, no FAIL line, no Lua error in the log
+         unless the test expects it, and a clean exit before the timeout.
+console  the node also runs the debug console on 127.0.0.1 with a port picked
+         at run time; console_client.py then drives it over TCP.
+stdin    the node's start service is `console`; we type TEST_SERVICE on its
+         stdin and expect the PASS line from the service it launches.
+"""
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def is_sanitized(exe):
+    """True for an ASan build: its RSS says nothing about our memory use."""
+    try:
+        with open(exe, "rb") as f:
+            return b"__asan_init" in f.read()
+    except OSError:
+        return False
+
+
+def write_config(tmpdir, test, threads, mode, extra=()):
+    lines = [
+        f"thread = {threads}",
+        "harbor = 0",
+        f'luaservice = luaservice .. ";{HERE}/?.lua;{HERE}/?/main.lua"',
+        f'preload = "{HERE}/t_preload.lua"',
+        f'lua_path = lua_path .. ";{HERE}/?.lua"',
+        f'test_name = "{test}"',
+        f'logpath = "{tmpdir}"',
+    ]
+    if mode == "stdin":
+        lines.append('start = "console"')
+    else:
+        lines.append('start = "test_runner"')
+    if mode == "console":
+        lines.append('console = "127.0.0.1:0"')
+    if is_sanitized(sys.argv[1]):
+        lines.append('sanitized = "true"')
+    for kv in extra:
+        k, v = kv.split("=", 1)
+        lines.append(f'{k} = "{v}"')
+    path = os.path.join(tmpdir, "config.lua")
+    with open(path, "w") as f:
+        f.write("\n".join(lines) + "\n")
+    return path
+
+
+class Node:
+    """A skiff process whose stdout is collected line by line."""
+
+    def __init__(self, exe, config, stdin=False):
+        self.proc = subprocess.Popen(
+            [exe, config],
+            stdin=subprocess.PIPE if stdin else subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            errors="replace",
+        )
+        self.lines = []
+        self.cond = threading.Condition()
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+
+    def _read(self):
+        for line in self.proc.stdout:
+            with self.cond:
+                self.lines.append(line.rstrip("\n"))
+                self.cond.notify_all()
+        with self.cond:
+            self.cond.notify_all()
+
+    def wait_line(self, pred, deadline):
+        """The first line satisfying pred, or None at the deadline or exit."""
+        seen = 0
+        with self.cond:
+            while True:
+                while seen < len(self.lines):
+                    line = self.lines[seen]
+                    seen += 1
+                    if pred(line):
+                        return line
+                if self.proc.poll() is not None and not self.reader.is_alive():
+                    return None
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return None
+                self.cond.wait(min(left, 0.2))
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.reader.join(2)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("skiff")
+    ap.add_argument("test")
+    ap.add_argument("--timeout", type=float, default=60)
+    ap.add_argument("--threads", type=int, default=4)
+    ap.add_argument("--set", action="append", default=[],
+                    help="extra config line KEY=VALUE (string value)")
+    ap.add_argument("--mode", choices=["plain", "console", "stdin"], default="plain")
+    args = ap.parse_args()
+
+    deadline = time.monotonic() + args.timeout
+    with tempfile.TemporaryDirectory(prefix="skiff-lua-") as tmpdir:
+        config = write_config(tmpdir, args.test, args.threads, args.mode, args.set)
+        node = Node(args.skiff, config, stdin=args.mode == "stdin")
+        verdict = None
+        try:
+            if args.mode == "console":
+                line = node.wait_line(lambda l: "Start debug console at" in l, deadline)
+                if line is None:
+                    verdict = "no debug console address in the log"
+                else:
+                    port = int(line.rsplit(":", 1)[1])
+                    sys.path.insert(0, HERE)
+                    import console_client
+                    try:
+                        console_client.run("127.0.0.1", port, node, tmpdir, deadline)
+                    except Exception as e:  # the client's assertion is the verdict
+                        verdict = f"console client: {e!r}"
+                if verdict is None:
+                    verdict = "PASS"
+            else:
+                if args.mode == "stdin":
+                    time.sleep(0.5)
+                    node.proc.stdin.write(args.test + " hello 42\n")
+                    node.proc.stdin.flush()
+                line = node.wait_line(lambda l: "TEST PASS" in l or "TEST FAIL" in l, deadline)
+                if line is None:
+                    verdict = "no verdict (timeout or crash)"
+                elif "TEST FAIL" in line:
+                    verdict = line
+                else:
+                    # a passing node must also exit by itself
+                    try:
+                        node.proc.wait(max(1.0, min(10.0, deadline - time.monotonic())))
+                        verdict = "PASS"
+                    except subprocess.TimeoutExpired:
+                        verdict = "node did not exit after TEST PASS"
+        finally:
+            node.stop()
+        log = "\n".join(node.lines)
+        if verdict == "PASS" and "TEST FAIL" in log:
+            verdict = "a TEST FAIL line was logged"
+        print(log)
+        rc = node.proc.returncode
+        print(f"--- {args.test}: {verdict} (exit code {rc})")
+        return 0 if verdict == "PASS" else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,2 @@
+require "t_mod_circ_a"
+return {}

@@ -1,0 +1,102 @@
+-- testlib — what every Lua test service uses.
+-- A test is a service; T.main(name, fn) runs fn as its start function.  The
+-- node's stdout then gets "TEST PASS <name>" when fn returns, or
+-- "TEST FAIL <name>: <error>" when it raises, and the node aborts so the
+-- runner (run_test.py) sees the verdict and the exit.  The verdict goes to
+-- stdout directly as well as to the log: an abort may drop queued log lines.
+local skynet = require "skynet"
+require "skynet.manager"
+
+local T = {}
+
+local function verdict(line)
+	io.stdout:write(line, "\n")
+	io.stdout:flush()
+	skynet.error(line)
+end
+
+function T.finish(line)
+	verdict(line)
+	skynet.sleep(5) -- let the logger drain
+	skynet.abort()
+end
+
+function T.main(name, fn)
+	skynet.start(function()
+		skynet.fork(function()
+			local ok, err = xpcall(fn, debug.traceback)
+			if ok then
+				T.finish("TEST PASS " .. name)
+			else
+				T.finish("TEST FAIL " .. name .. ": " .. tostring(err))
+			end
+		end)
+	end)
+end
+
+function T.eq(got, want, what)
+	if got ~= want then
+		error(string.format("%s: want %s, got %s", what or "value", tostring(want), tostring(got)), 2)
+	end
+end
+
+function T.ok(cond, what)
+	if not cond then
+		error("assertion failed: " .. tostring(what), 2)
+	end
+	return cond
+end
+
+-- Expect f(...) to raise an error whose text contains `pattern` (plain).
+function T.raises(pattern, f, ...)
+	local ok, err = pcall(f, ...)
+	if ok then
+		error("expected an error matching '" .. pattern .. "', got success", 2)
+	end
+	if not string.find(tostring(err), pattern, 1, true) then
+		error("expected an error matching '" .. pattern .. "', got: " .. tostring(err), 2)
+	end
+	return err
+end
+
+-- Poll pred() every centisecond until it holds (default: up to 5 s). Use it
+-- for outcomes that depend on other services getting scheduled, so a loaded
+-- machine slows the test down instead of failing it.
+function T.eventually(pred, what, timeout_cs)
+	local deadline = skynet.now() + (timeout_cs or 500)
+	while not pred() do
+		if skynet.now() > deadline then
+			error("timed out waiting for: " .. tostring(what), 2)
+		end
+		skynet.sleep(1)
+	end
+end
+
+-- Deep compare of plain tables.
+function T.same(a, b, what)
+	local function same(x, y)
+		if type(x) ~= "table" or type(y) ~= "table" then return x == y end
+		for k, v in pairs(x) do if not same(v, y[k]) then return false end end
+		for k in pairs(y) do if x[k] == nil then return false end end
+		return true
+	end
+	if not same(a, b) then
+		error(string.format("%s: tables differ", what or "value"), 2)
+	end
+end
+
+-- Resident set size of the node, in KiB (Linux).
+function T.rss_kib()
+	local f = io.open("/proc/self/status")
+	if not f then return nil end
+	for line in f:lines() do
+		local kb = string.match(line, "^VmRSS:%s+(%d+)")
+		if kb then
+			f:close()
+			return tonumber(kb)
+		end
+	end
+	f:close()
+end
+
+return T
