@@ -1,24 +1,36 @@
 /*
  * service_logger.c — the default log sink.
  *
- * Param: a file name, or none for stdout. Each PTYPE_TEXT message becomes one
- * line "[:%08x] message"; in file mode the line starts with a local timestamp
- * "%d/%m/%y %H:%M:%S.cs ". PTYPE_SYSTEM (sent on SIGHUP) reopens the file so
- * log rotation works.
+ * Param: a file name, or none for stdout. Config key `logformat` picks the
+ * line format (documented in docs/logging.md):
+ *   text   (default)  2026-11-26 23:45:01.23 INFO  1 [:0000000a] message
+ *   json              {"ts":"2026-11-26T23:45:01.23Z","level":"info","node":1,
+ *                      "source":":0000000a","msg":"message"}
+ *   skynet            [:0000000a] message   (file mode: skynet's timestamp first)
+ * Timestamps are UTC, to the centisecond, from the runtime clock. The level is
+ * read from the text skynet_error was given, so existing services need no
+ * change: a message starting with "error"/"Error"/"ERROR" (or holding
+ * " error " / "error:" early, e.g. "lua call ... error") is an error, one with
+ * "warn"/"WARN" a warning, anything else info.
+ * PTYPE_SYSTEM (sent on SIGHUP) reopens the file, so log rotation works.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "skynet.h"
-#include "skynet_timer.h"
+
+enum log_format { FORMAT_TEXT, FORMAT_JSON, FORMAT_SKYNET };
 
 struct logger {
 	FILE *handle;
 	char *filename;
 	uint32_t starttime;
 	int close;
+	int node;
+	enum log_format format;
 };
 
 void *logger_create(void);
@@ -27,10 +39,7 @@ int logger_init(struct logger *inst, struct skynet_context *ctx, const char *par
 
 void *logger_create(void)
 {
-	struct logger *inst = skynet_malloc(sizeof(*inst));
-	inst->handle = NULL;
-	inst->close = 0;
-	inst->filename = NULL;
+	struct logger *inst = skynet_calloc(1, sizeof(*inst));
 	return inst;
 }
 
@@ -42,16 +51,94 @@ void logger_release(struct logger *inst)
 	skynet_free(inst);
 }
 
-#define SIZETIMEFMT 250
+static const char *level_of(const char *msg, size_t sz)
+{
+	size_t n = sz < 48 ? sz : 48; /* look at the head of the line only */
+	char head[49];
+	memcpy(head, msg, n);
+	head[n] = '\0';
+	if (strncasecmp(head, "error", 5) == 0 || strstr(head, "error:") || strstr(head, "] error") ||
+	    strstr(head, " error "))
+		return "error";
+	if (strncasecmp(head, "warn", 4) == 0 || strstr(head, "WARN") || strstr(head, "warning"))
+		return "warn";
+	return "info";
+}
 
-static int timestring(struct logger *inst, char tmp[SIZETIMEFMT])
+/* "YYYY-MM-DD HH:MM:SS.cc" (sep ' ') or ISO 8601 (sep 'T'), UTC. */
+static void timestamp(struct logger *inst, char *out, size_t sz, char sep)
 {
 	uint64_t now = skynet_now();
 	time_t ti = inst->starttime + now / 100;
 	struct tm info;
-	(void)localtime_r(&ti, &info);
-	strftime(tmp, SIZETIMEFMT, "%d/%m/%y %H:%M:%S", &info);
-	return (int)(now % 100);
+	gmtime_r(&ti, &info);
+	char date[32];
+	strftime(date, sizeof(date), sep == 'T' ? "%Y-%m-%dT%H:%M:%S" : "%Y-%m-%d %H:%M:%S", &info);
+	snprintf(out, sz, "%s.%02d", date, (int)(now % 100));
+}
+
+static void skynet_stamp(struct logger *inst)
+{
+	uint64_t now = skynet_now();
+	time_t ti = inst->starttime + now / 100;
+	struct tm info;
+	char tmp[64];
+	localtime_r(&ti, &info);
+	strftime(tmp, sizeof(tmp), "%d/%m/%y %H:%M:%S", &info);
+	fprintf(inst->handle, "%s.%02d ", tmp, (int)(now % 100));
+}
+
+static void json_string(FILE *f, const char *s, size_t sz)
+{
+	fputc('"', f);
+	for (size_t i = 0; i < sz; i++) {
+		unsigned char c = (unsigned char)s[i];
+		switch (c) {
+		case '"': fputs("\\\"", f); break;
+		case '\\': fputs("\\\\", f); break;
+		case '\n': fputs("\\n", f); break;
+		case '\r': fputs("\\r", f); break;
+		case '\t': fputs("\\t", f); break;
+		default:
+			if (c < 0x20 || c == 0x7f)
+				fprintf(f, "\\u%04x", c);
+			else
+				fputc(c, f);
+		}
+	}
+	fputc('"', f);
+}
+
+static void write_line(struct logger *inst, uint32_t source, const char *msg, size_t sz)
+{
+	FILE *f = inst->handle;
+	char ts[48];
+	switch (inst->format) {
+	case FORMAT_SKYNET:
+		if (inst->filename)
+			skynet_stamp(inst);
+		fprintf(f, "[:%08x] ", source);
+		fwrite(msg, sz, 1, f);
+		fputc('\n', f);
+		break;
+	case FORMAT_JSON:
+		timestamp(inst, ts, sizeof(ts), 'T');
+		fprintf(f, "{\"ts\":\"%sZ\",\"level\":\"%s\",\"node\":%d,\"source\":\":%08x\",\"msg\":", ts,
+			level_of(msg, sz), inst->node, source);
+		json_string(f, msg, sz);
+		fputs("}\n", f);
+		break;
+	case FORMAT_TEXT: {
+		const char *lv = level_of(msg, sz);
+		timestamp(inst, ts, sizeof(ts), ' ');
+		fprintf(f, "%s %-5s %d [:%08x] ", ts, lv[0] == 'e' ? "ERROR" : lv[0] == 'w' ? "WARN" : "INFO",
+			inst->node, source);
+		fwrite(msg, sz, 1, f);
+		fputc('\n', f);
+		break;
+	}
+	}
+	fflush(f);
 }
 
 static int logger_cb(struct skynet_context *context, void *ud, int type, int session, uint32_t source,
@@ -67,15 +154,7 @@ static int logger_cb(struct skynet_context *context, void *ud, int type, int ses
 		}
 		break;
 	case PTYPE_TEXT:
-		if (inst->filename) {
-			char tmp[SIZETIMEFMT];
-			int csec = timestring(ud, tmp);
-			fprintf(inst->handle, "%s.%02d ", tmp, csec);
-		}
-		fprintf(inst->handle, "[:%08x] ", source);
-		fwrite(msg, sz, 1, inst->handle);
-		fprintf(inst->handle, "\n");
-		fflush(inst->handle);
+		write_line(inst, source, msg, sz);
 		break;
 	}
 
@@ -86,10 +165,23 @@ int logger_init(struct logger *inst, struct skynet_context *ctx, const char *par
 {
 	const char *r = skynet_command(ctx, "STARTTIME", NULL);
 	inst->starttime = (uint32_t)strtoul(r, NULL, 10);
+	const char *harbor = skynet_command(ctx, "GETENV", "harbor");
+	inst->node = harbor ? atoi(harbor) : 0;
+	const char *fmt = skynet_command(ctx, "GETENV", "logformat");
+	if (fmt == NULL || strcmp(fmt, "text") == 0) {
+		inst->format = FORMAT_TEXT;
+	} else if (strcmp(fmt, "json") == 0) {
+		inst->format = FORMAT_JSON;
+	} else if (strcmp(fmt, "skynet") == 0) {
+		inst->format = FORMAT_SKYNET;
+	} else {
+		fprintf(stderr, "skiff: key 'logformat' must be \"text\", \"json\" or \"skynet\" (got '%s')\n", fmt);
+		return 1;
+	}
 	if (parm && parm[0]) {
 		inst->handle = fopen(parm, "a");
 		if (inst->handle == NULL) {
-			fprintf(stderr, "skiff: can't open log file %s\n", parm);
+			fprintf(stderr, "skiff: can't open log file %s (key 'logger')\n", parm);
 			return 1;
 		}
 		inst->filename = skynet_malloc(strlen(parm) + 1);
@@ -98,9 +190,6 @@ int logger_init(struct logger *inst, struct skynet_context *ctx, const char *par
 	} else {
 		inst->handle = stdout;
 	}
-	if (inst->handle) {
-		skynet_callback(ctx, inst, logger_cb);
-		return 0;
-	}
-	return 1;
+	skynet_callback(ctx, inst, logger_cb);
+	return 0;
 }

@@ -84,10 +84,10 @@ def main():
             raise SystemExit("FAIL: exit status %d after SIGTERM" % code)
         if "SIGTERM received" not in text:
             raise SystemExit("FAIL: shutdown not logged")
-        # file logger lines carry a timestamp "dd/mm/yy hh:mm:ss.cc "
+        # text log lines: "YYYY-MM-DD hh:mm:ss.cc LEVEL node [:addr] msg"
         import re
-        if not re.search(r"^\d\d/\d\d/\d\d \d\d:\d\d:\d\d\.\d\d \[:[0-9a-f]{8}\] ", text, re.M):
-            raise SystemExit("FAIL: file log lines lack the timestamp")
+        if not re.search(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d\d INFO  0 \[:[0-9a-f]{8}\] LAUNCH", read(log + ".1") + text, re.M):
+            raise SystemExit("FAIL: log lines lack timestamp, level, node or address")
         print("OK")
 
 
