@@ -176,8 +176,12 @@ static const char *cmd_starttime(struct skynet_context *context, const char *par
 	return context->result;
 }
 
+/* ABORT [status]: stop the node; Skiff extension: the process exits with
+ * `status` (default 0), so a node whose start-up failed says so to its shell. */
 static const char *cmd_abort(struct skynet_context *context, const char *param)
 {
+	if (param && param[0])
+		skynet_set_exit_status((int)strtol(param, NULL, 10));
 	skynet_handle_retireall();
 	return NULL;
 }
@@ -217,7 +221,7 @@ static const char *cmd_stat(struct skynet_context *context, const char *param)
 			strcpy(context->result, "0");
 		}
 	} else if (strcmp(param, "cpu") == 0) {
-		double t = (double)context->cpu_cost / 1000000.0; /* microsec */
+		double t = (double)atomic_load(&context->cpu_cost) / 1000000.0; /* microsec */
 		sprintf(context->result, "%lf", t);
 	} else if (strcmp(param, "time") == 0) {
 		if (context->profile) {
@@ -228,7 +232,7 @@ static const char *cmd_stat(struct skynet_context *context, const char *param)
 			strcpy(context->result, "0");
 		}
 	} else if (strcmp(param, "message") == 0) {
-		sprintf(context->result, "%zu", context->message_count);
+		sprintf(context->result, "%zu", (size_t)atomic_load(&context->message_count));
 	} else {
 		context->result[0] = '\0';
 	}

@@ -22,13 +22,13 @@ struct skynet_context {
 	skynet_cb cb;
 	struct message_queue *queue;
 	_Atomic(FILE *) logfile;
-	uint64_t cpu_cost;  /* in microsec */
+	_Atomic uint64_t cpu_cost; /* in microsec; written by the dispatching worker only */
 	uint64_t cpu_start; /* in microsec */
 	char result[32];
 	uint32_t handle;
 	int session_id;
 	ATOM_INT ref;
-	size_t message_count;
+	_Atomic size_t message_count; /* written by the dispatching worker only */
 	bool init;
 	ATOM_BOOL endless;
 	bool profile;

@@ -145,6 +145,17 @@ void skynet_handle_retireall(void)
 	}
 }
 
+void skynet_handle_foreach(void (*fn)(struct skynet_context *, void *), void *ud)
+{
+	struct handle_storage *s = H;
+	pthread_rwlock_rdlock(&s->lock);
+	for (int i = 0; i < s->slot_size; i++) {
+		if (s->slot[i])
+			fn(s->slot[i], ud);
+	}
+	pthread_rwlock_unlock(&s->lock);
+}
+
 struct skynet_context *skynet_handle_grab(uint32_t handle)
 {
 	struct handle_storage *s = H;

@@ -20,6 +20,9 @@ int skynet_handle_retire(uint32_t handle);
  * missing or stale handle. */
 struct skynet_context *skynet_handle_grab(uint32_t handle);
 void skynet_handle_retireall(void);
+/* Call fn for every live context under the read lock: fn must be quick and
+ * must not call skynet_handle_* itself. */
+void skynet_handle_foreach(void (*fn)(struct skynet_context *, void *), void *ud);
 
 uint32_t skynet_handle_findname(const char *name);
 /* Binds name to handle; returns the stored copy, or NULL if the name is taken. */

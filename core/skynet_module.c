@@ -151,6 +151,20 @@ struct skynet_module *skynet_module_query(const char *name)
 	return result;
 }
 
+int skynet_module_count(void)
+{
+	pthread_mutex_lock(&M->lock);
+	int n = M->count;
+	pthread_mutex_unlock(&M->lock);
+	return n;
+}
+
+struct skynet_module *skynet_module_get(int index)
+{
+	/* Entries below count never move or change once published. */
+	return (index >= 0 && index < skynet_module_count()) ? &M->m[index] : NULL;
+}
+
 void *skynet_module_instance_create(struct skynet_module *m)
 {
 	if (m->create)

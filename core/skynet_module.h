@@ -4,6 +4,8 @@
 #ifndef SKYNET_MODULE_H
 #define SKYNET_MODULE_H
 
+#include <stdint.h>
+
 struct skynet_context;
 
 typedef void *(*skynet_dl_create)(void);
@@ -18,6 +20,9 @@ struct skynet_module {
 	skynet_dl_init init;
 	skynet_dl_release release;
 	skynet_dl_signal signal;
+	/* Totals of services of this module that are gone (metrics). */
+	_Atomic uint64_t retired_messages;
+	_Atomic uint64_t retired_cpu_us;
 };
 
 /* NULL when no template of the path finds a loadable module with an _init. */
@@ -30,6 +35,9 @@ void skynet_module_instance_signal(struct skynet_module *, void *inst, int signa
 /* path: ';'-separated templates, each containing '?'. Returns -1 (and reports)
  * if a template has no '?'. */
 int skynet_module_init(const char *path);
+/* Loaded modules, for metrics: index 0..count-1. */
+int skynet_module_count(void);
+struct skynet_module *skynet_module_get(int index);
 void skynet_module_exit(void);
 
 #endif

@@ -32,6 +32,7 @@
 #include "skynet_mq.h"
 #include "skynet_timer.h"
 #include "skynet_context.h"
+#include "skynet_metrics.h"
 
 struct skynet_node {
 	ATOM_INT total;
@@ -160,6 +161,8 @@ void skynet_context_reserve(struct skynet_context *ctx)
 
 static void delete_context(struct skynet_context *ctx)
 {
+	atomic_fetch_add_explicit(&ctx->mod->retired_messages, ctx->message_count, memory_order_relaxed);
+	atomic_fetch_add_explicit(&ctx->mod->retired_cpu_us, ctx->cpu_cost, memory_order_relaxed);
 	FILE *f = ATOM_LOAD(&ctx->logfile);
 	if (f)
 		fclose(f);
@@ -215,13 +218,16 @@ static void dispatch_message(struct skynet_context *ctx, struct skynet_message *
 	FILE *f = ATOM_LOAD(&ctx->logfile);
 	if (f)
 		skynet_log_output(f, msg->source, type, msg->session, msg->data, sz);
-	++ctx->message_count;
+	/* Single writer (the dispatching worker): a relaxed load+store, no RMW. */
+	atomic_store_explicit(&ctx->message_count,
+		atomic_load_explicit(&ctx->message_count, memory_order_relaxed) + 1, memory_order_relaxed);
 	int reserve_msg;
 	if (ctx->profile) {
 		ctx->cpu_start = skynet_thread_time();
 		reserve_msg = ctx->cb(ctx, ctx->cb_ud, type, msg->session, msg->source, msg->data, sz);
 		uint64_t cost_time = skynet_thread_time() - ctx->cpu_start;
-		ctx->cpu_cost += cost_time;
+		atomic_store_explicit(&ctx->cpu_cost,
+			atomic_load_explicit(&ctx->cpu_cost, memory_order_relaxed) + cost_time, memory_order_relaxed);
 	} else {
 		reserve_msg = ctx->cb(ctx, ctx->cb_ud, type, msg->session, msg->source, msg->data, sz);
 	}
@@ -271,8 +277,10 @@ struct message_queue *skynet_context_message_dispatch(struct skynet_monitor *sm,
 			n >>= weight;
 		}
 		int overload = skynet_mq_overload(q);
-		if (overload)
+		if (overload) {
+			skynet_metrics_overload();
 			skynet_error(ctx, "error: May overload, message queue length = %d", overload);
+		}
 
 		skynet_monitor_trigger(sm, msg.source, handle);
 
@@ -446,6 +454,12 @@ void skynet_initthread(int m)
 void skynet_profile_enable(int enable) { G_NODE.profile = (bool)enable; }
 
 /* ---- pieces used by skynet_command.c ---- */
+
+static atomic_int exit_status;
+
+void skynet_set_exit_status(int status) { atomic_store(&exit_status, status); }
+
+int skynet_exit_status(void) { return atomic_load(&exit_status); }
 
 uint32_t skynet_monitor_exit_handle(void) { return G_NODE.monitor_exit; }
 

@@ -58,5 +58,8 @@ struct skynet_context *skynet_context_from_handle_grab(uint32_t handle);
 void skynet_handle_exit_service(struct skynet_context *context, uint32_t handle);
 uint32_t skynet_monitor_exit_handle(void);
 void skynet_set_monitor_exit_handle(uint32_t handle);
+/* The process exit status set by `ABORT status` (0 by default). */
+void skynet_set_exit_status(int status);
+int skynet_exit_status(void);
 
 #endif

@@ -357,5 +357,5 @@ int skynet_start(struct skynet_config *config)
 	skynet_handle_exit();
 	skynet_mq_exit();
 	skynet_module_exit();
-	return 0;
+	return skynet_exit_status();
 }

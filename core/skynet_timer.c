@@ -27,6 +27,7 @@
 #include "skynet.h"
 #include "skynet_mq.h"
 #include "skynet_server.h"
+#include "skynet_metrics.h"
 #include "spinlock.h"
 
 #define TIME_NEAR_SHIFT 8
@@ -219,6 +220,7 @@ void timer_destroy_wheel(struct timer *T)
 static void fire_message(void *ud, uint32_t handle, int session)
 {
 	(void)ud;
+	skynet_metrics_timer_event();
 	struct skynet_message message;
 	message.source = 0;
 	message.session = session;

@@ -51,6 +51,9 @@ skiff_lualib_preload(lua_State *L) {
 #ifdef SKIFF_HAVE_LUA_HARBOR_C
 		{ "skynet.harbor.core", luaopen_skynet_harbor_core },
 #endif
+#ifdef SKIFF_HAVE_LUA_METRICS_C
+		{ "skynet.metrics", luaopen_skynet_metrics },
+#endif
 		{ NULL, NULL },
 	};
 	luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_PRELOAD_TABLE);

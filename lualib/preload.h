@@ -18,6 +18,7 @@ int luaopen_skynet_core(lua_State *L);     /* needs registry skynet_context */
 int luaopen_skynet_profile(lua_State *L);
 int luaopen_skynet_memory(lua_State *L);
 int luaopen_skynet_codecache(lua_State *L);
+int luaopen_skynet_metrics(lua_State *L);  /* runtime counters (lua-metrics.c) */
 
 /*
  * Route the global `loadfile` and package.searchers[2] (Lua files found on

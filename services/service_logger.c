@@ -58,7 +58,7 @@ static const char *level_of(const char *msg, size_t sz)
 	memcpy(head, msg, n);
 	head[n] = '\0';
 	if (strncasecmp(head, "error", 5) == 0 || strstr(head, "error:") || strstr(head, "] error") ||
-	    strstr(head, " error "))
+	    strstr(head, " error ") || strstr(head, " failed") || strstr(head, "FAILED"))
 		return "error";
 	if (strncasecmp(head, "warn", 4) == 0 || strstr(head, "WARN") || strstr(head, "warning"))
 		return "warn";
