@@ -10,6 +10,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "keyfile.h"
 #include "skiff_paths.h"
 #include "skynet.h"
 #include "skynet_config.h"
@@ -149,7 +150,8 @@ static void usage(void)
 {
 	fprintf(stderr,
 		"usage: skiff CONFIG        run a node with the config file CONFIG\n"
-		"       skiff --version     print the version\n");
+		"       skiff --version     print the version\n"
+		"       skiff --genkey FILE write a new random cluster key to FILE (mode 0600)\n");
 }
 
 int main(int argc, char *argv[])
@@ -160,6 +162,18 @@ int main(int argc, char *argv[])
 	}
 	if (strcmp(argv[1], "--version") == 0) {
 		printf("skiff %s\n", SKIFF_VERSION);
+		return 0;
+	}
+	if (strcmp(argv[1], "--genkey") == 0) {
+		if (argc != 3) {
+			usage();
+			return 1;
+		}
+		char err[256];
+		if (keyfile_generate(argv[2], err, sizeof(err)) != 0) {
+			fprintf(stderr, "skiff: %s\n", err);
+			return 1;
+		}
 		return 0;
 	}
 	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {

@@ -1,6 +1,6 @@
 -- bootstrap — the first Lua service (spec §2.1).  It brings up, in order: the
--- launcher, the harbor controller (cdummy on a single node; cmaster/cslave
--- otherwise), the datacenter (standalone node only), the unique-service
+-- launcher, the harbor controller (cdummy on a single node; the C services
+-- harbor_master and harbor otherwise), the datacenter (standalone node only), the unique-service
 -- manager, the debug console when the `console` key is set, then the user's
 -- `start` service, and exits.
 local skynet = require "skynet"
@@ -8,8 +8,8 @@ require "skynet.manager"
 
 local function must(ok, ...)
 	if not ok then
-		skynet.error("bootstrap: " .. tostring((...)))
-		skynet.abort()
+		skynet.error("error: bootstrap: " .. tostring((...)))
+		require("skynet.core").command("ABORT", "1") -- exit status 1: the node could not start
 	end
 	return ...
 end
@@ -27,11 +27,20 @@ skynet.start(function()
 		local slave = must(pcall(skynet.newservice, "cdummy"))
 		skynet.name(".cslave", slave)
 	else
-		if standalone then
-			must(pcall(skynet.newservice, "cmaster"))
+		-- harbor mode: the C services harbor_master (on the `standalone` node)
+		-- and harbor; each logs why it failed, and the node must not run
+		-- without them.
+		if standalone and not skynet.launch("harbor_master") then
+			skynet.error("bootstrap: harbor_master failed to start; aborting")
+			skynet.abort()
+			return
 		end
-		local slave = must(pcall(skynet.newservice, "cslave"))
-		skynet.name(".cslave", slave)
+		if not skynet.launch("harbor") then
+			skynet.error("bootstrap: harbor failed to start; aborting")
+			skynet.abort()
+			return
+		end
+		require("skynet.harbor").ready()
 	end
 
 	if standalone then
@@ -59,7 +68,11 @@ skynet.start(function()
 
 	local ok, err = pcall(skynet.newservice, skynet.getenv "start" or "main")
 	if not ok then
-		skynet.error("bootstrap: start service failed: " .. tostring(err))
+		-- Without its start service the node has nothing to do: stop it with a
+		-- failure status rather than idle.
+		skynet.error("error: bootstrap: start service failed: " .. tostring(err))
+		require("skynet.core").command("ABORT", "1")
+		return
 	end
 	skynet.exit()
 end)

@@ -1,0 +1,369 @@
+/*
+ * peer.c — secure links over the socket layer (see peer.h).
+ *
+ * Invariants:
+ *   - a connection is in the set's list from hnet_accept/hnet_connect until
+ *     hnet_reap frees it; `closing` is set exactly once, with the reason;
+ *   - the link is fed only from hnet_socket, never from a callback;
+ *   - `out` holds bytes not yet handed to the socket layer; after a flush it is
+ *     empty and owns no memory (the socket layer frees what it was given).
+ */
+#include "peer.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "frame.h"
+#include "link.pb-c.h"
+#include "skynet.h"
+#include "skynet_socket.h"
+
+struct hconn {
+	struct hnet *net;
+	struct hconn *next;
+	int sock;
+	bool connected;        /* socket up (initiator: CONNECT seen) */
+	bool closing;
+	bool announced;        /* established callback ran */
+	char reason[160];
+	char addr[72];
+	struct link *link;
+	struct link_buf out;
+	uint64_t last_send;
+	uint64_t hb_seq;
+	void *data;
+};
+
+struct hnet {
+	struct skynet_context *ctx;
+	const struct hconn_ops *ops;
+	void *ud;
+	char tag[32];
+	struct hconn *list;
+};
+
+uint64_t hnet_now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+int hnet_split_address(const char *hostport, char *host, size_t hostsz, int *port)
+{
+	if (hostport == NULL)
+		return -1;
+	const char *colon = strrchr(hostport, ':');
+	if (colon == NULL || colon == hostport || (size_t)(colon - hostport) >= hostsz)
+		return -1;
+	char *end;
+	long p = strtol(colon + 1, &end, 10);
+	if (*end != '\0' || end == colon + 1 || p < 0 || p > 65535)
+		return -1;
+	memcpy(host, hostport, (size_t)(colon - hostport));
+	host[colon - hostport] = '\0';
+	*port = (int)p;
+	return 0;
+}
+
+struct hnet *hnet_create(struct skynet_context *ctx, const char *tag, const struct hconn_ops *ops,
+                         void *ud)
+{
+	struct hnet *n = calloc(1, sizeof(*n));
+	if (n == NULL)
+		return NULL;
+	n->ctx = ctx;
+	n->ops = ops;
+	n->ud = ud;
+	snprintf(n->tag, sizeof(n->tag), "%s", tag);
+	return n;
+}
+
+static void conn_free(struct hconn *c)
+{
+	link_destroy(c->link);
+	link_buf_free(&c->out);
+	free(c);
+}
+
+void hnet_destroy(struct hnet *n)
+{
+	if (n == NULL)
+		return;
+	struct hconn *c = n->list;
+	while (c) {
+		struct hconn *next = c->next;
+		conn_free(c);
+		c = next;
+	}
+	free(n);
+}
+
+/* ---- link callbacks ---------------------------------------------------------- */
+
+static void on_established(void *ud, struct link *l)
+{
+	struct hconn *c = ud;
+	c->announced = true;
+	if (c->net->ops->established)
+		c->net->ops->established(c->net->ud, c);
+}
+
+static void on_record(void *ud, struct link *l, unsigned type, uint8_t *data, size_t len)
+{
+	struct hconn *c = ud;
+	if (c->closing)
+		return;
+	if (type == LINK_TYPE_HEARTBEAT)
+		return; /* link_last_recv() already moved: that is all a heartbeat is for */
+	c->net->ops->record(c->net->ud, c, type, data, len);
+}
+
+static struct hconn *conn_new(struct hnet *n, int sock, const char *addr,
+                              const struct hconn_config *cfg)
+{
+	struct hconn *c = calloc(1, sizeof(*c));
+	if (c == NULL)
+		return NULL;
+	c->net = n;
+	c->sock = sock;
+	snprintf(c->addr, sizeof(c->addr), "%s", addr);
+	struct link_config lc = {
+		.role = cfg->role,
+		.purpose = cfg->purpose,
+		.self = cfg->self,
+		.cluster_key = cfg->cluster_key,
+		.max_record = cfg->max_record,
+		.handshake_timeout_ms = cfg->handshake_ms,
+		.on_established = on_established,
+		.on_record = on_record,
+		.ud = c,
+	};
+	uint64_t now = hnet_now_ms();
+	c->link = link_create(&lc, now);
+	if (c->link == NULL) {
+		free(c);
+		return NULL;
+	}
+	c->last_send = now;
+	c->next = n->list;
+	n->list = c;
+	return c;
+}
+
+struct hconn *hnet_accept(struct hnet *n, int sock, const char *addr, const struct hconn_config *cfg)
+{
+	struct hconn *c = conn_new(n, sock, addr, cfg);
+	if (c == NULL) {
+		skynet_error(n->ctx, "%s: out of memory accepting %s", n->tag, addr);
+		skynet_socket_close(n->ctx, sock);
+		return NULL;
+	}
+	c->connected = true;
+	link_start(c->link, &c->out); /* a responder writes nothing yet */
+	skynet_socket_start(n->ctx, sock);
+	skynet_socket_nodelay(n->ctx, sock);
+	return c;
+}
+
+struct hconn *hnet_connect(struct hnet *n, const char *hostport, const struct hconn_config *cfg)
+{
+	char host[64];
+	int port;
+	if (hnet_split_address(hostport, host, sizeof(host), &port) != 0) {
+		skynet_error(n->ctx, "%s: bad address '%s' (want host:port)", n->tag, hostport);
+		return NULL;
+	}
+	int sock = skynet_socket_connect(n->ctx, host, port);
+	if (sock < 0) {
+		skynet_error(n->ctx, "%s: cannot connect to %s", n->tag, hostport);
+		return NULL;
+	}
+	struct hconn *c = conn_new(n, sock, hostport, cfg);
+	if (c == NULL) {
+		skynet_socket_close(n->ctx, sock);
+		return NULL;
+	}
+	return c;
+}
+
+static struct hconn *find(struct hnet *n, int sock)
+{
+	for (struct hconn *c = n->list; c; c = c->next)
+		if (c->sock == sock && !c->closing)
+			return c;
+	return NULL;
+}
+
+void hconn_close(struct hconn *c, const char *reason)
+{
+	if (c->closing)
+		return;
+	c->closing = true;
+	if (link_state(c->link) != LINK_CLOSED)
+		link_close(c->link, reason, &c->out);
+	snprintf(c->reason, sizeof(c->reason), "%s", reason);
+}
+
+/* The link closed by itself (bad record, timeout, peer's CLOSE, end of stream). */
+static void check_closed(struct hconn *c)
+{
+	if (!c->closing && link_state(c->link) == LINK_CLOSED) {
+		c->closing = true;
+		snprintf(c->reason, sizeof(c->reason), "%s", link_reason(c->link));
+	}
+}
+
+static void flush_one(struct hnet *n, struct hconn *c)
+{
+	if (c->out.len == 0 || !c->connected)
+		return;
+	struct socket_sendbuffer b = {
+		.id = c->sock, .type = SOCKET_BUFFER_MEMORY, .buffer = c->out.data, .sz = c->out.len,
+	};
+	/* The link buffer comes from realloc and skynet_free is free(): hand it over. */
+	c->out.data = NULL;
+	c->out.len = c->out.cap = 0;
+	skynet_socket_sendbuffer(n->ctx, &b);
+}
+
+void hnet_reap(struct hnet *n)
+{
+	struct hconn **pp = &n->list;
+	while (*pp) {
+		struct hconn *c = *pp;
+		if (!c->closing) {
+			pp = &c->next;
+			continue;
+		}
+		*pp = c->next;
+		flush_one(n, c);
+		skynet_socket_close(n->ctx, c->sock);
+		const struct link_identity *id = link_peer(c->link);
+		if (id)
+			skynet_error(n->ctx, "%s: link to node %u (%s) closed: %s", n->tag, id->node_id,
+			             c->addr, c->reason);
+		else
+			skynet_error(n->ctx, "%s: connection %s refused/closed before authentication: %s",
+			             n->tag, c->addr, c->reason);
+		if (n->ops->closed)
+			n->ops->closed(n->ud, c, c->reason);
+		conn_free(c);
+	}
+}
+
+int hnet_socket(struct hnet *n, const struct skynet_socket_message *m)
+{
+	struct hconn *c = find(n, m->id);
+	if (c == NULL)
+		return 0;
+	switch (m->type) {
+	case SKYNET_SOCKET_TYPE_DATA:
+		link_feed(c->link, (uint8_t *)m->buffer, (size_t)m->ud, hnet_now_ms(), &c->out);
+		skynet_free(m->buffer);
+		check_closed(c);
+		break;
+	case SKYNET_SOCKET_TYPE_CONNECT:
+		if (!c->connected) {
+			c->connected = true;
+			skynet_socket_nodelay(n->ctx, c->sock);
+			if (link_start(c->link, &c->out) != 0)
+				hconn_close(c, "cannot start the handshake");
+			flush_one(n, c);
+		}
+		break;
+	case SKYNET_SOCKET_TYPE_CLOSE:
+		link_eof(c->link);
+		check_closed(c);
+		c->connected = false; /* nothing more can be written */
+		break;
+	case SKYNET_SOCKET_TYPE_ERROR: {
+		const char *why = m->buffer ? m->buffer : (const char *)(m + 1);
+		char r[160];
+		snprintf(r, sizeof(r), "socket error: %s", why);
+		hconn_close(c, r);
+		c->connected = false;
+		break;
+	}
+	case SKYNET_SOCKET_TYPE_WARNING:
+		if (m->ud > 0)
+			skynet_error(n->ctx, "%s: %d KiB waiting to be sent to %s", n->tag, m->ud, c->addr);
+		break;
+	default:
+		break;
+	}
+	hnet_reap(n);
+	return 1;
+}
+
+static void heartbeat(struct hconn *c, uint64_t now)
+{
+	Skiff__Link__Heartbeat hb = SKIFF__LINK__HEARTBEAT__INIT;
+	hb.seq = ++c->hb_seq;
+	hb.time_ms = now;
+	if (frame_send(c->link, &c->out, LINK_TYPE_HEARTBEAT, &hb.base) == 0)
+		c->last_send = now;
+}
+
+void hnet_tick(struct hnet *n, uint64_t heartbeat_ms, uint64_t timeout_ms)
+{
+	uint64_t now = hnet_now_ms();
+	for (struct hconn *c = n->list; c; c = c->next) {
+		if (c->closing)
+			continue;
+		link_tick(c->link, now);
+		check_closed(c);
+		if (c->closing || link_state(c->link) != LINK_ESTABLISHED)
+			continue;
+		uint64_t last = link_last_recv(c->link);
+		if (timeout_ms && now > last && now - last >= timeout_ms) {
+			char r[96];
+			snprintf(r, sizeof(r), "peer silent for %llu ms (timeout)",
+			         (unsigned long long)(now - last));
+			hconn_close(c, r);
+			continue;
+		}
+		if (now - c->last_send >= heartbeat_ms)
+			heartbeat(c, now);
+	}
+	hnet_reap(n);
+}
+
+bool hnet_dirty(const struct hnet *n)
+{
+	for (const struct hconn *c = n->list; c; c = c->next)
+		if (c->out.len && c->connected)
+			return true;
+	return false;
+}
+
+void hnet_flush(struct hnet *n)
+{
+	for (struct hconn *c = n->list; c; c = c->next)
+		flush_one(n, c);
+}
+
+int hconn_send(struct hconn *c, unsigned type, const ProtobufCMessage *msg)
+{
+	if (c->closing)
+		return LINK_ESTATE;
+	int rc = frame_send(c->link, &c->out, type, msg);
+	if (rc == 0) {
+		c->last_send = hnet_now_ms();
+		if (c->out.len >= HNET_FLUSH_HIGH)
+			flush_one(c->net, c);
+	}
+	return rc;
+}
+
+bool hconn_open(const struct hconn *c)
+{
+	return !c->closing && link_state(c->link) == LINK_ESTABLISHED;
+}
+
+const struct link_identity *hconn_peer(const struct hconn *c) { return link_peer(c->link); }
+const char *hconn_addr(const struct hconn *c) { return c->addr; }
+void hconn_set_data(struct hconn *c, void *p) { c->data = p; }
+void *hconn_data(const struct hconn *c) { return c->data; }

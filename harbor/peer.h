@@ -1,0 +1,96 @@
+/*
+ * peer.h — secure links over the socket layer, for a service that owns many.
+ *
+ * A `struct hnet` is the set of links of one service (the harbor service, the
+ * harbor master, cluster).  Each `struct hconn` is one TCP connection running
+ * a secure link (link.h).  The owner hands every PTYPE_SOCKET message to
+ * hnet_socket(); hnet feeds the bytes to the right link, swallows heartbeats,
+ * and calls the owner back:
+ *     established(ud, c)            the peer proved the cluster key (may close c)
+ *     record(ud, c, type, data, n)  one frame (type >= 16), valid during the call
+ *     closed(ud, c, reason)         c is gone: the owner forgets its pointer
+ *
+ * Batching: records are sealed into the connection's output buffer and reach
+ * the socket only at hnet_flush(), which hands each buffer to the socket layer
+ * whole (no copy).  The owner flushes when its message queue is empty, so one
+ * write carries every frame produced while the queue drained.  A buffer past
+ * HNET_FLUSH_HIGH is flushed at once so memory stays bounded.
+ *
+ * Closing is deferred: hconn_close() (also from inside a callback) marks the
+ * connection; hnet_reap() — run at the end of hnet_socket() and hnet_tick(), and
+ * by the owner after anything else that may close — flushes what is left,
+ * closes the socket, calls `closed` and frees it.  Every close is logged once
+ * with the peer address and the reason.
+ *
+ * Liveness: hnet_tick() enforces handshake deadlines, sends a heartbeat on any
+ * established link that sent nothing for `heartbeat_ms`, and closes links that
+ * received nothing for `timeout_ms`.
+ */
+#ifndef SKIFF_PEER_H
+#define SKIFF_PEER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <protobuf-c/protobuf-c.h>
+
+#include "link.h"
+
+#define HNET_FLUSH_HIGH (256 * 1024)
+
+struct skynet_context;
+struct skynet_socket_message;
+struct hnet;
+struct hconn;
+
+struct hconn_ops {
+	void (*established)(void *ud, struct hconn *c);
+	void (*record)(void *ud, struct hconn *c, unsigned type, uint8_t *data, size_t len);
+	void (*closed)(void *ud, struct hconn *c, const char *reason);
+};
+
+struct hconn_config {
+	enum link_role role;
+	enum link_purpose purpose;
+	struct link_identity self;
+	const uint8_t *cluster_key;   /* LINK_KEY_BYTES, copied by the link */
+	size_t max_record;
+	uint64_t handshake_ms;
+};
+
+/* `tag` names the set in log lines ("harbor", "harbor master"). */
+struct hnet *hnet_create(struct skynet_context *ctx, const char *tag, const struct hconn_ops *ops,
+                         void *ud);
+/* Closes every connection without callbacks; accepts NULL. */
+void hnet_destroy(struct hnet *n);
+
+uint64_t hnet_now_ms(void);
+
+/* A connection accepted on a listen socket (the ACCEPT event): starts reading. */
+struct hconn *hnet_accept(struct hnet *n, int sock, const char *addr, const struct hconn_config *cfg);
+/* An outgoing connection to host:port; NULL when it fails at once (logged). */
+struct hconn *hnet_connect(struct hnet *n, const char *hostport, const struct hconn_config *cfg);
+
+/* 1 if the socket event belonged to one of our connections (it is consumed,
+ * DATA buffers freed), 0 otherwise (the caller handles and frees it). */
+int hnet_socket(struct hnet *n, const struct skynet_socket_message *m);
+void hnet_tick(struct hnet *n, uint64_t heartbeat_ms, uint64_t timeout_ms);
+/* Hands every non-empty output buffer to the socket layer. */
+void hnet_flush(struct hnet *n);
+bool hnet_dirty(const struct hnet *n);
+void hnet_reap(struct hnet *n);
+
+/* Seals msg as one record; LINK_* error (LINK_ETOOBIG: over max_record). */
+int hconn_send(struct hconn *c, unsigned type, const ProtobufCMessage *msg);
+void hconn_close(struct hconn *c, const char *reason);
+bool hconn_open(const struct hconn *c);         /* established and not closing */
+const struct link_identity *hconn_peer(const struct hconn *c);
+const char *hconn_addr(const struct hconn *c);
+void hconn_set_data(struct hconn *c, void *p);
+void *hconn_data(const struct hconn *c);
+
+/* "host:port" -> host (NUL terminated in buf) and port; -1 if malformed. */
+int hnet_split_address(const char *hostport, char *host, size_t hostsz, int *port);
+
+#endif

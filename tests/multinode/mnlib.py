@@ -1,0 +1,145 @@
+"""Start real skiff nodes of a harbor cluster on 127.0.0.1 and watch their logs.
+
+    with Cluster(skiff) as c:
+        c.start(1, master=True, role="basic")
+        c.wait(1, r"MN READY 1")
+        ...
+Ports are picked free at run time; every node shares one key file made with
+`skiff --genkey`.  Every wait has a timeout; every node is killed at the end.
+"""
+import os
+import re
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+class Node:
+    def __init__(self, cluster, nid):
+        self.c = cluster
+        self.id = nid
+        self.port = free_port()
+        self.proc = None
+        self.log = None
+        self.runs = 0
+
+    @property
+    def address(self):
+        return "127.0.0.1:%d" % self.port
+
+    def text(self):
+        with open(self.log, errors="replace") as f:
+            return f.read()
+
+
+class Cluster:
+    def __init__(self, skiff, timeout=2, nodes=3, extra=()):
+        self.skiff = os.path.abspath(skiff)
+        self.tmp = tempfile.TemporaryDirectory(prefix="skiff-mn-")
+        self.dir = self.tmp.name
+        self.key = os.path.join(self.dir, "cluster.key")
+        subprocess.run([self.skiff, "--genkey", self.key], check=True)
+        self.master_port = free_port()
+        self.timeout = timeout
+        self.nnodes = nodes
+        self.extra = list(extra)
+        self.nodes = {}
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        for n in self.nodes.values():
+            if n.proc and n.proc.poll() is None:
+                try:
+                    n.proc.send_signal(signal.SIGCONT)
+                    n.proc.kill()
+                except OSError:
+                    pass
+                n.proc.wait()
+        if exc[0] is not None:
+            self.dump()
+        self.tmp.cleanup()
+
+    def dump(self):
+        for n in self.nodes.values():
+            if n.log and os.path.exists(n.log):
+                print("---- node %d log (%s) ----" % (n.id, n.log))
+                print(n.text()[-6000:])
+
+    def node(self, nid):
+        if nid not in self.nodes:
+            self.nodes[nid] = Node(self, nid)
+        return self.nodes[nid]
+
+    def config(self, n, master, role, extra):
+        lines = [
+            "thread = 2",
+            "harbor = %d" % n.id,
+            'address = "%s"' % n.address,
+            'master = "127.0.0.1:%d"' % self.master_port,
+            'cluster_key = "%s"' % self.key,
+            "harbor_timeout = %s" % self.timeout,
+            'start = "mn_node"',
+            'luaservice = luaservice .. ";%s/?.lua"' % HERE,
+            'test_role = "%s"' % role,
+            "test_nodes = %d" % self.nnodes,
+        ]
+        if master:
+            lines.append('standalone = "127.0.0.1:%d"' % self.master_port)
+        lines += self.extra + list(extra)
+        path = os.path.join(self.dir, "node%d.conf" % n.id)
+        with open(path, "w") as f:
+            f.write("\n".join(lines) + "\n")
+        return path
+
+    def start(self, nid, master=False, role="idle", extra=(), wait_ready=True):
+        n = self.node(nid)
+        cfg = self.config(n, master, role, extra)
+        n.runs += 1
+        n.log = os.path.join(self.dir, "node%d.run%d.log" % (nid, n.runs))
+        out = open(n.log, "w")
+        n.proc = subprocess.Popen([self.skiff, cfg], stdout=out, stderr=subprocess.STDOUT,
+                                  cwd=self.dir)
+        out.close()
+        if wait_ready:
+            self.wait(nid, r"MN READY %d" % nid)
+        return n
+
+    def wait(self, nid, rx, timeout=15, after=0):
+        """Waits until regex rx appears in node nid's current log (from offset
+        `after`); returns the match."""
+        n = self.nodes[nid]
+        deadline = time.time() + timeout
+        pat = re.compile(rx, re.M)
+        while True:
+            text = n.text()
+            m = pat.search(text, after)
+            if m:
+                return m
+            if n.proc.poll() is not None:
+                raise AssertionError("node %d exited (%s) before /%s/" % (nid, n.proc.returncode, rx))
+            if time.time() > deadline:
+                raise AssertionError("node %d: no /%s/ within %ss" % (nid, rx, timeout))
+            time.sleep(0.02)
+
+    def mark(self, nid):
+        return len(self.nodes[nid].text())
+
+    def kill(self, nid, sig=signal.SIGKILL):
+        n = self.nodes[nid]
+        n.proc.send_signal(sig)
+        if sig in (signal.SIGKILL, signal.SIGTERM):
+            n.proc.wait(timeout=10)
