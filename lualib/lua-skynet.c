@@ -47,9 +47,10 @@ struct cbstate {
 
 static const char CALLBACK_KEY = 0;
 
-/* Message handler: always returns a string with a traceback. */
-static int
-traceback(lua_State *L) {
+/* Message handler: always returns a string with a traceback. Shared with
+ * snlua (declared in preload.h). */
+int
+skiff_traceback(lua_State *L) {
 	const char *msg = lua_tostring(L, 1);
 	if (msg == NULL) {
 		if (luaL_callmeta(L, 1, "__tostring") && lua_type(L, -1) == LUA_TSTRING)
@@ -134,7 +135,7 @@ lcallback(lua_State *L) {
 	lua_rawgetp(L, LUA_REGISTRYINDEX, &CALLBACK_KEY);
 	lua_setiuservalue(L, -2, 2);
 	lua_rawsetp(L, LUA_REGISTRYINDEX, &CALLBACK_KEY);
-	lua_pushcfunction(cb->L, traceback);
+	lua_pushcfunction(cb->L, skiff_traceback);
 	lua_xmove(L, cb->L, 1); /* the function */
 	skynet_callback(ctx, cb, forward ? forward_cb : dispatch_cb);
 	return 0;

@@ -65,19 +65,6 @@ optstring(struct skynet_context *ctx, const char *key, const char *def) {
 	return v ? v : def;
 }
 
-static int
-traceback(lua_State *L) {
-	const char *msg = lua_tostring(L, 1);
-	if (msg == NULL) {
-		if (luaL_callmeta(L, 1, "__tostring") && lua_type(L, -1) == LUA_TSTRING)
-			msg = lua_tostring(L, -1);
-		else
-			msg = lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
-	}
-	luaL_traceback(L, L, msg, 1);
-	return 1;
-}
-
 static void
 report_launcher_error(struct skynet_context *ctx) {
 	/* copied by the runtime: "ERROR" is a literal */
@@ -134,7 +121,7 @@ init_lua(lua_State *L) {
 		lua_setglobal(L, "LUA_PRELOAD");
 	}
 
-	lua_pushcfunction(L, traceback);
+	lua_pushcfunction(L, skiff_traceback);
 	const char *loader = optstring(ctx, "lualoader", "./lualib/loader.lua");
 	if (skiff_codecache_load(L, loader, NULL) != LUA_OK)
 		return luaL_error(L, "Can't load %s : %s", loader, lua_tostring(L, -1));
