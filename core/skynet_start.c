@@ -201,6 +201,10 @@ static void *thread_worker(void *p)
 			}
 		}
 	}
+	/* A queue this worker was still serving goes back to the global queue,
+	 * so the shutdown drain frees it (in_global is still set: consistent). */
+	if (q)
+		skynet_globalmq_push(q);
 	return NULL;
 }
 
