@@ -49,8 +49,10 @@ struct worker_parm {
 	int weight;
 };
 
-static volatile sig_atomic_t SIG_HUP = 0;
-static volatile sig_atomic_t SIG_TERM = 0;
+/* Set by signal handlers, read by the timer thread: lock-free atomics are
+ * async-signal-safe and, unlike volatile sig_atomic_t, safe across threads. */
+static atomic_int SIG_HUP = 0;
+static atomic_int SIG_TERM = 0;
 
 static void handle_hup(int signal)
 {
