@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Build Skiff from scratch and run the whole test suite:
 #   1. a normal build (build-test/): every test;
-#   2. ASan+UBSan (build-asan/): every test again;
+#   2. ASan+UBSan (build-asan/): every test again (but the slow, docker and bench ones);
 #   3. TSan (build-tsan/): the core scheduler and queue tests.
 # SKIFF_QUICK=1 runs only stage 1. Extra arguments go to every `meson test`.
 # Ends with one line "N passed, N failed" counted from meson's results.
@@ -37,7 +37,7 @@ stage() { # name builddir suite-args... -- meson setup args...
 
 stage "normal build, all tests" build-test -- --buildtype=debugoptimized
 if [ "${SKIFF_QUICK:-0}" != 1 ]; then
-	stage "ASan+UBSan, all tests" build-asan --no-suite slow --no-suite bench -- \
+	stage "ASan+UBSan, all tests" build-asan --no-suite slow --no-suite bench --no-suite deploy -- \
 		--buildtype=debug -Db_sanitize=address,undefined -Db_lundef=false
 	stage "TSan, core scheduler and queues" build-tsan --suite tsan --suite core --no-suite slow -- \
 		--buildtype=debug -Db_sanitize=thread -Db_lundef=false
