@@ -54,7 +54,8 @@ def c_node(n, flood=False, thread=2):
     return run
 
 
-# name -> (function(build) -> {unit: value}, primary unit, quick-mode function)
+# (name, function(build) -> {unit: value}, unit reported, quick-mode function);
+# unit "*" reports every "<metric> <unit>" key the function returns.
 BENCHES = [
     ("C ping-pong round trip (2 services)", c_node(200000), "msgs/s", c_node(2000)),
     ("C one-way flood (producer -> consumer)", c_node(2000000, flood=True), "msgs/s",
@@ -116,17 +117,25 @@ def main():
     rows, failures = [], 0
     for name, fn, unit, quick_fn in benches:
         f = quick_fn if a.quick else fn
-        vals = []
+        samples = {}  # row label -> (unit, [values])
         try:
             for _ in range(runs):
-                vals.append(f(build)[unit])
+                result = f(build)
+                # unit "*": every key of the result is its own row, named
+                # "<metric> <unit>" by the benchmark.
+                items = result.items() if unit == "*" else [(None, result[unit])]
+                for key, value in items:
+                    label, u = (name, unit) if key is None else ("%s: %s" % (name, key.rsplit(" ", 1)[0]),
+                                                                 key.rsplit(" ", 1)[-1])
+                    samples.setdefault(label, (u, []))[1].append(value)
         except Exception as e:  # report and go on: one broken bench must not hide the rest
             print("%-48s  FAILED: %s" % (name, str(e).splitlines()[0] if str(e) else e))
             failures += 1
             continue
-        med, lo, hi = statistics.median(vals), min(vals), max(vals)
-        rows.append((name, unit, med, lo, hi))
-        print("%-48s %14.6g %14.6g %14.6g  %s" % (name, med, lo, hi, unit))
+        for label, (u, vals) in samples.items():
+            med, lo, hi = statistics.median(vals), min(vals), max(vals)
+            rows.append((label, u, med, lo, hi))
+            print("%-48s %14.6g %14.6g %14.6g  %s" % (label, med, lo, hi, u))
         sys.stdout.flush()
     if a.csv:
         with open(a.csv, "w") as f:
