@@ -751,7 +751,10 @@ static void deliver_request(struct conn *c, int kind, uint32_t session, uint32_t
 		return;
 	}
 	uint32_t dest = handle;
-	if (name) {
+	/* A plain name (not @cluster-name, .local or :hex) is a harbor global name,
+	 * as in skynet: it goes through skynet_sendname and the node's harbor. */
+	const char *global = (name && name[0] != '@' && name[0] != '.' && name[0] != ':') ? name : NULL;
+	if (name && !global) {
 		if (name[0] == '@') {
 			dest = (uint32_t)(uintptr_t)smap_get(&cl->names, name + 1);
 		} else {
@@ -766,17 +769,28 @@ static void deliver_request(struct conn *c, int kind, uint32_t session, uint32_t
 			return;
 		}
 	}
-	if (trace && trace[0])
-		skynet_send(cl->ctx, 0, dest, PTYPE_TRACE, 0, (void *)trace, strlen(trace));
+	if (trace && trace[0]) {
+		if (global)
+			skynet_sendname(cl->ctx, 0, global, PTYPE_TRACE, 0, (void *)trace, strlen(trace));
+		else
+			skynet_send(cl->ctx, 0, dest, PTYPE_TRACE, 0, (void *)trace, strlen(trace));
+	}
 	if (kind == CLUSTER_PUSH) {
-		if (skynet_send(cl->ctx, 0, dest, PTYPE_LUA | PTYPE_TAG_DONTCOPY, 0, buf, sz) < 0)
-			skynet_error(cl->ctx, "cluster: push to invalid address :%08x dropped", dest);
+		int r = global ? skynet_sendname(cl->ctx, 0, global, PTYPE_LUA | PTYPE_TAG_DONTCOPY, 0, buf, sz)
+		               : skynet_send(cl->ctx, 0, dest, PTYPE_LUA | PTYPE_TAG_DONTCOPY, 0, buf, sz);
+		if (r < 0)
+			skynet_error(cl->ctx, "cluster: push to invalid address %s dropped", global ? global : name ? name : "(handle)");
 		return;
 	}
-	int s = skynet_send(cl->ctx, 0, dest, PTYPE_LUA | PTYPE_TAG_DONTCOPY | PTYPE_TAG_ALLOCSESSION,
-	                    0, buf, sz);
+	int s = global ? skynet_sendname(cl->ctx, 0, global, PTYPE_LUA | PTYPE_TAG_DONTCOPY | PTYPE_TAG_ALLOCSESSION,
+	                                 0, buf, sz)
+	               : skynet_send(cl->ctx, 0, dest, PTYPE_LUA | PTYPE_TAG_DONTCOPY | PTYPE_TAG_ALLOCSESSION,
+	                             0, buf, sz);
 	if (s <= 0) {
-		respond_error(c, session, "invalid address :%08x", dest);
+		if (global)
+			respond_error(c, session, "invalid address %s", global);
+		else
+			respond_error(c, session, "invalid address :%08x", dest);
 		return;
 	}
 	struct exec *e = malloc(sizeof(*e));

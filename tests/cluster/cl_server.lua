@@ -8,6 +8,7 @@ skynet.start(function()
 	local name = skynet.getenv "cl_name"
 	local echo = skynet.newservice("cl_echo", name, skynet.getenv "cl_tag" or name)
 	skynet.name(".echo", echo)
+	skynet.name("GECHO", echo) -- a (single-node) harbor global name: a plain-string cluster address
 	cluster.register("echo", echo)
 	local host, port = cluster.open(name)
 	skynet.error(string.format("CLUSTER READY %s %d echo=%d", name, port, echo))
