@@ -20,6 +20,9 @@
 #ifdef SKIFF_HAVE_LUA_HARBOR_C
 #include "lua-harbor.h"
 #endif
+#ifdef SKIFF_HAVE_LUA_DEBUGCHANNEL_C
+#include "lua-debugchannel.h"
+#endif
 
 void
 skiff_lualib_preload(lua_State *L) {
@@ -53,6 +56,9 @@ skiff_lualib_preload(lua_State *L) {
 #endif
 #ifdef SKIFF_HAVE_LUA_METRICS_C
 		{ "skynet.metrics", luaopen_skynet_metrics },
+#endif
+#ifdef SKIFF_HAVE_LUA_DEBUGCHANNEL_C
+		{ "skynet.debugchannel", luaopen_skynet_debugchannel },
 #endif
 		{ NULL, NULL },
 	};

@@ -92,6 +92,13 @@ function M.init(skynet, export)
 		skynet.ret()
 	end
 
+	-- Attach the interactive debugger (skynet.remotedebug): `fd` is the
+	-- console socket to write to, `handle` the id of the skynet.debugchannel
+	-- the console feeds.  Answered when the session ends.
+	function dbgcmd.REMOTEDEBUG(fd, handle)
+		require("skynet.remotedebug").start(skynet, fd, handle)
+	end
+
 	function dbgcmd.SUPPORT(pname)
 		skynet.ret(skynet.pack(skynet.dispatch(pname) ~= nil))
 	end
