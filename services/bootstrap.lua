@@ -66,6 +66,18 @@ skynet.start(function()
 		if not cok then skynet.error("bootstrap: debug console failed: " .. tostring(cerr)) end
 	end
 
+	-- Skiff's `metrics` key: "host:port" (or just a port) of the Prometheus endpoint
+	local metrics = skynet.getenv "metrics"
+	if metrics then
+		local host, port = string.match(metrics, "^(.*):(%d+)$")
+		if not host then
+			host, port = "127.0.0.1", metrics
+		end
+		if host == "" then host = "127.0.0.1" end
+		local mok, merr = pcall(skynet.newservice, "metrics", host, port)
+		if not mok then skynet.error("bootstrap: metrics endpoint failed: " .. tostring(merr)) end
+	end
+
 	local ok, err = pcall(skynet.newservice, skynet.getenv "start" or "main")
 	if not ok then
 		-- Without its start service the node has nothing to do: stop it with a

@@ -66,6 +66,11 @@ function harbor.QUERYNAME(name)
 	waiting[#waiting + 1] = skynet.response()
 end
 
+-- Every global name of this node, for the console's `names` and metrics.
+function harbor.LIST()
+	skynet.ret(skynet.pack(globalname))
+end
+
 function harbor.LINK(id)
 	skynet.ret()
 end

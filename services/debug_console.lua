@@ -7,9 +7,24 @@
 -- is tab-separated lines ended by "<CMD OK>" or "<CMD Error>".  A connection
 -- whose first line is an HTTP request (GET /cmd/arg..., or POST with the
 -- command line as body) gets one plain-text HTTP answer and is closed.
+--
+-- JSON: any command prefixed with the word `json` (`json list`, over HTTP
+-- `GET /json/list`) answers with one line `{"ok":true,"result":...}` or
+-- `{"ok":false,"error":"..."}` (then the usual terminator on the line
+-- protocol; over HTTP the body is that line alone, Content-Type
+-- application/json).
+--
+-- Cluster view (skynet.nodestatus): `nodes`, `names`, `links`, `cluster`
+-- (all three, plus the link tables of every other node that runs a console)
+-- and `metrics` (the Prometheus text of this node).  In harbor mode the
+-- console registers the global name `skiffcon<id>` and answers the "lua"
+-- command STATUS with its node's status, so `cluster` on any node can show
+-- every node's links.
 local skynet = require "skynet"
 local core = require "skynet.core"
 local socket = require "skynet.socket"
+local json = require "skynet.json"
+local nodestatus = require "skynet.nodestatus"
 require "skynet.manager"
 
 local args = table.pack(...)
@@ -19,6 +34,8 @@ local TIMEOUT = 300 -- cs, for stat/mem/gc
 
 local COMMAND = {}   -- name -> function(args...)
 local COMMANDX = {}  -- name -> function(words{ [1] = whole line, fd = socket })
+local TEXT = {}      -- name -> function(print, result): a command's own text layout
+local REMOTE_TIMEOUT = 100 -- cs, for asking other nodes' consoles
 
 local function format_table(t)
 	local keys = {}
@@ -57,26 +74,46 @@ local function split_words(line)
 	return words
 end
 
-local function docmd(line, print, fd)
-	local words = split_words(line)
+local function run_command(words, line, fd)
 	local name = words[1]
-	local ok, result
 	local f = COMMAND[name]
 	if f then
-		ok, result = pcall(f, table.unpack(words, 2))
-	else
-		f = COMMANDX[name]
-		if f then
-			words.fd = fd
-			words[1] = line
-			ok, result = pcall(f, words)
-		else
-			ok, result = false, "Invalid command, type help for command list"
-		end
+		return pcall(f, table.unpack(words, 2))
 	end
+	f = COMMANDX[name]
+	if f then
+		local x = { line, fd = fd }
+		for i = 2, #words do x[i] = words[i] end
+		return pcall(f, x)
+	end
+	return false, "Invalid command, type help for command list"
+end
+
+-- Runs one command line; returns true when it succeeded.  With `json` as the
+-- first word the answer is one JSON line.
+local function docmd(line, print, fd)
+	local words = split_words(line)
+	if words[1] == "json" then
+		table.remove(words, 1)
+		line = string.gsub(line, "^%s*json%s*", "", 1)
+		local ok, result = run_command(words, line, fd)
+		if ok then
+			if result == nil then result = json.null end
+			print(json.encode({ ok = true, result = result }))
+			print("<CMD OK>")
+		else
+			print(json.encode({ ok = false, error = tostring(result) }))
+			print("<CMD Error>")
+		end
+		return ok
+	end
+	local ok, result = run_command(words, line, fd)
 	if ok then
 		if result ~= nil then
-			if type(result) == "table" then
+			local text = TEXT[words[1]]
+			if text then
+				text(print, result)
+			elseif type(result) == "table" then
 				dump_list(print, result)
 			else
 				print(tostring(result))
@@ -87,6 +124,7 @@ local function docmd(line, print, fd)
 		print(tostring(result))
 		print("<CMD Error>")
 	end
+	return ok
 end
 
 local function url_decode(s)
@@ -125,10 +163,16 @@ local function http_exchange(fd, request_line)
 		out[#out + 1] = table.concat(parts, "\t")
 	end
 	docmd(line, print, fd)
+	local ctype = "text/plain"
+	if string.match(line, "^%s*json%f[%s\0]") then
+		-- the JSON document alone, without the line protocol's terminator
+		ctype = "application/json"
+		out[#out] = nil
+	end
 	local body = table.concat(out, "\n") .. "\n"
 	socket.write(fd, string.format(
-		"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s",
-		#body, body))
+		"HTTP/1.1 200 OK\r\nContent-Type: %s\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s",
+		ctype, #body, body))
 end
 
 local function console_main_loop(fd, addr)
@@ -206,8 +250,15 @@ function COMMAND.help()
 		trace = "trace address [proto] [on|off]",
 		netstat = "netstat : show netstat",
 		dbgcmd = "dbgcmd address cmd args... : run a debug command",
+		debug = "debug address : interactive Lua debugger for a service (cont to leave)",
 		getenv = "getenv name",
 		setenv = "setenv name value",
+		nodes = "nodes : the cluster's nodes (id, name, address, state, incarnation, last heartbeat)",
+		names = "names : global names and the node each lives on",
+		links = "links : this node's links (frames, bytes, heartbeat round trip, failed calls)",
+		cluster = "cluster : nodes, names and the links of every node with a console",
+		metrics = "metrics : this node's metrics in the Prometheus text format",
+		json = "json command ... : any command, answered as one JSON line",
 	}
 end
 
@@ -404,8 +455,9 @@ function COMMAND.setenv(name, value)
 	skynet.setenv(name, value)
 end
 
-function COMMAND.debug()
-	error "The remote debugger is not available in Skiff"
+-- debug addr: this connection becomes the debugger's prompt until `cont`
+function COMMANDX.debug(words)
+	return require("skynet.remotedebug").attach(words.fd, adjust_address(words[2]))
 end
 
 function COMMAND.jmem()
@@ -418,7 +470,221 @@ function COMMAND.snax()
 	error "snax is not supported by Skiff"
 end
 
+-- ---- cluster view -------------------------------------------------------------
+
+local function fmt_seconds(x)
+	if x == nil then return "-" end
+	if x < 1 then return string.format("%.1fms", x * 1000) end
+	return string.format("%.2fs", x)
+end
+
+local function node_row(n)
+	return {
+		id = n.id, name = n.name, address = n.address, state = n.state,
+		incarnation = n.incarnation, self = n.self,
+		last_heartbeat = n.last_heartbeat,
+	}
+end
+
+local function link_row(n)
+	return {
+		peer = n.id, state = n.state,
+		frames_sent = n.frames_sent, bytes_sent = n.bytes_sent,
+		frames_received = n.frames_received, bytes_received = n.bytes_received,
+		rtt = n.rtt, calls_failed = n.calls_failed, queued = n.queued,
+	}
+end
+
+local function nodes_of(st)
+	local rows = json.array()
+	for _, n in ipairs(st.nodes) do rows[#rows + 1] = node_row(n) end
+	return rows
+end
+
+local function links_of(st)
+	local rows = json.array()
+	for i = 2, #st.nodes do rows[#rows + 1] = link_row(st.nodes[i]) end
+	return rows
+end
+
+local function names_of(st)
+	local rows = json.array()
+	for _, n in ipairs(st.names) do rows[#rows + 1] = { name = n.name, handle = n.handle, node = n.node } end
+	return rows
+end
+
+local function print_nodes(print, rows)
+	print("id", "name", "address", "state", "incarnation", "last_heartbeat")
+	for _, n in ipairs(rows) do
+		print(n.id, n.name or "-", n.address or "-", n.state or "-", n.incarnation or "-",
+			n.self and "self" or (n.last_heartbeat and fmt_seconds(n.last_heartbeat) .. " ago" or "-"))
+	end
+end
+
+local function print_names(print, rows)
+	print("name", "handle", "node")
+	for _, n in ipairs(rows) do
+		print(n.name, n.handle, n.node)
+	end
+end
+
+local function print_links(print, rows)
+	print("peer", "state", "frames_sent", "bytes_sent", "frames_received", "bytes_received",
+		"rtt", "calls_failed", "queued")
+	for _, l in ipairs(rows) do
+		print(l.peer, l.state or "-", l.frames_sent or "-", l.bytes_sent or "-", l.frames_received or "-",
+			l.bytes_received or "-", fmt_seconds(l.rtt), l.calls_failed or "-", l.queued or "-")
+	end
+end
+
+local function status()
+	local st = nodestatus.get()
+	if not st.detail and st.mode == "harbor" then
+		-- say so instead of showing an incomplete table as if it were whole
+		st.note = "the harbor service did not answer STATUS: only this node is shown"
+	end
+	return st
+end
+
+function COMMAND.nodes()
+	local st = status()
+	return { nodes = nodes_of(st), note = st.note }
+end
+
+function COMMAND.names()
+	local st = status()
+	return { names = names_of(st), note = st.note }
+end
+
+function COMMAND.links()
+	local st = status()
+	return { node = st.harbor, links = links_of(st), note = st.note }
+end
+
+TEXT.nodes = function(print, r)
+	if r.note then print("# " .. r.note) end
+	print_nodes(print, r.nodes)
+end
+
+TEXT.names = function(print, r)
+	if r.note then print("# " .. r.note) end
+	print_names(print, r.names)
+end
+
+TEXT.links = function(print, r)
+	if r.note then print("# " .. r.note) end
+	print_links(print, r.links)
+end
+
+-- A call that gives up after ti centiseconds: ok, result.
+local function call_timeout(ti, ...)
+	local co = coroutine.running()
+	local answered, ok, result = false, false, "timeout"
+	local args = table.pack(...)
+	skynet.fork(function()
+		local cok, cresult = pcall(skynet.call, table.unpack(args, 1, args.n))
+		if not answered then
+			answered, ok, result = true, cok, cresult
+			skynet.wakeup(co)
+		end
+	end)
+	skynet.timeout(ti, function()
+		if not answered then
+			answered = true
+			skynet.wakeup(co)
+		end
+	end)
+	skynet.wait(co)
+	return ok, result
+end
+
+local function console_name(id)
+	return "skiffcon" .. tostring(id)
+end
+
+function COMMAND.cluster()
+	local st = status()
+	local r = {
+		mode = st.mode, node = st.harbor, detail = st.detail, note = st.note,
+		master = st.master,
+		nodes = nodes_of(st), names = names_of(st),
+		links = json.array({ { node = st.harbor, links = links_of(st) } }),
+	}
+	if st.mode == "harbor" then
+		local where = {}
+		for _, n in ipairs(st.names) do where[n.name] = n.handle end
+		for i = 2, #st.nodes do
+			local peer = st.nodes[i]
+			local handle = where[console_name(peer.id)]
+			local entry = { node = peer.id }
+			if peer.state ~= "up" then
+				entry.error = "node is " .. tostring(peer.state)
+			elseif not handle then
+				entry.error = "no console on that node"
+			else
+				local ok, remote = call_timeout(REMOTE_TIMEOUT, tonumber(string.sub(handle, 2), 16), "lua", "STATUS")
+				if ok and type(remote) == "table" then
+					entry.links = links_of(remote)
+				else
+					entry.error = "no answer: " .. tostring(remote)
+				end
+			end
+			r.links[#r.links + 1] = entry
+		end
+	end
+	return r
+end
+
+TEXT.cluster = function(print, r)
+	print(string.format("cluster mode %s, seen from node %d", r.mode, r.node))
+	if r.note then print("# " .. r.note) end
+	if r.master then print("master", r.master.state or "-", r.master.address or "-") end
+	print("")
+	print("[nodes]")
+	print_nodes(print, r.nodes)
+	print("")
+	print("[names]")
+	print_names(print, r.names)
+	for _, l in ipairs(r.links) do
+		print("")
+		print(string.format("[links of node %s]", tostring(l.node)))
+		if l.error then
+			print("# " .. l.error)
+		else
+			print_links(print, l.links)
+		end
+	end
+end
+
+local local_metrics -- a collector of our own when the node has no metrics service
+
+function COMMAND.metrics()
+	if skynet.localname ".metrics" then
+		local ok, text = pcall(skynet.call, ".metrics", "lua", "TEXT")
+		if ok then return text end
+	end
+	if not local_metrics then
+		local_metrics = require("skynet.nodemetrics").new()
+	end
+	return local_metrics:render()
+end
+
+TEXT.metrics = function(print, text)
+	for line in string.gmatch(text, "[^\n]+") do print(line) end
+end
+
 skynet.start(function()
+	skynet.dispatch("lua", function(_, _, cmd)
+		if cmd == "STATUS" then
+			skynet.ret(skynet.pack(nodestatus.get()))
+		else
+			error("debug_console: unknown command " .. tostring(cmd))
+		end
+	end)
+	local harbor_id = tonumber(skynet.getenv "harbor" or 0) or 0
+	if harbor_id ~= 0 then
+		require("skynet.harbor").globalname(console_name(harbor_id))
+	end
 	local listen_id, bound_ip, bound_port = socket.listen(ip, port)
 	skynet.error(string.format("Start debug console at %s:%s", tostring(bound_ip or ip), tostring(bound_port or port)))
 	socket.start(listen_id, function(id, addr)

@@ -1,0 +1,145 @@
+-- metrics — serves this node's metrics in the Prometheus text format over HTTP.
+-- Args: `[ip] port` (bootstrap passes them from the config key `metrics`,
+-- "host:port" or a bare port on 127.0.0.1); port 0 picks a free port.  The
+-- bound address is logged as "Start metrics at IP:PORT".
+--
+-- HTTP/1.1, one request per connection:
+--   GET /metrics (or HEAD)  200, Content-Type: text/plain; version=0.0.4
+--   GET /                   200, a one-line pointer to /metrics
+--   another path            404;  another method  405;  a malformed request  400
+-- Every answer has Content-Length and "Connection: close", and the connection
+-- is closed after it.  Nothing here blocks the node: sockets are skynet
+-- sockets, each connection runs in its own coroutine, a request that has not
+-- arrived whole within REQUEST_TIMEOUT is dropped, at most MAX_HEADER bytes of
+-- request are buffered, and MAX_CONNECTIONS connections are served at once.
+-- Socket byte counters are folded in every POLL_INTERVAL (see nodemetrics).
+local skynet = require "skynet"
+local socket = require "skynet.socket"
+local nodemetrics = require "skynet.nodemetrics"
+require "skynet.manager"
+
+local args = table.pack(...)
+local ip = args.n >= 2 and args[1] or "127.0.0.1"
+local port = tonumber(args[args.n]) or 0
+
+local REQUEST_TIMEOUT = 500   -- cs: whole request, headers included
+local LINGER_TIMEOUT = 1000   -- cs: then the socket is shut down whatever its state
+local MAX_HEADER = 8192       -- bytes of request line + headers
+local MAX_CONNECTIONS = 64
+local POLL_INTERVAL = 300     -- cs
+
+local collector = nodemetrics.new { topn = tonumber(skynet.getenv "metrics_topn") or 10 }
+local connections = 0
+
+local REASON = { [200] = "OK", [400] = "Bad Request", [404] = "Not Found",
+	[405] = "Method Not Allowed", [503] = "Service Unavailable" }
+
+local function respond(fd, status, ctype, body, head_only, extra)
+	local header = string.format(
+		"HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %d\r\nConnection: close\r\n%s\r\n",
+		status, REASON[status], ctype, #body, extra or "")
+	if head_only then
+		socket.write(fd, header)
+	else
+		socket.write(fd, header .. body)
+	end
+end
+
+-- Reads the request line and headers; returns method, target or nil.
+local function read_request(fd)
+	local line = socket.readline(fd, "\n")
+	if not line then return nil end
+	local method, target, version = string.match(line, "^(%u+) (%S+) (HTTP/1%.%d)\r?$")
+	local size = #line
+	while true do
+		local header = socket.readline(fd, "\n")
+		if not header then return nil end
+		size = size + #header + 1
+		if size > MAX_HEADER then return false end
+		if header == "" or header == "\r" then break end
+	end
+	if not method or not version then return false end
+	return method, target
+end
+
+local function serve(fd)
+	local method, target = read_request(fd)
+	if method == nil then
+		return -- closed or timed out before a whole request
+	end
+	if method == false then
+		respond(fd, 400, "text/plain; charset=utf-8", "bad request\n")
+		return
+	end
+	local path = string.match(target, "^[^?#]*")
+	if method ~= "GET" and method ~= "HEAD" then
+		respond(fd, 405, "text/plain; charset=utf-8", "only GET and HEAD\n", false, "Allow: GET, HEAD\r\n")
+	elseif path == "/metrics" then
+		local ok, text = pcall(collector.render, collector)
+		if ok then
+			respond(fd, 200, "text/plain; version=0.0.4; charset=utf-8", text, method == "HEAD")
+		else
+			skynet.error("metrics: render failed: " .. tostring(text))
+			respond(fd, 503, "text/plain; charset=utf-8", "metrics unavailable\n", method == "HEAD")
+		end
+	elseif path == "/" then
+		respond(fd, 200, "text/plain; charset=utf-8", "skiff metrics: GET /metrics\n", method == "HEAD")
+	else
+		respond(fd, 404, "text/plain; charset=utf-8", "not found; try /metrics\n", method == "HEAD")
+	end
+end
+
+local function connection(fd, addr)
+	if connections >= MAX_CONNECTIONS then
+		socket.start(fd)
+		respond(fd, 503, "text/plain; charset=utf-8", "busy\n")
+		socket.close(fd)
+		return
+	end
+	connections = connections + 1
+	local done = false
+	skynet.timeout(REQUEST_TIMEOUT, function()
+		if not done then
+			socket.shutdown(fd) -- wakes the reader with a close
+		end
+	end)
+	-- a scraper that never reads its answer must not keep the socket forever
+	skynet.timeout(LINGER_TIMEOUT, function() socket.shutdown(fd) end)
+	socket.start(fd)
+	socket.limit(fd, MAX_HEADER * 2)
+	local ok, err = pcall(serve, fd)
+	done = true
+	if not ok then
+		skynet.error(string.format("metrics: %s: %s", addr, tostring(err)))
+	end
+	socket.close(fd)
+	connections = connections - 1
+end
+
+local function poller()
+	while true do
+		skynet.sleep(POLL_INTERVAL)
+		local ok, err = pcall(collector.poll, collector)
+		if not ok then
+			skynet.error("metrics: socket poll failed: " .. tostring(err))
+		end
+	end
+end
+
+skynet.start(function()
+	-- "lua" TEXT: the exposition text, for the console's `metrics` command
+	skynet.dispatch("lua", function(_, _, cmd)
+		if cmd == "TEXT" then
+			skynet.ret(skynet.pack(collector:render()))
+		else
+			error("metrics: unknown command " .. tostring(cmd))
+		end
+	end)
+	local listen_id, bound_ip, bound_port = socket.listen(ip, port)
+	skynet.error(string.format("Start metrics at %s:%s", tostring(bound_ip or ip), tostring(bound_port or port)))
+	skynet.register ".metrics"
+	socket.start(listen_id, function(id, addr)
+		skynet.fork(connection, id, addr)
+	end)
+	skynet.fork(poller)
+end)
