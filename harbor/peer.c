@@ -33,6 +33,9 @@ struct hconn {
 	struct link_buf out;
 	uint64_t last_send;
 	uint64_t hb_seq;
+	uint64_t hb_sent_us;   /* when probe hb_seq left */
+	int64_t rtt_us;        /* last probe's round trip; -1 before the first reply */
+	uint64_t records_in, records_out, bytes_in, bytes_out;
 	void *data;
 };
 
@@ -49,6 +52,13 @@ uint64_t hnet_now_ms(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static uint64_t now_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
 }
 
 int hnet_split_address(const char *hostport, char *host, size_t hostsz, int *port)
@@ -111,13 +121,38 @@ static void on_established(void *ud, struct link *l)
 		c->net->ops->established(c->net->ud, c);
 }
 
+/* A heartbeat moved link_last_recv(), which is what liveness needs.  Beyond
+ * that, a probe is answered with a reply carrying its seq and time, and the
+ * reply to our latest probe measures the round trip. */
+static void on_heartbeat(struct hconn *c, const uint8_t *data, size_t len)
+{
+	Skiff__Link__Heartbeat *hb = skiff__link__heartbeat__unpack(NULL, len, data);
+	if (hb == NULL)
+		return;
+	if (!hb->reply) {
+		Skiff__Link__Heartbeat r = SKIFF__LINK__HEARTBEAT__INIT;
+		r.seq = hb->seq;
+		r.time_ms = hb->time_ms;
+		r.reply = true;
+		if (frame_send(c->link, &c->out, LINK_TYPE_HEARTBEAT, &r.base) == 0)
+			c->records_out++;
+	} else if (hb->seq == c->hb_seq && c->hb_sent_us) {
+		c->rtt_us = (int64_t)(now_us() - c->hb_sent_us);
+		c->hb_sent_us = 0;
+	}
+	skiff__link__heartbeat__free_unpacked(hb, NULL);
+}
+
 static void on_record(void *ud, struct link *l, unsigned type, uint8_t *data, size_t len)
 {
 	struct hconn *c = ud;
 	if (c->closing)
 		return;
-	if (type == LINK_TYPE_HEARTBEAT)
-		return; /* link_last_recv() already moved: that is all a heartbeat is for */
+	c->records_in++;
+	if (type == LINK_TYPE_HEARTBEAT) {
+		on_heartbeat(c, data, len);
+		return;
+	}
 	c->net->ops->record(c->net->ud, c, type, data, len);
 }
 
@@ -148,6 +183,7 @@ static struct hconn *conn_new(struct hnet *n, int sock, const char *addr,
 		return NULL;
 	}
 	c->last_send = now;
+	c->rtt_us = -1;
 	c->next = n->list;
 	n->list = c;
 	return c;
@@ -224,6 +260,7 @@ static void flush_one(struct hnet *n, struct hconn *c)
 		.id = c->sock, .type = SOCKET_BUFFER_MEMORY, .buffer = c->out.data, .sz = c->out.len,
 	};
 	/* The link buffer comes from realloc and skynet_free is free(): hand it over. */
+	c->bytes_out += c->out.len;
 	c->out.data = NULL;
 	c->out.len = c->out.cap = 0;
 	skynet_socket_sendbuffer(n->ctx, &b);
@@ -261,6 +298,7 @@ int hnet_socket(struct hnet *n, const struct skynet_socket_message *m)
 		return 0;
 	switch (m->type) {
 	case SKYNET_SOCKET_TYPE_DATA:
+		c->bytes_in += (uint64_t)m->ud;
 		link_feed(c->link, (uint8_t *)m->buffer, (size_t)m->ud, hnet_now_ms(), &c->out);
 		skynet_free(m->buffer);
 		check_closed(c);
@@ -303,8 +341,11 @@ static void heartbeat(struct hconn *c, uint64_t now)
 	Skiff__Link__Heartbeat hb = SKIFF__LINK__HEARTBEAT__INIT;
 	hb.seq = ++c->hb_seq;
 	hb.time_ms = now;
-	if (frame_send(c->link, &c->out, LINK_TYPE_HEARTBEAT, &hb.base) == 0)
+	if (frame_send(c->link, &c->out, LINK_TYPE_HEARTBEAT, &hb.base) == 0) {
 		c->last_send = now;
+		c->records_out++;
+		c->hb_sent_us = now_us();
+	}
 }
 
 void hnet_tick(struct hnet *n, uint64_t heartbeat_ms, uint64_t timeout_ms)
@@ -351,6 +392,7 @@ int hconn_send(struct hconn *c, unsigned type, const ProtobufCMessage *msg)
 		return LINK_ESTATE;
 	int rc = frame_send(c->link, &c->out, type, msg);
 	if (rc == 0) {
+		c->records_out++;
 		c->last_send = hnet_now_ms();
 		if (c->out.len >= HNET_FLUSH_HIGH)
 			flush_one(c->net, c);
@@ -366,4 +408,14 @@ bool hconn_open(const struct hconn *c)
 const struct link_identity *hconn_peer(const struct hconn *c) { return link_peer(c->link); }
 const char *hconn_addr(const struct hconn *c) { return c->addr; }
 void hconn_set_data(struct hconn *c, void *p) { c->data = p; }
+
+void hconn_stats(const struct hconn *c, struct hconn_stats *st)
+{
+	st->records_in = c->records_in;
+	st->records_out = c->records_out;
+	st->bytes_in = c->bytes_in;
+	st->bytes_out = c->bytes_out;
+	st->last_recv_ms = link_last_recv(c->link);
+	st->rtt_us = c->rtt_us;
+}
 void *hconn_data(const struct hconn *c) { return c->data; }

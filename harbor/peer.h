@@ -24,7 +24,8 @@
  *
  * Liveness: hnet_tick() enforces handshake deadlines, sends a heartbeat on any
  * established link that sent nothing for `heartbeat_ms`, and closes links that
- * received nothing for `timeout_ms`.
+ * received nothing for `timeout_ms`.  A heartbeat probe is answered with a
+ * reply (Heartbeat.reply), whose arrival measures the link's round trip.
  */
 #ifndef SKIFF_PEER_H
 #define SKIFF_PEER_H
@@ -89,6 +90,15 @@ const struct link_identity *hconn_peer(const struct hconn *c);
 const char *hconn_addr(const struct hconn *c);
 void hconn_set_data(struct hconn *c, void *p);
 void *hconn_data(const struct hconn *c);
+
+/* Counters of one connection since it was created. */
+struct hconn_stats {
+	uint64_t records_in, records_out;   /* sealed records, heartbeats included */
+	uint64_t bytes_in, bytes_out;       /* bytes read from / handed to the socket */
+	uint64_t last_recv_ms;              /* hnet_now_ms() when a record last arrived */
+	int64_t rtt_us;                     /* last heartbeat round trip; -1: none yet */
+};
+void hconn_stats(const struct hconn *c, struct hconn_stats *st);
 
 /* "host:port" -> host (NUL terminated in buf) and port; -1 if malformed. */
 int hnet_split_address(const char *hostport, char *host, size_t hostsz, int *port);

@@ -10,12 +10,29 @@
  *   PTYPE_HARBOR   text commands from local services (lualib/skynet/harbor.lua):
  *                    REGISTER name :handle     bind a global name (no reply)
  *                    QUERYNAME name            reply ":handle" once it is known
+ *                    NAME name                 reply ":handle" as known here now
+ *                                              (":00000000" if unknown); never waits
  *                    LINK id                   reply when node id is (or goes) down
  *                    CONNECT id                reply when node id is (or comes) up
  *                    LINKMASTER                reply when the master link is lost
  *                    READY                     reply once the master sent its table
+ *                    STATS                     reply the link table (below)
  *                  replies are PTYPE_RESPONSE text.
  *   PTYPE_RESPONSE our periodic tick.
+ *
+ * STATS reply: lines of space-separated key=value fields, '\n' after each.
+ *   self id=<n> incarnation=<hex> master=<up|down> master_addr=<host:port>
+ *        names=<bound names known here> name_queued=<messages waiting for names>
+ *   peer id=<n> addr=<host:port|-> state=<unknown|connecting|up|down>
+ *        incarnation=<hex, 0 if never seen> hb_age_ms=<ms since a record arrived|->
+ *        rtt_us=<last heartbeat round trip|-> frames_out=<n> bytes_out=<n>
+ *        frames_in=<n> bytes_in=<n> calls_failed=<n> queued=<n> pending_calls=<n>
+ *   One peer line per node that is a member or ever had traffic.  frames/bytes
+ *   count sealed records (heartbeats included) and wire bytes over every link
+ *   to that node since this node started; calls_failed counts requests failed
+ *   because the node was down or unreachable; queued are messages waiting for
+ *   its link; pending_calls are requests carried to it and not yet answered.
+ *   Heartbeats are only sent on idle links, so rtt_us may be old.
  *
  * Node states (one slot per id 1..255):
  *   UNKNOWN    not a member as far as we know: sends fail at once;
@@ -37,12 +54,16 @@
  *
  * Names: a replica of the master's registry (name -> handle) plus local
  * bindings.  A message to an unknown name waits in a bounded queue while a
- * NameQuery goes to the master, until a NameAnswer or harbor_name_timeout.
- * Local bindings whose service has exited are withdrawn on the next tick.
+ * NameQuery goes to the master, until a NameAnswer or harbor_name_timeout
+ * (requests then fail with PTYPE_ERROR).  The queue holds at most
+ * `harbor_name_queue` [100000] messages over all names; past that a message
+ * fails at once.  Local bindings whose service has exited are withdrawn within
+ * NAME_CHECK_MS, or at once when a service registers the same name.
  *
  * Flushing: frames are sealed into each link's buffer and handed to the socket
  * layer when our message queue is empty (one write per batch).
  */
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -62,7 +83,7 @@
 
 #define MAX_NODE 256
 #define PENDING_MAX 100000          /* messages waiting for one node's link */
-#define NAME_QUEUE_MAX 100000       /* messages waiting for names, in total */
+#define NAME_QUEUE_MAX 100000       /* default harbor_name_queue */
 #define NAME_BUCKETS 1024
 #define BACKOFF_MIN 100
 #define BACKOFF_MAX 2000
@@ -118,6 +139,8 @@ struct node {
 	uint64_t retry_at, backoff;
 	struct reqset reqs;
 	struct wlist link_waiters, connect_waiters;
+	struct hconn_stats closed;   /* counters of this node's links that closed */
+	uint64_t calls_failed;       /* requests failed because it was down/unreachable */
 };
 
 struct name {
@@ -145,7 +168,7 @@ struct harbor {
 	struct wlist ready_waiters, master_waiters;
 	struct node node[MAX_NODE];
 	struct name *names[NAME_BUCKETS];
-	size_t name_queued;
+	size_t name_queued, name_queue_max;
 	uint64_t next_name_check;
 };
 
@@ -300,13 +323,18 @@ static void fail_msg(struct harbor *h, uint32_t source, uint32_t dest, int type,
 		skynet_send(h->ctx, dest ? dest : source, source, PTYPE_ERROR, session, NULL, 0);
 }
 
-static void fail_queue(struct harbor *h, struct queue *q)
+/* Fails every message of q; returns how many were requests. */
+static size_t fail_queue(struct harbor *h, struct queue *q)
 {
+	size_t requests = 0;
 	struct pmsg *m;
 	while ((m = queue_pop(q)) != NULL) {
+		if (is_request(m->type, m->session))
+			requests++;
 		fail_msg(h, m->source, m->dest, m->type, m->session, m->msg);
 		free(m);
 	}
+	return requests;
 }
 
 /* ---- names ---------------------------------------------------------------------- */
@@ -377,7 +405,7 @@ static void send_name(struct harbor *h, uint32_t source, const char *key, int ty
 		return;
 	}
 	struct pmsg *m = n ? malloc(sizeof(*m)) : NULL;
-	if (m == NULL || h->name_queued >= NAME_QUEUE_MAX) {
+	if (m == NULL || h->name_queued >= h->name_queue_max) {
 		free(m);
 		skynet_error(h->ctx, "harbor: drop message to %s from :%08x: name queue full", key,
 		             source);
@@ -402,6 +430,28 @@ static void name_forget(struct harbor *h, struct name *n)
 	n->handle = 0;
 }
 
+/* A local binding whose service is gone: free the name here and at the master
+ * (which tells every node).  Returns true if it was withdrawn. */
+static bool name_withdraw_dead(struct harbor *h, struct name *n)
+{
+	if (n->handle == 0 || (n->handle >> 24) != (uint32_t)h->cfg.id)
+		return false;
+	struct skynet_context *ctx = skynet_handle_grab(n->handle);
+	if (ctx) {
+		skynet_context_release(ctx);
+		return false;
+	}
+	Skiff__Harbor__NameBinding nb = SKIFF__HARBOR__NAME_BINDING__INIT;
+	Skiff__Harbor__NameWithdraw w = SKIFF__HARBOR__NAME_WITHDRAW__INIT;
+	nb.name = n->key;
+	nb.handle = n->handle;
+	w.binding = &nb;
+	send_master(h, SKIFF__HARBOR__FRAME_TYPE__NAME_WITHDRAW, &w.base);
+	skynet_error(h->ctx, "harbor: global name %s withdrawn (:%08x exited)", n->key, n->handle);
+	name_forget(h, n);
+	return true;
+}
+
 /* ---- nodes ---------------------------------------------------------------------- */
 
 static void node_down(struct harbor *h, struct node *nd, const char *reason)
@@ -415,8 +465,9 @@ static void node_down(struct harbor *h, struct node *nd, const char *reason)
 	int was = nd->state;
 	nd->state = nd->member ? NS_DOWN : NS_UNKNOWN;
 	size_t failed = nd->pending.n;
-	fail_queue(h, &nd->pending);
+	nd->calls_failed += fail_queue(h, &nd->pending);
 	size_t calls = nd->reqs.n;
+	nd->calls_failed += calls;
 	for (size_t i = 0; i < nd->reqs.cap; i++) {
 		struct req *r = &nd->reqs.slot[i];
 		if (r->key) {
@@ -560,6 +611,8 @@ static void send_handle(struct harbor *h, uint32_t source, uint32_t dest, int ty
 		skynet_error(h->ctx, "harbor: drop message to :%08x: queue for node %d is full", dest, id);
 		break;
 	default:
+		if (is_request(type, session))
+			nd->calls_failed++;
 		break;
 	}
 	fail_msg(h, source, dest, type, session, msg);
@@ -570,6 +623,13 @@ static void remote_message(struct harbor *h, struct remote_message *rm, uint32_t
 	int type = rm->type;
 	void *msg = (void *)rm->message;
 	if (type == PTYPE_SYSTEM || type == PTYPE_HARBOR) {
+		skynet_free(msg);
+		return;
+	}
+	if (type == PTYPE_MULTICAST) {
+		/* its payload is a pointer into this process (lualib/lua-multicast.c) */
+		skynet_error(h->ctx, "harbor: drop PTYPE_MULTICAST message from :%08x: multicast "
+		             "packages never cross nodes", source);
 		skynet_free(msg);
 		return;
 	}
@@ -619,7 +679,8 @@ static void on_data(struct harbor *h, struct node *nd, Skiff__Harbor__Data *d)
 	const char *why = NULL;
 	if (d->dest_incarnation != 0 && d->dest_incarnation != h->incarnation)
 		why = "addressed to a previous incarnation of this node";
-	else if (type == PTYPE_SYSTEM || type == PTYPE_HARBOR || type > 255 || type < 0)
+	else if (type == PTYPE_SYSTEM || type == PTYPE_HARBOR || type == PTYPE_MULTICAST ||
+	         type > 255 || type < 0)
 		why = "message type may not cross nodes";
 	else if (dest == 0 || (dest >> 24) != (uint32_t)h->cfg.id)
 		why = "no such destination on this node";
@@ -849,6 +910,20 @@ static void on_closed(void *ud, struct hconn *c, const char *reason)
 		}
 		return;
 	}
+	const struct link_identity *p = hconn_peer(c);
+	if (p && p->node_id >= 1 && p->node_id < MAX_NODE) {
+		struct node *pn = &h->node[p->node_id];
+		struct hconn_stats st;
+		hconn_stats(c, &st);
+		pn->closed.records_in += st.records_in;
+		pn->closed.records_out += st.records_out;
+		pn->closed.bytes_in += st.bytes_in;
+		pn->closed.bytes_out += st.bytes_out;
+		if (st.last_recv_ms > pn->closed.last_recv_ms)
+			pn->closed.last_recv_ms = st.last_recv_ms;
+		if (st.rtt_us >= 0)
+			pn->closed.rtt_us = st.rtt_us;
+	}
 	struct node *nd = hconn_data(c);
 	if (nd == NULL || nd->c != c)
 		return;
@@ -892,6 +967,9 @@ static void register_name(struct harbor *h, const char *key, uint32_t handle)
 	struct name *n = name_get(h, key, true);
 	if (n == NULL)
 		return;
+	/* a name whose local service exited is free even before the tick sees it */
+	if (n->handle && n->handle != handle)
+		name_withdraw_dead(h, n);
 	if (n->handle && n->handle != handle) {
 		skynet_error(h->ctx, "harbor: global name %s already registered by :%08x", key, n->handle);
 		return;
@@ -903,6 +981,97 @@ static void register_name(struct harbor *h, const char *key, uint32_t handle)
 	b.handle = handle;
 	r.binding = &b;
 	send_master(h, SKIFF__HARBOR__FRAME_TYPE__NAME_REGISTER, &r.base);
+}
+
+/* ---- STATS ------------------------------------------------------------------------- */
+
+struct text {
+	char *p;
+	size_t len, cap;
+};
+
+static void text_add(struct text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void text_add(struct text *t, const char *fmt, ...)
+{
+	for (;;) {
+		va_list ap;
+		va_start(ap, fmt);
+		int n = t->p ? vsnprintf(t->p + t->len, t->cap - t->len, fmt, ap) : -1;
+		va_end(ap);
+		if (n >= 0 && (size_t)n < t->cap - t->len) {
+			t->len += (size_t)n;
+			return;
+		}
+		size_t cap = t->cap ? t->cap * 2 : 4096;
+		char *p = realloc(t->p, cap);
+		if (p == NULL)
+			return;
+		t->p = p;
+		t->cap = cap;
+	}
+}
+
+static const char *state_name(int state)
+{
+	switch (state) {
+	case NS_CONNECTING: return "connecting";
+	case NS_UP: return "up";
+	case NS_DOWN: return "down";
+	default: return "unknown";
+	}
+}
+
+/* The STATS reply (documented at the top of this file). */
+static void stats(struct harbor *h, uint32_t source, int session)
+{
+	struct text t = {0};
+	uint64_t now = hnet_now_ms();
+	size_t names = 0;
+	for (unsigned b = 0; b < NAME_BUCKETS; b++)
+		for (struct name *n = h->names[b]; n; n = n->next)
+			if (n->handle)
+				names++;
+	text_add(&t, "self id=%d incarnation=%016llx master=%s master_addr=%s names=%zu "
+	         "name_queued=%zu\n", h->cfg.id, (unsigned long long)h->incarnation,
+	         h->master_up ? "up" : "down", h->master_addr, names, h->name_queued);
+	for (int id = 1; id < MAX_NODE; id++) {
+		struct node *nd = &h->node[id];
+		struct hconn_stats st = nd->closed;
+		if (nd->c && hconn_open(nd->c)) {
+			struct hconn_stats cur;
+			hconn_stats(nd->c, &cur);
+			st.records_in += cur.records_in;
+			st.records_out += cur.records_out;
+			st.bytes_in += cur.bytes_in;
+			st.bytes_out += cur.bytes_out;
+			st.last_recv_ms = cur.last_recv_ms;
+			if (cur.rtt_us >= 0)
+				st.rtt_us = cur.rtt_us;
+		}
+		if (id == h->cfg.id || (!nd->member && nd->state == NS_UNKNOWN && st.records_in == 0 &&
+		                        st.records_out == 0 && nd->calls_failed == 0))
+			continue;
+		char age[24] = "-", rtt[24] = "-";
+		if (st.last_recv_ms)
+			snprintf(age, sizeof(age), "%llu",
+			         (unsigned long long)(now > st.last_recv_ms ? now - st.last_recv_ms : 0));
+		if (st.rtt_us > 0)
+			snprintf(rtt, sizeof(rtt), "%lld", (long long)st.rtt_us);
+		text_add(&t, "peer id=%d addr=%s state=%s incarnation=%016llx hb_age_ms=%s rtt_us=%s "
+		         "frames_out=%llu bytes_out=%llu frames_in=%llu bytes_in=%llu calls_failed=%llu "
+		         "queued=%zu pending_calls=%zu\n",
+		         id, nd->address[0] ? nd->address : "-", state_name(nd->state),
+		         (unsigned long long)nd->incarnation, age, rtt,
+		         (unsigned long long)st.records_out, (unsigned long long)st.bytes_out,
+		         (unsigned long long)st.records_in, (unsigned long long)st.bytes_in,
+		         (unsigned long long)nd->calls_failed, nd->pending.n, nd->reqs.n);
+	}
+	if (t.p)
+		reply(h, source, session, t.p);
+	else
+		skynet_send(h->ctx, 0, source, PTYPE_ERROR, session, NULL, 0);
+	free(t.p);
 }
 
 static void command(struct harbor *h, uint32_t source, int session, const char *msg, size_t sz)
@@ -936,6 +1105,13 @@ static void command(struct harbor *h, uint32_t source, int session, const char *
 			wlist_add(&n->waiters, source, session);
 			name_ask(h, n);
 		}
+	} else if (strcmp(cmd, "STATS") == 0) {
+		stats(h, source, session);
+	} else if (strcmp(cmd, "NAME") == 0) {
+		struct name *n = arg[0] ? name_get(h, arg, false) : NULL;
+		char text[16];
+		snprintf(text, sizeof(text), ":%08x", n ? n->handle : 0);
+		reply(h, source, session, text);
 	} else if (strcmp(cmd, "LINK") == 0 || strcmp(cmd, "CONNECT") == 0) {
 		int id = atoi(arg);
 		if (id < 1 || id >= MAX_NODE || id == h->cfg.id) {
@@ -993,20 +1169,7 @@ static void check_names(struct harbor *h, uint64_t now)
 			if (now < h->next_name_check)
 				continue;
 			/* local bindings whose service exited */
-			if (n->handle && (n->handle >> 24) == (uint32_t)h->cfg.id) {
-				struct skynet_context *ctx = skynet_handle_grab(n->handle);
-				if (ctx) {
-					skynet_context_release(ctx);
-				} else {
-					Skiff__Harbor__NameBinding nb = SKIFF__HARBOR__NAME_BINDING__INIT;
-					Skiff__Harbor__NameWithdraw w = SKIFF__HARBOR__NAME_WITHDRAW__INIT;
-					nb.name = n->key;
-					nb.handle = n->handle;
-					w.binding = &nb;
-					send_master(h, SKIFF__HARBOR__FRAME_TYPE__NAME_WITHDRAW, &w.base);
-					n->handle = 0;
-				}
-			}
+			name_withdraw_dead(h, n);
 		}
 	}
 	if (now >= h->next_name_check)
@@ -1031,7 +1194,7 @@ static void tick(struct harbor *h)
 		struct node *nd = &h->node[id];
 		if (nd->state == NS_CONNECTING && now >= nd->deadline && nd->pending.n) {
 			size_t n = nd->pending.n;
-			fail_queue(h, &nd->pending);
+			nd->calls_failed += fail_queue(h, &nd->pending);
 			skynet_error(h->ctx, "harbor: no link to node %d within harbor_timeout: %zu queued "
 			             "messages failed", id, n);
 			nd->state = NS_DOWN;
@@ -1130,6 +1293,18 @@ int harbor_init(struct harbor *h, struct skynet_context *ctx, const char *parm)
 		return 1;
 	}
 	snprintf(h->address, sizeof(h->address), "%s", address);
+	const char *nq = skynet_command(ctx, "GETENV", "harbor_name_queue");
+	h->name_queue_max = NAME_QUEUE_MAX;
+	if (nq && nq[0]) {
+		char *end;
+		unsigned long long v = strtoull(nq, &end, 10);
+		if (*end != '\0' || v < 1 || v > 100000000) {
+			skynet_error(ctx, "harbor: config key 'harbor_name_queue' must be 1..100000000 "
+			             "(got '%s')", nq);
+			return 1;
+		}
+		h->name_queue_max = (size_t)v;
+	}
 	snprintf(h->master_addr, sizeof(h->master_addr), "%s", master);
 	hnet_split_address(address, host, sizeof(host), &port);
 	do {

@@ -222,7 +222,8 @@ static void on_withdraw(struct master *m, int id, Skiff__Harbor__NameWithdraw *w
 	if (b == NULL || b->name == NULL)
 		return;
 	struct binding *old = name_find(m, b->name);
-	if (old == NULL || old->handle != b->handle)
+	/* only the node of the service may withdraw its name */
+	if (old == NULL || old->handle != b->handle || (int)(b->handle >> 24) != id)
 		return;
 	name_remove(m, old);
 	Skiff__Harbor__NameBinding nb = SKIFF__HARBOR__NAME_BINDING__INIT;

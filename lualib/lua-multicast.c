@@ -12,6 +12,9 @@
  * Invariant: ref is only decremented by subscribers, after bind; a package
  * with no subscriber is freed by bind(p, 0).
  *
+ * A package pointer is only meaningful inside this process: multicastd sends
+ * other nodes string(pkg) and the receiving multicastd calls packremote.
+ *
  * Functions (stack effects in brackets):
  *   pack(msg, sz)        -> pkg            [2 -> 1] takes ownership of msg
  *   ptr(pkg)             -> string         [1 -> 1] the pointer bytes to send
@@ -20,6 +23,8 @@
  *   close(pkg)                             [1 -> 0] drop one reference
  *   remote(pkg)          -> msg, sz        [1 -> 2] copy the data out, close
  *   packremote(msg, sz)  -> pkg            [2 -> 1] package a copied message
+ *   packremote(str)      -> pkg            [1 -> 1] package a copy of a string
+ *   string(pkg)          -> string         [1 -> 1] copy of the data (ref unchanged)
  *   nextid(id)           -> id             [1 -> 1] next channel id
  */
 #include "lua-multicast.h"
@@ -147,6 +152,13 @@ static int mc_packremote(lua_State *L)
 	return 1;
 }
 
+static int mc_string(lua_State *L)
+{
+	struct mc_package *pack = check_package(L, 1);
+	lua_pushlstring(L, (const char *)pack->data, pack->size);
+	return 1;
+}
+
 /* Channel ids keep the owning node in their low 8 bits and stay positive. */
 static int mc_nextid(lua_State *L)
 {
@@ -169,6 +181,7 @@ int luaopen_skynet_multicast_core(lua_State *L)
 		{"close", mc_close},
 		{"remote", mc_remote},
 		{"packremote", mc_packremote},
+		{"string", mc_string},
 		{"nextid", mc_nextid},
 		{NULL, NULL},
 	};

@@ -2,7 +2,10 @@
 --   local ch = multicast.new { channel = id?, pack = ?, unpack = ?, dispatch = f }
 --   ch:publish(...)  ch:subscribe()  ch:unsubscribe()  ch:delete()
 -- dispatch is called as f(ch, source, ...) for every message published on a
--- subscribed channel.
+-- subscribed channel.  Channels work across harbor nodes: any node may
+-- publish, subscribe to, or delete a channel; its owner (low 8 bits of the id)
+-- relays every message (services/multicastd.lua).  subscribe() raises an
+-- error if the channel does not exist.
 local skynet = require "skynet"
 local mc = require "skynet.multicast.core"
 

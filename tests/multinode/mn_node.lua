@@ -19,6 +19,8 @@ function cmd.echo(...) return id, ... end
 function cmd.hang() hanging[#hanging + 1] = skynet.response() return nil, true end
 function cmd.exit() skynet.exit() end
 function cmd.sink() return nil, true end
+function cmd.spawn(...) return skynet.newservice(...) end
+function cmd.callname(name, ...) return pcall(skynet.call, name, "lua", ...) end
 
 local flood_next, flood_bad = 1, nil
 local flood_total = tonumber(skynet.getenv "test_flood" or 0) or 0
@@ -50,6 +52,22 @@ function cmd.flood(seq, payload)
 end
 
 local role = {}
+
+-- this node's harbor STATS: { self = fields, [peer id] = fields, lines = { [peer id] = text } }
+local function harbor_stats()
+	local t = { lines = {} }
+	for line in skynet.call(".harbor", "harbor", "STATS"):gmatch("[^\n]+") do
+		local f = {}
+		for k, v in line:gmatch("([%w_]+)=(%S+)") do f[k] = v end
+		if line:match("^self ") then
+			t.self = f
+		else
+			t[tonumber(f.id)] = f
+			t.lines[tonumber(f.id)] = line
+		end
+	end
+	return t
+end
 
 -- sends test_flood messages of mixed sizes to NODE<test_target>, which checks
 -- that all arrive in order
@@ -110,6 +128,7 @@ function role.pend()
 			done = done + 1
 			if done == n then
 				say("FAILED", failed, math.floor((skynet.now() - t0) * 10), "ms")
+				say("STATS", harbor_stats().lines[tonumber(skynet.getenv "test_target")])
 			end
 		end)
 	end
@@ -149,6 +168,231 @@ function role.rejoin()
 		harbor.link(t) -- until it goes down again
 		say("DOWN", t)
 	end
+end
+
+local function eventually(f, what, ticks)
+	for _ = 1, ticks or 500 do
+		if f() then return end
+		skynet.sleep(1)
+	end
+	error("timeout: " .. what)
+end
+
+-- multicast across nodes (test_multicast.py).  Every node runs this; the
+-- channel belongs to node test_owner.  Nodes step together through datacenter
+-- barriers.  On every node, services a and b subscribe; a publishes.
+function role.mcast()
+	local datacenter = require "skynet.datacenter"
+	local owner = tonumber(skynet.getenv "test_owner")
+	local function barrier(name)
+		datacenter.set("mc", name, id, true)
+		for k = 1, nodes do datacenter.wait("mc", name, k) end
+	end
+	local a, b = skynet.newservice "mn_mcsub", skynet.newservice "mn_mcsub"
+	local c
+	if id == owner then
+		c = skynet.call(a, "lua", "new")
+		assert(c & 0xff == id, "the owner node is in the low 8 bits")
+		datacenter.set("mc", "chan", c)
+	else
+		c = datacenter.wait("mc", "chan")
+	end
+	datacenter.set("mc", "pub", id, a)
+	skynet.call(a, "lua", "sub", c)
+	skynet.call(b, "lua", "sub", c)
+	barrier("sub")
+	local pub = {}
+	for k = 1, nodes do pub[k] = datacenter.get("mc", "pub", k) end
+
+	-- every received message: source = the publisher, each publisher in order
+	local function check(s, want)
+		local got = skynet.call(s, "lua", "got")
+		assert(#got == want, string.format("%s got %d messages, want %d", skynet.address(s), #got, want))
+		local next_i = {}
+		for _, m in ipairs(got) do
+			local source, tag, k, i = table.unpack(m)
+			local key = tag .. k
+			next_i[key] = (next_i[key] or 0) + 1
+			assert(i == next_i[key], string.format("%s from node %d: got #%d, want #%d", tag, k, i, next_i[key]))
+			assert(source == pub[k], string.format("source %s, want %s", skynet.address(source), skynet.address(pub[k])))
+		end
+	end
+	local function count(s) return #skynet.call(s, "lua", "got") end
+
+	-- 1. owner and non-owners publish; every subscriber on every node gets all
+	skynet.call(a, "lua", "pub", "p1", 10)
+	eventually(function() return count(a) == 10 * nodes and count(b) == 10 * nodes end, "phase 1")
+	check(a, 10 * nodes) check(b, 10 * nodes)
+	say("MC PUBLISH OK", id)
+	barrier("p1")
+
+	-- 2. node 1 unsubscribes both (the node leaves the channel), every other
+	-- node unsubscribes b (the node stays)
+	if id == 1 then skynet.call(a, "lua", "unsub") end
+	skynet.call(b, "lua", "unsub")
+	barrier("unsub")
+	if id == owner then
+		local want = {}
+		for k = 2, nodes do if k ~= owner then want[#want + 1] = k end end
+		eventually(function()
+			local info = skynet.call(a, "lua", "info", c)
+			return info.subscribers == 1 and table.concat(info.nodes, ",") == table.concat(want, ",")
+		end, "node 1 left the channel")
+	end
+	barrier("left")
+	skynet.call(a, "lua", "pub", "p2", 5)
+	local subscribed = id ~= 1
+	if subscribed then
+		eventually(function() return count(a) == 15 * nodes end, "phase 2")
+		check(a, 15 * nodes)
+	end
+	barrier("p2")
+	check(b, 10 * nodes)
+	if not subscribed then check(a, 10 * nodes) end
+	say("MC UNSUBSCRIBE OK", id)
+
+	-- 3. a non-owner (the last node) deletes the channel through the owner
+	if id == nodes then skynet.call(a, "lua", "del") end
+	if id == owner or id == nodes then
+		eventually(function() return skynet.call(a, "lua", "info", c) == nil end, "channel deleted")
+	end
+	barrier("del")
+	if id ~= nodes then skynet.call(a, "lua", "pub", "p3", 1) end -- goes nowhere
+	local late = skynet.newservice "mn_mcsub"
+	assert(not pcall(skynet.call, late, "lua", "sub", c), "subscribed to a deleted channel")
+	barrier("p3")
+	skynet.call(late, "lua", "got") -- a round trip after the last publish
+	check(a, subscribed and 15 * nodes or 10 * nodes)
+	check(b, 10 * nodes)
+	say("MC DELETE OK", id)
+
+	-- 4. a multicast package pointer is refused at the node boundary
+	local core = require "skynet.core"
+	local other = id % nodes + 1
+	core.send(pub[other], skynet.PTYPE_MULTICAST, c, string.rep("\0", 8))
+	say("MC DONE", id)
+
+	-- 5. the last node subscribes to a new channel of the owner, then is frozen
+	-- (SIGSTOP by the test) until both sides declare the link down; once it is
+	-- back it joins the channel again by itself
+	if id == owner then
+		local p = skynet.newservice "mn_mcsub"
+		datacenter.set("mc", "chan2", skynet.call(p, "lua", "new"))
+		datacenter.wait("mc", "sub2")
+		harbor.link(nodes) -- until the last node is down
+		harbor.connect(nodes) -- and back
+		while not datacenter.get("mc", "rejoined") do
+			skynet.call(p, "lua", "pub", "p4", 1)
+			skynet.sleep(5)
+		end
+		say("MC REJOIN PUB DONE")
+	elseif id == nodes then
+		local s = skynet.newservice "mn_mcsub"
+		skynet.call(s, "lua", "sub", datacenter.wait("mc", "chan2"))
+		datacenter.set("mc", "sub2", true)
+		say("MC SUB2 READY")
+		harbor.link(owner)
+		harbor.connect(owner)
+		eventually(function() return count(s) > 0 end, "a message after the rejoin", 1500)
+		datacenter.set("mc", "rejoined", true)
+		say("MC REJOIN OK")
+	end
+end
+
+-- global names on service exit and the name queue (test_names.py); runs on
+-- node 3 and spawns services on node test_target.  Needs harbor_name_queue = 50.
+function role.names()
+	local target = "NODE" .. skynet.getenv "test_target"
+	local tmo = math.floor(tonumber(skynet.getenv "harbor_name_timeout") * 100) -- ticks
+	harbor.queryname(target)
+	local function known(name) -- this node's binding now, 0 if none
+		local r = skynet.call(".harbor", "harbor", "NAME", name)
+		return tonumber(string.sub(r, 2), 16)
+	end
+	local function timed_call(...) -- ok, result, elapsed ticks
+		local t0 = skynet.now()
+		local ok, r = pcall(skynet.call, ...)
+		return ok, r, skynet.now() - t0
+	end
+
+	-- 1. a service of the other node holds SVC; it exits
+	local a = skynet.call(target, "lua", "spawn", "mn_named", "A", "SVC")
+	assert(harbor.queryname("SVC") == a)
+	assert(skynet.call("SVC", "lua", "who") == "A")
+	skynet.send("SVC", "lua", "exit")
+	local ok, _, dt = timed_call("SVC", "lua", "who")
+	assert(not ok, "a call to an exited service succeeded")
+	assert(dt <= tmo + 50, "a call to an exited service took " .. dt .. " ticks")
+	-- the name is withdrawn everywhere within a tick check
+	eventually(function() return known("SVC") == 0 end, "SVC withdrawn", 300)
+	local ok2, err = skynet.call(target, "lua", "callname", "SVC", "who")
+	assert(not ok2, "node 2 still reaches SVC")
+	-- nobody holds it: a call waits, then fails after harbor_name_timeout
+	ok, _, dt = timed_call("SVC", "lua", "who")
+	assert(not ok, "a call to a withdrawn name succeeded")
+	assert(dt >= tmo * 0.9 and dt <= tmo + 100, "withdrawn name: failed after " .. dt .. " ticks")
+	say("NAMES WITHDRAWN", dt * 10, "ms")
+	-- 2. a service of this node takes the free name; both nodes reach it
+	skynet.newservice("mn_named", "C", "SVC")
+	assert(skynet.call("SVC", "lua", "who") == "C")
+	eventually(function()
+		local ok3, who = skynet.call(target, "lua", "callname", "SVC", "who")
+		return ok3 and who == "C"
+	end, "node 2 reaches the new SVC")
+	say("NAMES REREGISTERED")
+	-- 3. on the other node, a service takes over the name of an exited service
+	-- at once (before the tick check)
+	local b = skynet.call(target, "lua", "spawn", "mn_named", "B", "SVC2")
+	assert(harbor.queryname("SVC2") == b and skynet.call("SVC2", "lua", "who") == "B")
+	skynet.send(b, "lua", "exit")
+	assert(not pcall(skynet.call, b, "lua", "who"), "B is still alive")
+	local b2 = skynet.call(target, "lua", "spawn", "mn_named", "B2", "SVC2")
+	eventually(function() return known("SVC2") == b2 end, "SVC2 moved to B2", 300)
+	assert(skynet.call("SVC2", "lua", "who") == "B2")
+	say("NAMES TAKEOVER")
+
+	-- 4. a name nobody ever registers: the call fails after harbor_name_timeout
+	ok, _, dt = timed_call("NEVER", "lua", "who")
+	assert(not ok and dt >= tmo * 0.9 and dt <= tmo + 100, "NEVER: " .. tostring(ok) .. " " .. dt)
+	say("NAMES TIMEOUT", dt * 10, "ms")
+
+	-- 5. 50 calls wait for LATER (the queue is full), the 51st fails at once;
+	-- LATER appears on the other node: the 50 are delivered in order
+	local results, done = {}, 0
+	for i = 1, 50 do
+		skynet.fork(function()
+			local okc, tag, j = pcall(skynet.call, "LATER", "lua", "seq", i)
+			results[i] = okc and tag == "L" and j == i
+			done = done + 1
+		end)
+	end
+	skynet.yield() -- every fork has sent its call
+	ok, _, dt = timed_call("LATER", "lua", "seq", 51)
+	assert(not ok, "the 51st queued call succeeded")
+	assert(dt < 20, "the 51st call failed only after " .. dt .. " ticks")
+	skynet.call(target, "lua", "spawn", "mn_named", "L", "LATER")
+	eventually(function() return done == 50 end, "the 50 queued calls")
+	for i = 1, 50 do assert(results[i], "queued call " .. i .. " failed") end
+	local seqs = skynet.call("LATER", "lua", "seqs")
+	assert(#seqs == 50, "LATER got " .. #seqs .. " calls")
+	for i = 1, 50 do assert(seqs[i] == i, "LATER got call " .. seqs[i] .. " as #" .. i) end
+	say("NAMES QUEUE OK")
+
+	-- 6. STATS: both links up, counted, heartbeat round trips measured
+	eventually(function()
+		local st = harbor_stats()
+		return st[1] and st[1].rtt_us ~= "-" and st[2] and st[2].rtt_us ~= "-"
+	end, "heartbeat round trips", 500)
+	local st = harbor_stats()
+	assert(st.self.id == tostring(id) and st.self.master == "up", "self line")
+	for k = 1, 2 do
+		local p = st[k]
+		assert(p.state == "up" and tonumber(p.frames_out) > 0 and tonumber(p.bytes_out) > 0 and
+			tonumber(p.frames_in) > 0 and tonumber(p.bytes_in) > 0 and tonumber(p.hb_age_ms) < 2000 and
+			tonumber(p.rtt_us) > 0 and p.calls_failed == "0", "STATS line: " .. st.lines[k])
+	end
+	say("STATS", st.lines[2])
+	say("NAMES DONE")
 end
 
 function role.idle() end

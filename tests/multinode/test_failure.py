@@ -38,6 +38,9 @@ def node_loss(skiff):
         assert int(m.group(2)) <= TIMEOUT * 1000, "calls failed after %s ms" % m.group(2)
         c.wait(4, r"MN DOWN 3", after=m4)
         print("kill -9: 100 pending calls failed in %s ms" % m.group(2))
+        st = c.wait(2, r"MN STATS (peer id=3 .*)")
+        assert re.search(r" state=(down|unknown) ", st.group(1)) and " calls_failed=100 " in st.group(1), st.group(1)
+        print("STATS after kill -9: %s" % st.group(1))
         # restart with the same id
         m4 = c.mark(4)
         t0 = time.time()
