@@ -33,6 +33,7 @@
  *   because the node was down or unreachable; queued are messages waiting for
  *   its link; pending_calls are requests carried to it and not yet answered.
  *   Heartbeats are only sent on idle links, so rtt_us may be old.
+ *   name <global name> :<handle, 8 hex>    one line per bound global name
  *
  * Node states (one slot per id 1..255):
  *   UNKNOWN    not a member as far as we know: sends fail at once;
@@ -1067,6 +1068,10 @@ static void stats(struct harbor *h, uint32_t source, int session)
 		         (unsigned long long)st.records_in, (unsigned long long)st.bytes_in,
 		         (unsigned long long)nd->calls_failed, nd->pending.n, nd->reqs.n);
 	}
+	for (unsigned b = 0; b < NAME_BUCKETS; b++)
+		for (struct name *n = h->names[b]; n; n = n->next)
+			if (n->handle)
+				text_add(&t, "name %s :%08x\n", n->key, n->handle);
 	if (t.p)
 		reply(h, source, session, t.p);
 	else

@@ -21,15 +21,14 @@
 --   }
 --
 -- Harbor mode asks the harbor service (`.harbor`, "harbor" protocol) the text
--- command STATUS; its answer is lines of space-separated words:
---   self   ID INCARNATION ADDRESS NAME
---   master up|down ADDRESS
---   node   ID STATE INCARNATION ADDRESS NAME LAST_RECV_MS FRAMES_OUT BYTES_OUT
---          FRAMES_IN BYTES_IN RTT_US CALLS_FAILED QUEUED
---   name   GLOBALNAME :HANDLE
--- (INCARNATION: 16 hex digits; NAME "-" when unset; LAST_RECV_MS and RTT_US
--- -1 when unknown; counters are totals since this node started.)  A harbor
--- without STATUS leaves `detail` false and the view shows this node only.
+-- command STATS (documented at the top of harbor/service_harbor.c): lines of
+-- space-separated key=value fields,
+--   self id= incarnation= master=up|down master_addr= names= name_queued=
+--   peer id= addr= state= incarnation= hb_age_ms= rtt_us= frames_out= bytes_out=
+--        frames_in= bytes_in= calls_failed= queued= pending_calls=
+--   name GLOBALNAME :HANDLE
+-- ("-" for unknown values).  A harbor without STATS leaves `detail` false and
+-- the view shows this node only.
 -- On a single node the names come from `.cslave` LIST when it has it.
 local skynet = require "skynet"
 
@@ -62,7 +61,16 @@ local function num(s)
 	return n
 end
 
--- Parses a STATUS answer into st (exported for tests of the format).
+local function fields(w)
+	local f = {}
+	for i = 2, #w do
+		local k, v = string.match(w[i], "^([%w_]+)=(.*)$")
+		if k then f[k] = v end
+	end
+	return f
+end
+
+-- Parses a STATS answer into st (exported for tests of the format).
 function nodestatus.parse(text, st)
 	st = st or { nodes = {}, names = {} }
 	local peers = {}
@@ -70,29 +78,36 @@ function nodestatus.parse(text, st)
 		local w = words(line)
 		local kind = w[1]
 		if kind == "self" then
+			local f = fields(w)
 			local me = st.nodes[1]
-			me.id = tonumber(w[2]) or me.id
-			me.incarnation = w[3]
-			me.address = opt(w[4]) or me.address
-			me.name = opt(w[5]) or me.name
-		elseif kind == "master" then
-			st.master = { state = w[2], address = opt(w[3]) }
-		elseif kind == "node" then
-			local recv, rtt = num(w[7]), num(w[12])
+			me.id = tonumber(f.id) or me.id
+			me.incarnation = opt(f.incarnation)
+			st.master = { state = f.master or "down", address = opt(f.master_addr) }
+		elseif kind == "peer" then
+			local f = fields(w)
+			local recv, rtt = num(f.hb_age_ms), num(f.rtt_us)
+			local pid = tonumber(f.id)
+			-- The harbor says "unknown" for a node the master removed; for an
+			-- operator a node that was seen (has an incarnation) and left is down.
+			local state = f.state or "unknown"
+			if state == "unknown" and f.incarnation and not string.match(f.incarnation, "^0+$") then
+				state = "down"
+			end
 			peers[#peers + 1] = {
-				id = tonumber(w[2]),
-				state = w[3],
-				incarnation = w[4],
-				address = opt(w[5]),
-				name = opt(w[6]),
+				id = pid,
+				-- harbor nodes are known by id; a label from STATS wins if it has one
+				name = opt(f.name) or (pid and string.format("node%d", pid)),
+				state = state,
+				incarnation = opt(f.incarnation),
+				address = opt(f.addr),
 				last_heartbeat = recv and recv / 1000,
-				frames_sent = num(w[8]) or 0,
-				bytes_sent = num(w[9]) or 0,
-				frames_received = num(w[10]) or 0,
-				bytes_received = num(w[11]) or 0,
+				frames_sent = num(f.frames_out) or 0,
+				bytes_sent = num(f.bytes_out) or 0,
+				frames_received = num(f.frames_in) or 0,
+				bytes_received = num(f.bytes_in) or 0,
 				rtt = rtt and rtt / 1e6,
-				calls_failed = num(w[13]) or 0,
-				queued = num(w[14]) or 0,
+				calls_failed = num(f.calls_failed) or 0,
+				queued = num(f.queued) or 0,
 			}
 		elseif kind == "name" then
 			local h = tonumber(string.sub(w[3] or "", 2), 16)
@@ -145,7 +160,7 @@ function nodestatus.get()
 	require "skynet.harbor" -- registers the "harbor" protocol
 	local ok, text = false, nil
 	if not unsupported then
-		ok, text = pcall(skynet.call, ".harbor", "harbor", "STATUS")
+		ok, text = pcall(skynet.call, ".harbor", "harbor", "STATS")
 		unsupported = not ok
 	end
 	if ok and type(text) == "string" then
