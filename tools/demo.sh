@@ -3,13 +3,15 @@
 # (matchmaker, login, gate), two game nodes and the bots, as four skiff processes on 127.0.0.1.
 # The bots print the live status view once a second.  Ctrl-C stops everything cleanly.
 #
-#   tools/demo.sh [--bots N] [--duration S] [--single] [--run-dir DIR]
+#   tools/demo.sh [--bots N] [--duration S] [--single] [--run-dir DIR] [--no-restart]
 #
 #   --bots N       simulated players (default 40)
 #   --duration S   stop by itself after S seconds (default: run until Ctrl-C)
-#   --single       all roles in one node process (harbor 0); chosen automatically while this
-#                  tree has no harbor yet
+#   --single       all roles in one node process (harbor 0, no harbor network) instead of
+#                  the three nodes linked by the harbor (--multi, the default)
 #   --run-dir DIR  where keys, logs and health files go (default: a new folder under /tmp)
+#   --no-restart   leave a node that died dead (default: start it again after 3 s, as compose's
+#                  restart policy would; `kill $(cat RUN/game2.pid)` shows node down / node back)
 # Environment: SKIFF_BUILD (build folder, default build), DEMO_JSON=1 (machine-readable STATS
 # lines too), DEMO_SECRET.
 set -u
@@ -18,8 +20,10 @@ ROOT=$PWD
 
 BOTS=40
 DURATION=0
-MODE=auto
+MODE=multi
 RUN=""
+RESTART=1
+RESTART_DELAY=3
 while [ $# -gt 0 ]; do
 	case "$1" in
 		--bots) BOTS=$2; shift 2 ;;
@@ -27,6 +31,7 @@ while [ $# -gt 0 ]; do
 		--single) MODE=single; shift ;;
 		--multi) MODE=multi; shift ;;
 		--run-dir) RUN=$2; shift 2 ;;
+		--no-restart) RESTART=0; shift ;;
 		-h|--help) sed -n '2,16p' "$0"; exit 0 ;;
 		*) echo "demo: unknown option $1 (try --help)" >&2; exit 2 ;;
 	esac
@@ -49,17 +54,13 @@ rm -f "$BUILD.demo-build.log"
 SKIFF=$BUILD/skiff
 [ -x "$SKIFF" ] || die "no $SKIFF after the build"
 [ -e "$BUILD/services/snlua.so" ] || die "this build has no services/snlua.so: the Lua layer is not built"
-for need in services/gate.lua lualib/skynet/socket.lua lualib/snax/gateserver.lua; do
-	[ -e "$ROOT/$need" ] || die "this tree has no $need yet: the demo needs it"
+for need in services/gate.lua lualib/skynet/socket.lua lualib/snax/gateserver.lua lualib/skynet/harbor.lua; do
+	[ -e "$ROOT/$need" ] || die "this tree has no $need: the demo needs it"
 done
-
-if [ "$MODE" = auto ]; then
-	if [ -e "$ROOT/services/cslave.lua" ]; then
-		MODE=multi
-	else
-		MODE=single
-		say "this tree has no harbor yet (services/cslave.lua): running every role in one node"
-	fi
+if [ "$MODE" = multi ]; then
+	for need in harbor/harbor.so harbor/harbor_master.so; do
+		[ -e "$BUILD/$need" ] || die "this build has no $need: the three-node demo needs the harbor (or use --single)"
+	done
 fi
 
 # 2. a place for keys, logs and health files; ports chosen now
@@ -81,28 +82,61 @@ PY
 )"
 KEY=$RUN/cluster.key
 if [ "$MODE" = multi ] && [ ! -f "$KEY" ]; then
-	if ! "$SKIFF" --genkey "$KEY" >/dev/null 2>&1; then
-		rm -f "$KEY"
-		(umask 077; od -An -tx1 -N32 /dev/urandom | tr -d ' \n' >"$KEY"; echo >>"$KEY")
-	fi
+	"$SKIFF" --genkey "$KEY" >/dev/null || die "skiff --genkey $KEY failed"
 	chmod 600 "$KEY"
 fi
 
 PIDS=()      # node pids, in start order
 NAMES=()
+declare -A NODE_ENV   # node name -> its environment, quoted, for a restart
 BOTS_PID=""
 
 # Start one node in its own session, so that the terminal's Ctrl-C reaches only this script,
-# which then stops the nodes in order.
-start_node() {
+# which then stops the nodes in order.  run_node starts it; start_node also records it.
+run_node() {
 	local name=$1
 	shift
 	rm -f "$RUN/$name.health"
 	env "$@" SKIFF_NODE="$name" SKIFF_HEALTH_FILE="$RUN/$name.health" SKIFF_LOGFILE="$RUN/$name.log" \
 		setsid "$SKIFF" "$ROOT/deploy/node.conf" >>"$RUN/$name.out" 2>&1 </dev/null &
+	echo "$!" >"$RUN/$name.pid"
+}
+
+start_node() {
+	local name=$1
+	NODE_ENV[$name]=$(printf '%q ' "${@:2}")
+	run_node "$@"
 	PIDS+=($!)
 	NAMES+=("$name")
-	echo "$!" >"$RUN/$name.pid"
+}
+
+# A node that died while the demo runs is started again after RESTART_DELAY s (unless
+# --no-restart), with the same harbor id and address: it rejoins the cluster.
+declare -A DIED_AT
+supervise() {
+	local i pid name status
+	for i in "${!PIDS[@]}"; do
+		pid=${PIDS[$i]}
+		name=${NAMES[$i]}
+		[ "$pid" = 0 ] && continue
+		if [ -z "${DIED_AT[$name]:-}" ]; then
+			kill -0 "$pid" 2>/dev/null && continue
+			wait "$pid" 2>/dev/null
+			status=$?
+			DIED_AT[$name]=$SECONDS
+			if [ "$RESTART" = 1 ]; then
+				say "node $name (pid $pid) exited with status $status; starting it again in $RESTART_DELAY s"
+			else
+				say "node $name (pid $pid) exited with status $status"
+				PIDS[i]=0
+			fi
+		elif [ $((SECONDS - DIED_AT[$name])) -ge "$RESTART_DELAY" ]; then
+			unset "DIED_AT[$name]"
+			eval "run_node $name ${NODE_ENV[$name]}"
+			PIDS[i]=$!
+			say "node $name started again (pid ${PIDS[$i]})"
+		fi
+	done
 }
 
 wait_joined() {
@@ -127,7 +161,7 @@ STOPPING=0
 stop_all() {
 	[ "$STOPPING" = 1 ] && return
 	STOPPING=1
-	local clean=1 i pid
+	local clean=1 i pid rc
 	if [ -n "$BOTS_PID" ] && kill -0 "$BOTS_PID" 2>/dev/null; then
 		kill -TERM "$BOTS_PID" 2>/dev/null
 	fi
@@ -135,7 +169,8 @@ stop_all() {
 	local order=()
 	[ -n "$BOTS_PID" ] && order+=("bots:$BOTS_PID")
 	for ((i = ${#PIDS[@]} - 1; i >= 0; i--)); do
-		order+=("${NAMES[$i]}:${PIDS[$i]}")
+		# skip a node that is dead (--no-restart) or waiting to be started again
+		[ "${PIDS[$i]}" = 0 ] || [ -n "${DIED_AT[${NAMES[$i]}]:-}" ] || order+=("${NAMES[$i]}:${PIDS[$i]}")
 	done
 	for entry in "${order[@]}"; do
 		local name=${entry%%:*}
@@ -151,6 +186,11 @@ stop_all() {
 			clean=0
 		fi
 		wait "$pid" 2>/dev/null
+		rc=$?
+		if [ "$rc" != 0 ] && [ "$rc" != 127 ]; then   # 127: reaped already
+			echo "demo: $name exited with status $rc" >&2
+			clean=0
+		fi
 		rm -f "$RUN/$name.pid"
 	done
 	if [ "$clean" = 1 ]; then
@@ -163,6 +203,10 @@ stop_all() {
 
 # shellcheck disable=SC2317  # called by the trap
 on_signal() {
+	if [ "$STOPPING" = 1 ]; then
+		say "already stopping; the nodes get 10 s each"
+		return
+	fi
 	echo
 	say "stopping"
 	stop_all
@@ -194,6 +238,10 @@ DEMO_CONNECT="127.0.0.1:$P_GATE" DEMO_BOTS="$BOTS" DEMO_DURATION="$DURATION" SKI
 	setsid "$SKIFF" "$ROOT/deploy/bots.conf" </dev/null &
 BOTS_PID=$!
 echo "$BOTS_PID" >"$RUN/bots.pid"
+while kill -0 "$BOTS_PID" 2>/dev/null; do
+	supervise
+	sleep 0.5
+done
 wait "$BOTS_PID"
 status=$?
 BOTS_PID=""
