@@ -61,7 +61,7 @@ local function harbor_stats()
 		for k, v in line:gmatch("([%w_]+)=(%S+)") do f[k] = v end
 		if line:match("^self ") then
 			t.self = f
-		else
+		elseif line:match("^peer ") then
 			t[tonumber(f.id)] = f
 			t.lines[tonumber(f.id)] = line
 		end
