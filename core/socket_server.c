@@ -1429,7 +1429,7 @@ static int report_connect(struct socket_server *ss, struct socket *s,
 static int report_accept(struct socket_server *ss, struct socket *s,
 	struct socket_message *result)
 {
-	union sockaddr_all sa;
+	union sockaddr_all sa = { 0 }; /* accept4 fills it; the analyzer cannot know */
 	socklen_t len = sizeof(sa);
 	int client = accept4(s->fd, &sa.s, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
 	result->opaque = s->opaque;
@@ -1614,7 +1614,11 @@ static int read_tcp(struct socket_server *ss, struct socket *s, struct socket_me
 		if (sz < MAX_READ_BUFFER)
 			s->rbuf_size = sz * 2;
 		*again = true;
-	} else if (sz > MIN_READ_BUFFER && n * 2 < sz) {
+	} else if (sz > MIN_READ_BUFFER && n * 4 < sz) {
+		/* Shrink only on a read under a quarter of the buffer: with "under
+		 * half", a frame a little over the minimum read as (full, rest)
+		 * made the buffer oscillate between two sizes, and every frame
+		 * cost two reads, two events and two wake-ups. */
 		s->rbuf_size = sz / 2;
 	}
 	result->opaque = s->opaque;

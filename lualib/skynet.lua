@@ -1111,11 +1111,33 @@ do
 	}
 end
 
--- debug protocol and skynet.info_func; given the internals it needs
-require("skynet.debug").init(skynet, {
-	dispatch = skynet.dispatch_message,
-	suspend = suspend,
-	resume = coroutine_resume,
-})
+-- The debug protocol: skynet.debug is loaded on the first debug message and
+-- given the internals it needs (see its header); until then a stub stands in.
+do
+	local info_func = nil
+
+	function skynet.info_func(fn)
+		info_func = fn
+	end
+
+	local debug_dispatch = nil
+	skynet.register_protocol {
+		name = "debug",
+		id = skynet.PTYPE_DEBUG,
+		pack = skynet.pack,
+		unpack = skynet.unpack,
+		dispatch = function(...)
+			if debug_dispatch == nil then
+				debug_dispatch = require("skynet.debug").init(skynet, {
+					dispatch = skynet.dispatch_message,
+					suspend = suspend,
+					resume = coroutine_resume,
+					info_func = function() return info_func end,
+				})
+			end
+			return debug_dispatch(...)
+		end,
+	}
+end
 
 return skynet

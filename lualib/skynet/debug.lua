@@ -1,6 +1,9 @@
 -- skynet.debug — the "debug" protocol (PTYPE 9) every Lua service answers
--- (spec §4.12).  skynet.lua calls init() once, handing over the internals the
--- commands need; other modules may add commands with reg_debugcmd.
+-- (spec §4.12).  skynet.lua registers the protocol with a stub and calls init()
+-- on the first debug message (most services never get one, and this module
+-- and its closures cost each service about 10 KiB), handing over the
+-- internals the commands need; other modules may add commands with
+-- reg_debugcmd at any time.
 local M = {}
 
 local extern_cmd = {}
@@ -11,12 +14,8 @@ end
 
 function M.init(skynet, export)
 	local dbgcmd = {}
-	local info_func = nil
+	local info_func = export.info_func -- () -> the function set by skynet.info_func
 	local gc_running = false
-
-	function skynet.info_func(fn)
-		info_func = fn
-	end
 
 	function dbgcmd.MEM()
 		skynet.ret(skynet.pack(collectgarbage "count"))
@@ -68,8 +67,9 @@ function M.init(skynet, export)
 	end
 
 	function dbgcmd.INFO(...)
-		if info_func then
-			skynet.ret(skynet.pack(info_func(...)))
+		local f = info_func()
+		if f then
+			skynet.ret(skynet.pack(f(...)))
 		else
 			skynet.ret(skynet.pack(nil))
 		end
@@ -135,13 +135,7 @@ function M.init(skynet, export)
 		skynet.ret(skynet.pack(nil, "Unknown debug command " .. tostring(cmd)))
 	end
 
-	skynet.register_protocol {
-		name = "debug",
-		id = assert(skynet.PTYPE_DEBUG),
-		pack = assert(skynet.pack),
-		unpack = assert(skynet.unpack),
-		dispatch = dispatch,
-	}
+	return dispatch
 end
 
 return M

@@ -61,8 +61,6 @@ static void *consumer(void *arg)
 			continue;
 		}
 		int qi = (int)skynet_mq_handle(q);
-		if (atomic_exchange(&busy[qi], 1) != 0)
-			atomic_fetch_add(&violations, 1);
 		struct skynet_message m;
 		int n = 0;
 		int empty = 0;
@@ -71,6 +69,12 @@ static void *consumer(void *arg)
 				empty = 1; /* in_global is now 0: we must not touch q again */
 				break;
 			}
+			/* busy[qi] counts consumers holding a message of queue qi: the
+			 * invariant says never more than one. (It is 0 again before the
+			 * pop that may find the queue empty, so a consumer that takes
+			 * the queue right after that pop is no violation.) */
+			if (atomic_fetch_add(&busy[qi], 1) != 0)
+				atomic_fetch_add(&violations, 1);
 			n++;
 			if ((int)m.sz != qi)
 				atomic_fetch_add(&violations, 1);
@@ -78,8 +82,8 @@ static void *consumer(void *arg)
 				atomic_fetch_add(&violations, 1);
 			last_seen[qi][m.source] = m.session;
 			atomic_fetch_add(&delivered, 1);
+			atomic_fetch_sub(&busy[qi], 1);
 		}
-		atomic_store(&busy[qi], 0);
 		if (!empty)
 			skynet_globalmq_push(q);
 	}
