@@ -47,7 +47,6 @@ def _tcp(count):
 
 
 BENCHES = [
-    ("harbor cross-node call + one-way send (64 B, 1 KiB)", _harbor(20000, 200000),
-     "call 64B calls/s", _harbor(500, 2000)),
-    ("raw loopback TCP round trip (2 blocking threads)", _tcp(100000), "64B rtt/s", _tcp(2000)),
+    ("harbor 2 nodes", _harbor(20000, 200000), "*", _harbor(500, 2000)),
+    ("raw loopback TCP (2 blocking threads)", _tcp(100000), "*", _tcp(2000)),
 ]
