@@ -148,6 +148,8 @@ int skynet_context_newsession(struct skynet_context *ctx)
 	return session;
 }
 
+int skynet_context_mqlen(struct skynet_context *ctx) { return skynet_mq_length(ctx->queue); }
+
 void skynet_context_grab(struct skynet_context *ctx) { ATOM_FINC(&ctx->ref); }
 
 void skynet_context_reserve(struct skynet_context *ctx)

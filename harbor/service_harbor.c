@@ -1217,8 +1217,7 @@ static void flush_if_idle(struct harbor *h)
 {
 	if (!hnet_dirty(h->net))
 		return;
-	const char *len = skynet_command(h->ctx, "STAT", "mqlen");
-	if (len == NULL || atoi(len) == 0)
+	if (skynet_context_mqlen(h->ctx) == 0)
 		hnet_flush(h->net);
 }
 
