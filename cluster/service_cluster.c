@@ -49,6 +49,7 @@
 #include <sodium.h>
 
 #include "skynet.h"
+#include "skynet_server.h"
 #include "skynet_socket.h"
 
 #include "cluster.pb-c.h"
@@ -291,8 +292,7 @@ static void conn_flush(struct conn *c)
 static void flush_dirty(struct cluster *cl, bool force)
 {
 	if (!force && cl->ndirty) {
-		const char *q = skynet_command(cl->ctx, "STAT", "mqlen");
-		if (q && atoi(q) > 0) {
+		if (skynet_context_mqlen(cl->ctx) > 0) {
 			/* more messages coming: batch, unless a buffer grew big */
 			size_t keep = 0;
 			for (size_t i = 0; i < cl->ndirty; i++) {
@@ -568,7 +568,7 @@ static void pump(struct conn *c)
 	if (first_blocked && !c->closing) {
 		while (c->act_head != first_blocked) {
 			struct squeue *q = c->act_head;
-			c->act_head = q->next_active;
+			c->act_head = q->next_active; // NOLINT(clang-analyzer-core.NullDereference): first_blocked is in the list, so q != NULL
 			q->next_active = NULL;
 			c->act_tail->next_active = q;
 			c->act_tail = q;
@@ -1539,7 +1539,7 @@ void cluster_release(struct cluster *cl)
 		return;
 	while (cl->conns) {
 		struct conn *c = cl->conns;
-		conn_fail(c, "node exiting");
+		conn_fail(c, "node exiting"); // NOLINT(clang-analyzer-unix.Malloc): conn_reap unlinks c before freeing it
 		conn_reap(c);
 	}
 	while (cl->listeners)

@@ -75,6 +75,8 @@ static const char *cmd_name(struct skynet_context *context, const char *param)
 	size_t size = strlen(param);
 	char name[size + 1];
 	char handle[size + 1];
+	/* name and handle are as long as param: %s cannot overflow them */
+	// cppcheck-suppress invalidscanf
 	if (sscanf(param, "%s %s", name, handle) != 2)
 		return NULL;
 	if (handle[0] != ':')

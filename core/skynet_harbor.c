@@ -16,8 +16,6 @@
 static _Atomic(struct skynet_context *) REMOTE = NULL;
 static unsigned int HARBOR = ~0u;
 
-static inline int invalid_type(int type) { return type != PTYPE_SYSTEM && type != PTYPE_HARBOR; }
-
 void skynet_harbor_send(struct remote_message *rmsg, uint32_t source, int session)
 {
 	struct skynet_context *remote = atomic_load(&REMOTE);

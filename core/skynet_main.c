@@ -40,7 +40,7 @@ static int optint(const char *key, int opt, int lo, int hi)
 	errno = 0;
 	long v = strtol(str, &end, 0);
 	/* A config number may come back as "8.0" from a Lua float. */
-	if (end && *end == '.') {
+	if (*end == '.') { /* strtol always sets end */
 		char *e2 = end + 1;
 		while (*e2 == '0')
 			e2++;

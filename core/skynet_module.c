@@ -53,9 +53,9 @@ static void *try_open(struct modules *m, const char *name)
 			l = path + strlen(path);
 		size_t len = l - path;
 		size_t i;
-		for (i = 0; path[i] != '?' && i < len; i++)
+		for (i = 0; i < len && path[i] != '?'; i++)
 			tmp[i] = path[i];
-		memcpy(tmp + i, name, name_size);
+		memcpy(tmp + i, name, name_size); // NOLINT(bugprone-not-null-terminated-result): tmp is zeroed above
 		if (path[i] == '?') {
 			memcpy(tmp + i + name_size, path + i + 1, len - i - 1);
 		} else {

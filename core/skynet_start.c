@@ -249,7 +249,7 @@ static void start(int thread)
 	create_thread(&pid[1], thread_timer, m);
 	create_thread(&pid[2], thread_socket, m);
 
-	struct worker_parm wp[thread];
+	struct worker_parm wp[thread]; // NOLINT(clang-analyzer-core.VLASize): thread is 1..1024 (optint in skynet_main.c)
 	for (int i = 0; i < thread; i++) {
 		wp[i].m = m;
 		wp[i].id = i;
@@ -270,6 +270,8 @@ static int bootstrap(struct skynet_context *logger, const char *cmdline, const c
 	char args[sz + 1];
 	int arg_pos;
 	name[0] = args[0] = '\0';
+	/* name is as long as cmdline: %s cannot overflow it */
+	// cppcheck-suppress invalidscanf
 	if (sscanf(cmdline, "%s", name) != 1) {
 		fprintf(stderr, "skiff: %s: key 'bootstrap' is empty\n", config_file);
 		return -1;

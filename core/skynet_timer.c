@@ -135,7 +135,7 @@ static void timer_shift(struct timer *T)
 				move_list(T, i, idx);
 				break;
 			}
-			mask <<= TIME_LEVEL_SHIFT;
+			mask <<= TIME_LEVEL_SHIFT; // NOLINT(clang-analyzer-core.uninitialized.Assign): ct != 0 breaks out by level 3, before mask reaches 1 << 32
 			time >>= TIME_LEVEL_SHIFT;
 			++i;
 		}

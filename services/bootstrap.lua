@@ -32,12 +32,12 @@ skynet.start(function()
 		-- without them.
 		if standalone and not skynet.launch("harbor_master") then
 			skynet.error("bootstrap: harbor_master failed to start; aborting")
-			skynet.abort()
+			require("skynet.core").command("ABORT", "1") -- exit status 1, as for every start failure
 			return
 		end
 		if not skynet.launch("harbor") then
 			skynet.error("bootstrap: harbor failed to start; aborting")
-			skynet.abort()
+			require("skynet.core").command("ABORT", "1")
 			return
 		end
 		require("skynet.harbor").ready()

@@ -2,7 +2,9 @@
 # Build Skiff from scratch and run the whole test suite:
 #   1. a normal build (build-test/): every test;
 #   2. ASan+UBSan (build-asan/): every test again (but the slow, docker and bench ones);
-#   3. TSan (build-tsan/): the core scheduler and queue tests.
+#   3. TSan (build-tsan/): the core scheduler and queue tests;
+#   4. static analysis (build-lint/, clang): tools/lint.sh, cppcheck + clang-tidy,
+#      counted as one test (about a minute on 2 cores).
 # SKIFF_QUICK=1 runs only stage 1. Extra arguments go to every `meson test`.
 # Ends with one line "N passed, N failed" counted from meson's results.
 set -u
@@ -41,6 +43,24 @@ if [ "${SKIFF_QUICK:-0}" != 1 ]; then
 		--buildtype=debug -Db_sanitize=address,undefined -Db_lundef=false
 	stage "TSan, core scheduler and queues" build-tsan --suite tsan --suite core --no-suite slow -- \
 		--buildtype=debug -Db_sanitize=thread -Db_lundef=false
+fi
+
+lint_stage() { # tools/lint.sh as one result line
+	echo "=== static analysis (build-lint)"
+	local result=OK
+	rm -rf build-lint
+	if ! EXTRA_PKGS="clang clang-tidy cppcheck" tools/deps.sh >build-lint.deps.log 2>&1 ||
+		! tools/lint.sh build-lint >build-lint.log 2>&1; then
+		tail -60 build-lint.log 2>/dev/null || cat build-lint.deps.log
+		result=FAIL
+		ok=0
+	fi
+	tail -1 build-lint.log 2>/dev/null
+	printf '{"name": "static analysis (tools/lint.sh)", "result": "%s"}\n' "$result" >build-lint.result.json
+	logs+=("build-lint.result.json")
+}
+if [ "${SKIFF_QUICK:-0}" != 1 ]; then
+	lint_stage
 fi
 
 if [ ${#logs[@]} -eq 0 ]; then

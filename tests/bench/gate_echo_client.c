@@ -77,7 +77,7 @@ int main(int argc, char *argv[])
 	for (int i = 0; i < nclient; i++) {
 		int fd = socket(AF_INET, SOCK_STREAM, 0);
 		if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
-			perror("connect");
+			perror("connect"); // NOLINT(clang-analyzer-unix.Malloc): the process exits
 			return 1;
 		}
 		int one = 1;
@@ -113,7 +113,12 @@ int main(int argc, char *argv[])
 			}
 			if (nlat == cap) {
 				cap *= 2;
-				lat = realloc(lat, cap * sizeof(*lat));
+				uint64_t *grown = realloc(lat, cap * sizeof(*lat));
+				if (grown == NULL) {
+					fprintf(stderr, "out of memory\n");
+					return 1;
+				}
+				lat = grown;
 			}
 			lat[nlat++] = now_ns() - c->sent_at;
 			count++;

@@ -9,11 +9,9 @@
  * Skiff never re-sends a received message with its unknown fields, and this
  * is the property that guarantees that is safe.
  */
-#include <stdlib.h>
-#include <string.h>
-
 #include "frame.h"
 #include "fuzz_common.h"
+#include "fuzz_pb.h"
 #include "harbor.pb-c.h"
 #include "link.pb-c.h"
 
@@ -31,34 +29,6 @@ static const ProtobufCMessageDescriptor *pick(uint8_t b)
 	return harbor_frame_descriptor(SKIFF__HARBOR__FRAME_TYPE__DATA + (n - 4));
 }
 
-/* Drops the unknown fields of m and of every message inside it. */
-static void strip_unknown(ProtobufCMessage *m)
-{
-	const ProtobufCMessageDescriptor *d = m->descriptor;
-
-	m->n_unknown_fields = 0;
-	for (unsigned k = 0; k < d->n_fields; k++) {
-		const ProtobufCFieldDescriptor *f = &d->fields[k];
-		char *base = (char *)m;
-		if (f->type != PROTOBUF_C_TYPE_MESSAGE)
-			continue;
-		if (f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) {
-			if (*(uint32_t *)(base + f->quantifier_offset) != f->id)
-				continue;
-		}
-		if (f->label == PROTOBUF_C_LABEL_REPEATED) {
-			size_t n = *(size_t *)(base + f->quantifier_offset);
-			ProtobufCMessage **v = *(ProtobufCMessage ***)(base + f->offset);
-			for (size_t j = 0; j < n; j++)
-				strip_unknown(v[j]);
-		} else {
-			ProtobufCMessage *sub = *(ProtobufCMessage **)(base + f->offset);
-			if (sub != NULL)
-				strip_unknown(sub);
-		}
-	}
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct pb_arena arena;
@@ -72,24 +42,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	const ProtobufCMessageDescriptor *d = pick(data[0]);
 	FUZZ_ASSERT(d != NULL);
-	ProtobufCMessage *m = frame_decode(d, &arena, data + 1, size - 1);
-	if (m != NULL) {
-		strip_unknown(m);
-		size_t n1 = protobuf_c_message_get_packed_size(m);
-		uint8_t *b1 = malloc(n1 + 1), *b2 = NULL;
-		FUZZ_ASSERT(b1 != NULL);
-		FUZZ_ASSERT(protobuf_c_message_pack(m, b1) == n1);
-		ProtobufCMessage *m2 = frame_decode(d, &arena, b1, n1);
-		FUZZ_ASSERT(m2 != NULL);
-		size_t n2 = protobuf_c_message_get_packed_size(m2);
-		FUZZ_ASSERT(n2 == n1);
-		b2 = malloc(n2 + 1);
-		FUZZ_ASSERT(b2 != NULL);
-		FUZZ_ASSERT(protobuf_c_message_pack(m2, b2) == n2);
-		FUZZ_ASSERT(memcmp(b1, b2, n1) == 0);
-		free(b1);
-		free(b2);
-	}
-	pb_arena_reset(&arena);
+	fuzz_pb_roundtrip(d, &arena, data + 1, size - 1);
 	return 0;
 }

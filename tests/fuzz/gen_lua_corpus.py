@@ -1,0 +1,117 @@
+#!/usr/bin/env python3
+"""gen_lua_corpus.py — writes the seed corpora of the Lua-side fuzz targets
+(seri, netpack, config, console) and of cluster_frames into corpus/<target>/.
+Seeds are valid inputs (and a few near misses), so the fuzzer starts behind
+the first checks.  Run from anywhere; rewrites the seed files it owns."""
+import hashlib, os, struct
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+def write(target, blobs):
+    d = os.path.join(HERE, 'corpus', target)
+    os.makedirs(d, exist_ok=True)
+    for b in blobs:
+        name = 'seed-' + hashlib.sha1(b).hexdigest()[:16]
+        with open(os.path.join(d, name), 'wb') as f:
+            f.write(b)
+
+# --- skynet.pack format (lualib/lua-seri.c) ---
+def tag(t, c=0): return bytes([t | (c << 3)])
+def nil(): return tag(0)
+def boolean(v): return tag(1, 1 if v else 0)
+def integer(v):
+    if v == 0: return tag(2, 0)
+    if 0 < v < 256: return tag(2, 1) + bytes([v])
+    if 0 < v < 65536: return tag(2, 2) + struct.pack('<H', v)
+    if -2**31 <= v < 2**31: return tag(2, 4) + struct.pack('<i', v)
+    return tag(2, 6) + struct.pack('<q', v)
+def real(v): return tag(2, 8) + struct.pack('<d', v)
+def string(s):
+    if len(s) < 32: return tag(4, len(s)) + s
+    if len(s) < 65536: return tag(5, 2) + struct.pack('<H', len(s)) + s
+    return tag(5, 4) + struct.pack('<I', len(s)) + s
+def table(arr, hashpart=()):
+    out = tag(6, len(arr)) if len(arr) < 31 else tag(6, 31) + integer(len(arr))
+    for v in arr: out += v
+    for k, v in hashpart: out += k + v
+    return out + nil()
+def nest(depth):
+    t = table([])
+    for _ in range(depth): t = table([t])
+    return t
+
+write('seri', [
+    b'',
+    nil() + boolean(True) + boolean(False),
+    integer(1) + integer(300) + integer(-5) + integer(2**40) + real(1.5) + real(float('nan')),
+    string(b'hello') + string(b'x' * 40) + string(b'\0' * 3),
+    table([integer(1), string(b'a')], [(string(b'k'), boolean(True)), (integer(10), real(2.5))]),
+    table([integer(i) for i in range(40)]),
+    nest(31), nest(33),
+    tag(3) + b'\1\2\3\4\5\6\7\x08',
+    table([], [(real(float('nan')), integer(1))]),
+    tag(6, 31) + integer(100000) + nil(),          # claims more than it holds
+    tag(5, 4) + struct.pack('<I', 0xffffffff) + b'ab',
+    tag(2, 7), tag(7),
+])
+
+# --- netpack event scripts (fuzz_netpack.c) ---
+def data(fd, b): return bytes([(fd << 2) | 0, len(b)]) + b
+def close(fd): return bytes([(fd << 2) | 2])
+def clear(): return bytes([3])
+def pkt(b): return struct.pack('>H', len(b)) + b
+write('netpack', [
+    data(0, pkt(b'hello')),
+    data(0, pkt(b'a') + pkt(b'bc') + pkt(b'')),
+    data(1, pkt(b'split across')[:5]) + data(1, pkt(b'split across')[5:]),
+    data(0, b'\x00') + data(2, pkt(b'other fd')) + data(0, b'\x03abc'),
+    data(0, pkt(b'x' * 200)[:100]) + close(0) + data(0, pkt(b'after close')),
+    data(1, b'\xff\xff' + b'y' * 60) + clear() + data(1, pkt(b'ok')),
+    data(2, pkt(b'p' * 100) + pkt(b'q' * 100)),
+])
+
+# --- config texts (fuzz_config.c): mode byte, then text or entries ---
+write('config', [
+    b'\0thread = 4\nharbor = 0\nstart = "main"\n'.replace(b'"', b''),   # raw: no quotes allowed
+    b'\0thread = 4\nharbor = 1 + 2\nlogger = nil\n',
+    b'\0x = luaservice .. cpath\n',
+    b'\0x = y .. z\n',
+    b'\0x = 1 // 0\n',
+    b'\0local a = 1\nb = a * 2\n-- comment\n',
+    b'\0= = =\n',
+    b'\1' + bytes([0x50]) + b'start' + bytes([4]) + b'main',
+    b'\1' + bytes([0x37]) + b'abc' + bytes([0x39]) + b'tbl',
+    b'\1' + bytes([0x1a]) + b'e' + bytes([0x1b]) + b'u',
+    b'\1' + bytes([0x2d]) + b'in' + bytes([0x2e]) + b'in',
+    b'\1' + bytes([0x30]) + b'a\0b' + bytes([3]) + b'\0\n\xff',
+    b'\1' + bytes([0x04, 0x05, 0x06, 0x08, 0x0c]),
+])
+
+# --- console lines (fuzz_console.c) ---
+write('console', [
+    b'\1help', b'\1  list  ', b'\1json stat', b'\1call :0000000b "ping", 1',
+    b'\1\tinject\t:8  x.lua\r\n', b'\1', b'\1 \x0b\x0c ',
+    b'\0%41%42+c', b'\0%zz%4', b'\0%%%%41', b'\0a+b+%2F',
+])
+
+# --- cluster frames (fuzz_cluster_frames.c): type byte, then protobuf ---
+def varint(v):
+    out = b''
+    while True:
+        b = v & 0x7f; v >>= 7
+        if v: out += bytes([b | 0x80])
+        else: return out + bytes([b])
+def fv(n, v): return varint(n << 3) + varint(v)
+def fb(n, b): return varint((n << 3) | 2) + varint(len(b)) + b
+def f32(n, v): return varint((n << 3) | 5) + struct.pack('<I', v)
+write('cluster_frames', [
+    b'\0' + fv(1, 0) + fv(2, 7) + f32(3, 0x0100000b) + fb(8, b'payload'),
+    b'\0' + fv(1, 1) + fb(4, b'@db') + fb(5, b'trace-tag') + fv(6, 100000) + fv(7, 3) + fb(8, b'x' * 64),
+    b'\0' + fv(1, 2) + fb(4, b'.launcher'),
+    b'\1' + fv(1, 7) + fv(2, 1) + fb(6, b'answer'),
+    b'\1' + fv(1, 8) + fb(3, b'no such service') + fv(4, 70000) + fv(5, 9),
+    b'\2' + fv(1, 3) + fv(2, 1) + fb(3, b'chunk'),
+    b'\3' + fv(1, 65536),
+    b'\0' + fb(4, b'a') + f32(3, 5),          # oneof set twice
+    b'\1' + fv(99, 1) + fb(3, b'unknown field before'),
+])

@@ -1,0 +1,223 @@
+#!/usr/bin/env python3
+"""Fault soak: three harbor nodes under numbered traffic (soak_node.lua) while
+a controller injects faults at random, then checks what must hold.
+
+usage: soak.py SKIFF [--duration SECONDS] [--seed N] [--timeout HARBOR_TIMEOUT] [--spare 2|3]
+
+--spare N: node N is only ever SIGSTOPped, never killed, so one process lives
+through the whole run and its RSS is judged over all of it (long runs).
+
+Faults, one at a time, every 3-6 s until `settle` seconds before the end:
+  kill   kill -9 node 2 or 3, restart it 0.5-2 s later
+  stop   SIGSTOP any node for 0.5-4 s (over harbor_timeout: declared down), SIGCONT
+  master kill -9 the master (node 1, standalone) and restart it 1-2 s later
+Checks at the end:
+  - every node is up and traffic flows again (rx and ok counters move);
+  - no SOAK ANOMALY in any log: no accepted push lost, reordered or duplicated
+    (accepted: see soak_node.lua; sent while both ends were up, within one
+    sender epoch, with no node-down of either end seen before delivery);
+  - no call hung: every SOAK SLOWCALL (a call over harbor_timeout + 1 s) overlaps
+    a SIGSTOP of the caller's own node (whose clock jumps over the stop), and
+    the last STAT line of every node shows no call waiting over that bound;
+  - RSS of every node process that ran from warm-up to the end is flat: the
+    median of its last 5 samples is under warm * 1.25 + 16 MiB, where warm is
+    the median of its samples 15-20 s after its start;
+  - no crash, sanitizer or assertion text in any log (killed runs included).
+"""
+import argparse
+import os
+import random
+import re
+import signal
+import statistics
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "multinode"))
+import mnlib  # noqa: E402
+
+BAD_LOG = re.compile(r"AddressSanitizer|UndefinedBehaviorSanitizer|ThreadSanitizer|runtime error:|"
+                     r"Assertion|Segmentation|SIGSEGV|SIGABRT|core dumped|PANIC")
+NODES = 3
+SETTLE = 10
+WARM = (15, 20)
+
+
+def fail(what):
+    raise AssertionError(what)
+
+
+class Soak:
+    def __init__(self, c, rng, timeout, spare=None):
+        self.spare = spare
+        self.c = c
+        self.rng = rng
+        self.timeout = timeout
+        self.stops = {n: [] for n in range(1, NODES + 1)}  # wall windows
+        self.runs = []  # [nid, pid, start, end or None, samples[(t, kib)], log]
+        self.log = []
+
+    def start(self, nid):
+        extra = ['luaservice = luaservice .. ";%s/?.lua"' % HERE, 'start = "soak_node"',
+                 "soak_nodes = %d" % NODES]
+        n = self.c.start(nid, master=(nid == 1), extra=extra, wait_ready=False)
+        self.c.wait(nid, r"SOAK READY %d" % nid, timeout=20)
+        self.runs.append([nid, n.proc.pid, time.time(), None, [], n.log])
+
+    def run_of(self, nid):
+        return [r for r in self.runs if r[0] == nid and r[3] is None][-1]
+
+    def sample(self):
+        for r in self.runs:
+            if r[3] is not None:
+                continue
+            try:
+                with open("/proc/%d/status" % r[1]) as f:
+                    m = re.search(r"VmRSS:\s+(\d+) kB", f.read())
+                if m:
+                    r[4].append((time.time(), int(m.group(1))))
+            except OSError:
+                pass
+
+    def sleep(self, s):
+        end = time.time() + s
+        while time.time() < end:
+            self.sample()
+            time.sleep(min(1.0, max(0.0, end - time.time())))
+
+    def kill(self, nid):
+        n = self.c.nodes[nid]
+        n.proc.send_signal(signal.SIGKILL)
+        n.proc.wait(10)
+        self.run_of(nid)[3] = time.time()
+
+    def fault(self):
+        kind = self.rng.choices(["kill", "stop", "master"], [0.4, 0.4, 0.2])[0]
+        t = time.time()
+        if kind == "kill":
+            nid = self.rng.choice([n for n in (2, 3) if n != self.spare])
+            self.kill(nid)
+            self.sleep(self.rng.uniform(0.5, 2))
+            self.start(nid)
+            what = "kill -9 node %d, restarted" % nid
+        elif kind == "master":
+            self.kill(1)
+            self.sleep(self.rng.uniform(1, 2))
+            self.start(1)
+            what = "kill -9 master (node 1), restarted"
+        else:
+            nid = self.rng.randint(1, NODES)
+            d = self.rng.uniform(0.5, 4)
+            p = self.c.nodes[nid].proc
+            p.send_signal(signal.SIGSTOP)
+            t0 = time.time()
+            self.sleep(d)
+            p.send_signal(signal.SIGCONT)
+            self.stops[nid].append((t0, time.time()))
+            what = "SIGSTOP node %d for %.1fs" % (nid, d)
+        self.log.append("%7.1fs  %s" % (t - self.t_start, what))
+        print(self.log[-1], flush=True)
+
+    def soak(self, duration):
+        self.t_start = time.time()
+        for nid in range(1, NODES + 1):
+            self.start(nid)
+        end = self.t_start + duration
+        while time.time() < end - SETTLE:
+            self.sleep(self.rng.uniform(3, 6))
+            if time.time() < end - SETTLE:
+                self.fault()
+        self.sleep(max(0, end - time.time()))
+
+    def stat(self, nid, text):
+        ms = re.findall(r"SOAK STAT %d rx (\d+) anomalies (\d+) ok (\d+) fail (\d+) oldest ([\d.]+)" % nid, text)
+        return [tuple(float(x) for x in m) for m in ms]
+
+    def check(self):
+        bound = self.timeout + 1
+        problems = []
+        # traffic flows again everywhere
+        before = {nid: self.stat(nid, self.c.nodes[nid].text())[-1] for nid in self.c.nodes}
+        self.sleep(4)
+        for nid, n in self.c.nodes.items():
+            if n.proc.poll() is not None:
+                problems.append("node %d exited (%s)" % (nid, n.proc.returncode))
+                continue
+            last = self.stat(nid, n.text())[-1]
+            if not (last[0] > before[nid][0] and last[2] > before[nid][2]):
+                problems.append("node %d: traffic stopped: %r -> %r" % (nid, before[nid], last))
+            if last[4] > bound:
+                problems.append("node %d: a call has waited %.1fs" % (nid, last[4]))
+        # every run's log
+        counts = {"anomaly": 0, "slow": 0, "slow_own_stop": 0}
+        for nid, pid, start, stop, samples, log in self.runs:
+            with open(log, errors="replace") as f:
+                text = f.read()
+            for m in re.finditer(r"SOAK ANOMALY .*", text):
+                counts["anomaly"] += 1
+                problems.append("node %d: %s" % (nid, m.group(0)))
+            for m in re.finditer(r"SOAK SLOWCALL (\d+) ([\d.]+) ([\d.]+)", text):
+                dt, wall = float(m.group(2)), float(m.group(3))
+                counts["slow"] += 1
+                own = any(a < wall + dt + 0.5 and b > wall - 0.5 for a, b in self.stops[nid])
+                if own:
+                    counts["slow_own_stop"] += 1
+                else:
+                    problems.append("node %d: call to node %s took %.2fs (bound %.1fs)" % (nid, m.group(1), dt, bound))
+            m = BAD_LOG.search(text)
+            if m:
+                problems.append("node %d log %s: %r" % (nid, os.path.basename(log),
+                                                         text[max(0, m.start() - 300):m.end() + 300]))
+        # RSS
+        rss = []
+        for nid, pid, start, stop, samples, log in self.runs:
+            if stop is not None:
+                continue
+            warm = [k for t, k in samples if WARM[0] <= t - start <= WARM[1]]
+            if not warm or samples[-1][0] - start < WARM[1] + 20:
+                continue
+            w = statistics.median(warm)
+            e = statistics.median([k for _, k in samples[-5:]])
+            rss.append("node %d pid %d: %d KiB at warm-up, %d KiB at the end (%.0fs later)"
+                       % (nid, pid, w, e, samples[-1][0] - start - WARM[1]))
+            if e > w * 1.25 + 16 * 1024:
+                problems.append("node %d RSS grew: " % nid + rss[-1])
+        totals = [self.stat(r[0], open(r[5], errors="replace").read()) for r in self.runs]
+        rx = sum(int(s[-1][0]) for s in totals if s)
+        ok = sum(int(s[-1][2]) for s in totals if s)
+        bad = sum(int(s[-1][3]) for s in totals if s)
+        print("faults: %d, node runs: %d, pushes received: %d, calls ok: %d, failed: %d, "
+              "slow calls: %d (all during the caller's own SIGSTOP: %d)"
+              % (len(self.log), len(self.runs), rx, ok, bad, counts["slow"], counts["slow_own_stop"]))
+        for line in rss:
+            print("RSS " + line)
+        if not rss:
+            problems.append("no node ran long enough to judge its RSS")
+        if problems:
+            fail("soak: %d problems:\n  " % len(problems) + "\n  ".join(problems[:40]))
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("skiff")
+    ap.add_argument("--duration", type=float, default=60)
+    ap.add_argument("--seed", type=int, default=None)
+    ap.add_argument("--timeout", type=float, default=2)
+    ap.add_argument("--spare", type=int, choices=[2, 3], default=None)
+    a = ap.parse_args()
+    seed = a.seed if a.seed is not None else random.randrange(1 << 30)
+    print("soak: %.0fs, seed %d, harbor_timeout %s" % (a.duration, seed, a.timeout), flush=True)
+    with mnlib.Cluster(a.skiff, timeout=a.timeout, nodes=NODES) as c:
+        s = Soak(c, random.Random(seed), a.timeout, a.spare)
+        try:
+            s.soak(a.duration)
+            s.check()
+        except AssertionError:
+            print("seed %d; faults:\n" % seed + "\n".join(s.log))
+            raise
+    print("soak: PASS")
+
+
+if __name__ == "__main__":
+    main()
