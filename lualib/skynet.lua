@@ -1112,7 +1112,7 @@ do
 end
 
 -- The debug protocol: skynet.debug is loaded on the first debug message and
--- given the internals it needs (see its header); until then a stub stands in.
+-- given the internals it needs (see its header); until then a small dispatcher that loads it stands in.
 do
 	local info_func = nil
 
