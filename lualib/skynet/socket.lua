@@ -129,12 +129,8 @@ handler[2] = function(id, ud, addr)
 	end
 end
 
--- SKYNET_SOCKET_TYPE_CLOSE
-handler[3] = function(id)
-	local s = pool[id]
-	if s == nil then
-		return
-	end
+-- The socket is gone (closed or failed): wake its reader, run its onclose once.
+local function disconnected(id, s)
 	s.connected = false
 	s.connecting = nil
 	wakeup(s)
@@ -143,6 +139,15 @@ handler[3] = function(id)
 		onclose_cb[id] = nil
 		cb(id)
 	end
+end
+
+-- SKYNET_SOCKET_TYPE_CLOSE
+handler[3] = function(id)
+	local s = pool[id]
+	if s == nil then
+		return
+	end
+	disconnected(id, s)
 end
 
 -- SKYNET_SOCKET_TYPE_ACCEPT
@@ -171,14 +176,7 @@ handler[5] = function(id, _, err)
 	elseif s.connected then
 		skynet.error("socket: error on", id, err)
 	end
-	s.connected = false
-	s.connecting = nil
-	wakeup(s)
-	local cb = onclose_cb[id]
-	if cb then
-		onclose_cb[id] = nil
-		cb(id)
-	end
+	disconnected(id, s)
 end
 
 -- SKYNET_SOCKET_TYPE_UDP
