@@ -6,6 +6,7 @@
 
 struct skynet_config {
 	int thread;
+	int worker_spin; /* µs an idle worker polls for work before sleeping */
 	int harbor;
 	int profile;
 	const char *daemon;

@@ -209,6 +209,7 @@ int main(int argc, char *argv[])
 	struct skynet_config config;
 	config.config_file = config_file;
 	config.thread = optint("thread", 8, 1, 1024);
+	config.worker_spin = optint("worker_spin", 50, 0, 10000);
 	config.module_path = optstring("cpath", p.cpath);
 	/* skynet defaults harbor to 1; a config that names no master is a single
 	 * node, so Skiff defaults to 0 there (skynet configs always set it). */

@@ -60,9 +60,16 @@ void skynet_globalmq_push(struct message_queue *queue)
 		q->tail->next = queue;
 		q->tail = queue;
 	} else {
-		q->head = q->tail = queue;
+		/* head is also read without the lock (skynet_globalmq_empty) */
+		__atomic_store_n(&q->head, queue, __ATOMIC_RELEASE);
+		q->tail = queue;
 	}
 	spinlock_unlock(&q->lock);
+}
+
+bool skynet_globalmq_empty(void)
+{
+	return __atomic_load_n(&Q->head, __ATOMIC_ACQUIRE) == NULL;
 }
 
 struct message_queue *skynet_globalmq_pop(void)
@@ -72,7 +79,7 @@ struct message_queue *skynet_globalmq_pop(void)
 	spinlock_lock(&q->lock);
 	struct message_queue *mq = q->head;
 	if (mq) {
-		q->head = mq->next;
+		__atomic_store_n(&q->head, mq->next, __ATOMIC_RELAXED);
 		if (q->head == NULL) {
 			assert(mq == q->tail);
 			q->tail = NULL;

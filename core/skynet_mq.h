@@ -5,6 +5,7 @@
 #define SKYNET_MESSAGE_QUEUE_H
 
 #include <stddef.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 struct skynet_message {
@@ -22,6 +23,8 @@ struct message_queue;
 
 void skynet_globalmq_push(struct message_queue *queue);
 struct message_queue *skynet_globalmq_pop(void);
+/* A hint without the lock: true if no queue is waiting (may be stale at once). */
+bool skynet_globalmq_empty(void);
 
 struct message_queue *skynet_mq_create(uint32_t handle);
 void skynet_mq_mark_release(struct message_queue *q);
