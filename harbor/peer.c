@@ -98,6 +98,12 @@ static void conn_free(struct hconn *c)
 	free(c);
 }
 
+static void flush_one(struct hnet *n, struct hconn *c);
+
+/* The service is going away (node shutdown, or the service killed): every link
+ * still up gets a sealed CLOSE, so its peer sees a clean stop at once instead
+ * of a truncated stream, and every socket is closed (the socket server sends
+ * what is queued first). */
 void hnet_destroy(struct hnet *n)
 {
 	if (n == NULL)
@@ -105,6 +111,11 @@ void hnet_destroy(struct hnet *n)
 	struct hconn *c = n->list;
 	while (c) {
 		struct hconn *next = c->next;
+		if (!c->closing && link_state(c->link) == LINK_ESTABLISHED)
+			link_close(c->link, "node stopping", &c->out);
+		flush_one(n, c);
+		if (c->sock >= 0)
+			skynet_socket_close(n->ctx, c->sock);
 		conn_free(c);
 		c = next;
 	}

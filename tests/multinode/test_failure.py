@@ -90,7 +90,26 @@ def master_loss(skiff):
         print("master restarted: names re-registered, traffic %d calls, 0 failed" % t4[0])
 
 
+def graceful_stop(skiff):
+    with mnlib.Cluster(skiff, timeout=10) as c:  # long timeout: "down" must come from CLOSE
+        c.start(1, master=True)
+        c.start(3)
+        c.start(2, role="rejoin", extra=['test_target = "3"'])
+        c.wait(2, r"MN REJOINED 3")
+        m2 = c.mark(2)
+        t0 = time.time()
+        c.kill(3, signal.SIGTERM)
+        assert c.nodes[3].proc.returncode == 0, "SIGTERM exit status %s" % c.nodes[3].proc.returncode
+        c.wait(2, r"MN DOWN 3", after=m2, timeout=5)
+        dt = time.time() - t0
+        closed = c.wait(2, r"link to node 3 \(.*\) closed: (.*)", after=m2)
+        assert "node stopping" in closed.group(1), closed.group(0)
+        assert "truncated" not in c.nodes[2].text()[m2:], "peer saw a truncated stream"
+        print("SIGTERM: node 3 declared down after %.2f s (%s)" % (dt, closed.group(0)))
+
+
 if __name__ == "__main__":
+    graceful_stop(sys.argv[1])
     node_loss(sys.argv[1])
     master_loss(sys.argv[1])
     print("PASS")
