@@ -137,6 +137,12 @@ def main():
             rows.append((label, u, med, lo, hi))
             print("%-48s %14.6g %14.6g %14.6g  %s" % (label, med, lo, hi, u))
         sys.stdout.flush()
+    ratios = [r for r in rows if r[1] == "x"]
+    if ratios:
+        print("\ncross-node round trips as a multiple of a raw loopback TCP round trip"
+              " (two blocking threads, TCP_NODELAY) measured in the same run:")
+        for label, u, med, lo, hi in ratios:
+            print("  %-46s %6.2fx  (min %.2fx, max %.2fx)" % (label, med, lo, hi))
     if a.csv:
         with open(a.csv, "w") as f:
             f.write("benchmark,unit,median,min,max,runs\n")
