@@ -1,6 +1,9 @@
 /*
  * skynet_main.c — the `skiff` program: `skiff CONFIG` runs a node.
  */
+#ifdef SKIFF_JEMALLOC
+#include <jemalloc/jemalloc.h>
+#endif
 #include <errno.h>
 #include <limits.h>
 #include <signal.h>
@@ -154,6 +157,24 @@ static void usage(void)
 		"       skiff --genkey FILE write a new random cluster key to FILE (mode 0600)\n");
 }
 
+/* Which malloc this binary runs on (meson option `allocator`). */
+static const char *allocator_name(char *buf, size_t n)
+{
+#ifdef SKIFF_JEMALLOC
+	const char *version = NULL;
+	size_t sz = sizeof(version);
+	if (mallctl("version", (void *)&version, &sz, NULL, 0) == 0 && version) {
+		snprintf(buf, n, "jemalloc %s", version);
+		return buf;
+	}
+	return "jemalloc";
+#else
+	(void)buf;
+	(void)n;
+	return "libc malloc";
+#endif
+}
+
 int main(int argc, char *argv[])
 {
 	if (argc < 2) {
@@ -161,7 +182,8 @@ int main(int argc, char *argv[])
 		return 1;
 	}
 	if (strcmp(argv[1], "--version") == 0) {
-		printf("skiff %s\n", SKIFF_VERSION);
+		char alloc[64];
+		printf("skiff %s (%s)\n", SKIFF_VERSION, allocator_name(alloc, sizeof(alloc)));
 		return 0;
 	}
 	if (strcmp(argv[1], "--genkey") == 0) {
