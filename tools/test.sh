@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Build Skiff from scratch and run the whole test suite:
 #   1. a normal build (build-test/): every test;
-#   2. ASan+UBSan (build-asan/): every test again (but the slow, docker and bench ones);
+#   2. ASan+UBSan (build-asan/): every test again but the docker one (an image build);
 #   3. TSan (build-tsan/): the core scheduler and queue tests;
 #   4. static analysis (build-lint/, clang): tools/lint.sh, cppcheck + clang-tidy,
 #      counted as one test (about a minute on 2 cores).
@@ -39,7 +39,7 @@ stage() { # name builddir suite-args... -- meson setup args...
 
 stage "normal build, all tests" build-test -- --buildtype=debugoptimized
 if [ "${SKIFF_QUICK:-0}" != 1 ]; then
-	stage "ASan+UBSan, all tests" build-asan --no-suite slow --no-suite bench --no-suite deploy -- \
+	stage "ASan+UBSan, all tests" build-asan --no-suite deploy -- \
 		--buildtype=debug -Db_sanitize=address,undefined -Db_lundef=false
 	stage "TSan, core scheduler and queues" build-tsan --suite tsan --suite core --no-suite slow -- \
 		--buildtype=debug -Db_sanitize=thread -Db_lundef=false
