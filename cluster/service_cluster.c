@@ -29,7 +29,8 @@
  *     only sent while inflight < WINDOW, so the socket holds at most about a
  *     window of parts ahead of any small frame;
  *   - out_started (sizes of multi-part messages begun and not finished) never
- *     exceeds max_pending, the bound the receiver enforces on in_started;
+ *     exceeds max_pending, the bound the receiver's assembly (assembly.c)
+ *     enforces on the messages it has begun;
  *   - a call has an entry in `pending` from its first frame until its
  *     Response or the link's end; before its first frame it is only in a queue.
  * Small frames from an empty queue skip the queue (the hot path).
@@ -52,6 +53,7 @@
 #include "skynet_server.h"
 #include "skynet_socket.h"
 
+#include "assembly.h"
 #include "cluster.pb-c.h"
 #include "frame.h"
 #include "keyfile.h"
@@ -109,16 +111,15 @@ struct pend {
 	int session;
 };
 
-/* An incoming multi-part message being assembled. */
-struct assembly {
+/* What the first frame of an incoming multi-part message said besides its
+ * payload: the meta of its assembly (assembly.h) until the last part. */
+struct inmeta {
 	bool response;
 	int kind;
 	uint32_t session;
 	uint32_t handle;
 	char *name, *trace, *error;
 	bool ok;
-	uint8_t *buf;                /* NULL: discarding (too large for this node) */
-	size_t total, got, off;      /* off: 1 for responses (the status byte) */
 };
 
 /* A call we are executing for a remote caller. */
@@ -149,8 +150,7 @@ struct conn {
 	uint64_t last_send;
 	uint32_t next_session, next_id;
 	struct imap pending;         /* session -> struct pend */
-	struct imap in_parts;        /* id -> struct assembly */
-	size_t in_started;
+	struct assembly *in_parts;   /* incoming multi-part messages */
 	struct imap queues;          /* source -> struct squeue */
 	struct squeue *act_head, *act_tail;
 	size_t inflight, out_started;
@@ -349,15 +349,15 @@ static void fail_pend(void *value, void *ud)
 	free(p);
 }
 
-static void free_assembly(void *value, void *ud)
+static void inmeta_free(void *value)
 {
-	struct assembly *a = value;
-	(void)ud;
-	skynet_free(a->buf);
-	free(a->name);
-	free(a->trace);
-	free(a->error);
-	free(a);
+	struct inmeta *m = value;
+	if (m == NULL)
+		return;
+	free(m->name);
+	free(m->trace);
+	free(m->error);
+	free(m);
 }
 
 static void fail_queue(void *value, void *ud)
@@ -397,7 +397,7 @@ static void conn_reap(struct conn *c)
 	struct fail_ctx f = { cl, why };
 	imap_clear(&c->pending, fail_pend, &f);
 	imap_clear(&c->queues, fail_queue, &f);
-	imap_clear(&c->in_parts, free_assembly, NULL);
+	assembly_free(c->in_parts);
 	imap_take(&cl->by_cid, c->cid);
 	for (struct conn **pp = &cl->conns; *pp; pp = &(*pp)->next) {
 		if (*pp == c) {
@@ -638,7 +638,10 @@ static struct conn *conn_new(struct cluster *cl, int sock, enum link_role role, 
 	lc.self.incarnation = cl->incarnation;
 	snprintf(lc.self.name, sizeof(lc.self.name), "%s", name);
 	c->link = link_create(&lc, now_ms());
-	if (c->link == NULL) {
+	c->in_parts = assembly_new(cl->max_message, cl->max_pending, inmeta_free);
+	if (c->link == NULL || c->in_parts == NULL) {
+		link_destroy(c->link);
+		assembly_free(c->in_parts);
 		free(c);
 		return NULL;
 	}
@@ -835,7 +838,6 @@ static void begin_message(struct conn *c, bool response, int kind, uint32_t sess
                           const char *error, uint64_t total, uint32_t id,
                           const ProtobufCBinaryData *pl)
 {
-	struct cluster *cl = c->cl;
 	size_t off = response ? 1 : 0;
 	if (total == 0) {
 		uint8_t *buf = skynet_malloc(pl->len + off + 1);
@@ -847,82 +849,64 @@ static void begin_message(struct conn *c, bool response, int kind, uint32_t sess
 			deliver_request(c, kind, session, handle, name, trace, buf, pl->len);
 		return;
 	}
-	if (id == 0 || pl->len > total || imap_get(&c->in_parts, id)) {
-		conn_fail(c, "bad multi-part message");
-		return;
-	}
-	struct assembly *a = calloc(1, sizeof(*a));
-	if (a == NULL) {
+	struct inmeta *m = calloc(1, sizeof(*m));
+	if (m == NULL) {
 		conn_fail(c, "out of memory");
 		return;
 	}
-	a->response = response;
-	a->kind = kind;
-	a->session = session;
-	a->handle = handle;
-	a->name = dupstr(name);
-	a->trace = dupstr(trace);
-	a->ok = ok;
-	a->error = dupstr(error);
-	a->total = (size_t)total;
-	a->off = off;
-	if (total <= cl->max_message) {
-		if (c->in_started + total > cl->max_pending) {
-			free_assembly(a, NULL);
-			conn_fail(c, "peer exceeded cluster_max_pending");
-			return;
-		}
-		a->buf = skynet_malloc((size_t)total + off + 1);
-		if (a->buf == NULL) {
-			free_assembly(a, NULL);
-			conn_fail(c, "out of memory");
-			return;
-		}
-		c->in_started += (size_t)total;
-		memcpy(a->buf + off, pl->data, pl->len);
+	m->response = response;
+	m->kind = kind;
+	m->session = session;
+	m->handle = handle;
+	m->name = dupstr(name);
+	m->trace = dupstr(trace);
+	m->ok = ok;
+	m->error = dupstr(error);
+	/* a response's status byte goes in front of its payload: headroom 1 */
+	const char *why;
+	if (assembly_begin(c->in_parts, id, total, off, m, pl->data, pl->len, &why) != 0) {
+		inmeta_free(m);
+		conn_fail(c, why);
+		return;
 	}
-	a->got = pl->len;
-	imap_put(&c->in_parts, id, a);
 	send_ack(c, pl->len);
 }
 
 static void on_part(struct conn *c, const Skiff__Cluster__Part *p)
 {
-	struct assembly *a = imap_get(&c->in_parts, p->id);
-	if (a == NULL || p->data.len > a->total - a->got || (p->last != (a->got + p->data.len == a->total))) {
-		conn_fail(c, "bad part");
+	struct assembly_msg done;
+	const char *why;
+	int r = assembly_part(c->in_parts, p->id, p->last, p->data.data, p->data.len, &done, &why);
+	if (r < 0) {
+		conn_fail(c, why);
 		return;
 	}
-	if (a->buf)
-		memcpy(a->buf + a->off + a->got, p->data.data, p->data.len);
-	a->got += p->data.len;
 	send_ack(c, p->data.len);
-	if (!p->last)
+	if (r == 0)
 		return;
-	imap_take(&c->in_parts, p->id);
-	uint8_t *buf = a->buf;
-	a->buf = NULL;
-	if (buf)
-		c->in_started -= a->total;
-	if (buf == NULL) {
-		if (a->response) {
-			struct pend *pd = imap_take(&c->pending, a->session);
+	struct inmeta *m = done.meta;
+	/* the buffer is malloc'd, which is what skynet_malloc is: it is handed on
+	 * with PTYPE_TAG_DONTCOPY like any other */
+	if (done.buf == NULL) {
+		if (m->response) {
+			struct pend *pd = imap_take(&c->pending, m->session);
 			if (pd) {
 				answer_error(c->cl, pd->caller, pd->session,
-				             "call failed: reply too large (%zu bytes, max %zu)", a->total,
-				             c->cl->max_message);
+				             "call failed: reply too large (%" PRIu64 " bytes, max %zu)",
+				             done.total, c->cl->max_message);
 				free(pd);
 			}
-		} else if (a->kind == CLUSTER_CALL) {
-			respond_error(c, a->session, "request too large (%zu bytes, max %zu)", a->total,
-			              c->cl->max_message);
+		} else if (m->kind == CLUSTER_CALL) {
+			respond_error(c, m->session, "request too large (%" PRIu64 " bytes, max %zu)",
+			              done.total, c->cl->max_message);
 		}
-	} else if (a->response) {
-		deliver_response(c, a->session, a->ok, a->error, buf, a->total);
+	} else if (m->response) {
+		deliver_response(c, m->session, m->ok, m->error, done.buf, (size_t)done.total);
 	} else {
-		deliver_request(c, a->kind, a->session, a->handle, a->name, a->trace, buf, a->total);
+		deliver_request(c, m->kind, m->session, m->handle, m->name, m->trace, done.buf,
+		                (size_t)done.total);
 	}
-	free_assembly(a, NULL);
+	inmeta_free(m);
 }
 
 static void on_record(void *ud, struct link *l, unsigned type, uint8_t *data, size_t len)

@@ -9,7 +9,8 @@
  *   client_tag  message type for packets to agents/broker (0 = PTYPE_CLIENT)
  *
  * Stream grammar per connection:  packet* ; packet = len:u16be|u32be byte[len]
- * A length >= 16 MiB closes the connection.
+ * A length >= 16 MiB closes the connection.  The splitting itself lives in
+ * gate_split.c (no runtime dependency, so it is fuzzed on its own).
  *
  * Routing of one packet: broker if set (session = connection id, source 0); else
  * the connection's agent (source = its client handle); else the watchdog as text
@@ -28,11 +29,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gate_split.h"
 #include "skynet.h"
 #include "skynet_socket.h"
 
 #define BACKLOG 128
-#define MAX_PACKET_L 0x1000000
 
 struct connection {
 	int id; /* -1 when the slot is free */
@@ -40,12 +41,7 @@ struct connection {
 	uint32_t client;
 	bool dead; /* closing after a protocol error: ignore further data */
 	char remote_name[64];
-	/* the packet being read */
-	int header_got;
-	uint8_t header[4];
-	uint8_t *packet;
-	size_t size;
-	size_t got;
+	struct gate_split *split; /* the packet being read */
 	int next; /* bucket chain, or free list */
 };
 
@@ -76,14 +72,6 @@ struct gate *gate_create(void)
 	return g;
 }
 
-static void reset_packet(struct connection *c)
-{
-	skynet_free(c->packet);
-	c->packet = NULL;
-	c->header_got = 0;
-	c->size = c->got = 0;
-}
-
 void gate_release(struct gate *g)
 {
 	if (g == NULL)
@@ -92,7 +80,7 @@ void gate_release(struct gate *g)
 		for (int i = 0; i < g->max_connection; i++) {
 			struct connection *c = &g->conn[i];
 			if (c->id >= 0) {
-				reset_packet(c);
+				gate_split_free(c->split);
 				skynet_socket_close(g->ctx, c->id);
 			}
 		}
@@ -117,7 +105,8 @@ static struct connection *find_conn(struct gate *g, int id)
 	return NULL;
 }
 
-static struct connection *add_conn(struct gate *g, int id)
+/* Takes the splitter; NULL (nothing taken) when every slot is in use. */
+static struct connection *add_conn(struct gate *g, int id, struct gate_split *split)
 {
 	int i = g->free_list;
 	if (i < 0)
@@ -126,6 +115,7 @@ static struct connection *add_conn(struct gate *g, int id)
 	g->free_list = c->next;
 	memset(c, 0, sizeof(*c));
 	c->id = id;
+	c->split = split;
 	int *b = &g->bucket[(unsigned)id & (unsigned)g->mask];
 	c->next = *b;
 	*b = i;
@@ -140,7 +130,8 @@ static void remove_conn(struct gate *g, struct connection *c)
 	while (*p != i)
 		p = &g->conn[*p].next;
 	*p = c->next;
-	reset_packet(c);
+	gate_split_free(c->split);
+	c->split = NULL;
 	c->id = -1;
 	c->next = g->free_list;
 	g->free_list = i;
@@ -195,39 +186,25 @@ static void forward(struct gate *g, struct connection *c, uint8_t *data, size_t 
 /* Cut `sz` bytes of a connection's stream into packets. */
 static void feed(struct gate *g, struct connection *c, const uint8_t *data, size_t sz)
 {
-	while (sz > 0 && !c->dead) {
-		if (c->header_got < g->header_size) {
-			c->header[c->header_got++] = *data++;
-			sz--;
-			if (c->header_got < g->header_size)
-				continue;
-			size_t len = 0;
-			for (int i = 0; i < g->header_size; i++)
-				len = (len << 8) | c->header[i];
-			if (len >= MAX_PACKET_L) {
-				skynet_error(g->ctx, "Recv socket message > 16M");
-				c->dead = true;
-				reset_packet(c);
-				skynet_socket_close(g->ctx, c->id);
-				return;
-			}
-			c->size = len;
-			c->got = 0;
-			c->packet = skynet_malloc(len ? len : 1);
-		}
-		size_t need = c->size - c->got;
-		size_t step = need < sz ? need : sz;
-		memcpy(c->packet + c->got, data, step); // NOLINT(clang-analyzer-core.NonNullParamChecker): a full header allocated the packet
-		c->got += step;
-		data += step;
-		sz -= step;
-		if (c->got == c->size) {
-			uint8_t *p = c->packet;
-			size_t size = c->size;
-			c->packet = NULL;
-			c->header_got = 0;
+	if (c->dead)
+		return;
+	for (;;) {
+		uint8_t *p;
+		size_t size;
+		enum gate_split_result r = gate_split_next(c->split, &data, &sz, &p, &size);
+		if (r == GATE_SPLIT_NEED)
+			return;
+		if (r == GATE_SPLIT_PACKET) {
 			forward(g, c, p, size);
+			continue;
 		}
+		if (r == GATE_SPLIT_TOOBIG)
+			skynet_error(g->ctx, "Recv socket message > 16M");
+		else
+			skynet_error(g->ctx, "gate: out of memory for a packet");
+		c->dead = true; /* the socket's close arrives later: ignore data until then */
+		skynet_socket_close(g->ctx, c->id);
+		return;
 	}
 }
 
@@ -271,9 +248,13 @@ static void on_socket(struct gate *g, const struct skynet_socket_message *m, siz
 	}
 	case SKYNET_SOCKET_TYPE_ACCEPT: {
 		int id = m->ud;
-		struct connection *c = find_conn(g, id) ? NULL : add_conn(g, id);
+		struct gate_split *split = NULL;
+		if (find_conn(g, id) == NULL)
+			split = gate_split_new(g->header_size, GATE_SPLIT_MAX);
+		struct connection *c = split ? add_conn(g, id, split) : NULL;
 		if (c == NULL) {
-			skynet_socket_close(ctx, id); /* full */
+			gate_split_free(split);
+			skynet_socket_close(ctx, id); /* full (or out of memory) */
 			break;
 		}
 		size_t padlen = sz - sizeof(*m);
@@ -419,7 +400,7 @@ int gate_init(struct gate *g, struct skynet_context *ctx, const char *parm)
 	g->conn = skynet_malloc(sizeof(struct connection) * (size_t)max);
 	for (int i = 0; i < max; i++) {
 		g->conn[i].id = -1;
-		g->conn[i].packet = NULL;
+		g->conn[i].split = NULL;
 		g->conn[i].next = i + 1 < max ? i + 1 : -1;
 	}
 	g->free_list = 0;
