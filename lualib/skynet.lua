@@ -293,7 +293,7 @@ end
 
 local function new_timeout(ti)
 	if last_session >= safe_until then session_guard() end
-	local session = c.intcommand("TIMEOUT", ti)
+	local session = c.timeout(ti)
 	assert(session, "timeout failed")
 	last_session = session
 	return session
