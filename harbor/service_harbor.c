@@ -1310,7 +1310,18 @@ int harbor_init(struct harbor *h, struct skynet_context *ctx, const char *parm)
 		h->name_queue_max = (size_t)v;
 	}
 	snprintf(h->master_addr, sizeof(h->master_addr), "%s", master);
-	hnet_split_address(address, host, sizeof(host), &port);
+	/* `address` is what peers dial; harbor_listen, when set, is what this node
+	 * binds (a port mapping, NAT or relay in between makes them differ). */
+	const char *bind = skynet_command(ctx, "GETENV", "harbor_listen");
+	const char *bind_key = "harbor_listen";
+	if (bind == NULL || bind[0] == '\0') {
+		bind = address;
+		bind_key = "address";
+	}
+	if (hnet_split_address(bind, host, sizeof(host), &port) != 0) {
+		skynet_error(ctx, "harbor: config key 'harbor_listen' must be host:port (got '%s')", bind);
+		return 1;
+	}
 	do {
 		randombytes_buf(&h->incarnation, sizeof(h->incarnation));
 	} while (h->incarnation == 0);
@@ -1320,7 +1331,7 @@ int harbor_init(struct harbor *h, struct skynet_context *ctx, const char *parm)
 		return 1;
 	h->listen = skynet_socket_listen(ctx, host, port, 64);
 	if (h->listen < 0) {
-		skynet_error(ctx, "harbor: cannot listen on %s (address)", address);
+		skynet_error(ctx, "harbor: cannot listen on %s (%s)", bind, bind_key);
 		return 1;
 	}
 	skynet_socket_start(ctx, h->listen);
@@ -1329,8 +1340,12 @@ int harbor_init(struct harbor *h, struct skynet_context *ctx, const char *parm)
 	skynet_harbor_start(ctx);
 	tick(h);
 	skynet_command(ctx, "TIMEOUT", "10");
-	skynet_error(ctx, "harbor: node %d (incarnation %016llx) listening on %s, master %s",
-	             h->cfg.id, (unsigned long long)h->incarnation, address, master);
+	if (bind != address)
+		skynet_error(ctx, "harbor: node %d (incarnation %016llx) listening on %s, reached at %s, "
+		             "master %s", h->cfg.id, (unsigned long long)h->incarnation, bind, address, master);
+	else
+		skynet_error(ctx, "harbor: node %d (incarnation %016llx) listening on %s, master %s",
+		             h->cfg.id, (unsigned long long)h->incarnation, address, master);
 	return 0;
 }
 

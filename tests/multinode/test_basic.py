@@ -2,7 +2,7 @@
 """Three nodes: global names by name and by handle from every node to every
 other, queryname blocking until a name appears, uniqueservice(true) giving one
 service, DATACENTER across nodes, a message over harbor_max_message failing at
-the sender."""
+the sender, a bad harbor_listen refused (a good one is used by the soak's relay)."""
 import sys
 import mnlib
 
@@ -25,6 +25,11 @@ def main(skiff):
             c.wait(i, r"MN BASIC OK %d" % i)
         assert len(uniq) == 1, "uniqueservice(true) gave several services: %r" % uniq
         assert list(uniq)[0][1] == "1", "the unique service must live on the master node"
+        # a bad harbor_listen stops that node with one line naming the key
+        n4 = c.start(4, role="basic", extra=['harbor_listen = "no-port"'], wait_ready=False)
+        n4.proc.wait(timeout=10)
+        assert n4.proc.returncode == 1, "exit status %s" % n4.proc.returncode
+        assert "config key 'harbor_listen' must be host:port (got 'no-port')" in n4.text(), n4.text()
     print("PASS")
 
 

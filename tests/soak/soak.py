@@ -11,6 +11,12 @@ Faults, one at a time, every 3-6 s until `settle` seconds before the end:
   kill   kill -9 node 2 or 3, restart it 0.5-2 s later
   stop   SIGSTOP any node for 0.5-4 s (over harbor_timeout: declared down), SIGCONT
   master kill -9 the master (node 1, standalone) and restart it 1-2 s later
+  cut    cut the link between nodes 2 and 3 for 0.5-4 s, then heal it: node 2
+         announces the port of a relay this script runs (relay.py; harbor_listen
+         is its real port) and only node 3 dials node 2, so cutting the relay is
+         a partition of exactly that link, silent as a dropped cable; both
+         processes run on, each sees the other down after harbor_timeout, and
+         the master still sees both
 Checks at the end:
   - every node is up and traffic flows again (rx and ok counters move);
   - no SOAK ANOMALY in any log: no accepted push lost, reordered or duplicated
@@ -36,6 +42,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "multinode"))
 import mnlib  # noqa: E402
+from relay import Relay  # noqa: E402
 
 BAD_LOG = re.compile(r"AddressSanitizer|UndefinedBehaviorSanitizer|ThreadSanitizer|runtime error:|"
                      r"Assertion|Segmentation|SIGSEGV|SIGABRT|core dumped|PANIC")
@@ -56,11 +63,17 @@ class Soak:
         self.timeout = timeout
         self.stops = {n: [] for n in range(1, NODES + 1)}  # wall windows
         self.runs = []  # [nid, pid, start, end or None, samples[(t, kib)], log]
+        self.relay = None  # in front of node 2's harbor port (the "cut" fault)
         self.log = []
 
     def start(self, nid):
         extra = ['luaservice = luaservice .. ";%s/?.lua"' % HERE, 'start = "soak_node"',
                  "soak_nodes = %d" % NODES]
+        if nid == 2:
+            if self.relay is None:
+                self.relay = Relay(self.c.node(2).port)
+            extra += ['harbor_listen = "%s"' % self.c.node(2).address,
+                      'address = "127.0.0.1:%d"' % self.relay.port]
         n = self.c.start(nid, master=(nid == 1), extra=extra, wait_ready=False)
         self.c.wait(nid, r"SOAK READY %d" % nid, timeout=20)
         self.runs.append([nid, n.proc.pid, time.time(), None, [], n.log])
@@ -93,7 +106,7 @@ class Soak:
         self.run_of(nid)[3] = time.time()
 
     def fault(self):
-        kind = self.rng.choices(["kill", "stop", "master"], [0.4, 0.4, 0.2])[0]
+        kind = self.rng.choices(["kill", "stop", "master", "cut"], [0.3, 0.3, 0.15, 0.25])[0]
         t = time.time()
         if kind == "kill":
             nid = self.rng.choice([n for n in (2, 3) if n != self.spare])
@@ -106,6 +119,12 @@ class Soak:
             self.sleep(self.rng.uniform(1, 2))
             self.start(1)
             what = "kill -9 master (node 1), restarted"
+        elif kind == "cut":
+            d = self.rng.uniform(0.5, 4)
+            self.relay.cut()
+            self.sleep(d)
+            self.relay.heal()
+            what = "cut the link between nodes 2 and 3 for %.1fs" % d
         else:
             nid = self.rng.randint(1, NODES)
             d = self.rng.uniform(0.5, 4)
@@ -216,6 +235,9 @@ def main():
         except AssertionError:
             print("seed %d; faults:\n" % seed + "\n".join(s.log))
             raise
+        finally:
+            if s.relay:
+                s.relay.close()
     print("soak: PASS")
 
 
