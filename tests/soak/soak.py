@@ -3,6 +3,7 @@
 a controller injects faults at random, then checks what must hold.
 
 usage: soak.py SKIFF [--duration SECONDS] [--seed N] [--timeout HARBOR_TIMEOUT] [--spare 2|3]
+               [--bots N]
 
 --spare N: node N is only ever SIGSTOPped, never killed, so one process lives
 through the whole run and its RSS is judged over all of it (long runs).
@@ -17,6 +18,10 @@ Faults, one at a time, every 3-6 s until `settle` seconds before the end:
          a partition of exactly that link, silent as a dropped cable; both
          processes run on, each sees the other down after harbor_timeout, and
          the master still sees both
+With --bots N (the CI run uses 20), the nodes also run the demo game
+(deploy/demo: matchmaker, login and gate on node 1, rooms on nodes 2 and 3)
+and a separate bots process (harbor 0, never faulted) plays N players
+through its gate for the whole run.
 Checks at the end:
   - every node is up and traffic flows again (rx and ok counters move);
   - no SOAK ANOMALY in any log: no accepted push lost, reordered or duplicated
@@ -28,18 +33,23 @@ Checks at the end:
   - RSS of every node process that ran from warm-up to the end is flat: the
     median of its last 5 samples is under warm * 1.25 + 16 MiB, where warm is
     the median of its samples 15-20 s after its start;
-  - no crash, sanitizer or assertion text in any log (killed runs included).
+  - no crash, sanitizer or assertion text in any log (killed runs included);
+  - with bots: the bots process is still running, and in the last seconds
+    bots are in rooms again and getting answers (they recover from every fault).
 """
 import argparse
 import os
 import random
 import re
 import signal
+import json
 import statistics
+import subprocess
 import sys
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+DEMO = os.path.join(HERE, "..", "..", "deploy", "demo")
 sys.path.insert(0, os.path.join(HERE, "..", "multinode"))
 import mnlib  # noqa: E402
 from relay import Relay  # noqa: E402
@@ -56,8 +66,12 @@ def fail(what):
 
 
 class Soak:
-    def __init__(self, c, rng, timeout, spare=None):
+    def __init__(self, c, rng, timeout, spare=None, bots=0):
         self.spare = spare
+        self.bots = bots
+        self.bots_proc = None
+        self.bots_log = None
+        self.gate_port = mnlib.free_port() if bots else None
         self.c = c
         self.rng = rng
         self.timeout = timeout
@@ -69,6 +83,14 @@ class Soak:
     def start(self, nid):
         extra = ['luaservice = luaservice .. ";%s/?.lua"' % HERE, 'start = "soak_node"',
                  "soak_nodes = %d" % NODES]
+        if self.bots:
+            extra += ['luaservice = luaservice .. ";%s/service/?.lua"' % DEMO,
+                      'lua_path = lua_path .. ";%s/lualib/?.lua"' % DEMO,
+                      'demo_node = "%s"' % ("master" if nid == 1 else "game%d" % (nid - 1)),
+                      'demo_roles = "%s"' % ("match,login,gate" if nid == 1 else "game"),
+                      'demo_gate = "127.0.0.1:%d"' % self.gate_port,
+                      'demo_health_file = "%s/demo%d.health"' % (self.c.dir, nid),
+                      'demo_secret = "soak"', "demo_rooms = 2", "demo_room_cap = 16"]
         if nid == 2:
             if self.relay is None:
                 self.relay = Relay(self.c.node(2).port)
@@ -77,6 +99,40 @@ class Soak:
         n = self.c.start(nid, master=(nid == 1), extra=extra, wait_ready=False)
         self.c.wait(nid, r"SOAK READY %d" % nid, timeout=20)
         self.runs.append([nid, n.proc.pid, time.time(), None, [], n.log])
+
+    def start_bots(self):
+        cfg = os.path.join(self.c.dir, "bots.conf")
+        with open(cfg, "w") as f:
+            f.write("\n".join([
+                "thread = 2", "harbor = 0", 'start = "demo_bots"',
+                'luaservice = luaservice .. ";%s/service/?.lua"' % DEMO,
+                'lua_path = lua_path .. ";%s/lualib/?.lua"' % DEMO,
+                'demo_connect = "127.0.0.1:%d"' % self.gate_port,
+                "demo_bots = %d" % self.bots, "demo_per_bot = 10", 'demo_json = "1"',
+                'demo_secret = "soak"']) + "\n")
+        self.bots_log = os.path.join(self.c.dir, "bots.log")
+        with open(self.bots_log, "w") as out:
+            self.bots_proc = subprocess.Popen([self.c.skiff, cfg], stdout=out, stderr=subprocess.STDOUT,
+                                              cwd=self.c.dir)
+
+    def stop_bots(self):
+        if self.bots_proc and self.bots_proc.poll() is None:
+            self.bots_proc.kill()
+            self.bots_proc.wait()
+
+    def bots_stats(self):
+        """(elapsed s, in_room, samples) of every STATS line the bots printed."""
+        rows = []
+        with open(self.bots_log, errors="replace") as f:
+            for line in f:
+                i = line.find("STATS ")
+                if i >= 0:
+                    try:
+                        st = json.loads(line[i + 6:])
+                    except ValueError:
+                        continue
+                    rows.append((st.get("t", 0), st.get("in_room", 0), st.get("samples", 0)))
+        return rows
 
     def run_of(self, nid):
         return [r for r in self.runs if r[0] == nid and r[3] is None][-1]
@@ -142,6 +198,8 @@ class Soak:
         self.t_start = time.time()
         for nid in range(1, NODES + 1):
             self.start(nid)
+        if self.bots:
+            self.start_bots()
         end = self.t_start + duration
         while time.time() < end - SETTLE:
             self.sleep(self.rng.uniform(3, 6))
@@ -188,6 +246,22 @@ class Soak:
             if m:
                 problems.append("node %d log %s: %r" % (nid, os.path.basename(log),
                                                          text[max(0, m.start() - 300):m.end() + 300]))
+        # the demo's bots: alive, and playing again at the end
+        if self.bots:
+            text = open(self.bots_log, errors="replace").read()
+            if self.bots_proc.poll() is not None:
+                problems.append("the bots process exited (%s): %s" % (self.bots_proc.returncode, text[-2000:]))
+            rows = self.bots_stats()
+            tail = rows[-5:]
+            if not rows:
+                problems.append("the bots printed no status: %s" % text[-2000:])
+            elif not any(r[1] > 0 and r[2] > 0 for r in tail):
+                problems.append("bots not playing at the end (in_room, samples): %r" % [(r[1], r[2]) for r in tail])
+            else:
+                print("bots: %d status lines; at the end %d of %d bots in rooms" % (len(rows), tail[-1][1], self.bots))
+            m = BAD_LOG.search(text)
+            if m:
+                problems.append("bots log: %r" % text[max(0, m.start() - 300):m.end() + 300])
         # RSS
         rss = []
         for nid, pid, start, stop, samples, log in self.runs:
@@ -224,11 +298,12 @@ def main():
     ap.add_argument("--seed", type=int, default=None)
     ap.add_argument("--timeout", type=float, default=2)
     ap.add_argument("--spare", type=int, choices=[2, 3], default=None)
+    ap.add_argument("--bots", type=int, default=0, help="demo bots playing through the faults")
     a = ap.parse_args()
     seed = a.seed if a.seed is not None else random.randrange(1 << 30)
     print("soak: %.0fs, seed %d, harbor_timeout %s" % (a.duration, seed, a.timeout), flush=True)
     with mnlib.Cluster(a.skiff, timeout=a.timeout, nodes=NODES) as c:
-        s = Soak(c, random.Random(seed), a.timeout, a.spare)
+        s = Soak(c, random.Random(seed), a.timeout, a.spare, a.bots)
         try:
             s.soak(a.duration)
             s.check()
@@ -236,6 +311,7 @@ def main():
             print("seed %d; faults:\n" % seed + "\n".join(s.log))
             raise
         finally:
+            s.stop_bots()
             if s.relay:
                 s.relay.close()
     print("soak: PASS")

@@ -15,6 +15,8 @@
 -- SOAK SLOWCALL <peer> <seconds> <wall start>.  Every second a line
 --   SOAK STAT <id> rx <n> anomalies <n> ok <n> fail <n> oldest <s>
 -- gives the counters and the age of the oldest call still waiting.
+-- With config key demo_node set (soak.py --bots), the node also starts the
+-- demo game's demo_main, so the demo's bots play through the same faults.
 local skynet = require "skynet"
 local harbor = require "skynet.harbor"
 
@@ -128,5 +130,10 @@ skynet.start(function()
 		end
 	end
 	skynet.fork(stats)
+	-- with soak.py --bots, every node also runs its part of the demo game
+	-- (deploy/demo: match, login and gate on node 1, rooms on the others)
+	if skynet.getenv "demo_node" then
+		skynet.newservice "demo_main"
+	end
 	skynet.error("SOAK READY " .. id)
 end)
