@@ -3,17 +3,10 @@
 (seri, netpack, config, console) and of cluster_frames into corpus/<target>/.
 Seeds are valid inputs (and a few near misses), so the fuzzer starts behind
 the first checks.  Run from anywhere; rewrites the seed files it owns."""
-import hashlib, os, struct
+import os, struct, sys
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-
-def write(target, blobs):
-    d = os.path.join(HERE, 'corpus', target)
-    os.makedirs(d, exist_ok=True)
-    for b in blobs:
-        name = 'seed-' + hashlib.sha1(b).hexdigest()[:16]
-        with open(os.path.join(d, name), 'wb') as f:
-            f.write(b)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from seedfiles import write  # noqa: E402
 
 # --- skynet.pack format (lualib/lua-seri.c) ---
 def tag(t, c=0): return bytes([t | (c << 3)])

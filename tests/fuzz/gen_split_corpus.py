@@ -5,17 +5,10 @@ cluster_parts (cluster/assembly.c, script of fuzz_cluster_parts.c).  Seeds are
 valid conversations plus a few that break one rule each, so the fuzzer starts
 with every branch of the protocol reached.  Run from anywhere; rewrites the
 seed files it owns (seed-*), leaves what libFuzzer added."""
-import hashlib, os, struct
+import os, struct, sys
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-
-def write(target, blobs):
-    d = os.path.join(HERE, 'corpus', target)
-    os.makedirs(d, exist_ok=True)
-    for b in blobs:
-        name = 'seed-' + hashlib.sha1(b).hexdigest()[:16]
-        with open(os.path.join(d, name), 'wb') as f:
-            f.write(b)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from seedfiles import write  # noqa: E402
 
 # --- gate: header byte, then events (fuzz_gate.c) ---
 S, L = b'\0', b'\1'                      # 2- or 4-byte length headers, the gate's limit
