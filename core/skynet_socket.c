@@ -211,3 +211,13 @@ const char *skynet_socket_udp_address(struct skynet_socket_message *msg, int *ad
 }
 
 struct socket_info *skynet_socket_info(void) { return socket_server_info(SOCKET_SERVER); }
+
+uint64_t skynet_socket_read_age_ms(int id)
+{
+	/* socket time is skynet_now(), in centiseconds */
+	uint64_t t = socket_server_rtime(SOCKET_SERVER, id);
+	uint64_t now = skynet_now();
+	if (t == 0)
+		return UINT64_MAX;
+	return now > t ? (now - t) * 10 : 0;
+}

@@ -101,6 +101,12 @@ const char *skynet_socket_udp_address(struct skynet_socket_message *msg, int *ad
 
 struct socket_info *skynet_socket_info(void);
 
+/* Milliseconds since bytes last reached socket `id` (read by the socket thread,
+ * whether or not its owner has handled them yet), UINT64_MAX if `id` is not an
+ * open socket.  A service behind on its queue uses it to tell a silent peer
+ * from one whose data is still waiting in the queue.  Any thread, no lock. */
+uint64_t skynet_socket_read_age_ms(int id);
+
 /* Legacy helpers: `buffer` came from skynet_malloc and is owned by the socket layer. */
 static inline void sendbuffer_init_(struct socket_sendbuffer *buf, int id, const void *buffer,
 	int sz)

@@ -1780,6 +1780,17 @@ static int info_type(int type)
 	}
 }
 
+uint64_t socket_server_rtime(struct socket_server *ss, int id)
+{
+	struct socket *s = slot_of(ss, id);
+	uint64_t t = atomic_load_explicit(&s->rtime, memory_order_relaxed);
+	/* the slot may be reused meanwhile: then the answer is about another socket,
+	 * which only makes a caller's silence check a little late, never wrong-early */
+	if (atomic_load_explicit(&s->id, memory_order_relaxed) != id)
+		return 0;
+	return t;
+}
+
 struct socket_info *socket_server_info(struct socket_server *ss)
 {
 	struct socket_info *head = NULL;

@@ -95,5 +95,8 @@ void socket_server_userobject(struct socket_server *ss, struct socket_object_int
 
 /* A snapshot for netstat; free with socket_info_release. */
 struct socket_info *socket_server_info(struct socket_server *ss);
+/* When bytes last came in on socket `id` (the clock of socket_server_updatetime),
+ * 0 if `id` is not an open socket.  Any thread, no lock. */
+uint64_t socket_server_rtime(struct socket_server *ss, int id);
 
 #endif
