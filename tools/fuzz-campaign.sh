@@ -6,6 +6,8 @@
 # corpus; new inputs go to $FUZZ_WORK/<target> (default /tmp/skiff-fuzz) and
 # are merged back into tests/fuzz/corpus/<target> (only inputs that add
 # coverage).  The libFuzzer log of each run is kept as <target>.log there.
+# FUZZ_TIMEOUT: seconds one input may take (default 10); raise it on a
+# machine busy with other work, where a starved run looks like a hang.
 set -eu
 cd "$(dirname "$0")/.."
 runs=$1; shift
@@ -17,7 +19,7 @@ for t in "$@"; do
 	[ -x "$bin" ] || { echo "fuzz-campaign: $bin not built" >&2; exit 1; }
 	mkdir -p "$work/$t" "$corpus"
 	start=$(date +%s)
-	"$bin" -runs="$runs" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+	"$bin" -runs="$runs" -timeout="${FUZZ_TIMEOUT:-10}" -rss_limit_mb=2048 -print_final_stats=1 \
 		-artifact_prefix="$work/$t-" "$work/$t" "$corpus" >"$work/$t.log" 2>&1 || {
 		echo "fuzz-campaign: $t FAILED (see $work/$t.log)" >&2; exit 1; }
 	"$bin" -merge=1 "$corpus" "$work/$t" >"$work/$t.merge.log" 2>&1
