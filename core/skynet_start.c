@@ -18,7 +18,12 @@
  * on a cross-node round trip is one thread hand-off in two (the other is the
  * socket thread's own epoll wake-up). At most one worker spins at a time, and
  * only right after real work: a worker woken by the timer that finds nothing
- * goes straight back to sleep, so an idle node never spins.
+ * goes straight back to sleep, so an idle node never spins. The spinner takes
+ * work only while no other worker is active (`active` counts workers that are
+ * neither spinning nor asleep): an active worker picks up what it queued
+ * itself as soon as its current message is done, as it would without the
+ * spin, so a ping-pong between two services stays on one worker (and its
+ * cache) instead of bouncing between two.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -55,6 +60,7 @@ struct monitor {
 	atomic_int sleep;
 	atomic_int quit;
 	atomic_int spinning; /* 1 while some worker spins (at most one does) */
+	atomic_int active;   /* workers neither spinning nor asleep */
 	uint64_t spin_ns;    /* 0: never spin */
 };
 
@@ -208,7 +214,7 @@ static bool spin_for_work(struct monitor *m)
 	uint64_t deadline = monotonic_ns() + m->spin_ns;
 	bool found = false;
 	for (;;) {
-		if (!skynet_globalmq_empty()) {
+		if (!skynet_globalmq_empty() && atomic_load_explicit(&m->active, memory_order_relaxed) == 0) {
 			found = true;
 			break;
 		}
@@ -235,23 +241,27 @@ static void *thread_worker(void *p)
 		q = skynet_context_message_dispatch(sm, q, weight);
 		if (q != NULL) {
 			worked = true;
-		} else if (worked && spin_for_work(m)) {
 			continue;
-		} else {
-			worked = false;
-			if (pthread_mutex_lock(&m->mutex) == 0) {
-				++m->sleep;
-				/* "spurious wakeup" is harmless,
-				 * because skynet_context_message_dispatch() can be call at any time. */
-				if (!m->quit)
-					pthread_cond_wait(&m->cond, &m->mutex);
-				--m->sleep;
-				if (pthread_mutex_unlock(&m->mutex)) {
-					fprintf(stderr, "skiff: unlock mutex error");
-					exit(1);
-				}
+		}
+		atomic_fetch_sub(&m->active, 1);
+		if (worked && spin_for_work(m)) {
+			atomic_fetch_add(&m->active, 1);
+			continue;
+		}
+		worked = false;
+		if (pthread_mutex_lock(&m->mutex) == 0) {
+			++m->sleep;
+			/* "spurious wakeup" is harmless,
+			 * because skynet_context_message_dispatch() can be call at any time. */
+			if (!m->quit)
+				pthread_cond_wait(&m->cond, &m->mutex);
+			--m->sleep;
+			if (pthread_mutex_unlock(&m->mutex)) {
+				fprintf(stderr, "skiff: unlock mutex error");
+				exit(1);
 			}
 		}
+		atomic_fetch_add(&m->active, 1);
 	}
 	/* A queue this worker was still serving goes back to the global queue,
 	 * so the shutdown drain frees it (in_global is still set: consistent). */
@@ -283,6 +293,7 @@ static void start(int thread, int spin_us)
 	m->count = thread;
 	m->sleep = 0;
 	m->spinning = 0;
+	m->active = thread;
 	m->spin_ns = (uint64_t)spin_us * 1000u;
 
 	m->m = skynet_malloc(thread * sizeof(struct skynet_monitor *));
