@@ -1379,13 +1379,7 @@ static void on_tick(struct cluster *cl)
 			if (link_tick(c->link, t) == LINK_CLOSED) {
 				conn_fail(c, link_reason(c->link));
 			} else if (c->established) {
-				uint64_t silent = t - link_last_recv(c->link);
-				if (silent >= cl->timeout_ms) {
-					/* the peer's data may still wait in our own queue */
-					uint64_t age = skynet_socket_read_age_ms(c->sock);
-					if (age < silent)
-						silent = age;
-				}
+				uint64_t silent = link_silent_ms(c->link, t, skynet_socket_read_age_ms(c->sock));
 				if (silent >= cl->timeout_ms) {
 					char why[100];
 					snprintf(why, sizeof(why), "no data for %" PRIu64 " ms (heartbeat timeout)", silent);

@@ -485,6 +485,12 @@ uint64_t link_last_recv(const struct link *l)
 	return l->last_recv_ms;
 }
 
+uint64_t link_silent_ms(const struct link *l, uint64_t now, uint64_t read_age_ms)
+{
+	uint64_t silent = now > l->last_recv_ms ? now - l->last_recv_ms : 0;
+	return read_age_ms < silent ? read_age_ms : silent;
+}
+
 size_t link_max_record(const struct link *l)
 {
 	return l->max_record;

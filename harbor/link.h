@@ -161,6 +161,11 @@ const char *link_reason(const struct link *l);
 bool link_clean(const struct link *l);
 /* now_ms of the last authenticated record received (creation time before). */
 uint64_t link_last_recv(const struct link *l);
+/* How long the peer has been silent at `now`: since the last record this link
+ * processed, or since the transport last read bytes for it (`read_age_ms` ago)
+ * if that is more recent.  A service behind on its queue has the peer's latest
+ * bytes still waiting there; they prove it alive all the same. */
+uint64_t link_silent_ms(const struct link *l, uint64_t now, uint64_t read_age_ms);
 size_t link_max_record(const struct link *l);
 const char *link_strerror(int err);
 

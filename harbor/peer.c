@@ -369,16 +369,9 @@ void hnet_tick(struct hnet *n, uint64_t heartbeat_ms, uint64_t timeout_ms)
 		check_closed(c);
 		if (c->closing || link_state(c->link) != LINK_ESTABLISHED)
 			continue;
-		uint64_t last = link_last_recv(c->link);
-		uint64_t silent = now > last ? now - last : 0;
-		if (timeout_ms && silent >= timeout_ms) {
-			/* What the peer sent may still wait in this service's queue (a long
-			 * backlog, or the first messages after a SIGCONT): bytes the socket
-			 * thread read are the peer's real last sign of life. */
-			uint64_t age = skynet_socket_read_age_ms(c->sock);
-			if (age < silent)
-				silent = age;
-		}
+		/* the socket thread's reads count: a backlog in our own queue (or the
+		 * first moments after a SIGCONT) must not make a live peer look silent */
+		uint64_t silent = link_silent_ms(c->link, now, skynet_socket_read_age_ms(c->sock));
 		if (timeout_ms && silent >= timeout_ms) {
 			char r[96];
 			snprintf(r, sizeof(r), "peer silent for %llu ms (timeout)", (unsigned long long)silent);

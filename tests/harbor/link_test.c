@@ -82,6 +82,10 @@ static void test_handshake_ok(void)
 	check_record(&i, 0, TYPE_APP + 1, "pong");
 	check_record(&i, 1, LINK_TYPE_HEARTBEAT, "hb");
 	CHECK(link_last_recv(r.l) == T0 + 5);
+	/* silence: since the last record, unless the transport read bytes later */
+	CHECK(link_silent_ms(r.l, T0 + 3005, UINT64_MAX) == 3000);
+	CHECK(link_silent_ms(r.l, T0 + 3005, 40) == 40);
+	CHECK(link_silent_ms(r.l, T0 + 1, UINT64_MAX) == 0);
 
 	/* The link keeps its reserved types to itself. */
 	CHECK(link_seal(i.l, &i.out, 3, "x", 1) == LINK_ETYPE);
