@@ -32,6 +32,7 @@ local coroutine_running = coroutine.running
 local coroutine_close = coroutine.close
 
 local c_send = c.send
+local c_pack = c.pack
 
 local PTYPE_RESPONSE = 1
 local PTYPE_ERROR = 7
@@ -64,11 +65,18 @@ end
 local proto = {}
 skynet._proto = proto
 
+-- false until this service first meets tracing (skynet.trace/traceproto, a
+-- protocol class with a trace field, a PTYPE_TRACE message); until then
+-- thread_tracetag and trace_source (below) are empty and every protocol's trace
+-- flag is nil, so the message path skips them.  Never goes back to false.
+local tracing = false
+
 function skynet.register_protocol(class)
 	local name, id = class.name, class.id
 	assert(type(name) == "string", "protocol name must be a string")
 	assert(math.type(id) == "integer" and id >= 0 and id <= 255, "protocol id must be 0..255")
 	assert(proto[name] == nil and proto[id] == nil, "protocol name or id already registered")
+	if class.trace ~= nil then tracing = true end
 	proto[name] = class
 	proto[id] = class
 end
@@ -162,10 +170,12 @@ local function thread_main(f, ...)
 		request_session[co] = nil
 	end
 	request_source[co] = nil
-	local tag = thread_tracetag[co]
-	if tag ~= nil then
-		if tag then c.trace(tag, "end") end
-		thread_tracetag[co] = nil
+	if tracing then
+		local tag = thread_tracetag[co]
+		if tag ~= nil then
+			if tag then c.trace(tag, "end") end
+			thread_tracetag[co] = nil
+		end
 	end
 	pool_size = pool_size + 1
 	coroutine_pool[pool_size] = co
@@ -275,7 +285,7 @@ local function yield_call(addr, session)
 	local ok, msg, sz = coroutine_yield "SUSPEND"
 	watching_session[session] = nil
 	if not ok then
-		local tag = thread_tracetag[running_thread]
+		local tag = tracing and thread_tracetag[running_thread]
 		if tag then c.trace(tag, "error") end
 		error "call failed"
 	end
@@ -283,7 +293,7 @@ local function yield_call(addr, session)
 end
 
 local function suspend_sleep(session, token)
-	local tag = thread_tracetag[running_thread]
+	local tag = tracing and thread_tracetag[running_thread]
 	if tag then c.trace(tag, "sleep", 3) end
 	session_id_coroutine[session] = running_thread
 	assert(sleep_session[token] == nil, "token duplicative")
@@ -441,7 +451,7 @@ function skynet.redirect(dest, source, typename, ...)
 end
 
 local function send_request(addr, p, msg, sz)
-	local tag = thread_tracetag[running_thread]
+	local tag = tracing and thread_tracetag[running_thread]
 	if tag then
 		c.trace(tag, "call", 3)
 		c_send(addr, PTYPE_TRACE, 0, tag)
@@ -458,10 +468,36 @@ local function send_request(addr, p, msg, sz)
 	return session
 end
 
+-- send_request and yield_call, inlined: skynet.call is the hot path of most
+-- services (see raw_dispatch_message on cold states).
 function skynet.call(addr, typename, ...)
 	local p = proto[typename]
-	local session = send_request(addr, p, p.pack(...))
-	return p.unpack(yield_call(addr, session))
+	local msg, sz = p.pack(...)
+	local tag = tracing and thread_tracetag[running_thread]
+	if tag then
+		c.trace(tag, "call", 2)
+		c_send(addr, PTYPE_TRACE, 0, tag)
+	end
+	if last_session >= safe_until then session_guard() end
+	local session = c_send(addr, p.id, nil, msg, sz)
+	if not session then
+		if session == false then
+			error("message to " .. skynet.address(addr) .. " is too large")
+		end
+		error("call to invalid address " .. skynet.address(addr))
+	end
+	last_session = session
+	watching_session[session] = addr
+	session_id_coroutine[session] = running_thread
+	local ok
+	ok, msg, sz = coroutine_yield "SUSPEND"
+	watching_session[session] = nil
+	if not ok then
+		tag = tracing and thread_tracetag[running_thread]
+		if tag then c.trace(tag, "error") end
+		error "call failed"
+	end
+	return p.unpack(msg, sz)
 end
 
 function skynet.rawcall(addr, typename, msg, sz)
@@ -488,7 +524,7 @@ end
 ---------------------------------------------------------------------------
 -- Replying
 
-function skynet.ret(msg, sz)
+local function ret(msg, sz)
 	msg = msg or ""
 	local co = running_thread
 	local session = request_session[co]
@@ -498,8 +534,10 @@ function skynet.ret(msg, sz)
 		if sz ~= nil then c.trash(msg, sz) end
 		return false
 	end
-	local tag = thread_tracetag[co]
-	if tag then c.trace(tag, "response") end
+	if tracing then
+		local tag = thread_tracetag[co]
+		if tag then c.trace(tag, "response") end
+	end
 	local source = request_source[co]
 	local ret = c_send(source, PTYPE_RESPONSE, session, msg, sz)
 	if ret then return true end
@@ -510,8 +548,10 @@ function skynet.ret(msg, sz)
 	return false
 end
 
+skynet.ret = ret
+
 function skynet.retpack(...)
-	return skynet.ret(skynet.pack(...))
+	return ret(c_pack(...))
 end
 
 function skynet.context()
@@ -586,26 +626,40 @@ function skynet.dispatch_unknown_response(unknown)
 	return prev
 end
 
+-- The message path.  It runs once per message in services whose state is
+-- often cold in the CPU's caches (a fan-out wakes a thousand of them), and a
+-- cold state pays a cache miss for every function, table and upvalue it
+-- touches; so the common cases below take no detour through co_take, suspend
+-- (a thread that parked with no wakeup or failure queued leaves it nothing to
+-- do) or the tracing tables.
 local function raw_dispatch_message(prototype, msg, sz, session, source)
+	local ok, command
 	if prototype == PTYPE_RESPONSE then
 		local co = session_id_coroutine[session]
 		if co == "BREAK" then
 			session_id_coroutine[session] = nil
+			return
 		elseif co == nil then
 			unknown_response(session, source, msg, sz)
-		else
+			return
+		end
+		if tracing then
 			local tag = thread_tracetag[co]
 			if tag then c.trace(tag, "resume") end
-			session_id_coroutine[session] = nil
-			running_thread = co
-			suspend(co, coroutine_resume(co, true, msg, sz, session))
 		end
-		return
+		session_id_coroutine[session] = nil
+		running_thread = co
+		ok, command = coroutine_resume(co, true, msg, sz, session)
+		if ok and command == "SUSPEND" and error_head > error_tail and wakeup_head > wakeup_tail then
+			return
+		end
+		return suspend(co, ok, command)
 	end
 	local p = proto[prototype]
 	local f = p and p.dispatch
 	if f == nil then
 		if prototype == PTYPE_TRACE then
+			tracing = true
 			trace_source[source] = c.tostring(msg, sz)
 		elseif session ~= 0 then
 			c_send(source, PTYPE_ERROR, session, "")
@@ -614,30 +668,43 @@ local function raw_dispatch_message(prototype, msg, sz, session, source)
 		end
 		return
 	end
-	local co = co_take()
+	-- co_take, inlined
+	local co = coroutine_pool[pool_size]
+	if co then
+		coroutine_pool[pool_size] = nil
+		pool_size = pool_size - 1
+	else
+		co = coroutine_create(thread_main)
+	end
 	request_session[co] = session
 	request_source[co] = source
-	local traceflag = p.trace
-	if traceflag == false then
-		trace_source[source] = nil
-		thread_tracetag[co] = false
-	else
-		local tag = trace_source[source]
-		if tag then
+	if tracing then
+		local traceflag = p.trace
+		if traceflag == false then
 			trace_source[source] = nil
-			c.trace(tag, "request")
-			thread_tracetag[co] = tag
-		elseif traceflag then
-			running_thread = co
-			skynet.trace()
+			thread_tracetag[co] = false
+		else
+			local tag = trace_source[source]
+			if tag then
+				trace_source[source] = nil
+				c.trace(tag, "request")
+				thread_tracetag[co] = tag
+			elseif traceflag then
+				running_thread = co
+				skynet.trace()
+			end
 		end
 	end
 	running_thread = co
-	suspend(co, coroutine_resume(co, f, session, source, p.unpack(msg, sz)))
+	ok, command = coroutine_resume(co, f, session, source, p.unpack(msg, sz))
+	if ok and command == "SUSPEND" and error_head > error_tail and wakeup_head > wakeup_tail then
+		return
+	end
+	return suspend(co, ok, command)
 end
 
-function skynet.dispatch_message(...)
-	local ok, err = pcall(raw_dispatch_message, ...)
+function skynet.dispatch_message(prototype, msg, sz, session, source)
+	local ok, err = pcall(raw_dispatch_message, prototype, msg, sz, session, source)
 	-- forked threads run after the handler, in order, within this dispatch
 	while fork_head <= fork_tail do
 		local key = fork_head
@@ -646,7 +713,11 @@ function skynet.dispatch_message(...)
 		fork_head = key + 1
 		if co then
 			running_thread = co
-			local fork_ok, fork_err = pcall(suspend, co, coroutine_resume(co))
+			local fork_ok, fork_err = true, nil
+			local rok, command = coroutine_resume(co)
+			if not rok or command ~= "SUSPEND" or error_head <= error_tail or wakeup_head <= wakeup_tail then
+				fork_ok, fork_err = pcall(suspend, co, rok, command)
+			end
 			if not fork_ok then
 				if ok then
 					ok, err = false, tostring(fork_err)
@@ -891,6 +962,8 @@ do
 				sleep_session = sleep_session,
 				co_create = co_create,
 				running_thread = function() return running_thread end,
+				-- skynet.trace and traceproto: the message path must look at tags from now on
+				start_tracing = function() tracing = true end,
 				init_thread = function() return init_thread end,
 				timeout_traceback = function() return timeout_traceback end,
 				forks = function() return fork_queue, fork_head, fork_tail end,

@@ -165,6 +165,7 @@ function M.init(skynet, I)
 	function skynet.trace(info)
 		local co = I.running_thread()
 		if thread_tracetag[co] == false then return end -- forced off for this request
+		I.start_tracing()
 		trace_id = trace_id + 1
 		local tag = string_format(":%08x-%d", skynet.self(), trace_id)
 		thread_tracetag[co] = tag
@@ -181,6 +182,7 @@ function M.init(skynet, I)
 
 	function skynet.traceproto(prototype, flag)
 		local p = assert(proto[prototype], "unknown protocol")
+		I.start_tracing()
 		p.trace = flag
 	end
 

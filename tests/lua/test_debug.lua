@@ -77,6 +77,14 @@ T.main("test_debug", function()
 	skynet.call(e, "debug", "TRACELOG", false)
 	T.ok(not skynet.call(e, "lua", "tracetag"), "traceproto off")
 
+	-- a protocol class that carries trace = true traces from the first request
+	skynet.register_protocol { name = "traced", id = 200, pack = skynet.pack, unpack = skynet.unpack }
+	local traced = skynet.newservice "t_traced"
+	local ttag
+	skynet.fork(function() ttag = skynet.call(traced, "traced") end) -- an untraced thread
+	T.eventually(function() return ttag ~= nil end, "class trace answered")
+	T.ok(ttag and string.match(ttag, "^" .. skynet.address(traced) .. "%-%d+$"), "class trace flag starts a trace")
+
 	-- tracecall: the tag rides ahead of a raw call (tracing back to optional)
 	skynet.call(e, "debug", "TRACELOG", "lua", nil)
 	local tmsg, tsz = skynet.tracecall("mytag", e, "lua", skynet.pack("tracetag"))
