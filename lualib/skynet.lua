@@ -34,9 +34,10 @@ local coroutine_close = coroutine.close
 local c_send = c.send
 local c_pack = c.pack
 
-local PTYPE_RESPONSE = 1
-local PTYPE_ERROR = 7
-local PTYPE_TRACE = 12
+-- <const>: folded into the code, no upvalue to load on the message path
+local PTYPE_RESPONSE <const> = 1
+local PTYPE_ERROR <const> = 7
+local PTYPE_TRACE <const> = 12
 
 local skynet = {
 	PTYPE_TEXT = 0,
@@ -100,6 +101,9 @@ local timeout_traceback = nil -- thread -> creation traceback (skynet.trace_time
 -- FIFO of tokens to wake and of sessions to fail; drained after each yield.
 local wakeup_queue, wakeup_head, wakeup_tail = {}, 1, 0
 local error_queue, error_head, error_tail = {}, 1, 0
+-- true whenever either queue holds an entry (set by every push, cleared when
+-- dispatch_pending has drained both): one upvalue for the message path to test
+local pending = false
 
 -- Forked threads not started yet; `false` marks a slot emptied by killthread.
 local fork_queue, fork_head, fork_tail = {}, 1, 0
@@ -114,7 +118,7 @@ local fork_queue, fork_head, fork_tail = {}, 1, 0
 -- burn used sessions with genid and compute the next free stretch.  Outstanding
 -- sessions are always <= the last one allocated until a wrap, so the scan runs
 -- about once per wrap in practice.
-local SESSION_MAX = 0x7fffffff
+local SESSION_MAX <const> = 0x7fffffff
 local last_session = 0
 local safe_until = 0
 
@@ -241,6 +245,7 @@ local function dispatch_pending()
 	end
 	error_head, error_tail = 1, 0
 	wakeup_head, wakeup_tail = 1, 0
+	pending = false
 end
 
 function suspend(co, ok, command)
@@ -355,6 +360,7 @@ function skynet.wakeup(token)
 	if sleep_session[token] then
 		wakeup_tail = wakeup_tail + 1
 		wakeup_queue[wakeup_tail] = token
+		pending = true
 		return true
 	end
 	return false
@@ -650,7 +656,7 @@ local function raw_dispatch_message(prototype, msg, sz, session, source)
 		session_id_coroutine[session] = nil
 		running_thread = co
 		ok, command = coroutine_resume(co, true, msg, sz, session)
-		if ok and command == "SUSPEND" and error_head > error_tail and wakeup_head > wakeup_tail then
+		if ok and command == "SUSPEND" and not pending then
 			return
 		end
 		return suspend(co, ok, command)
@@ -697,7 +703,7 @@ local function raw_dispatch_message(prototype, msg, sz, session, source)
 	end
 	running_thread = co
 	ok, command = coroutine_resume(co, f, session, source, p.unpack(msg, sz))
-	if ok and command == "SUSPEND" and error_head > error_tail and wakeup_head > wakeup_tail then
+	if ok and command == "SUSPEND" and not pending then
 		return
 	end
 	return suspend(co, ok, command)
@@ -715,7 +721,7 @@ function skynet.dispatch_message(prototype, msg, sz, session, source)
 			running_thread = co
 			local fork_ok, fork_err = true, nil
 			local rok, command = coroutine_resume(co)
-			if not rok or command ~= "SUSPEND" or error_head <= error_tail or wakeup_head <= wakeup_tail then
+			if not rok or command ~= "SUSPEND" or pending then
 				fork_ok, fork_err = pcall(suspend, co, rok, command)
 			end
 			if not fork_ok then
@@ -745,6 +751,7 @@ end
 local function queue_error(session)
 	error_tail = error_tail + 1
 	error_queue[error_tail] = session
+	pending = true
 end
 
 local function handle_error(error_session, error_source)
