@@ -117,7 +117,17 @@ int skynet_config_load(const char *path, const char *text, size_t textlen,
 		return -1;
 	}
 
-	/* result table at index 1 */
+	/* result table at index 1. A key the config set to nil is unset, as in
+	 * skynet, and an unset key takes its default: the runtime relies on every
+	 * default key being there (`luaservice = nil` must not leave snlua
+	 * without a search path). */
+	for (const struct config_default *d = defaults; d && d->key; d++) {
+		if (lua_getfield(L, 1, d->key) == LUA_TNIL) {
+			lua_pushstring(L, d->value);
+			lua_setfield(L, 1, d->key);
+		}
+		lua_pop(L, 1);
+	}
 	lua_pushnil(L);
 	while (lua_next(L, 1) != 0) {
 		const char *key = lua_tostring(L, -2);
