@@ -456,20 +456,28 @@ function skynet.redirect(dest, source, typename, ...)
 	return c.redirect(dest, source, proto[typename].id, ...)
 end
 
+-- The traced side of a request: the call site (`level` frames up) and the tag
+-- announced to the callee ahead of the request.
+local function trace_request(tag, addr, level)
+	c.trace(tag, "call", level)
+	c_send(addr, PTYPE_TRACE, 0, tag)
+end
+
+-- A request c_send refused (nil: no such address; false: too large); the
+-- message carries the position of the function that sent it (level 2).
+local function request_failed(addr, session)
+	if session == false then
+		error("message to " .. skynet.address(addr) .. " is too large", 2)
+	end
+	error("call to invalid address " .. skynet.address(addr), 2)
+end
+
 local function send_request(addr, p, msg, sz)
 	local tag = tracing and thread_tracetag[running_thread]
-	if tag then
-		c.trace(tag, "call", 3)
-		c_send(addr, PTYPE_TRACE, 0, tag)
-	end
+	if tag then trace_request(tag, addr, 4) end
 	if last_session >= safe_until then session_guard() end
 	local session = c_send(addr, p.id, nil, msg, sz)
-	if not session then
-		if session == false then
-			error("message to " .. skynet.address(addr) .. " is too large")
-		end
-		error("call to invalid address " .. skynet.address(addr))
-	end
+	if not session then request_failed(addr, session) end
 	last_session = session
 	return session
 end
@@ -480,18 +488,10 @@ function skynet.call(addr, typename, ...)
 	local p = proto[typename]
 	local msg, sz = p.pack(...)
 	local tag = tracing and thread_tracetag[running_thread]
-	if tag then
-		c.trace(tag, "call", 2)
-		c_send(addr, PTYPE_TRACE, 0, tag)
-	end
+	if tag then trace_request(tag, addr, 3) end
 	if last_session >= safe_until then session_guard() end
 	local session = c_send(addr, p.id, nil, msg, sz)
-	if not session then
-		if session == false then
-			error("message to " .. skynet.address(addr) .. " is too large")
-		end
-		error("call to invalid address " .. skynet.address(addr))
-	end
+	if not session then request_failed(addr, session) end
 	last_session = session
 	watching_session[session] = addr
 	session_id_coroutine[session] = running_thread

@@ -30,7 +30,13 @@ T.main("test_call", function()
 	T.eq(skynet.call(e, "lua", "echo", 7), 7, "alive after a handler error")
 
 	-- bad addresses
-	T.raises("call to invalid address", skynet.call, ".nosuchname", "lua", "echo")
+	local err = T.raises("call to invalid address", skynet.call, ".nosuchname", "lua", "echo")
+	T.ok(string.find(err, "skynet.lua:%d+: call to invalid address"), "position of the send: " .. err)
+	T.raises("call to invalid address", skynet.rawcall, ".nosuchname", "lua", skynet.pack("echo"))
+	-- a size the runtime refuses (its type bits would overflow): an error, nothing sent
+	local ud = skynet.pack("big")
+	T.raises("is too large", skynet.rawcall, e, "lua", ud, 1 << 57)
+	T.eq(skynet.call(e, "lua", "echo", 8), 8, "alive after a refused request")
 	T.eq(skynet.send(".nosuchname", "lua", "x"), nil, "send to a missing name")
 
 	-- a protocol the callee doesn't know: PTYPE_ERROR comes back
