@@ -284,19 +284,6 @@ end
 ---------------------------------------------------------------------------
 -- Waiting
 
-local function yield_call(addr, session)
-	watching_session[session] = addr
-	session_id_coroutine[session] = running_thread
-	local ok, msg, sz = coroutine_yield "SUSPEND"
-	watching_session[session] = nil
-	if not ok then
-		local tag = tracing and thread_tracetag[running_thread]
-		if tag then c.trace(tag, "error") end
-		error "call failed"
-	end
-	return msg, sz
-end
-
 local function suspend_sleep(session, token)
 	local tag = tracing and thread_tracetag[running_thread]
 	if tag then c.trace(tag, "sleep", 3) end
@@ -456,42 +443,28 @@ function skynet.redirect(dest, source, typename, ...)
 	return c.redirect(dest, source, proto[typename].id, ...)
 end
 
--- The traced side of a request: the call site (`level` frames up) and the tag
--- announced to the callee ahead of the request.
-local function trace_request(tag, addr, level)
-	c.trace(tag, "call", level)
-	c_send(addr, PTYPE_TRACE, 0, tag)
-end
-
--- A request c_send refused (nil: no such address; false: too large); the
--- message carries the position of the function that sent it (level 2).
-local function request_failed(addr, session)
-	if session == false then
-		error("message to " .. skynet.address(addr) .. " is too large", 2)
+-- Send a request and wait for its response: skynet.call, rawcall and
+-- tracecall.  The message path of most services, kept to one Lua frame (see
+-- raw_dispatch_message on cold states).  The callee is told the trace tag
+-- `tag` (tracecall) or, without it, the running thread's own tag if it has one.
+local function request(addr, p, msg, sz, tag)
+	if tag then
+		c_send(addr, PTYPE_TRACE, 0, tag)
+	elseif tracing then
+		tag = thread_tracetag[running_thread]
+		if tag then
+			c.trace(tag, "call", 3) -- the line that called skynet.call/rawcall
+			c_send(addr, PTYPE_TRACE, 0, tag)
+		end
 	end
-	error("call to invalid address " .. skynet.address(addr), 2)
-end
-
-local function send_request(addr, p, msg, sz)
-	local tag = tracing and thread_tracetag[running_thread]
-	if tag then trace_request(tag, addr, 4) end
 	if last_session >= safe_until then session_guard() end
 	local session = c_send(addr, p.id, nil, msg, sz)
-	if not session then request_failed(addr, session) end
-	last_session = session
-	return session
-end
-
--- send_request and yield_call, inlined: skynet.call is the hot path of most
--- services (see raw_dispatch_message on cold states).
-function skynet.call(addr, typename, ...)
-	local p = proto[typename]
-	local msg, sz = p.pack(...)
-	local tag = tracing and thread_tracetag[running_thread]
-	if tag then trace_request(tag, addr, 3) end
-	if last_session >= safe_until then session_guard() end
-	local session = c_send(addr, p.id, nil, msg, sz)
-	if not session then request_failed(addr, session) end
+	if not session then
+		if session == false then
+			error("message to " .. skynet.address(addr) .. " is too large")
+		end
+		error("call to invalid address " .. skynet.address(addr))
+	end
 	last_session = session
 	watching_session[session] = addr
 	session_id_coroutine[session] = running_thread
@@ -503,26 +476,23 @@ function skynet.call(addr, typename, ...)
 		if tag then c.trace(tag, "error") end
 		error "call failed"
 	end
-	return p.unpack(msg, sz)
+	return msg, sz
+end
+
+function skynet.call(addr, typename, ...)
+	local p = proto[typename]
+	return p.unpack(request(addr, p, p.pack(...)))
 end
 
 function skynet.rawcall(addr, typename, msg, sz)
-	local p = proto[typename]
-	local session = send_request(addr, p, msg, sz)
-	return yield_call(addr, session)
+	-- not a tail call: the trace names the line that called rawcall, two frames up
+	local rmsg, rsz = request(addr, proto[typename], msg, sz)
+	return rmsg, rsz
 end
 
 function skynet.tracecall(tag, addr, typename, msg, sz)
 	c.trace(tag, "tracecall begin")
-	c_send(addr, PTYPE_TRACE, 0, tag)
-	local p = proto[typename]
-	if last_session >= safe_until then session_guard() end
-	local session = c_send(addr, p.id, nil, msg, sz)
-	if not session then
-		error("call to invalid address " .. skynet.address(addr))
-	end
-	last_session = session
-	local rmsg, rsz = yield_call(addr, session)
+	local rmsg, rsz = request(addr, proto[typename], msg, sz, tag)
 	c.trace(tag, "tracecall end")
 	return rmsg, rsz
 end

@@ -312,13 +312,14 @@ def main():
     ap.add_argument("--bots", type=int, default=0, help="demo bots playing through the faults")
     a = ap.parse_args()
     seed = a.seed if a.seed is not None else random.randrange(1 << 30)
-    if sanitized(a.skiff):
+    asan = sanitized(a.skiff)
+    if asan:
         # a small quarantine, so memory is still judged (with that much more allowed)
         os.environ["ASAN_OPTIONS"] = ":".join(filter(None, [os.environ.get("ASAN_OPTIONS"),
                                                             "quarantine_size_mb=%d" % ASAN_QUARANTINE_MB]))
     print("soak: %.0fs, seed %d, harbor_timeout %s" % (a.duration, seed, a.timeout), flush=True)
     with mnlib.Cluster(a.skiff, timeout=a.timeout, nodes=NODES) as c:
-        s = Soak(c, random.Random(seed), a.timeout, a.spare, a.bots, sanitized(a.skiff))
+        s = Soak(c, random.Random(seed), a.timeout, a.spare, a.bots, asan)
         try:
             s.soak(a.duration)
             s.check()
