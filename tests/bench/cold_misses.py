@@ -9,7 +9,11 @@ time on a shared machine is too noisy to compare two versions of skynet.lua.
 This runs tests/bench/lua_fanout.lua under valgrind's cachegrind (simulated
 32 KiB L1, 4 MiB last-level cache) twice, with 2 and with 12 rounds, and
 prints the difference per call: start-up and the 1,000 spawns cancel out, and
-the counts are the same from run to run whatever else the machine does.
+the miss counts are the same from run to run whatever else the machine does.
+The instruction total is not always: during shutdown a worker can loop on a
+retired service's queue (skynet's retry), and valgrind's one-thread-at-a-time
+scheduling can stretch that loop; compare misses, and Ir only across runs
+whose runtime functions (skynet_context_message_dispatch) agree.
 Both variants of the benchmark (calls and request():select()) are counted.
 
 --lualib puts DIR first on lua_path, to measure another skynet.lua with the
