@@ -72,7 +72,7 @@
 
 #include <sodium.h>
 
-#include "frame.h"
+#include "harbor_frame.h"
 #include "harbor.pb-c.h"
 #include "harbor_config.h"
 #include "peer.h"

@@ -28,7 +28,7 @@
 
 #include "harbor.pb-c.h"
 #include "harbor_config.h"
-#include "frame.h"
+#include "harbor_frame.h"
 #include "peer.h"
 #include "skynet.h"
 #include "skynet_socket.h"

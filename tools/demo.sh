@@ -53,7 +53,7 @@ ninja -C "$BUILD" >"$BUILD.demo-build.log" 2>&1 || { tail -n 40 "$BUILD.demo-bui
 rm -f "$BUILD.demo-build.log"
 SKIFF=$BUILD/skiff
 [ -x "$SKIFF" ] || die "no $SKIFF after the build"
-[ -e "$BUILD/services/snlua.so" ] || die "this build has no services/snlua.so: the Lua layer is not built"
+[ -e "$BUILD/service-src/snlua.so" ] || die "this build has no service-src/snlua.so: the Lua layer is not built"
 for need in services/gate.lua lualib/skynet/socket.lua lualib/snax/gateserver.lua lualib/skynet/harbor.lua; do
 	[ -e "$ROOT/$need" ] || die "this tree has no $need: the demo needs it"
 done

@@ -9,7 +9,7 @@
  * Skiff never re-sends a received message with its unknown fields, and this
  * is the property that guarantees that is safe.
  */
-#include "frame.h"
+#include "harbor_frame.h"
 #include "fuzz_common.h"
 #include "fuzz_pb.h"
 #include "harbor.pb-c.h"

@@ -8,7 +8,7 @@
 
 #include <sodium.h>
 
-#include "frame.h"
+#include "harbor_frame.h"
 #include "harbor.pb-c.h"
 #include "link.pb-c.h"
 #include "linkpair.h"

@@ -8,7 +8,7 @@
  * may take over with pb_arena_steal().
  *
  * Typical receive callback:
- *     const ProtobufCMessageDescriptor *d = harbor_frame_descriptor(type);
+ *     const ProtobufCMessageDescriptor *d = my_protocol_descriptor(type);
  *     ProtobufCMessage *m = d ? frame_decode(d, &arena, data, len) : NULL;
  *     if (m == NULL) { link_close(l, "malformed frame", out); return; }
  *     ... use m ...; pb_arena_reset(&arena);
@@ -29,9 +29,5 @@ int frame_send(struct link *l, struct link_buf *out, unsigned type, const Protob
  * Unknown fields are ignored. */
 ProtobufCMessage *frame_decode(const ProtobufCMessageDescriptor *d, struct pb_arena *a,
                                const uint8_t *data, size_t len);
-
-/* The message carried by a record type: link.proto HEARTBEAT and every
- * harbor.proto FrameType.  NULL for any other type. */
-const ProtobufCMessageDescriptor *harbor_frame_descriptor(unsigned type);
 
 #endif

@@ -119,10 +119,10 @@ static void default_paths(struct paths *p)
 		build[0] = '\0';
 	if (strcmp(dir, build) == 0) {
 		const char *b = SKIFF_BUILD_ROOT, *s = SKIFF_SOURCE_ROOT;
-		snprintf(p->cpath, sizeof(p->cpath), "%s/services/?.so;%s/harbor/?.so;%s/cluster/?.so", b, b, b);
+		snprintf(p->cpath, sizeof(p->cpath), "%s/service-src/?.so;%s/harbor/?.so;%s/cluster/?.so", b, b, b);
 		snprintf(p->luaservice, sizeof(p->luaservice), "%s/services/?.lua", s);
 		snprintf(p->lua_path, sizeof(p->lua_path), "%s/lualib/?.lua;%s/lualib/?/init.lua", s, s);
-		snprintf(p->lua_cpath, sizeof(p->lua_cpath), "%s/lualib/?.so", b);
+		snprintf(p->lua_cpath, sizeof(p->lua_cpath), "%s/luaclib/?.so", b);
 		snprintf(p->lualoader, sizeof(p->lualoader), "%s/lualib/loader.lua", s);
 	} else {
 		char lib[PATH_MAX], data[PATH_MAX];
