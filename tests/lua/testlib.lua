@@ -48,7 +48,12 @@ function T.ok(cond, what)
 end
 
 -- Expect f(...) to raise an error whose text contains `pattern` (plain).
+-- The pattern names the error meant: an empty one would accept any error,
+-- a typo in the test included, so it is refused.
 function T.raises(pattern, f, ...)
+	if type(pattern) ~= "string" or pattern == "" then
+		error("T.raises needs the text of the error it expects", 2)
+	end
 	local ok, err = pcall(f, ...)
 	if ok then
 		error("expected an error matching '" .. pattern .. "', got success", 2)
