@@ -87,7 +87,7 @@ class Node:
         out = open(log, "w") if log else subprocess.PIPE
         try:
             self.proc = subprocess.Popen(
-                [exe, config], cwd=cwd, env=env,
+                [os.path.abspath(exe), config], cwd=cwd, env=env,
                 stdin=subprocess.PIPE if stdin else subprocess.DEVNULL,
                 stdout=out, stderr=subprocess.STDOUT,
                 start_new_session=new_session)
