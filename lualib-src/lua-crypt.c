@@ -102,7 +102,10 @@ lhashkey(lua_State *L) {
 	return 1;
 }
 
-/* 8 random bytes whose XOR is not 0 (skynet forces bit 0 of byte 0 then). */
+/*
+ * 8 random bytes. As in skynet, when their XOR is 0 bit 0 of the first byte is
+ * set, which guarantees the key is not all zeros (dhexchange rejects 0).
+ */
 static int
 lrandomkey(lua_State *L) {
 	uint8_t key[8];
