@@ -1,4 +1,4 @@
--- skynet.lua — the Lua API of a Skiff service (spec §4.4, §4.5).
+-- skynet.lua — the Lua API of a Skiff service.
 --
 -- Scheduler invariants (everything below relies on them):
 --  * Every request (non-response message with a dispatcher) runs in its own

@@ -1,4 +1,4 @@
--- debug_console — the admin console over TCP (spec §5.3).
+-- debug_console — the admin console over TCP.
 -- Args: `[ip] port`; ip defaults to 127.0.0.1 (never all interfaces unless
 -- asked); port 0 picks a free port.  The bound address is logged as
 -- "Start debug console at IP:PORT".

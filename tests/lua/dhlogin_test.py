@@ -64,7 +64,7 @@ def main():
             verdict = f"timeout: {e}"
         finally:
             node.stop()
-        print("\n".join(node.lines))
+        print("\n".join(node.lines()))
         print(f"--- test_dhlogin: {verdict}")
         return 0 if verdict == "PASS" else 1
 
