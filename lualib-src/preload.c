@@ -27,6 +27,8 @@ skiff_lualib_preload(lua_State *L) {
 		{ "skynet.debugchannel", luaopen_skynet_debugchannel },
 		{ "skynet.crypt", luaopen_skynet_crypt },
 		{ "md5", luaopen_md5 },
+		{ "skynet.sharebox", luaopen_skynet_sharebox },
+		{ "skynet.stm", luaopen_skynet_stm },
 		{ NULL, NULL },
 	};
 	luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_PRELOAD_TABLE);
