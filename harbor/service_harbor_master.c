@@ -8,7 +8,8 @@
  *     M -> N  NodeTable      every live node and every global name
  *     M -> *  NodeJoin       to the others
  *     N -> M  NameRegister   first registration wins; M answers NameAnswer to all
- *                            (or the winning binding to N alone on a conflict)
+ *                            (or the winning binding to N alone on a conflict,
+ *                            or NameWithdraw to N alone when it is refused)
  *     N -> M  NameQuery      M answers NameAnswer{found} to N
  *     N -> M  NameWithdraw   M drops the name and forwards NameWithdraw to all
  *     M -> *  NodeLeave      N's link dropped or went silent; receivers forget
@@ -18,6 +19,15 @@
  * the peer address).  A node that restarts after its old link died rejoins with
  * a new incarnation.  A restarted master knows nothing: the nodes reconnect and
  * their NodeAnnounce rebuild both tables (first binding seen wins).
+ *
+ * Names: a node binds names only to its own services (nonzero handle whose
+ * high byte is its id); anything else is refused, counted and logged (one
+ * line per second per node), and the node is sent NameWithdraw for it.  When a
+ * node leaves, its names stop resolving but stay reserved for its id: another
+ * node cannot take them, the node's next incarnation binds them again.  Only
+ * a withdraw (the service exited) frees a name for everybody.  Who may claim
+ * an id at all is the handshake's business: with per-node credentials only
+ * the holder of that id's credential; with the shared key, any key holder.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -43,9 +53,14 @@ struct mnode {
 	char name[LINK_NAME_MAX + 1];
 };
 
+/* A global name.  handle 0: reserved for node `owner`, whose node left while
+ * it held the name: nobody resolves it, and only that node (its next
+ * incarnation) may bind it again, so no other node squats a restarting
+ * node's names. */
 struct binding {
 	char name[GLOBAL_NAME_MAX + 1];
 	uint32_t handle;
+	int owner;               /* node id: handle >> 24 while bound */
 };
 
 struct master {
@@ -58,6 +73,8 @@ struct master {
 	struct mnode node[MAX_NODE];
 	struct binding *names;
 	size_t nnames, capnames;
+	uint64_t refused[MAX_NODE];        /* bad registrations per node id */
+	uint64_t refused_log_at[MAX_NODE]; /* when the last line about them was logged */
 };
 
 static int node_of(struct hconn *c) { return (int)(intptr_t)hconn_data(c); }
@@ -85,6 +102,7 @@ static struct binding *name_add(struct master *m, const char *name, uint32_t han
 	struct binding *b = &m->names[m->nnames++];
 	snprintf(b->name, sizeof(b->name), "%s", name);
 	b->handle = handle;
+	b->owner = (int)(handle >> 24);
 	return b;
 }
 
@@ -119,6 +137,8 @@ static void answer(struct master *m, int to, const struct binding *b, const char
 {
 	Skiff__Harbor__NameBinding nb = SKIFF__HARBOR__NAME_BINDING__INIT;
 	Skiff__Harbor__NameAnswer a = SKIFF__HARBOR__NAME_ANSWER__INIT;
+	if (b && b->handle == 0)
+		b = NULL;   /* reserved: not resolvable */
 	nb.name = (char *)(b ? b->name : name);
 	nb.handle = b ? b->handle : 0;
 	a.binding = &nb;
@@ -158,16 +178,20 @@ static void send_table(struct master *m, int to)
 		hconn_close(m->node[to].c, "master out of memory");
 		return;
 	}
+	size_t bound = 0;
 	for (size_t i = 0; i < m->nnames; i++) {
-		skiff__harbor__name_binding__init(&nb[i]);
-		nb[i].name = m->names[i].name;
-		nb[i].handle = m->names[i].handle;
-		nbp[i] = &nb[i];
+		if (m->names[i].handle == 0)
+			continue;
+		skiff__harbor__name_binding__init(&nb[bound]);
+		nb[bound].name = m->names[i].name;
+		nb[bound].handle = m->names[i].handle;
+		nbp[bound] = &nb[bound];
+		bound++;
 	}
 	Skiff__Harbor__NodeTable t = SKIFF__HARBOR__NODE_TABLE__INIT;
 	t.n_nodes = n;
 	t.nodes = infop;
-	t.n_names = m->nnames;
+	t.n_names = bound;
 	t.names = nbp;
 	send_to(m, to, SKIFF__HARBOR__FRAME_TYPE__NODE_TABLE, &t.base);
 	free(nb);
@@ -176,21 +200,74 @@ static void send_table(struct master *m, int to)
 
 /* ---- frames from nodes ------------------------------------------------------------ */
 
+/* Node `id` asked for a binding it may not have: nothing changes, the node
+ * is told to drop the binding it made locally, and one line per second per
+ * node says so. */
+static void refuse_binding(struct master *m, int id, const Skiff__Harbor__NameBinding *b,
+                           const char *why)
+{
+	m->refused[id]++;
+	uint64_t now = hnet_now_ms();
+	if (m->refused_log_at[id] == 0 || now - m->refused_log_at[id] >= 1000) {
+		m->refused_log_at[id] = now;
+		skynet_error(m->ctx, "harbor master: refused name %s -> :%08x from node %d (%s): %s "
+		             "(%llu refused from it in all)", b->name && valid_name(b->name) ? b->name : "?",
+		             b->handle, id, m->node[id].c ? hconn_addr(m->node[id].c) : "-", why,
+		             (unsigned long long)m->refused[id]);
+	}
+	if (b->name && valid_name(b->name) && b->handle) {
+		Skiff__Harbor__NameBinding nb = SKIFF__HARBOR__NAME_BINDING__INIT;
+		Skiff__Harbor__NameWithdraw w = SKIFF__HARBOR__NAME_WITHDRAW__INIT;
+		nb.name = b->name;
+		nb.handle = b->handle;
+		w.binding = &nb;
+		send_to(m, id, SKIFF__HARBOR__FRAME_TYPE__NAME_WITHDRAW, &w.base);
+	}
+}
+
+/* Node `id` binds a global name (NameRegister, or a name in its NodeAnnounce).
+ * A node names only its own services: the handle must be nonzero and carry
+ * its id.  The first binding wins; a name reserved for a node that left goes
+ * back to that node only. */
+static void bind_name(struct master *m, int id, Skiff__Harbor__NameBinding *b)
+{
+	if (b == NULL || b->name == NULL || !valid_name(b->name)) {
+		Skiff__Harbor__NameBinding none = SKIFF__HARBOR__NAME_BINDING__INIT;
+		refuse_binding(m, id, b ? b : &none, "not a valid global name (1..15 bytes)");
+		return;
+	}
+	if (b->handle == 0 || (int)(b->handle >> 24) != id) {
+		refuse_binding(m, id, b, "a node can bind a name only to its own services");
+		return;
+	}
+	struct binding *old = name_find(m, b->name);
+	if (old == NULL) {
+		struct binding *nb = name_add(m, b->name, b->handle);
+		if (nb)
+			answer(m, -1, nb, NULL);
+		return;
+	}
+	if (old->handle == 0 && old->owner == id) {
+		old->handle = b->handle;   /* the owner is back */
+		answer(m, -1, old, NULL);
+		return;
+	}
+	if (old->handle == 0) {
+		char why[96];
+		snprintf(why, sizeof(why), "the name belongs to node %d, which is down", old->owner);
+		refuse_binding(m, id, b, why);
+		return;
+	}
+	answer(m, id, old, NULL); /* first registration wins */
+}
+
 static void on_announce(struct master *m, int id, Skiff__Harbor__NodeAnnounce *a)
 {
 	struct mnode *n = &m->node[id];
 	snprintf(n->address, sizeof(n->address), "%s", a->address ? a->address : "");
 	n->announced = true;
-	for (size_t i = 0; i < a->n_names; i++) {
-		Skiff__Harbor__NameBinding *b = a->names[i];
-		if (b == NULL || b->name == NULL || !valid_name(b->name))
-			continue;
-		struct binding *old = name_find(m, b->name);
-		if (old == NULL) {
-			if (name_add(m, b->name, b->handle))
-				answer(m, -1, &m->names[m->nnames - 1], NULL);
-		}
-	}
+	for (size_t i = 0; i < a->n_names; i++)
+		bind_name(m, id, a->names[i]);
 	send_table(m, id);
 	Skiff__Harbor__NodeInfo info;
 	fill_info(m, id, &info);
@@ -201,20 +278,6 @@ static void on_announce(struct master *m, int id, Skiff__Harbor__NodeAnnounce *a
 	             n->address, (unsigned long long)n->incarnation, a->n_names);
 }
 
-static void on_register(struct master *m, int id, Skiff__Harbor__NameRegister *r)
-{
-	Skiff__Harbor__NameBinding *b = r->binding;
-	if (b == NULL || b->name == NULL || !valid_name(b->name))
-		return;
-	struct binding *old = name_find(m, b->name);
-	if (old) {
-		answer(m, id, old, NULL); /* first registration wins */
-		return;
-	}
-	struct binding *nb = name_add(m, b->name, b->handle);
-	if (nb)
-		answer(m, -1, nb, NULL);
-}
 
 static void on_withdraw(struct master *m, int id, Skiff__Harbor__NameWithdraw *w)
 {
@@ -257,7 +320,7 @@ static void on_record(void *ud, struct hconn *c, unsigned type, uint8_t *data, s
 				on_announce(m, id, (Skiff__Harbor__NodeAnnounce *)msg);
 			break;
 		case SKIFF__HARBOR__FRAME_TYPE__NAME_REGISTER:
-			on_register(m, id, (Skiff__Harbor__NameRegister *)msg);
+			bind_name(m, id, ((Skiff__Harbor__NameRegister *)msg)->binding);
 			break;
 		case SKIFF__HARBOR__FRAME_TYPE__NAME_QUERY: {
 			Skiff__Harbor__NameQuery *q = (Skiff__Harbor__NameQuery *)msg;
@@ -313,13 +376,11 @@ static void on_closed(void *ud, struct hconn *c, const char *reason)
 	n->announced = false;
 	if (!announced)
 		return;
-	/* Its names go with it; every node drops them on NodeLeave. */
-	for (size_t i = 0; i < m->nnames;) {
-		if ((int)(m->names[i].handle >> 24) == id)
-			name_remove(m, &m->names[i]);
-		else
-			i++;
-	}
+	/* Its names stop resolving (every node drops them on NodeLeave) but stay
+	 * reserved for this id: its next incarnation gets them back. */
+	for (size_t i = 0; i < m->nnames; i++)
+		if (m->names[i].handle && (int)(m->names[i].handle >> 24) == id)
+			m->names[i].handle = 0;
 	Skiff__Harbor__NodeLeave l = SKIFF__HARBOR__NODE_LEAVE__INIT;
 	l.id = (uint32_t)id;
 	l.incarnation = inc;
