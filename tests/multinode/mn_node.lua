@@ -395,6 +395,27 @@ function role.names()
 	say("NAMES DONE")
 end
 
+-- the node under attack in test_attack.py: reports this node's STATS line
+-- for node test_watch and what it knows of some global names, when they change
+function role.victim()
+	local watch = tonumber(skynet.getenv "test_watch")
+	local function known(name)
+		return skynet.call(".harbor", "harbor", "NAME", name)
+	end
+	local last
+	while true do
+		local st = harbor_stats()
+		local p = st[watch]
+		local line = string.format("refused=%s names EVIL1%s EVIL0%s MINE%s",
+			p and p.refused or "-", known("EVIL1"), known("EVIL0"), known("MINE"))
+		if line ~= last then
+			say("WATCH", line)
+			last = line
+		end
+		skynet.sleep(5)
+	end
+end
+
 function role.idle() end
 
 skynet.start(function()
