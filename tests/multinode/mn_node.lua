@@ -416,6 +416,18 @@ function role.victim()
 	end
 end
 
+-- a debug-protocol call (PTYPE_DEBUG) to NODE<test_target>: test_debug.py
+function role.debugcall()
+	local target = "NODE" .. skynet.getenv "test_target"
+	harbor.queryname(target)
+	local t0 = skynet.now()
+	local ok = pcall(skynet.call, target, "debug", "PING")
+	local dt = (skynet.now() - t0) * 10
+	-- a plain call still works either way
+	local r = skynet.call(target, "lua", "echo", "after")
+	say("DEBUG", ok and "OK" or "FAILED", dt, "ms", "echo", r)
+end
+
 function role.idle() end
 
 skynet.start(function()
