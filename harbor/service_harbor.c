@@ -52,6 +52,15 @@
  * (as if from the destination), its queue fails, LINK waiters wake and its
  * names are forgotten.
  *
+ * Per-link checks (a node speaks only for itself): a Data or CallFailed whose
+ * source is not a handle of the node at the other end of its link, and a Data
+ * of a type that carries local pointers or local control (harbor_type_refused:
+ * multicast, system, harbor, socket, and debug unless harbor_remote_debug), is
+ * dropped, counted per peer (STATS refused=) and logged at most once a second
+ * per peer; a refused request with a genuine source gets CallFailed.  Local
+ * messages of those types never leave: the sender gets PTYPE_ERROR.  A peer
+ * link is accepted only for the id and incarnation the master listed.
+ *
  * Requests are tracked per peer by (sender, session): a Data with a session
  * whose type is not RESPONSE/ERROR/MULTICAST is a request; a RESPONSE, ERROR or
  * CallFailed coming back for it clears the entry.
