@@ -39,6 +39,7 @@
 #include "harbor.pb-c.h"
 #include "harbor_config.h"
 #include "harbor_frame.h"
+#include "name_registry.h"
 #include "peer.h"
 #include "skynet.h"
 #include "skynet_socket.h"
@@ -53,16 +54,6 @@ struct mnode {
 	char name[LINK_NAME_MAX + 1];
 };
 
-/* A global name.  handle 0: reserved for node `owner`, whose node left while
- * it held the name: nobody resolves it, and only that node (its next
- * incarnation) may bind it again, so no other node squats a restarting
- * node's names. */
-struct binding {
-	char name[GLOBAL_NAME_MAX + 1];
-	uint32_t handle;
-	int owner;               /* node id: handle >> 24 while bound */
-};
-
 struct master {
 	struct skynet_context *ctx;
 	struct harbor_config cfg;
@@ -71,51 +62,14 @@ struct master {
 	int listen;
 	uint64_t incarnation;
 	struct mnode node[MAX_NODE];
-	struct binding *names;
-	size_t nnames, capnames;
+	struct name_registry names;
 	uint64_t refused[MAX_NODE];        /* bad registrations per node id */
 	uint64_t refused_log_at[MAX_NODE]; /* when the last line about them was logged */
 };
 
 static int node_of(struct hconn *c) { return (int)(intptr_t)hconn_data(c); }
 
-/* ---- names --------------------------------------------------------------------- */
-
-static struct binding *name_find(struct master *m, const char *name)
-{
-	for (size_t i = 0; i < m->nnames; i++)
-		if (strcmp(m->names[i].name, name) == 0)
-			return &m->names[i];
-	return NULL;
-}
-
-static struct binding *name_add(struct master *m, const char *name, uint32_t handle)
-{
-	if (m->nnames == m->capnames) {
-		size_t cap = m->capnames ? m->capnames * 2 : 64;
-		struct binding *p = realloc(m->names, cap * sizeof(*p));
-		if (p == NULL)
-			return NULL;
-		m->names = p;
-		m->capnames = cap;
-	}
-	struct binding *b = &m->names[m->nnames++];
-	snprintf(b->name, sizeof(b->name), "%s", name);
-	b->handle = handle;
-	b->owner = (int)(handle >> 24);
-	return b;
-}
-
-static void name_remove(struct master *m, struct binding *b)
-{
-	*b = m->names[--m->nnames];
-}
-
-static bool valid_name(const char *s)
-{
-	size_t n = strlen(s);
-	return n >= 1 && n <= GLOBAL_NAME_MAX;
-}
+_Static_assert(GLOBAL_NAME_BYTES == GLOBAL_NAME_MAX, "one limit for global names");
 
 /* ---- sending -------------------------------------------------------------------- */
 
@@ -133,7 +87,7 @@ static void broadcast(struct master *m, int except, unsigned type, const Protobu
 			send_to(m, id, type, msg);
 }
 
-static void answer(struct master *m, int to, const struct binding *b, const char *name)
+static void answer(struct master *m, int to, const struct name_entry *b, const char *name)
 {
 	Skiff__Harbor__NameBinding nb = SKIFF__HARBOR__NAME_BINDING__INIT;
 	Skiff__Harbor__NameAnswer a = SKIFF__HARBOR__NAME_ANSWER__INIT;
@@ -170,8 +124,9 @@ static void send_table(struct master *m, int to)
 			n++;
 		}
 	}
-	Skiff__Harbor__NameBinding *nb = calloc(m->nnames + 1, sizeof(*nb));
-	Skiff__Harbor__NameBinding **nbp = calloc(m->nnames + 1, sizeof(*nbp));
+	const struct name_registry *r = &m->names;
+	Skiff__Harbor__NameBinding *nb = calloc(r->n + 1, sizeof(*nb));
+	Skiff__Harbor__NameBinding **nbp = calloc(r->n + 1, sizeof(*nbp));
 	if (nb == NULL || nbp == NULL) {
 		free(nb);
 		free(nbp);
@@ -179,12 +134,12 @@ static void send_table(struct master *m, int to)
 		return;
 	}
 	size_t bound = 0;
-	for (size_t i = 0; i < m->nnames; i++) {
-		if (m->names[i].handle == 0)
-			continue;
+	for (size_t i = 0; i < r->n; i++) {
+		if (r->v[i].handle == 0)
+			continue;   /* reserved for a node that left */
 		skiff__harbor__name_binding__init(&nb[bound]);
-		nb[bound].name = m->names[i].name;
-		nb[bound].handle = m->names[i].handle;
+		nb[bound].name = r->v[i].name;
+		nb[bound].handle = r->v[i].handle;
 		nbp[bound] = &nb[bound];
 		bound++;
 	}
@@ -211,11 +166,11 @@ static void refuse_binding(struct master *m, int id, const Skiff__Harbor__NameBi
 	if (m->refused_log_at[id] == 0 || now - m->refused_log_at[id] >= 1000) {
 		m->refused_log_at[id] = now;
 		skynet_error(m->ctx, "harbor master: refused name %s -> :%08x from node %d (%s): %s "
-		             "(%llu refused from it in all)", b->name && valid_name(b->name) ? b->name : "?",
+		             "(%llu refused from it in all)", b->name && name_registry_valid(b->name) ? b->name : "?",
 		             b->handle, id, m->node[id].c ? hconn_addr(m->node[id].c) : "-", why,
 		             (unsigned long long)m->refused[id]);
 	}
-	if (b->name && valid_name(b->name) && b->handle) {
+	if (b->name && name_registry_valid(b->name) && b->handle) {
 		Skiff__Harbor__NameBinding nb = SKIFF__HARBOR__NAME_BINDING__INIT;
 		Skiff__Harbor__NameWithdraw w = SKIFF__HARBOR__NAME_WITHDRAW__INIT;
 		nb.name = b->name;
@@ -225,40 +180,30 @@ static void refuse_binding(struct master *m, int id, const Skiff__Harbor__NameBi
 	}
 }
 
-/* Node `id` binds a global name (NameRegister, or a name in its NodeAnnounce).
- * A node names only its own services: the handle must be nonzero and carry
- * its id.  The first binding wins; a name reserved for a node that left goes
- * back to that node only. */
+/* Node `id` binds a global name (NameRegister, or a name in its NodeAnnounce);
+ * the rules are name_registry.h's. */
 static void bind_name(struct master *m, int id, Skiff__Harbor__NameBinding *b)
 {
-	if (b == NULL || b->name == NULL || !valid_name(b->name)) {
+	const struct name_entry *e;
+	const char *why;
+	switch (name_registry_bind(&m->names, id, b, &e, &why)) {
+	case NAME_BOUND:
+		answer(m, -1, e, NULL);
+		break;
+	case NAME_TAKEN:
+		answer(m, id, e, NULL); /* first registration wins */
+		break;
+	case NAME_REFUSED: {
+		char text[96];
 		Skiff__Harbor__NameBinding none = SKIFF__HARBOR__NAME_BINDING__INIT;
-		refuse_binding(m, id, b ? b : &none, "not a valid global name (1..15 bytes)");
-		return;
+		if (e) {
+			snprintf(text, sizeof(text), "the name belongs to node %d, which is down", e->owner);
+			why = text;
+		}
+		refuse_binding(m, id, b ? b : &none, why);
+		break;
 	}
-	if (b->handle == 0 || (int)(b->handle >> 24) != id) {
-		refuse_binding(m, id, b, "a node can bind a name only to its own services");
-		return;
 	}
-	struct binding *old = name_find(m, b->name);
-	if (old == NULL) {
-		struct binding *nb = name_add(m, b->name, b->handle);
-		if (nb)
-			answer(m, -1, nb, NULL);
-		return;
-	}
-	if (old->handle == 0 && old->owner == id) {
-		old->handle = b->handle;   /* the owner is back */
-		answer(m, -1, old, NULL);
-		return;
-	}
-	if (old->handle == 0) {
-		char why[96];
-		snprintf(why, sizeof(why), "the name belongs to node %d, which is down", old->owner);
-		refuse_binding(m, id, b, why);
-		return;
-	}
-	answer(m, id, old, NULL); /* first registration wins */
 }
 
 static void on_announce(struct master *m, int id, Skiff__Harbor__NodeAnnounce *a)
@@ -282,13 +227,8 @@ static void on_announce(struct master *m, int id, Skiff__Harbor__NodeAnnounce *a
 static void on_withdraw(struct master *m, int id, Skiff__Harbor__NameWithdraw *w)
 {
 	Skiff__Harbor__NameBinding *b = w->binding;
-	if (b == NULL || b->name == NULL)
+	if (!name_registry_withdraw(&m->names, id, b))
 		return;
-	struct binding *old = name_find(m, b->name);
-	/* only the node of the service may withdraw its name */
-	if (old == NULL || old->handle != b->handle || (int)(b->handle >> 24) != id)
-		return;
-	name_remove(m, old);
 	Skiff__Harbor__NameBinding nb = SKIFF__HARBOR__NAME_BINDING__INIT;
 	Skiff__Harbor__NameWithdraw out = SKIFF__HARBOR__NAME_WITHDRAW__INIT;
 	nb.name = b->name;
@@ -324,8 +264,8 @@ static void on_record(void *ud, struct hconn *c, unsigned type, uint8_t *data, s
 			break;
 		case SKIFF__HARBOR__FRAME_TYPE__NAME_QUERY: {
 			Skiff__Harbor__NameQuery *q = (Skiff__Harbor__NameQuery *)msg;
-			if (q->name && valid_name(q->name))
-				answer(m, id, name_find(m, q->name), q->name);
+			if (q->name && name_registry_valid(q->name))
+				answer(m, id, name_registry_find(&m->names, q->name), q->name);
 			break;
 		}
 		case SKIFF__HARBOR__FRAME_TYPE__NAME_WITHDRAW:
@@ -378,9 +318,7 @@ static void on_closed(void *ud, struct hconn *c, const char *reason)
 		return;
 	/* Its names stop resolving (every node drops them on NodeLeave) but stay
 	 * reserved for this id: its next incarnation gets them back. */
-	for (size_t i = 0; i < m->nnames; i++)
-		if (m->names[i].handle && (int)(m->names[i].handle >> 24) == id)
-			m->names[i].handle = 0;
+	name_registry_node_left(&m->names, id);
 	Skiff__Harbor__NodeLeave l = SKIFF__HARBOR__NODE_LEAVE__INIT;
 	l.id = (uint32_t)id;
 	l.incarnation = inc;
@@ -497,6 +435,6 @@ void harbor_master_release(struct master *m)
 	if (m->net)
 		pb_arena_finish(&m->arena);
 	harbor_config_wipe(&m->cfg);
-	free(m->names);
+	name_registry_free(&m->names);
 	free(m);
 }
