@@ -859,8 +859,13 @@ static void master_record(struct harbor *h, struct hconn *c, unsigned type, Prot
 		Skiff__Harbor__NameWithdraw *w = (Skiff__Harbor__NameWithdraw *)msg;
 		if (w->binding && w->binding->name) {
 			struct name *n = name_get(h, w->binding->name, false);
-			if (n && n->handle == w->binding->handle)
+			if (n && n->handle == w->binding->handle) {
+				/* still bound to one of ours: the master refused our binding */
+				if ((n->handle >> 24) == (uint32_t)h->cfg.id)
+					skynet_error(h->ctx, "harbor: the master refused global name %s for :%08x "
+					             "(reserved for a node that is down)", n->key, n->handle);
 				name_forget(h, n);
+			}
 		}
 		break;
 	}
