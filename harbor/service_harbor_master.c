@@ -16,7 +16,8 @@
  *                            N's names themselves (no per-name withdraw is sent)
  *
  * Policy: an id outside 1..255 or one whose node is live is refused (logged with
- * the peer address).  A node that restarts after its old link died rejoins with
+ * the peer address); a link that does not announce within harbor_timeout is
+ * closed, so nothing holds an id without joining.  A node that restarts after its old link died rejoins with
  * a new incarnation.  A restarted master knows nothing: the nodes reconnect and
  * their NodeAnnounce rebuild both tables (first binding seen wins).
  *
@@ -49,6 +50,7 @@
 struct mnode {
 	struct hconn *c;         /* NULL: not live */
 	bool announced;
+	uint64_t since_ms;       /* when the link came up: NodeAnnounce is due by since + timeout */
 	uint64_t incarnation;
 	char address[128];
 	char name[LINK_NAME_MAX + 1];
@@ -298,6 +300,7 @@ static void on_established(void *ud, struct hconn *c)
 	}
 	memset(n, 0, sizeof(*n));
 	n->c = c;
+	n->since_ms = hnet_now_ms();
 	n->incarnation = p->incarnation;
 	snprintf(n->name, sizeof(n->name), "%s", p->name);
 	hconn_set_data(c, (void *)(intptr_t)p->node_id);
@@ -353,6 +356,14 @@ static struct hconn_config link_config(struct master *m)
 static void tick(struct master *m)
 {
 	hnet_tick(m->net, m->cfg.heartbeat_ms, m->cfg.timeout_ms);
+	/* A link that holds an id without joining would keep that id from its real
+	 * node forever ("already live"): it must announce within harbor_timeout. */
+	uint64_t now = hnet_now_ms();
+	for (int id = 1; id < MAX_NODE; id++) {
+		struct mnode *n = &m->node[id];
+		if (n->c && !n->announced && now - n->since_ms >= m->cfg.timeout_ms)
+			hconn_close(n->c, "no NodeAnnounce within harbor_timeout");
+	}
 	skynet_command(m->ctx, "TIMEOUT", "10");
 }
 

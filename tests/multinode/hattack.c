@@ -7,7 +7,8 @@
  *            bighdr    send a record header announcing 16 MiB
  *            slow      send our HELLO one byte per second
  *            hello     full handshake as node ID (KEYFILE "-": a random key),
- *                      then wait; reports whether the other side accepted us
+ *                      then wait, answering heartbeats and sending nothing
+ *                      else; reports whether the other side accepted us
  *            record    like hello, and write every byte we sent to FILE
  *            replay    send FILE's bytes as they are
  *            flip      handshake, then one Data frame with a flipped byte
@@ -69,7 +70,24 @@ static int established;
 static FILE *recfile;
 
 static void on_est(void *ud, struct link *l) { established = 1; }
-static void on_rec(void *ud, struct link *l, unsigned t, uint8_t *d, size_t n) {}
+
+/* Heartbeat probes are answered, as a live node would: a link that is closed
+ * must be closed for what it did, not for silence. */
+static void on_rec(void *ud, struct link *l, unsigned t, uint8_t *d, size_t n)
+{
+	struct link_buf *out = ud;
+	if (t != LINK_TYPE_HEARTBEAT)
+		return;
+	Skiff__Link__Heartbeat *hb = skiff__link__heartbeat__unpack(NULL, n, d);
+	if (hb && !hb->reply) {
+		Skiff__Link__Heartbeat r = SKIFF__LINK__HEARTBEAT__INIT;
+		r.seq = hb->seq;
+		r.time_ms = hb->time_ms;
+		r.reply = 1;
+		frame_send(l, out, LINK_TYPE_HEARTBEAT, &r.base);
+	}
+	skiff__link__heartbeat__free_unpacked(hb, NULL);
+}
 
 static void put(int fd, const uint8_t *p, size_t n)
 {
@@ -418,12 +436,14 @@ int main(int argc, char **argv)
 		perror("connect");
 		return 2;
 	}
+	struct link_buf out = {0};
 	struct link_config cfg = {
 		.role = LINK_INITIATOR,
 		.purpose = strcmp(argv[5], "master") == 0 ? LINK_HARBOR_MASTER : LINK_HARBOR_PEER,
 		.cluster_key = key,
 		.on_established = on_est,
 		.on_record = on_rec,
+		.ud = &out,
 		.handshake_timeout_ms = 60000,
 	};
 	cfg.self.node_id = (uint32_t)strtoul(argv[6], NULL, 10);
@@ -431,7 +451,6 @@ int main(int argc, char **argv)
 	snprintf(cfg.self.name, sizeof cfg.self.name, "hattack");
 	uint64_t t0 = now_ms();
 	struct link *l = link_create(&cfg, t0);
-	struct link_buf out = {0};
 	int slow = strcmp(mode, "slow") == 0;
 	size_t slow_at = 0;
 	int flipped = 0;

@@ -55,6 +55,10 @@ def attack_port(hattack, c, victim, port, purpose):
     case("wrong key", "hello", 7, before + r".*", key="-")
     live = 2
     if purpose == "master":
+        # a key holder that links as a free id and never announces holds it
+        # only until harbor_timeout
+        case("holds id 9, no announce", "hello", 9,
+             r"%s: link to node 9 \(%s\) closed: no NodeAnnounce within harbor_timeout" % (tag, addr))
         case("id already live", "hello", live,
              r"%s: link to node %d \(%s\) closed: node %d is already live" % (tag, live, addr, live))
     else:
