@@ -662,7 +662,7 @@ static void remote_message(struct harbor *h, struct remote_message *rm, uint32_t
 		uint64_t quiet;
 		if (ratelog_ok(&h->local_only_log, hnet_now_ms(), &quiet))
 			skynet_error(h->ctx, "harbor: refused a type %d message from :%08x to another node: "
-			             "%s (%llu more refused in the last second)", type, source, refused,
+			             "%s (%llu more refused since the last such line)", type, source, refused,
 			             (unsigned long long)quiet);
 		fail_msg(h, source, rm->destination.handle, type, session, msg);
 		return;
