@@ -41,7 +41,9 @@ struct harbor_config {
  *   - DEBUG runs code in the service and inspects it (debug RUN, INFO, ...):
  *     it crosses only between nodes whose configs both set
  *     harbor_remote_debug = true (each side applies its own setting);
- *   - a type outside 0..255 is no skynet type at all. */
+ *   - a type outside 0..255 is no skynet type at all.
+ * RESPONSE and ERROR do cross: they answer calls made across nodes, and their
+ * payloads are plain bytes (ERROR's is empty). */
 static inline const char *harbor_type_refused(int type, bool remote_debug)
 {
 	switch (type) {
