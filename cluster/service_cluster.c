@@ -730,7 +730,15 @@ static void respond_error(struct conn *c, uint32_t session, const char *fmt, ...
 	respond(c, 0, session, false, text, NULL, NULL, 0);
 }
 
-/* A whole request arrived: run it here.  buf (skynet_malloc'd, size sz) is ours. */
+/* A whole request arrived: run it here.  buf (skynet_malloc'd, size sz) is ours.
+ *
+ * What a peer cannot choose (the harbor service has to check these per frame;
+ * here the frame has no field for them): the message type is always PTYPE_LUA
+ * (PTYPE_TRACE for a trace tag, a string), so no pointer-carrying or control
+ * type ever arrives; and the source is always this service (source 0 below),
+ * so a peer speaks as "the cluster" and never as one of our services or
+ * another node's.  A Response is matched in the pending map of the link it came
+ * on, so a peer can only answer calls that were sent to it. */
 static void deliver_request(struct conn *c, int kind, uint32_t session, uint32_t handle,
                             const char *name, const char *trace, uint8_t *buf, size_t sz)
 {

@@ -49,6 +49,13 @@ int harbor_config_load(struct skynet_context *ctx, const char *who, struct harbo
 		cfg->heartbeat_ms = 20;
 	cfg->max_message = (size_t)maxmsg;
 	cfg->name_timeout_ms = (uint64_t)(nametimeout * 1000);
+	const char *dbg = skynet_command(ctx, "GETENV", "harbor_remote_debug");
+	if (dbg && *dbg && strcmp(dbg, "true") != 0 && strcmp(dbg, "false") != 0) {
+		skynet_error(ctx, "%s: config key 'harbor_remote_debug' must be true or false (got '%s')",
+		             who, dbg);
+		return -1;
+	}
+	cfg->remote_debug = dbg && strcmp(dbg, "true") == 0;
 	const char *path = skynet_command(ctx, "GETENV", "cluster_key");
 	if (path == NULL || *path == '\0') {
 		skynet_error(ctx, "%s: config key 'cluster_key' is required when harbor is not 0 "

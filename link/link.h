@@ -5,13 +5,19 @@
  * output buffer, and passes the time in milliseconds.  Tests and fuzzers drive it
  * the same way, with no network at all.
  *
- * Wire format (grammar in handshake.c):
- *     record := length:u32be type:u8 body[length]
+ * Wire format (handshake grammar in handshake.c):
+ *     record := length:u32be type:u8 body[length]                  (handshake)
+ *     sealed := length:u32be type:u8 htag:8 body[length]           (afterwards)
  * Before the handshake ends the only records are HELLO and AUTH, in clear and
  * at most LINK_PREAUTH_MAX bytes in total; afterwards every record is sealed
  * (XChaCha20-Poly1305 under a per-connection, per-direction key, the record
- * counter as nonce, the 5 header bytes as associated data), so a modified,
- * replayed, reordered or dropped record fails to open and closes the link.  A
+ * counter as nonce, the 5 length and type bytes as associated data), so a
+ * modified, replayed, reordered or dropped record fails to open and closes the
+ * link.  htag authenticates the length and type before the body is waited
+ * for: SipHash-2-4 (crypto_shorthash) of u64le(counter) || length || type under
+ * a per-direction header key.  Without it a flipped length bit would make the
+ * receiver wait for up to max_record bytes that never come, while the peer's
+ * later records, swallowed as that body, kept the link looking alive.  A
  * sealed CLOSE record ends a link cleanly; an end of stream without one is
  * reported as truncation.  There is no plaintext mode.
  *
@@ -44,8 +50,10 @@
 #include <stdint.h>
 
 #define LINK_HEADER 5                 /* length:u32be + type:u8 */
+#define LINK_HTAG 8                   /* header tag of a sealed record */
+#define LINK_SEALED_HEADER (LINK_HEADER + LINK_HTAG)
 #define LINK_MAC 16                   /* Poly1305 tag after each sealed body */
-#define LINK_OVERHEAD (LINK_HEADER + LINK_MAC)
+#define LINK_OVERHEAD (LINK_SEALED_HEADER + LINK_MAC)
 #define LINK_KEY_BYTES 32             /* cluster key size */
 #define LINK_NAME_MAX 63              /* node name, printable ASCII */
 #define LINK_PREAUTH_MAX 512          /* bytes a peer may send before it authenticates */

@@ -41,6 +41,8 @@ struct link_secrets {
 	uint8_t peer_auth[LINK_AUTH_BYTES];    /* the AUTH mac we expect */
 	uint8_t tx_key[crypto_aead_xchacha20poly1305_ietf_KEYBYTES];
 	uint8_t rx_key[crypto_aead_xchacha20poly1305_ietf_KEYBYTES];
+	uint8_t tx_hkey[crypto_shorthash_KEYBYTES];   /* header tags, from tx_key (link.c) */
+	uint8_t rx_hkey[crypto_shorthash_KEYBYTES];
 };
 
 struct link {
