@@ -12,8 +12,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "skynet.h"
+#include "skynet_ratelog.h"
 #include "skynet_mq.h"
 #include "skynet_server.h"
 #include "socket_server.h"
@@ -21,9 +23,42 @@
 #define MAX_PADDING 128
 
 static struct socket_server *SOCKET_SERVER = NULL;
+/* Accept shortages, logged by the socket thread alone. */
+static struct skynet_ratelog ACCEPT_LOG = { .what = "socket: accept paused (out of descriptors)",
+                                            .burst = SKYNET_RATELOG_BURST,
+                                            .window_ms = SKYNET_RATELOG_WINDOW_MS };
+
+static unsigned long long FD_LIMIT, FD_LIMIT_WAS;
+
+/* Every connection costs a descriptor: take all the hard limit allows, so a
+ * flood meets the pre-auth limits (which are sized from this) before EMFILE. */
+static void raise_fd_limit(void)
+{
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+		return;
+	FD_LIMIT = FD_LIMIT_WAS = (unsigned long long)rl.rlim_cur;
+	if (rl.rlim_cur == rl.rlim_max)
+		return;
+	rl.rlim_cur = rl.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &rl) == 0)
+		FD_LIMIT = (unsigned long long)rl.rlim_cur;
+}
+
+unsigned long long skynet_fd_limit(void) { return FD_LIMIT; }
+
+void skynet_socket_log_limits(void)
+{
+	if (FD_LIMIT != FD_LIMIT_WAS)
+		skynet_error(NULL, "skiff: file descriptor limit %llu (raised from %llu)", FD_LIMIT,
+		             FD_LIMIT_WAS);
+	else
+		skynet_error(NULL, "skiff: file descriptor limit %llu", FD_LIMIT);
+}
 
 void skynet_socket_init(void)
 {
+	raise_fd_limit();
 	SOCKET_SERVER = socket_server_create(skynet_now());
 	if (SOCKET_SERVER == NULL) {
 		/* no epoll/eventfd: nothing can run without the socket thread */
@@ -82,6 +117,7 @@ int skynet_socket_poll(void)
 	struct socket_server *ss = SOCKET_SERVER;
 	struct socket_message result;
 	int more = 1;
+	skynet_ratelog_flush(NULL, &ACCEPT_LOG);
 	int type = socket_server_poll(ss, &result, &more);
 	switch (type) {
 	case SOCKET_EXIT:
@@ -106,6 +142,14 @@ int skynet_socket_poll(void)
 		break;
 	case SOCKET_WARNING:
 		forward_message(SKYNET_SOCKET_TYPE_WARNING, false, &result);
+		break;
+	case SOCKET_ACCEPT_PAUSED:
+		/* the listener stays valid: its owner has nothing to do, the operator
+		 * has (raise the fd limit, lower preauth_max) */
+		skynet_ratelog(NULL, &ACCEPT_LOG, "socket: listen socket %d of :%08x cannot accept: %s; "
+		               "accepts paused for %d ms (fd limit %llu)", result.id,
+		               (uint32_t)result.opaque, result.data ? result.data : "", result.ud,
+		               skynet_fd_limit());
 		break;
 	default:
 		skynet_error(NULL, "error: unknown socket message type %d", type);

@@ -30,12 +30,18 @@
 #define SOCKET_EXIT 5
 #define SOCKET_UDP 6
 #define SOCKET_WARNING 7
+/* A listen socket ran out of descriptors (EMFILE/ENFILE, no buffers, or no
+ * free socket slot): one waiting connection was shed and the listener stops
+ * accepting for `ud` ms (data: why).  The listener itself stays valid, so
+ * this is for the log, not for its owner. */
+#define SOCKET_ACCEPT_PAUSED 8
 
 /*
  * One event. `data` is:
  *   SOCKET_DATA / SOCKET_UDP   a skynet_malloc'd buffer the receiver now owns
  *                              (UDP: payload of `ud` bytes, then the sender address)
- *   SOCKET_OPEN / ACCEPT / ERR a NUL-terminated string valid until the next poll
+ *   SOCKET_OPEN / ACCEPT / ERR / ACCEPT_PAUSED
+ *                              a NUL-terminated string valid until the next poll
  *   otherwise                  NULL
  */
 struct socket_message {

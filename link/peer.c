@@ -6,10 +6,16 @@
  *     hnet_reap frees it; `closing` is set exactly once, with the reason;
  *   - the link is fed only from hnet_socket, never from a callback;
  *   - `out` holds bytes not yet handed to the socket layer; after a flush it is
- *     empty and owns no memory (the socket layer frees what it was given).
+ *     empty and owns no memory (the socket layer frees what it was given);
+ *   - every listed connection is also in the socket-id table (`bysock`), so a
+ *     socket event finds its connection in O(1) whatever the number of links;
+ *   - an accepted connection holds a pre-auth slot (preauth.h) from
+ *     hnet_accept until it authenticates or is reaped: unauthenticated load is
+ *     bounded before it can cost the owner more than O(1) per event.
  */
 #include "peer.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,13 +23,17 @@
 
 #include "frame.h"
 #include "link.pb-c.h"
+#include "preauth.h"
 #include "skynet.h"
 #include "skynet_socket.h"
 
 struct hconn {
 	struct hnet *net;
 	struct hconn *next;
+	struct hconn *hnext;   /* chain in net->bysock */
+	struct preauth_slot slot;
 	int sock;
+	bool accepted;         /* responder: came from a listen socket */
 	bool connected;        /* socket up (initiator: CONNECT seen) */
 	bool closing;
 	bool announced;        /* established callback ran */
@@ -45,6 +55,10 @@ struct hnet {
 	void *ud;
 	char tag[32];
 	struct hconn *list;
+	size_t count;             /* connections in the list */
+	struct hconn **bysock;    /* socket id -> connection; power-of-two buckets */
+	size_t buckets;
+	struct preauth *preauth;
 };
 
 uint64_t hnet_now_ms(void)
@@ -81,6 +95,9 @@ int hnet_split_address(const char *hostport, char *host, size_t hostsz, int *por
 struct hnet *hnet_create(struct skynet_context *ctx, const char *tag, const struct hconn_ops *ops,
                          void *ud)
 {
+	struct preauth_limits lim;
+	if (preauth_limits_load(ctx, &lim) != 0)
+		return NULL;
 	struct hnet *n = calloc(1, sizeof(*n));
 	if (n == NULL)
 		return NULL;
@@ -88,7 +105,67 @@ struct hnet *hnet_create(struct skynet_context *ctx, const char *tag, const stru
 	n->ops = ops;
 	n->ud = ud;
 	snprintf(n->tag, sizeof(n->tag), "%s", tag);
+	n->buckets = 64;
+	n->bysock = calloc(n->buckets, sizeof(*n->bysock));
+	n->preauth = preauth_create(ctx, n->tag, &lim);
+	if (n->bysock == NULL || n->preauth == NULL) {
+		skynet_error(ctx, "%s: out of memory", n->tag);
+		free(n->bysock);
+		preauth_destroy(n->preauth);
+		free(n);
+		return NULL;
+	}
 	return n;
+}
+
+/* ---- socket id table ------------------------------------------------------------ */
+
+static size_t sock_bucket(const struct hnet *n, int sock)
+{
+	return ((unsigned)sock * 2654435761u) & (n->buckets - 1);
+}
+
+/* Doubles the table when it holds more connections than buckets; on failure
+ * the chains just get longer. */
+static void sock_grow(struct hnet *n)
+{
+	size_t nb = n->buckets * 2;
+	struct hconn **t = calloc(nb, sizeof(*t));
+	if (t == NULL)
+		return;
+	struct hconn **old = n->bysock;
+	size_t ob = n->buckets;
+	n->bysock = t;
+	n->buckets = nb;
+	for (size_t i = 0; i < ob; i++) {
+		struct hconn *c = old[i];
+		while (c) {
+			struct hconn *next = c->hnext;
+			size_t b = sock_bucket(n, c->sock);
+			c->hnext = t[b];
+			t[b] = c;
+			c = next;
+		}
+	}
+	free(old);
+}
+
+static void sock_add(struct hnet *n, struct hconn *c)
+{
+	if (n->count > n->buckets)
+		sock_grow(n);
+	size_t b = sock_bucket(n, c->sock);
+	c->hnext = n->bysock[b];
+	n->bysock[b] = c;
+}
+
+static void sock_del(struct hnet *n, struct hconn *c)
+{
+	struct hconn **pp = &n->bysock[sock_bucket(n, c->sock)];
+	while (*pp && *pp != c)
+		pp = &(*pp)->hnext;
+	if (*pp)
+		*pp = c->hnext;
 }
 
 static void conn_free(struct hconn *c)
@@ -119,6 +196,8 @@ void hnet_destroy(struct hnet *n)
 		conn_free(c);
 		c = next;
 	}
+	preauth_destroy(n->preauth);
+	free(n->bysock);
 	free(n);
 }
 
@@ -128,6 +207,7 @@ static void on_established(void *ud, struct link *l)
 {
 	struct hconn *c = ud;
 	c->announced = true;
+	preauth_leave(c->net->preauth, &c->slot);
 	if (c->net->ops->established)
 		c->net->ops->established(c->net->ud, c);
 }
@@ -167,12 +247,11 @@ static void on_record(void *ud, struct link *l, unsigned type, uint8_t *data, si
 	c->net->ops->record(c->net->ud, c, type, data, len);
 }
 
-static struct hconn *conn_new(struct hnet *n, int sock, const char *addr,
-                              const struct hconn_config *cfg)
+/* Fills a zeroed connection and lists it; -1 (c untouched but for fields the
+ * caller frees with it) when the link cannot be created. */
+static int conn_init(struct hnet *n, struct hconn *c, int sock, const char *addr,
+                     const struct hconn_config *cfg)
 {
-	struct hconn *c = calloc(1, sizeof(*c));
-	if (c == NULL)
-		return NULL;
 	c->net = n;
 	c->sock = sock;
 	snprintf(c->addr, sizeof(c->addr), "%s", addr);
@@ -189,25 +268,45 @@ static struct hconn *conn_new(struct hnet *n, int sock, const char *addr,
 	};
 	uint64_t now = hnet_now_ms();
 	c->link = link_create(&lc, now);
-	if (c->link == NULL) {
-		free(c);
-		return NULL;
-	}
+	if (c->link == NULL)
+		return -1;
 	c->last_send = now;
 	c->rtt_us = -1;
 	c->next = n->list;
 	n->list = c;
-	return c;
+	n->count++;
+	sock_add(n, c);
+	return 0;
 }
 
+static struct hconn *slot_owner(struct preauth_slot *s)
+{
+	return (struct hconn *)(void *)((char *)s - offsetof(struct hconn, slot));
+}
+
+/* Admission first: a refused connection costs a table lookup and a close, and
+ * nothing is allocated for it.  At the total limit the oldest unauthenticated
+ * connection makes room (closed here, reaped by the owner's next hnet_reap). */
 struct hconn *hnet_accept(struct hnet *n, int sock, const char *addr, const struct hconn_config *cfg)
 {
-	struct hconn *c = conn_new(n, sock, addr, cfg);
-	if (c == NULL) {
+	struct hconn *c = calloc(1, sizeof(*c));
+	struct preauth_slot *evict = NULL;
+	if (c && !preauth_enter(n->preauth, &c->slot, addr, &evict)) {
+		free(c);
+		skynet_socket_close(n->ctx, sock);
+		return NULL;
+	}
+	if (evict)
+		hconn_close(slot_owner(evict), "evicted: too many connections awaiting authentication");
+	if (c == NULL || conn_init(n, c, sock, addr, cfg) != 0) {
+		if (c)
+			preauth_leave(n->preauth, &c->slot);
+		free(c);
 		skynet_error(n->ctx, "%s: out of memory accepting %s", n->tag, addr);
 		skynet_socket_close(n->ctx, sock);
 		return NULL;
 	}
+	c->accepted = true;
 	c->connected = true;
 	link_start(c->link, &c->out); /* a responder writes nothing yet */
 	skynet_socket_start(n->ctx, sock);
@@ -228,8 +327,10 @@ struct hconn *hnet_connect(struct hnet *n, const char *hostport, const struct hc
 		skynet_error(n->ctx, "%s: cannot connect to %s", n->tag, hostport);
 		return NULL;
 	}
-	struct hconn *c = conn_new(n, sock, hostport, cfg);
-	if (c == NULL) {
+	struct hconn *c = calloc(1, sizeof(*c));
+	if (c == NULL || conn_init(n, c, sock, hostport, cfg) != 0) {
+		free(c);
+		skynet_error(n->ctx, "%s: out of memory connecting to %s", n->tag, hostport);
 		skynet_socket_close(n->ctx, sock);
 		return NULL;
 	}
@@ -238,7 +339,7 @@ struct hconn *hnet_connect(struct hnet *n, const char *hostport, const struct hc
 
 static struct hconn *find(struct hnet *n, int sock)
 {
-	for (struct hconn *c = n->list; c; c = c->next)
+	for (struct hconn *c = n->bysock[sock_bucket(n, sock)]; c; c = c->hnext)
 		if (c->sock == sock && !c->closing)
 			return c;
 	return NULL;
@@ -287,12 +388,17 @@ void hnet_reap(struct hnet *n)
 			continue;
 		}
 		*pp = c->next;
+		n->count--;
+		sock_del(n, c);
+		preauth_leave(n->preauth, &c->slot);
 		flush_one(n, c);
 		skynet_socket_close(n->ctx, c->sock);
 		const struct link_identity *id = link_peer(c->link);
 		if (id)
 			skynet_error(n->ctx, "%s: link to node %u (%s) closed: %s", n->tag, id->node_id,
 			             c->addr, c->reason);
+		else if (c->accepted) /* anyone can cause these: bounded */
+			preauth_log_close(n->preauth, c->addr, c->reason);
 		else
 			skynet_error(n->ctx, "%s: connection %s refused/closed before authentication: %s",
 			             n->tag, c->addr, c->reason);
@@ -381,6 +487,7 @@ void hnet_tick(struct hnet *n, uint64_t heartbeat_ms, uint64_t timeout_ms)
 		if (now - c->last_send >= heartbeat_ms)
 			heartbeat(c, now);
 	}
+	preauth_tick(n->preauth);
 	hnet_reap(n);
 }
 
