@@ -15,12 +15,17 @@
 #include <sys/resource.h>
 
 #include "skynet.h"
-#include "skynet_ratelog.h"
+#include "skynet_handle.h"
 #include "skynet_mq.h"
+#include "skynet_ratelog.h"
 #include "skynet_server.h"
 #include "socket_server.h"
 
 #define MAX_PADDING 128
+/* Accept back-off: a listener whose owner has this many messages waiting
+ * accepts nothing more for ACCEPT_BUSY_PAUSE_MS. */
+#define ACCEPT_QUEUE_HIGH 128
+#define ACCEPT_BUSY_PAUSE_MS 10
 
 static struct socket_server *SOCKET_SERVER = NULL;
 /* Accept shortages, logged by the socket thread alone. */
@@ -112,6 +117,21 @@ static void forward_message(int type, bool padding, struct socket_message *resul
 	}
 }
 
+/* Accepting faster than the owner reads only queues connections in front of
+ * the traffic of its established ones (a harbor's heartbeats): once the owner
+ * is behind, the listener waits and new connections wait in the kernel's
+ * backlog, where they cost the owner nothing. */
+static void accept_backoff(const struct socket_message *r)
+{
+	struct skynet_context *ctx = skynet_handle_grab((uint32_t)r->opaque);
+	if (ctx == NULL)
+		return;
+	int waiting = skynet_context_mqlen(ctx);
+	skynet_context_release(ctx);
+	if (waiting >= ACCEPT_QUEUE_HIGH)
+		socket_server_accept_backoff(SOCKET_SERVER, r->id, ACCEPT_BUSY_PAUSE_MS);
+}
+
 int skynet_socket_poll(void)
 {
 	struct socket_server *ss = SOCKET_SERVER;
@@ -136,6 +156,7 @@ int skynet_socket_poll(void)
 		break;
 	case SOCKET_ACCEPT:
 		forward_message(SKYNET_SOCKET_TYPE_ACCEPT, true, &result);
+		accept_backoff(&result);
 		break;
 	case SOCKET_UDP:
 		forward_message(SKYNET_SOCKET_TYPE_UDP, false, &result);

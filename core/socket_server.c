@@ -1446,21 +1446,39 @@ static uint64_t mono_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
+/* Stops accepting on `s` for `ms`; false if it cannot (the table is full). */
+static bool pause_listener(struct socket_server *ss, struct socket *s, uint32_t ms)
+{
+	if (s->accept_paused)
+		return true;
+	if (ss->npaused == ACCEPT_PAUSED_MAX)
+		return false;
+	s->accept_resume = mono_ms() + ms;
+	s->accept_paused = true;
+	update_events(ss, s);
+	ss->paused[ss->npaused++] = ATOM_LOAD(&s->id);
+	return true;
+}
+
 /* Stops accepting on `s` for a while, doubling the pause while the shortage
  * lasts.  Without it a level-triggered listener with connections waiting and
  * no descriptor to take them would wake the socket thread forever. */
 static void pause_accepts(struct socket_server *ss, struct socket *s)
 {
-	if (s->accept_paused || ss->npaused == ACCEPT_PAUSED_MAX)
+	if (s->accept_paused)
 		return;
 	uint32_t ms = s->accept_backoff_ms ? s->accept_backoff_ms * 2 : ACCEPT_PAUSE_MIN_MS;
 	if (ms > ACCEPT_PAUSE_MAX_MS)
 		ms = ACCEPT_PAUSE_MAX_MS;
-	s->accept_backoff_ms = ms;
-	s->accept_resume = mono_ms() + ms;
-	s->accept_paused = true;
-	update_events(ss, s);
-	ss->paused[ss->npaused++] = ATOM_LOAD(&s->id);
+	if (pause_listener(ss, s, ms))
+		s->accept_backoff_ms = ms;
+}
+
+void socket_server_accept_backoff(struct socket_server *ss, int id, uint32_t ms)
+{
+	struct socket *s = slot_of(ss, id);
+	if (ATOM_LOAD(&s->id) == id && ATOM_LOAD(&s->type) == SOCKET_TYPE_LISTEN)
+		pause_listener(ss, s, ms);
 }
 
 /* Turns paused listeners back on when their time has come (and tries to get

@@ -59,6 +59,10 @@ void socket_server_updatetime(struct socket_server *ss, uint64_t time);
 /* Blocks until there is something to report; returns a SOCKET_* code. */
 int socket_server_poll(struct socket_server *ss, struct socket_message *result, int *more);
 
+/* Socket thread only (between polls): listen socket `id` accepts nothing for
+ * `ms` (waiting connections stay in the kernel's backlog). */
+void socket_server_accept_backoff(struct socket_server *ss, int id, uint32_t ms);
+
 void socket_server_exit(struct socket_server *ss);
 void socket_server_close(struct socket_server *ss, uintptr_t opaque, int id);
 void socket_server_shutdown(struct socket_server *ss, uintptr_t opaque, int id);

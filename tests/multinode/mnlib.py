@@ -105,14 +105,14 @@ class Cluster:
             f.write("\n".join(lines) + "\n")
         return path
 
-    def start(self, nid, master=False, role="idle", extra=(), wait_ready=True):
+    def start(self, nid, master=False, role="idle", extra=(), wait_ready=True, preexec_fn=None):
         n = self.node(nid)
         cfg = self.config(n, master, role, extra)
         n.runs += 1
         n.log = os.path.join(self.dir, "node%d.run%d.log" % (nid, n.runs))
         out = open(n.log, "w")
         n.proc = subprocess.Popen([self.skiff, cfg], stdout=out, stderr=subprocess.STDOUT,
-                                  cwd=self.dir)
+                                  cwd=self.dir, preexec_fn=preexec_fn)
         out.close()
         if wait_ready:
             self.wait(nid, r"MN READY %d" % nid)
