@@ -11,7 +11,11 @@
  *     socket event finds its connection in O(1) whatever the number of links;
  *   - an accepted connection holds a pre-auth slot (preauth.h) from
  *     hnet_accept until it authenticates or is reaped: unauthenticated load is
- *     bounded before it can cost the owner more than O(1) per event.
+ *     bounded before it can cost the owner more than O(1) per event;
+ *   - `link` is NULL only for an accepted connection that has received no
+ *     byte yet: its link (guarded memory, handshake state) is made by the
+ *     first DATA, so a connection that only sits there costs a calloc, and
+ *     `deadline` stands in for the link's handshake deadline until then.
  */
 #include "peer.h"
 
@@ -34,6 +38,8 @@ struct hconn {
 	struct preauth_slot slot;
 	int sock;
 	bool accepted;         /* responder: came from a listen socket */
+	uint64_t deadline;     /* link == NULL: hnet_now_ms() by which bytes must come */
+	struct hconn_config cfg; /* link == NULL: how to make it */
 	bool connected;        /* socket up (initiator: CONNECT seen) */
 	bool closing;
 	bool announced;        /* established callback ran */
@@ -188,7 +194,7 @@ void hnet_destroy(struct hnet *n)
 	struct hconn *c = n->list;
 	while (c) {
 		struct hconn *next = c->next;
-		if (!c->closing && link_state(c->link) == LINK_ESTABLISHED)
+		if (!c->closing && c->link && link_state(c->link) == LINK_ESTABLISHED)
 			link_close(c->link, "node stopping", &c->out);
 		flush_one(n, c);
 		if (c->sock >= 0)
@@ -247,14 +253,8 @@ static void on_record(void *ud, struct link *l, unsigned type, uint8_t *data, si
 	c->net->ops->record(c->net->ud, c, type, data, len);
 }
 
-/* Fills a zeroed connection and lists it; -1 (c untouched but for fields the
- * caller frees with it) when the link cannot be created. */
-static int conn_init(struct hnet *n, struct hconn *c, int sock, const char *addr,
-                     const struct hconn_config *cfg)
+static int make_link(struct hconn *c, const struct hconn_config *cfg, uint64_t now)
 {
-	c->net = n;
-	c->sock = sock;
-	snprintf(c->addr, sizeof(c->addr), "%s", addr);
 	struct link_config lc = {
 		.role = cfg->role,
 		.purpose = cfg->purpose,
@@ -266,10 +266,26 @@ static int conn_init(struct hnet *n, struct hconn *c, int sock, const char *addr
 		.on_record = on_record,
 		.ud = c,
 	};
-	uint64_t now = hnet_now_ms();
 	c->link = link_create(&lc, now);
-	if (c->link == NULL)
+	return c->link ? 0 : -1;
+}
+
+/* Fills a zeroed connection and lists it; -1 (nothing to undo but the
+ * calloc) when the link cannot be created.  `lazy`: the link waits for the
+ * first byte (accepted connections). */
+static int conn_init(struct hnet *n, struct hconn *c, int sock, const char *addr,
+                     const struct hconn_config *cfg, bool lazy)
+{
+	c->net = n;
+	c->sock = sock;
+	snprintf(c->addr, sizeof(c->addr), "%s", addr);
+	uint64_t now = hnet_now_ms();
+	if (lazy) {
+		c->cfg = *cfg;
+		c->deadline = now + (cfg->handshake_ms ? cfg->handshake_ms : LINK_DEFAULT_HANDSHAKE_MS);
+	} else if (make_link(c, cfg, now) != 0) {
 		return -1;
+	}
 	c->last_send = now;
 	c->rtt_us = -1;
 	c->next = n->list;
@@ -298,7 +314,7 @@ struct hconn *hnet_accept(struct hnet *n, int sock, const char *addr, const stru
 	}
 	if (evict)
 		hconn_close(slot_owner(evict), "evicted: too many connections awaiting authentication");
-	if (c == NULL || conn_init(n, c, sock, addr, cfg) != 0) {
+	if (c == NULL || conn_init(n, c, sock, addr, cfg, true) != 0) {
 		if (c)
 			preauth_leave(n->preauth, &c->slot);
 		free(c);
@@ -308,7 +324,6 @@ struct hconn *hnet_accept(struct hnet *n, int sock, const char *addr, const stru
 	}
 	c->accepted = true;
 	c->connected = true;
-	link_start(c->link, &c->out); /* a responder writes nothing yet */
 	skynet_socket_start(n->ctx, sock);
 	skynet_socket_nodelay(n->ctx, sock);
 	return c;
@@ -328,7 +343,7 @@ struct hconn *hnet_connect(struct hnet *n, const char *hostport, const struct hc
 		return NULL;
 	}
 	struct hconn *c = calloc(1, sizeof(*c));
-	if (c == NULL || conn_init(n, c, sock, hostport, cfg) != 0) {
+	if (c == NULL || conn_init(n, c, sock, hostport, cfg, false) != 0) {
 		free(c);
 		skynet_error(n->ctx, "%s: out of memory connecting to %s", n->tag, hostport);
 		skynet_socket_close(n->ctx, sock);
@@ -350,7 +365,7 @@ void hconn_close(struct hconn *c, const char *reason)
 	if (c->closing)
 		return;
 	c->closing = true;
-	if (link_state(c->link) != LINK_CLOSED)
+	if (c->link && link_state(c->link) != LINK_CLOSED)
 		link_close(c->link, reason, &c->out);
 	snprintf(c->reason, sizeof(c->reason), "%s", reason);
 }
@@ -358,7 +373,7 @@ void hconn_close(struct hconn *c, const char *reason)
 /* The link closed by itself (bad record, timeout, peer's CLOSE, end of stream). */
 static void check_closed(struct hconn *c)
 {
-	if (!c->closing && link_state(c->link) == LINK_CLOSED) {
+	if (!c->closing && c->link && link_state(c->link) == LINK_CLOSED) {
 		c->closing = true;
 		snprintf(c->reason, sizeof(c->reason), "%s", link_reason(c->link));
 	}
@@ -393,7 +408,7 @@ void hnet_reap(struct hnet *n)
 		preauth_leave(n->preauth, &c->slot);
 		flush_one(n, c);
 		skynet_socket_close(n->ctx, c->sock);
-		const struct link_identity *id = link_peer(c->link);
+		const struct link_identity *id = c->link ? link_peer(c->link) : NULL;
 		if (id)
 			skynet_error(n->ctx, "%s: link to node %u (%s) closed: %s", n->tag, id->node_id,
 			             c->addr, c->reason);
@@ -414,12 +429,22 @@ int hnet_socket(struct hnet *n, const struct skynet_socket_message *m)
 	if (c == NULL)
 		return 0;
 	switch (m->type) {
-	case SKYNET_SOCKET_TYPE_DATA:
+	case SKYNET_SOCKET_TYPE_DATA: {
+		uint64_t now = hnet_now_ms();
 		c->bytes_in += (uint64_t)m->ud;
-		link_feed(c->link, (uint8_t *)m->buffer, (size_t)m->ud, hnet_now_ms(), &c->out);
+		if (c->link == NULL) {
+			/* the first bytes of an accepted connection: now it needs its link,
+			 * whose handshake deadline still counts from the accept */
+			c->cfg.handshake_ms = c->deadline > now ? c->deadline - now : 1;
+			if (make_link(c, &c->cfg, now) != 0 || link_start(c->link, &c->out) != 0)
+				hconn_close(c, "out of memory starting the handshake");
+		}
+		if (c->link && !c->closing)
+			link_feed(c->link, (uint8_t *)m->buffer, (size_t)m->ud, now, &c->out);
 		skynet_free(m->buffer);
 		check_closed(c);
 		break;
+	}
 	case SKYNET_SOCKET_TYPE_CONNECT:
 		if (!c->connected) {
 			c->connected = true;
@@ -430,7 +455,10 @@ int hnet_socket(struct hnet *n, const struct skynet_socket_message *m)
 		}
 		break;
 	case SKYNET_SOCKET_TYPE_CLOSE:
-		link_eof(c->link);
+		if (c->link == NULL)
+			hconn_close(c, "connection ended during the handshake");
+		else
+			link_eof(c->link);
 		check_closed(c);
 		c->connected = false; /* nothing more can be written */
 		break;
@@ -471,6 +499,11 @@ void hnet_tick(struct hnet *n, uint64_t heartbeat_ms, uint64_t timeout_ms)
 	for (struct hconn *c = n->list; c; c = c->next) {
 		if (c->closing)
 			continue;
+		if (c->link == NULL) {
+			if (now >= c->deadline)
+				hconn_close(c, "handshake timed out (no HELLO from peer)");
+			continue;
+		}
 		link_tick(c->link, now);
 		check_closed(c);
 		if (c->closing || link_state(c->link) != LINK_ESTABLISHED)
@@ -507,7 +540,7 @@ void hnet_flush(struct hnet *n)
 
 int hconn_send(struct hconn *c, unsigned type, const ProtobufCMessage *msg)
 {
-	if (c->closing)
+	if (c->closing || c->link == NULL)
 		return LINK_ESTATE;
 	int rc = frame_send(c->link, &c->out, type, msg);
 	if (rc == 0) {
@@ -521,10 +554,13 @@ int hconn_send(struct hconn *c, unsigned type, const ProtobufCMessage *msg)
 
 bool hconn_open(const struct hconn *c)
 {
-	return !c->closing && link_state(c->link) == LINK_ESTABLISHED;
+	return !c->closing && c->link && link_state(c->link) == LINK_ESTABLISHED;
 }
 
-const struct link_identity *hconn_peer(const struct hconn *c) { return link_peer(c->link); }
+const struct link_identity *hconn_peer(const struct hconn *c)
+{
+	return c->link ? link_peer(c->link) : NULL;
+}
 const char *hconn_addr(const struct hconn *c) { return c->addr; }
 void hconn_set_data(struct hconn *c, void *p) { c->data = p; }
 
@@ -534,7 +570,7 @@ void hconn_stats(const struct hconn *c, struct hconn_stats *st)
 	st->records_out = c->records_out;
 	st->bytes_in = c->bytes_in;
 	st->bytes_out = c->bytes_out;
-	st->last_recv_ms = link_last_recv(c->link);
+	st->last_recv_ms = c->link ? link_last_recv(c->link) : 0;
 	st->rtt_us = c->rtt_us;
 }
 void *hconn_data(const struct hconn *c) { return c->data; }

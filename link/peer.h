@@ -55,7 +55,9 @@ struct hconn_config {
 	enum link_role role;
 	enum link_purpose purpose;
 	struct link_identity self;
-	const uint8_t *cluster_key;   /* LINK_KEY_BYTES, copied by the link */
+	const uint8_t *cluster_key;   /* LINK_KEY_BYTES, copied by the link; an accepted
+	                               * connection makes its link at its first byte, so
+	                               * the key must stay put while the hnet lives */
 	size_t max_record;
 	uint64_t handshake_ms;
 };
