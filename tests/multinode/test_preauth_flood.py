@@ -1,6 +1,8 @@
 #!/usr/bin/env python3
 """Floods of idle unauthenticated connections, by attackers without a key.
 
+0. preauth_max = 0 or preauth_per_source not a number: the node refuses to
+   start, naming the key.
 1. 30,000 connections held open (two flood clients of 15,000: one from 2
    loopback source addresses, one from 62 others) against node 2's peer port for 20 s, while node 3 calls
    node 2 without pause and the idle links (1-2, and every node to the
@@ -65,6 +67,11 @@ def main(skiff):
     if hard < 15100:
         raise AssertionError("the flood needs an fd hard limit of 15100 per process (have %d)" % hard)
     with mnlib.Cluster(skiff, timeout=TIMEOUT, nodes=3) as c:
+        # a bad limit stops the node at start, naming the key
+        for key, val in (("preauth_max", "0"), ("preauth_per_source", '"lots"')):
+            n = c.start(9, master=True, extra=["%s = %s" % (key, val)], wait_ready=False)
+            c.wait(9, r"config key '%s' must be an integer from 1 to 1000000" % key)
+            assert n.proc.wait(timeout=10) != 0, "node started with %s = %s" % (key, val)
         # node 1 hosts the master; its limits are above its descriptors on purpose
         big = ["preauth_max = 100000", "preauth_per_source = 100000"]
         c.start(1, master=True, extra=big, preexec_fn=low_fds)
