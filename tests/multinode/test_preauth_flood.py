@@ -4,8 +4,8 @@
 0. preauth_max = 0 or preauth_per_source not a number: the node refuses to
    start, naming the key.
 1. 30,000 connections held open (two flood clients of 15,000: one from 2
-   loopback source addresses, one from 62 others) against node 2's peer port for 20 s, while node 3 calls
-   node 2 without pause and the idle links (1-2, and every node to the
+   loopback source addresses, one from 62 others) against node 2's peer
+   port for 20 s, while node 3 calls node 2 without pause and the idle links (1-2, and every node to the
    master) live on heartbeats alone with harbor_timeout = 3 s.  Every call must
    succeed, no link may close, and node 2's log must stay short: the
    preauth_per_source refusals and preauth_max evictions are logged a few
