@@ -9,7 +9,8 @@
    master) live on heartbeats alone with harbor_timeout = 3 s.  Every call must
    succeed, no link may close, and node 2's log must stay short: the
    preauth_per_source refusals and preauth_max evictions are logged a few
-   lines per 10 s, then counted ("N more like this").
+   lines per 10 s, then counted ("N more like this").  Then, the flood still
+   on, node 3 restarts: it must link to node 2 through the flood.
 2. The master's process (node 1) runs with 400 descriptors and pre-auth
    limits above that, so a flood on the master port reaches EMFILE: the
    listener must shed and pause (logged), the node must stay up, and once the
@@ -27,6 +28,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 FLOOD = os.path.join(HERE, "flood_client.py")
 TIMEOUT = 3
 FLOOD_SECONDS = 20
+JOIN_SECONDS = 10     # the flood goes on this long after the first part, for a rejoin
 MASTER_FDS = 400
 
 
@@ -49,12 +51,15 @@ def traffic(c, nid, after=0):
     return int(lines[-1][0]), int(lines[-1][1])
 
 
-def link_trouble(c):
+def link_trouble(c, marks=None):
+    """Log lines saying a link closed or a node went down (after `marks`:
+    node id -> log offset, from c.mark)."""
     bad = re.compile(r"is down|master link lost|link to node \d+ \(.*\) closed|"
                      r"no link to node|peer silent")
     out = []
     for n in c.nodes.values():
-        out += ["node %d: %s" % (n.id, l) for l in n.text().splitlines() if bad.search(l)]
+        text = n.text()[(marks or {}).get(n.id, 0):]
+        out += ["node %d: %s" % (n.id, l) for l in text.splitlines() if bad.search(l)]
     return out
 
 
@@ -92,7 +97,8 @@ def main(skiff):
         t0 = time.time()
         # two sources (over preauth_per_source at once) and 62 others (which
         # fill preauth_max and churn through its evictions)
-        fl = [flood(n2.port, 2, 2, 15000, FLOOD_SECONDS), flood(n2.port, 4, 62, 15000, FLOOD_SECONDS)]
+        total = FLOOD_SECONDS + JOIN_SECONDS
+        fl = [flood(n2.port, 2, 2, 15000, total), flood(n2.port, 4, 62, 15000, total)]
         samples = []
         while time.time() - t0 < FLOOD_SECONDS:
             time.sleep(2)
@@ -100,16 +106,13 @@ def main(skiff):
             trouble = link_trouble(c)
             assert not trouble, "during the flood:\n" + "\n".join(trouble)
             assert c.nodes[2].proc.poll() is None, "node 2 died"
-        res = [flood_result(p, FLOOD_SECONDS) for p in fl]
         ok1, fail1 = traffic(c, 3)
+        t1 = time.time()
+        log = n2.text()[m2:].splitlines()
         assert fail1 == 0, "calls from node 3 to node 2 failed during the flood: %s" % (samples,)
         # calls went on through the whole flood, not just at its ends
         oks = [s[0] for s in samples]
         assert all(b > a for a, b in zip(oks, oks[1:])), "calls stalled during the flood: %s" % oks
-        held = sum(r["peak"] for r in res)
-        opened = sum(r["opened"] for r in res)
-        assert held >= 30000, "the flood held only %d connections: %s" % (held, res)
-        log = n2.text()[m2:].splitlines()
         counts = [int(x) for l in log for x in re.findall(r": (\d+) more like this", l)]
         refused = [l for l in log if "refused: its source already has" in l]
         assert counts and sum(counts) > 1000, "no counted refusals in node 2's log:\n" + "\n".join(log[-40:])
@@ -118,20 +121,34 @@ def main(skiff):
         assert len(log) < 200, "node 2 wrote %d log lines during the flood" % len(log)
         trouble = link_trouble(c)
         assert not trouble, "\n".join(trouble)
+        # a real peer still gets through the flood: node 3 restarts and links
+        # to node 2 (it dials the lower ids) while the flood goes on
+        c.kill(3)
+        tj = time.time()
+        c.start(3, role="traffic", extra=['test_target = "2"'])
+        c.wait(3, r"MN TRAFFIC [1-9]\d* 0", timeout=JOIN_SECONDS - 1)
+        joined = time.time() - tj
+        assert all(p.poll() is None for p in fl), "the flood ended before node 3 rejoined"
+        res = [flood_result(p, total) for p in fl]
+        held = sum(r["peak"] for r in res)
+        opened = sum(r["opened"] for r in res)
+        assert held >= 30000, "the flood held only %d connections: %s" % (held, res)
         print("flood on node 2: %d connections held at the peak, %d opened in %d s; "
-              "node 2 logged %d lines (%d events counted in summaries); node 3 made %d calls "
-              "to node 2 meanwhile (%.0f/s; %.0f/s without the flood), 0 failed" %
-              (held, opened, FLOOD_SECONDS, len(log), sum(counts), ok1 - ok0,
-               (ok1 - ok0) / (time.time() - t0), (b1 - b0) / 2.0))
+              "node 2 logged %d lines in the first %d s (%d events counted in summaries); "
+              "node 3 made %d calls to node 2 meanwhile (%.0f/s; %.0f/s without the flood), "
+              "0 failed; restarted, node 3 was calling node 2 again %.1f s later" %
+              (held, opened, total, len(log), FLOOD_SECONDS, sum(counts), ok1 - ok0,
+               (ok1 - ok0) / (t1 - t0), (b1 - b0) / 2.0, joined))
 
         # ---- 2. descriptor exhaustion on the master's process
-        m1, m3 = c.mark(1), c.mark(3)
+        marks = {nid: c.mark(nid) for nid in c.nodes}
+        m1 = marks[1]
         p = flood(c.master_port, 100, 50, 3000, 8)
         line = c.wait(1, r"cannot accept: Too many open files; .*accepts paused for \d+ ms "
                          r"\(fd limit %d\)" % MASTER_FDS, timeout=15, after=m1).group(0)
         r = flood_result(p, 8)
         assert c.nodes[1].proc.poll() is None, "node 1 died"
-        trouble = link_trouble(c)
+        trouble = link_trouble(c, marks)
         assert not trouble, "\n".join(trouble)
         log1 = c.nodes[1].text()[m1:].splitlines()
         assert len(log1) < 200, "node 1 wrote %d log lines during the flood" % len(log1)
