@@ -300,9 +300,10 @@ static struct hconn *slot_owner(struct preauth_slot *s)
 	return (struct hconn *)(void *)((char *)s - offsetof(struct hconn, slot));
 }
 
-/* Admission first: a refused connection costs a table lookup and a close, and
- * nothing is allocated for it.  At the total limit the oldest unauthenticated
- * connection makes room (closed here, reaped by the owner's next hnet_reap). */
+/* Admission first: a refused connection costs a calloc, a table lookup and a
+ * close; no link is made for it.  At the total limit the oldest
+ * unauthenticated connection makes room (closed here, reaped by the owner's
+ * next hnet_reap). */
 struct hconn *hnet_accept(struct hnet *n, int sock, const char *addr, const struct hconn_config *cfg)
 {
 	struct hconn *c = calloc(1, sizeof(*c));
