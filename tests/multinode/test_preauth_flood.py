@@ -63,6 +63,10 @@ def link_trouble(c, marks=None):
     return out
 
 
+def open_fds(node):
+    return len(os.listdir("/proc/%d/fd" % node.proc.pid))
+
+
 def low_fds():
     resource.setrlimit(resource.RLIMIT_NOFILE, (MASTER_FDS, MASTER_FDS))
 
@@ -93,6 +97,7 @@ def main(skiff):
         time.sleep(2)
         b1, _ = traffic(c, 3)
         m2, m3 = c.mark(2), c.mark(3)
+        fds0 = open_fds(n2)
         ok0, _ = traffic(c, 3)
         t0 = time.time()
         # two sources (over preauth_per_source at once) and 62 others (which
@@ -133,21 +138,35 @@ def main(skiff):
         held = sum(r["peak"] for r in res)
         opened = sum(r["opened"] for r in res)
         assert held >= 30000, "the flood held only %d connections: %s" % (held, res)
+        # nothing leaks: once the flood is gone (and handshake deadlines have
+        # passed) node 2 holds the descriptors it held before
+        deadline = time.time() + TIMEOUT + 5
+        while open_fds(n2) > fds0 + 2 and time.time() < deadline:
+            time.sleep(0.2)
+        fds1 = open_fds(n2)
+        assert fds1 <= fds0 + 2, "node 2 had %d descriptors before the flood, %d after" % (fds0, fds1)
         print("flood on node 2: %d connections held at the peak, %d opened in %d s; "
               "node 2 logged %d lines in the first %d s (%d events counted in summaries); "
               "node 3 made %d calls to node 2 meanwhile (%.0f/s; %.0f/s without the flood), "
-              "0 failed; restarted, node 3 was calling node 2 again %.1f s later" %
+              "0 failed; restarted, node 3 was calling node 2 again %.1f s later; node 2's "
+              "descriptors: %d before, %d after" %
               (held, opened, total, len(log), FLOOD_SECONDS, sum(counts), ok1 - ok0,
-               (ok1 - ok0) / (t1 - t0), (b1 - b0) / 2.0, joined))
+               (ok1 - ok0) / (t1 - t0), (b1 - b0) / 2.0, joined, fds0, fds1))
 
         # ---- 2. descriptor exhaustion on the master's process
         marks = {nid: c.mark(nid) for nid in c.nodes}
         m1 = marks[1]
+        fdm0 = open_fds(c.nodes[1])
         p = flood(c.master_port, 100, 50, 3000, 8)
         line = c.wait(1, r"cannot accept: Too many open files; .*accepts paused for \d+ ms "
                          r"\(fd limit %d\)" % MASTER_FDS, timeout=15, after=m1).group(0)
         r = flood_result(p, 8)
         assert c.nodes[1].proc.poll() is None, "node 1 died"
+        deadline = time.time() + TIMEOUT + 5
+        while open_fds(c.nodes[1]) > fdm0 + 2 and time.time() < deadline:
+            time.sleep(0.2)
+        fdm1 = open_fds(c.nodes[1])
+        assert fdm1 <= fdm0 + 2, "node 1 had %d descriptors before, %d after" % (fdm0, fdm1)
         trouble = link_trouble(c, marks)
         assert not trouble, "\n".join(trouble)
         log1 = c.nodes[1].text()[m1:].splitlines()
@@ -159,7 +178,8 @@ def main(skiff):
         c.start(3, role="traffic", extra=['test_target = "2"'])
         c.wait(3, r"MN TRAFFIC [1-9]\d* 0", timeout=15)
         print("fd exhaustion on the master (node 1, %d fds): %s; %d lines logged; "
-              "node 3 restarted and rejoined" % (MASTER_FDS, line.split("] ", 1)[-1], len(log1)))
+              "descriptors %d before, %d after; node 3 restarted and rejoined" %
+              (MASTER_FDS, line.split("] ", 1)[-1], len(log1), fdm0, fdm1))
         print("flood clients on the master: %s" % (r,))
     print("PASS")
 
