@@ -42,6 +42,7 @@
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,6 +62,7 @@
 #include "link.pb-c.h"
 #include "maps.h"
 #include "pbarena.h"
+#include "preauth.h"
 
 #define SKIFF_CLUSTER_NO_LUA
 #include "lua-cluster.h"
@@ -154,6 +156,7 @@ struct conn {
 	struct imap queues;          /* source -> struct squeue */
 	struct squeue *act_head, *act_tail;
 	size_t inflight, out_started;
+	struct preauth_slot slot;    /* inbound, until it authenticates */
 	struct conn *next;
 };
 
@@ -186,6 +189,7 @@ struct cluster {
 	struct pb_arena arena;
 	struct conn **dirty;
 	size_t ndirty, dirtycap;
+	struct preauth *preauth;     /* inbound connections not yet authenticated */
 };
 
 static uint64_t now_ms(void)
@@ -388,7 +392,11 @@ static void conn_reap(struct conn *c)
 		skynet_socket_close(cl->ctx, c->sock);
 		imap_take(&cl->by_sock, (uint32_t)c->sock);
 	}
-	skynet_error(cl->ctx, "cluster: link %s closed: %s", label, c->reason);
+	if (c->node == NULL && !c->established) /* anyone can cause these: bounded */
+		preauth_log_close(cl->preauth, c->addr, c->reason);
+	else
+		skynet_error(cl->ctx, "cluster: link %s closed: %s", label, c->reason);
+	preauth_leave(cl->preauth, &c->slot);
 	if (c->node)
 		snprintf(why, sizeof(why), "call failed: cluster node [%s] is down (%s)", c->node->name,
 		         c->reason);
@@ -690,6 +698,7 @@ static void on_established(void *ud, struct link *l)
 		}
 	}
 	c->established = true;
+	preauth_leave(c->cl->preauth, &c->slot);
 }
 
 static void send_ack(struct conn *c, size_t n)
@@ -1036,11 +1045,28 @@ static void on_socket(struct cluster *cl, const struct skynet_socket_message *m,
 		break;
 	case SKYNET_SOCKET_TYPE_ACCEPT:
 		if (li) {
+			/* admission first (preauth.h): a refused connection costs a lookup and
+			 * a close; at the total limit the oldest pre-auth one makes room */
 			int ns = m->ud;
-			struct conn *nc = conn_new(cl, ns, LINK_RESPONDER, li->name[0] ? li->name : cl->self,
-			                           pad);
+			struct conn *nc = NULL;
+			if (preauth_check(cl->preauth, pad))
+				nc = conn_new(cl, ns, LINK_RESPONDER, li->name[0] ? li->name : cl->self, pad);
+			struct preauth_slot *evict = NULL;
+			if (nc && !preauth_enter(cl->preauth, &nc->slot, pad, &evict)) {
+				conn_fail(nc, "refused"); /* cannot happen after preauth_check */
+				conn_reap(nc);
+				nc = NULL;
+				ns = -1;
+			}
+			if (evict) {
+				struct conn *old = (struct conn *)(void *)((char *)evict -
+				                                             offsetof(struct conn, slot));
+				conn_fail(old, "evicted: too many connections awaiting authentication");
+				conn_reap(old);
+			}
 			if (nc == NULL) {
-				skynet_socket_close(cl->ctx, ns);
+				if (ns >= 0)
+					skynet_socket_close(cl->ctx, ns);
 			} else {
 				nc->connected = true;
 				link_start(nc->link, &nc->out);
@@ -1405,6 +1431,7 @@ static void on_tick(struct cluster *cl)
 		c = nx;
 	}
 	flush_dirty(cl, true);
+	preauth_tick(cl->preauth);
 	char ti[16];
 	snprintf(ti, sizeof(ti), "%d", TICK_CS);
 	const char *s = skynet_command(cl->ctx, "TIMEOUT", ti);
@@ -1495,6 +1522,14 @@ int cluster_init(struct cluster *cl, struct skynet_context *ctx, const char *par
 	cl->max_pending = env_size(ctx, "cluster_max_pending", 2 * cl->max_message);
 	if (cl->max_pending < cl->max_message)
 		cl->max_pending = cl->max_message;
+	struct preauth_limits lim;
+	if (preauth_limits_load(ctx, &lim) != 0)
+		return 1;
+	cl->preauth = preauth_create(ctx, "cluster", &lim);
+	if (cl->preauth == NULL) {
+		skynet_error(ctx, "cluster: out of memory");
+		return 1;
+	}
 	randombytes_buf(&cl->incarnation, sizeof(cl->incarnation));
 	snprintf(cl->self, sizeof(cl->self), "%s", parm && parm[0] ? parm : "noname");
 	pb_arena_init(&cl->arena, NULL, 0);
@@ -1541,6 +1576,7 @@ void cluster_release(struct cluster *cl)
 	imap_clear(&cl->execs, free_exec, NULL);
 	imap_clear(&cl->by_sock, NULL, NULL);
 	imap_clear(&cl->by_cid, NULL, NULL);
+	preauth_destroy(cl->preauth);
 	pb_arena_finish(&cl->arena);
 	free(cl->dirty);
 	sodium_memzero(cl->key, sizeof(cl->key));

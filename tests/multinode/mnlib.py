@@ -102,11 +102,11 @@ class Cluster:
             f.write("\n".join(lines) + "\n")
         return path
 
-    def start(self, nid, master=False, role="idle", extra=(), wait_ready=True):
+    def start(self, nid, master=False, role="idle", extra=(), wait_ready=True, preexec_fn=None):
         n = self.node(nid)
         cfg = self.config(n, master, role, extra)
         n.runs += 1
-        n.run = harness.Node(self.skiff, cfg, cwd=self.dir, name=str(nid),
+        n.run = harness.Node(self.skiff, cfg, cwd=self.dir, name=str(nid), preexec_fn=preexec_fn,
                              log=os.path.join(self.dir, "node%d.run%d.log" % (nid, n.runs)))
         if wait_ready:
             self.wait(nid, r"MN READY %d" % nid)
