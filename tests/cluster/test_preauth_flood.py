@@ -33,7 +33,7 @@ def main(cl):
     b.must("CLUSTER READY", 15)
     a = cl.start("a", "cl_t_steady", f, extra=extra)
     a.must(r"CLSTEADY [1-9]\d* 0", 15)
-    before = len(b.lines)
+    before = len(b.lines())
     ok0, _ = steady(a)
     fl = [subprocess.Popen([sys.executable, FLOOD, "127.0.0.1", str(port), str(first), str(n),
                             "15000", str(SECONDS)], stdout=subprocess.PIPE,
@@ -56,7 +56,7 @@ def main(cl):
     assert all(y > x for x, y in zip(oks, oks[1:])), "calls stalled during the flood: %s" % oks
     held = sum(r["peak"] for r in res)
     assert held >= 30000, "the flood held only %d connections: %s" % (held, res)
-    log = b.lines[before:]
+    log = b.lines()[before:]
     counts = [int(x) for l in log for x in re.findall(r": (\d+) more like this", l)]
     assert counts and sum(counts) > 1000, "no counted refusals:\n" + "\n".join(log[-40:])
     assert any("refused: its source already has" in l for l in log), "no per-source refusal"
