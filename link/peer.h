@@ -55,7 +55,8 @@ struct hconn_config {
 	enum link_role role;
 	enum link_purpose purpose;
 	struct link_identity self;
-	const uint8_t *cluster_key;   /* LINK_KEY_BYTES, copied by the link */
+	const uint8_t *cluster_key;   /* LINK_KEY_BYTES, copied by the link; may be NULL */
+	const struct link_credential *credential;   /* per-node identity; NULL: none */
 	size_t max_record;
 	uint64_t handshake_ms;
 };
