@@ -227,6 +227,8 @@ int cred_load_node(const char *path, const uint8_t *cluster_pub, uint64_t unix_n
 	size_t n;
 	int rc = -1;
 
+	sodium_memzero(out->node_secret, sizeof out->node_secret);
+	out->cert_len = 0;
 	if (sodium_init() < 0) {
 		snprintf(err, errlen, "cannot initialise libsodium");
 		return -1;
