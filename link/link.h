@@ -129,7 +129,8 @@ struct link_config {
 	struct link_identity self;
 	const uint8_t *cluster_key;       /* LINK_KEY_BYTES, copied; may be NULL with a credential */
 	const struct link_credential *credential;   /* NULL: shared-key mode */
-	uint64_t unix_now;                /* seconds since 1970 for certificate expiry; 0: the clock */
+	uint64_t unix_now;                /* seconds since 1970 for certificate expiry; 0: link_create
+	                                   * reads time(NULL) once (the link's only clock read) */
 	size_t max_record;                /* largest plaintext sealed or opened; 0: default */
 	uint64_t handshake_timeout_ms;    /* 0: LINK_DEFAULT_HANDSHAKE_MS */
 	link_established_fn *on_established;  /* may be NULL */

@@ -6,7 +6,7 @@
  * a secure link (link.h).  The owner hands every PTYPE_SOCKET message to
  * hnet_socket(); hnet feeds the bytes to the right link, swallows heartbeats,
  * and calls the owner back:
- *     established(ud, c)            the peer proved the cluster key (may close c)
+ *     established(ud, c)            the peer proved its identity (may close c)
  *     record(ud, c, type, data, n)  one frame (type >= 16), valid during the call
  *     closed(ud, c, reason)         c is gone: the owner forgets its pointer
  *
