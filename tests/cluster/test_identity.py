@@ -2,7 +2,11 @@
 """Cluster mode with per-node credentials (name credentials, no shared key):
 node a calls node b; then a node file that lists node c's address under the
 name "b" makes the call fail ("peer proves to be node [c], not [b]") instead of
-reaching c; and a node whose credential names "c" cannot open as "b"."""
+reaching c; a node whose credential names "c" cannot open as "b"; and a
+harbor id credential is refused in cluster mode."""
+import os
+import subprocess
+
 import clusterlib
 from clusterlib import free_port
 
@@ -26,6 +30,15 @@ def main(cl):
                   shared_key=False, credential="c", keys={"cl_name": "b"})
     c2.must(r"this node's credential is for \[c\]; it cannot act as \[b\]", 15)
     print("c cannot open as b: refused")
+    ca = cl.identity()
+    idcred = os.path.join(ca, "id4.cred")
+    subprocess.run([cl.exe, "--genkey", "node", "--id", "4", "--signer",
+                    os.path.join(ca, "cluster.secret"), idcred], check=True)
+    d = cl.start("d", "cl_server", cl.node_file({"d": "127.0.0.1:%d" % free_port()}),
+                 shared_key=False, credential="d", extra=['node_credential = "%s"' % idcred])
+    d.must(r"cluster: node_credential: \S+id4\.cred is for harbor node id 4; cluster mode "
+           r"needs a name credential", 15)
+    print("an id credential in cluster mode: refused")
 
 
 clusterlib.run(main)
