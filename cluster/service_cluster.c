@@ -57,6 +57,7 @@
 #include "assembly.h"
 #include "cluster.pb-c.h"
 #include "frame.h"
+#include "credential.h"
 #include "keyfile.h"
 #include "link.h"
 #include "link.pb-c.h"
@@ -171,7 +172,10 @@ struct listener {
 
 struct cluster {
 	struct skynet_context *ctx;
+	bool has_key, has_cred;          /* shared key; per-node credential (or both) */
 	uint8_t key[LINK_KEY_BYTES];
+	struct link_credential cred;
+	char cred_name[CRED_NAME_MAX + 1];   /* the name the credential proves */
 	char self[CLUSTER_NODE_MAX + 1];
 	uint64_t incarnation;
 	uint64_t timeout_ms, heartbeat_ms;
@@ -635,7 +639,8 @@ static struct conn *conn_new(struct cluster *cl, int sock, enum link_role role, 
 	struct link_config lc = {
 		.role = role,
 		.purpose = LINK_CLUSTER,
-		.cluster_key = cl->key,
+		.cluster_key = cl->has_key ? cl->key : NULL,
+		.credential = cl->has_cred ? &cl->cred : NULL,
 		.max_record = MAX_RECORD,
 		.handshake_timeout_ms = cl->timeout_ms,
 		.on_established = on_established,
@@ -644,7 +649,8 @@ static struct conn *conn_new(struct cluster *cl, int sock, enum link_role role, 
 	};
 	lc.self.node_id = 0;
 	lc.self.incarnation = cl->incarnation;
-	snprintf(lc.self.name, sizeof(lc.self.name), "%s", name);
+	/* With a credential a node can only ever be the name it proves. */
+	snprintf(lc.self.name, sizeof(lc.self.name), "%s", cl->has_cred ? cl->cred_name : name);
 	c->link = link_create(&lc, now_ms());
 	c->in_parts = assembly_new(cl->max_message, cl->max_pending, inmeta_free);
 	if (c->link == NULL || c->in_parts == NULL) {
@@ -688,6 +694,14 @@ static void on_established(void *ud, struct link *l)
 {
 	struct conn *c = ud;
 	const struct link_identity *peer = link_peer(l);
+	if (c->node && c->cl->has_cred && strcmp(peer->name, c->node->name) != 0) {
+		/* The name is proven: whoever answers at that address is another node. */
+		char why[200];
+		snprintf(why, sizeof(why), "peer proves to be node [%s], not [%s]", peer->name,
+		         c->node->name);
+		conn_fail(c, why);
+		return;
+	}
 	if (c->node && strcmp(peer->name, c->node->name) != 0) {
 		struct node *other = smap_get(&c->cl->nodes, peer->name);
 		if (other && other->state == NODE_UP) {
@@ -1385,7 +1399,10 @@ static void on_text(struct cluster *cl, uint32_t source, int session, const char
 		smap_take(&cl->names, a1);
 		text_reply(cl, source, session, "OK");
 	} else if (strcmp(cmd, "self") == 0 && a1) {
-		snprintf(cl->self, sizeof(cl->self), "%s", a1);
+		if (cl->has_cred && strcmp(a1, cl->cred_name) != 0)
+			skynet_error(cl->ctx, "cluster: this node's credential is for [%s]; it cannot "
+			             "act as [%s] (peers would refuse it)", cl->cred_name, a1);
+		snprintf(cl->self, sizeof(cl->self), "%s", cl->has_cred ? cl->cred_name : a1);
 		text_reply(cl, source, session, "OK");
 	} else if (strcmp(cmd, "listen") == 0 && a1 && a2) {
 		cmd_listen(cl, source, session, a1, atoi(a2), a3);
@@ -1495,6 +1512,58 @@ static size_t env_size(struct skynet_context *ctx, const char *key, size_t def)
 	return (size_t)d;
 }
 
+/* cluster_key (shared key) and/or cluster_pub + node_credential (per-node
+ * identity, a name credential); the same keys and files as harbor mode. */
+static int load_keys(struct cluster *cl, struct skynet_context *ctx)
+{
+	const char *keypath = skynet_command(ctx, "GETENV", "cluster_key");
+	const char *pub = skynet_command(ctx, "GETENV", "cluster_pub");
+	const char *cred = skynet_command(ctx, "GETENV", "node_credential");
+	bool want_key = keypath && *keypath, want_pub = pub && *pub, want_cred = cred && *cred;
+	char err[320];
+	if (!want_key && !want_pub && !want_cred) {
+		skynet_error(ctx, "cluster: config key 'cluster_pub' and 'node_credential' (per-node "
+		             "identity: skiff --genkey cluster DIR, then skiff --genkey node --name "
+		             "NAME ...) or 'cluster_key' (shared key, every holder trusted with "
+		             "everything: skiff --genkey FILE) is required for cluster mode");
+		return -1;
+	}
+	if (want_pub != want_cred) {
+		skynet_error(ctx, "cluster: config keys 'cluster_pub' and 'node_credential' go "
+		             "together; only '%s' is set", want_pub ? "cluster_pub" : "node_credential");
+		return -1;
+	}
+	if (want_key) {
+		if (keyfile_load(keypath, cl->key, err, sizeof(err)) != 0) {
+			skynet_error(ctx, "cluster: %s", err);
+			return -1;
+		}
+		cl->has_key = true;
+	}
+	if (want_pub) {
+		struct cred_cert cert;
+		if (cred_load_cluster_pub(pub, cl->cred.cluster_pub, err, sizeof(err)) != 0) {
+			skynet_error(ctx, "cluster: cluster_pub: %s", err);
+			return -1;
+		}
+		if (cred_load_node(cred, cl->cred.cluster_pub, (uint64_t)time(NULL), &cl->cred, &cert,
+		                   err, sizeof(err)) != 0) {
+			skynet_error(ctx, "cluster: node_credential: %s", err);
+			return -1;
+		}
+		if (cert.node_id != 0) {
+			sodium_memzero(&cl->cred, sizeof(cl->cred));
+			skynet_error(ctx, "cluster: node_credential: %s is for harbor node id %u; cluster "
+			             "mode needs a name credential (skiff --genkey node --name NAME ...)",
+			             cred, cert.node_id);
+			return -1;
+		}
+		snprintf(cl->cred_name, sizeof(cl->cred_name), "%s", cert.name);
+		cl->has_cred = true;
+	}
+	return 0;
+}
+
 int cluster_init(struct cluster *cl, struct skynet_context *ctx, const char *parm)
 {
 	cl->ctx = ctx;
@@ -1502,16 +1571,8 @@ int cluster_init(struct cluster *cl, struct skynet_context *ctx, const char *par
 		skynet_error(ctx, "cluster: libsodium initialisation failed");
 		return 1;
 	}
-	const char *keypath = skynet_command(ctx, "GETENV", "cluster_key");
-	if (keypath == NULL || keypath[0] == '\0') {
-		skynet_error(ctx, "cluster: config key cluster_key (path of the cluster key file) is required for cluster mode");
+	if (load_keys(cl, ctx) != 0)
 		return 1;
-	}
-	char err[300];
-	if (keyfile_load(keypath, cl->key, err, sizeof(err)) != 0) {
-		skynet_error(ctx, "cluster: %s", err);
-		return 1;
-	}
 	const char *tv = skynet_command(ctx, "GETENV", "cluster_timeout");
 	double secs = tv && tv[0] ? strtod(tv, NULL) : 5;
 	if (secs <= 0)
@@ -1531,7 +1592,8 @@ int cluster_init(struct cluster *cl, struct skynet_context *ctx, const char *par
 		return 1;
 	}
 	randombytes_buf(&cl->incarnation, sizeof(cl->incarnation));
-	snprintf(cl->self, sizeof(cl->self), "%s", parm && parm[0] ? parm : "noname");
+	snprintf(cl->self, sizeof(cl->self), "%s",
+	         cl->has_cred ? cl->cred_name : parm && parm[0] ? parm : "noname");
 	pb_arena_init(&cl->arena, NULL, 0);
 	skynet_callback(ctx, cl, cluster_cb);
 	char ti[16];
@@ -1580,5 +1642,6 @@ void cluster_release(struct cluster *cl)
 	pb_arena_finish(&cl->arena);
 	free(cl->dirty);
 	sodium_memzero(cl->key, sizeof(cl->key));
+	sodium_memzero(&cl->cred, sizeof(cl->cred));
 	free(cl);
 }

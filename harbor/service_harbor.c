@@ -539,7 +539,8 @@ static struct hconn_config link_config(struct harbor *h, enum link_role role,
 	struct hconn_config hc = {
 		.role = role,
 		.purpose = purpose,
-		.cluster_key = h->cfg.key,
+		.cluster_key = harbor_config_key(&h->cfg),
+		.credential = harbor_config_cred(&h->cfg),
 		.max_record = purpose == LINK_HARBOR_MASTER ? HARBOR_MASTER_MAX_RECORD
 		                                            : h->cfg.max_message + HARBOR_DATA_OVERHEAD,
 		.handshake_ms = h->cfg.timeout_ms,

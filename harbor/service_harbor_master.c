@@ -343,11 +343,14 @@ static struct hconn_config link_config(struct master *m)
 	struct hconn_config hc = {
 		.role = LINK_RESPONDER,
 		.purpose = LINK_HARBOR_MASTER,
-		.cluster_key = m->cfg.key,
+		.cluster_key = harbor_config_key(&m->cfg),
+		.credential = harbor_config_cred(&m->cfg),
 		.max_record = HARBOR_MASTER_MAX_RECORD,
 		.handshake_ms = m->cfg.timeout_ms,
 	};
-	hc.self.node_id = 0;
+	/* The master speaks as the node that hosts it: with credentials it proves
+	 * that id (nodes accept any valid credential for the master link). */
+	hc.self.node_id = (uint32_t)m->cfg.id;
 	hc.self.incarnation = m->incarnation;
 	snprintf(hc.self.name, sizeof(hc.self.name), "master");
 	return hc;

@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "link_internal.h"
 
@@ -135,7 +136,8 @@ struct link *link_create(const struct link_config *cfg, uint64_t now_ms)
 	struct link *l;
 	size_t nlen;
 
-	if (cfg == NULL || cfg->cluster_key == NULL || cfg->on_record == NULL)
+	if (cfg == NULL || (cfg->cluster_key == NULL && cfg->credential == NULL) ||
+	    cfg->on_record == NULL)
 		return NULL;
 	if (cfg->purpose < LINK_HARBOR_PEER || cfg->purpose > LINK_CLUSTER)
 		return NULL;
@@ -171,7 +173,8 @@ struct link *link_create(const struct link_config *cfg, uint64_t now_ms)
 	l->on_established = cfg->on_established;
 	l->on_record = cfg->on_record;
 	l->ud = cfg->ud;
-	if (hs_init(l, cfg->cluster_key) != 0) {
+	l->unix_now = cfg->unix_now ? cfg->unix_now : (uint64_t)time(NULL);
+	if (hs_init(l, cfg->cluster_key, cfg->credential) != 0) {
 		link_destroy(l);
 		return NULL;
 	}

@@ -260,6 +260,7 @@ static int make_link(struct hconn *c, const struct hconn_config *cfg, uint64_t n
 		.purpose = cfg->purpose,
 		.self = cfg->self,
 		.cluster_key = cfg->cluster_key,
+		.credential = cfg->credential,
 		.max_record = cfg->max_record,
 		.handshake_timeout_ms = cfg->handshake_ms,
 		.on_established = on_established,

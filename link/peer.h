@@ -6,7 +6,7 @@
  * a secure link (link.h).  The owner hands every PTYPE_SOCKET message to
  * hnet_socket(); hnet feeds the bytes to the right link, swallows heartbeats,
  * and calls the owner back:
- *     established(ud, c)            the peer proved the cluster key (may close c)
+ *     established(ud, c)            the peer proved its identity (may close c)
  *     record(ud, c, type, data, n)  one frame (type >= 16), valid during the call
  *     closed(ud, c, reason)         c is gone: the owner forgets its pointer
  *
@@ -58,9 +58,11 @@ struct hconn_config {
 	enum link_role role;
 	enum link_purpose purpose;
 	struct link_identity self;
-	const uint8_t *cluster_key;   /* LINK_KEY_BYTES, copied by the link; an accepted
-	                               * connection makes its link at its first byte, so
-	                               * the key must stay put while the hnet lives */
+	const uint8_t *cluster_key;   /* LINK_KEY_BYTES, copied by the link; may be NULL.  An
+	                               * accepted connection makes its link at its first
+	                               * byte, so the key and the credential must stay put
+	                               * while the hnet lives */
+	const struct link_credential *credential;   /* per-node identity; NULL: none */
 	size_t max_record;
 	uint64_t handshake_ms;
 };
