@@ -5,6 +5,7 @@ started with a `start` service from this folder and read their role from
 config keys (cl_*).  Every wait has a deadline; stop() kills what is left.
 """
 import os
+import subprocess
 import sys
 import tempfile
 
