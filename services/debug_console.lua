@@ -263,10 +263,32 @@ end
 local HEADER_KEEP = { host = true, origin = true, authorization = true, ["content-type"] = true,
 	["content-length"] = true }
 
--- One HTTP exchange: the command comes from the path (GET) or the body (POST).
-local function http_exchange(fd, request_line, addr)
+-- The request http_verdict judges, from the request line and the header
+-- lines (without their line ends): method and target (nil when the request
+-- line is malformed) and the headers the console looks at, by lower-case
+-- name; a repeated one is `false`, so neither copy is trusted.
+local function parse_request(request_line, header_lines)
 	local method, target = string.match(request_line, "^(%u+) (%S+) HTTP/1%.%d$")
 	local headers = {}
+	for _, header in ipairs(header_lines) do
+		local name, value = string.match(header, "^([%w%-]+):%s*(.-)%s*$")
+		if name then
+			name = string.lower(name)
+			if HEADER_KEEP[name] then
+				if headers[name] == nil then
+					headers[name] = value
+				else
+					headers[name] = false
+				end
+			end
+		end
+	end
+	return { method = method, target = target, headers = headers }
+end
+
+-- One HTTP exchange: the command comes from the path (GET) or the body (POST).
+local function http_exchange(fd, request_line, addr)
+	local lines = {}
 	local size = #request_line
 	while true do
 		local header = socket.readline(fd, "\n")
@@ -278,19 +300,11 @@ local function http_exchange(fd, request_line, addr)
 		end
 		header = string.gsub(header, "\r$", "")
 		if header == "" then break end
-		local name, value = string.match(header, "^([%w%-]+):%s*(.-)%s*$")
-		if name then
-			name = string.lower(name)
-			if HEADER_KEEP[name] then
-				if headers[name] == nil then
-					headers[name] = value
-				else
-					headers[name] = false -- repeated: trust neither
-				end
-			end
-		end
+		lines[#lines + 1] = header
 	end
-	local status, line = http_verdict({ method = method, target = target, headers = headers }, {
+	local req = parse_request(request_line, lines)
+	local method, headers = req.method, req.headers
+	local status, line = http_verdict(req, {
 		token = token, port = bound_port, hosts = extra_hosts, check_token = secretfile.equal,
 		known = function(name) return COMMAND[name] ~= nil or COMMANDX[name] ~= nil end,
 	})
