@@ -287,7 +287,9 @@ local function parse_request(request_line, header_lines)
 end
 
 -- One HTTP exchange: the command comes from the path (GET) or the body (POST).
-local function http_exchange(fd, request_line, addr)
+-- passed() is called once the request is let in and whole (the command may
+-- take longer than AUTH_TIMEOUT; the request itself may not).
+local function http_exchange(fd, request_line, addr, passed)
 	local lines = {}
 	local size = #request_line
 	while true do
@@ -321,6 +323,7 @@ local function http_exchange(fd, request_line, addr)
 		line = n > 0 and socket.read(fd, n) or ""
 		if not line then return end
 	end
+	passed()
 	local out = {}
 	local function print(...)
 		local n = select("#", ...)
@@ -359,8 +362,7 @@ local function console_main_loop(fd, addr)
 		if not line then return end
 		line = string.gsub(line, "\r$", "")
 		if string.match(line, "^%u+ %S+ HTTP/") then
-			http_exchange(fd, line, addr)
-			authenticated = true -- answered: the timer has nothing left to do
+			http_exchange(fd, line, addr, function() authenticated = true end)
 			return
 		end
 		local given = string.match(line, "^auth +(%S+) *$")
