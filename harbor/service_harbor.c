@@ -1,6 +1,6 @@
 /*
  * service_harbor.c — the C service `harbor`: this node's links to the master and
- * to every other node of a harbor cluster (skiff-decisions.md "Harbor").
+ * to every other node of a harbor cluster (docs/decisions.md, "Harbor").
  *
  * Inputs:
  *   PTYPE_SYSTEM   a struct remote_message from the runtime (skynet_harbor.h):

@@ -1,5 +1,5 @@
 /*
- * lua-debugchannel.c — skynet.debugchannel (skynet-compat.md §4.18).
+ * lua-debugchannel.c — skynet.debugchannel.
  *
  * A channel is a FIFO of byte strings shared by two services: the debug
  * console writes the operator's lines into it, and the service being debugged

@@ -1,5 +1,5 @@
 /*
- * lua-seri.c — the skynet.pack byte format (skynet-compat.md §4.6).
+ * lua-seri.c — the skynet.pack byte format.
  *
  * Grammar (every multi-byte field little-endian):
  *   stream  := value*

@@ -1,7 +1,7 @@
 /*
  * lua-seri.h — skynet.pack / skynet.unpack (the "lua" protocol payload format).
  *
- * The byte format is skynet's (skynet-compat.md §4.6), always little-endian:
+ * The byte format is skynet's, always little-endian:
  * a stream is a concatenation of tagged values, tag = type | cookie << 3.
  * These are plain lua_CFunctions so other modules (cluster, multicast) can
  * reuse them as they are or call them on their own stack.

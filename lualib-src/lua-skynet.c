@@ -1,5 +1,5 @@
 /*
- * lua-skynet.c — the skynet.core module (skynet-compat.md §4.3): the bridge
+ * lua-skynet.c — the skynet.core module: the bridge
  * between a Lua service and the runtime's C API.
  *
  * Every function gets the service context as upvalue 1 (registry

@@ -1,4 +1,4 @@
--- loader.lua — runs first in every snlua service (spec §4.2).
+-- loader.lua — runs first in every snlua service.
 -- snlua calls it with the launch string "<service> [args...]" and the globals
 -- LUA_SERVICE, LUA_PATH, LUA_CPATH, LUA_PRELOAD set from the config.
 local args = {}

@@ -1,5 +1,5 @@
 /*
- * service_snlua.c — the Lua service host (skynet-compat.md §4.1).
+ * service_snlua.c — the Lua service host.
  *
  * One lua_State per service, created with a counting allocator. init() only
  * queues the launch arguments to the service itself, so the Lua start-up runs

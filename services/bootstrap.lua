@@ -1,4 +1,4 @@
--- bootstrap — the first Lua service (spec §2.1).  It brings up, in order: the
+-- bootstrap — the first Lua service.  It brings up, in order: the
 -- launcher, the harbor controller (cdummy on a single node; the C services
 -- harbor_master and harbor otherwise), the datacenter (standalone node only), the unique-service
 -- manager, the debug console when the `console` key is set, then the user's

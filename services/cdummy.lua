@@ -1,5 +1,5 @@
 -- cdummy (`.cslave` when harbor = 0) — the single-node stand-in for the harbor
--- controller (spec §2.1, §2.7).  It owns the table of global names of this
+-- controller.  It owns the table of global names of this
 -- node; the core learns each one through the HARBORNAME command so that
 -- skynet.send("NAME", ...) reaches it.  A name is withdrawn when its service
 -- exits (the core drops its binding with the handle; we watch with the debug

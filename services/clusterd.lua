@@ -1,4 +1,4 @@
--- clusterd: cluster mode's manager, one per node (skynet-compat.md §3.3).
+-- clusterd: cluster mode's manager, one per node.
 -- Reads the `cluster` node file (a Lua chunk run in an empty environment),
 -- merges reloads into it and tells the cluster C service where nodes are, which
 -- names are registered and where to listen.  Also creates proxies and senders.

@@ -1,5 +1,5 @@
--- clusterproxy: a local stand-in for a service of another node
--- (skynet-compat.md §3.7).  skynet.send to it becomes a cluster push,
+-- clusterproxy: a local stand-in for a service of another node.
+-- skynet.send to it becomes a cluster push,
 -- skynet.call a cluster call whose raw reply goes back to the caller.
 local skynet = require "skynet"
 local cluster = require "skynet.cluster"

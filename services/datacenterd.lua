@@ -1,5 +1,5 @@
 -- datacenterd (global `DATACENTER`) — a tree of values any service may read,
--- write or wait on (spec §4.14).
+-- write or wait on.
 --
 -- `database` holds the values.  `waiting` mirrors the paths someone waits on:
 -- each node maps keys to child nodes and keeps the response closures of

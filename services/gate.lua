@@ -1,4 +1,4 @@
--- gate: a TCP gate on snax.gateserver (skynet-compat.md §5.2). Packets are
+-- gate: a TCP gate on snax.gateserver. Packets are
 -- 2-byte big-endian length framed. The watchdog hears
 --   "socket", "open"|"close"|"error"|"warning"|"data", fd, ...
 -- and forwards connections to agents, which then get each packet as

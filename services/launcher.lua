@@ -1,5 +1,5 @@
--- launcher (`.launcher`) — launches Lua services and keeps the list of them
--- (spec §5.2).  A LAUNCH is answered only when the new service reports back:
+-- launcher (`.launcher`) — launches Lua services and keeps the list of them.
+-- A LAUNCH is answered only when the new service reports back:
 -- LAUNCHOK (its start function returned), ERROR (it failed), or REMOVE (it
 -- exited first).
 local skynet = require "skynet"

@@ -1,4 +1,4 @@
--- multicastd (unique per node) — multicast channels (spec §4.13).
+-- multicastd (unique per node) — multicast channels.
 --
 -- A channel id carries its owner node in its low 8 bits.  On every node,
 -- channel[c] is the set of *local* subscribers of channel c (channel_n[c] its

@@ -1,5 +1,5 @@
 -- service_mgr (`.service`, and global `SERVICE` on the standalone node) —
--- the registry behind skynet.uniqueservice / queryservice (spec §5.2).
+-- the registry behind skynet.uniqueservice / queryservice.
 --
 -- service[name] is one of:
 --   a number   the running service;

@@ -1,5 +1,5 @@
--- skynet.cluster: calls to services of other nodes by node name
--- (skynet-compat.md §3.2).  Requests go straight from the caller to the node's
+-- skynet.cluster: calls to services of other nodes by node name.
+-- Requests go straight from the caller to the node's
 -- `cluster` C service (cluster/service_cluster.c), which carries them on secure
 -- links; clusterd keeps the configuration, the registered names and the proxies.
 --

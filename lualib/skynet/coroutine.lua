@@ -1,5 +1,5 @@
 -- skynet.coroutine — a coroutine library that lives with skynet's blocking
--- calls (spec §4.11).
+-- calls.
 --
 -- A user coroutine yields to its resumer with ("USER", ...).  Anything else it
 -- yields comes from the framework (a skynet.call, sleep, wait, exit...): that

@@ -1,4 +1,4 @@
--- skynet.datacenter — a node-wide tree of values held by DATACENTER (spec §4.14).
+-- skynet.datacenter — a node-wide tree of values held by DATACENTER.
 local skynet = require "skynet"
 
 local datacenter = {}

@@ -1,5 +1,5 @@
--- skynet.debug — the "debug" protocol (PTYPE 9) every Lua service answers
--- (spec §4.12).  skynet.lua registers the protocol with a loading dispatcher and calls init()
+-- skynet.debug — the "debug" protocol (PTYPE 9) every Lua service answers.
+-- skynet.lua registers the protocol with a loading dispatcher and calls init()
 -- on the first debug message (most services never get one, and this module
 -- and its closures cost each service about 10 KiB), handing over the
 -- internals the commands need; other modules may add commands with

@@ -1,4 +1,4 @@
--- skynet.harbor — global names and node links (spec §2.7).
+-- skynet.harbor — global names and node links.
 --
 -- On a single node (harbor = 0) every call goes to `.cslave` (cdummy) with the
 -- "lua" protocol.  On a harbor node it goes to the C harbor service `.harbor`

@@ -1,4 +1,4 @@
--- skynet.manager — node management functions added to the skynet table (spec §4.8).
+-- skynet.manager — node management functions added to the skynet table.
 local skynet = require "skynet"
 local c = require "skynet.core"
 

@@ -1,4 +1,4 @@
--- skynet.multicast — publish/subscribe channels (spec §4.13).
+-- skynet.multicast — publish/subscribe channels.
 --   local ch = multicast.new { channel = id?, pack = ?, unpack = ?, dispatch = f }
 --   ch:publish(...)  ch:subscribe()  ch:unsubscribe()  ch:delete()
 -- dispatch is called as f(ch, source, ...) for every message published on a

@@ -1,4 +1,4 @@
--- skynet.queue — critical sections for skynet threads (spec §4.10).
+-- skynet.queue — critical sections for skynet threads.
 -- `local cs = skynet.queue(); cs(f, ...)` runs f so that no other thread runs
 -- a function through the same cs meanwhile.  The owner may re-enter (depth
 -- counts); waiters are served in arrival order.

@@ -1,5 +1,5 @@
--- skynet.remotedebug — the interactive remote debugger (spec §4.12
--- REMOTEDEBUG, §5.3 `debug addr`).  Stock Lua 5.4 only: debug hooks,
+-- skynet.remotedebug — the interactive remote debugger
+-- (the console's `debug addr`, through the REMOTEDEBUG protocol).  Stock Lua 5.4 only: debug hooks,
 -- debug.getlocal/setlocal/getupvalue/setupvalue and `load` with an env.
 --
 -- Two halves live here:

@@ -1,4 +1,4 @@
--- skynet.require — a coroutine-aware `require` (spec §4.9).
+-- skynet.require — a coroutine-aware `require`.
 --
 -- Two phases:
 --  * While the service's main chunk runs (before skynet.start's init), modules

@@ -1,5 +1,5 @@
--- skynet.service — services defined by a Lua function instead of a file
--- (spec §4.15).  service.new(name, mainfunc, ...) starts, once per node, a
+-- skynet.service — services defined by a Lua function instead of a file.
+-- service.new(name, mainfunc, ...) starts, once per node, a
 -- service_cell running string.dump(mainfunc); mainfunc may have no upvalue
 -- but _ENV.  service.query waits for it; service.close kills it.
 local skynet = require "skynet"

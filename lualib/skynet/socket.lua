@@ -1,4 +1,4 @@
--- skynet.socket: blocking-style sockets for Lua services (skynet-compat.md §4.16).
+-- skynet.socket: blocking-style sockets for Lua services.
 --
 -- Each socket this service manages has an entry in `pool`:
 --   { id, buffer, connected, connecting, read_required, co, callback, pause,

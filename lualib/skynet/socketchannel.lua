@@ -1,5 +1,5 @@
--- skynet.socketchannel: a request/response channel over one TCP connection
--- (skynet-compat.md §4.17), the base of DB drivers and cluster senders.
+-- skynet.socketchannel: a request/response channel over one TCP connection,
+-- the base of DB drivers and cluster senders.
 --
 -- Two modes:
 --   order mode (desc.response == nil): responses come back in request order;

@@ -1,4 +1,4 @@
--- snax.gateserver: a TCP gate framework with skynet's snax.gateserver API.
+-- snax.gateserver: a TCP gate framework.
 --
 -- gateserver.start(handler) turns the calling service into a gate. The handler:
 --   connect(fd, addr)       a client connected (not read from until openclient)

@@ -26,9 +26,12 @@ T.main("test_names", function()
 	T.eq(skynet.call("GECHO", "lua", "get", "g"), 1, "send by global name")
 
 	-- a query for a name not yet registered waits for it
-	local later
-	skynet.fork(function() later = harbor.queryname "LATER" end)
-	skynet.sleep(2)
+	-- (one sender, one destination: the query reaches .cslave before anything
+	-- this coroutine sends after seeing `asked`, so no sleep is needed)
+	local later, asked
+	skynet.fork(function() asked = true later = harbor.queryname "LATER" end)
+	T.eventually(function() return asked end, "query sent")
+	T.eq(skynet.call(".cslave", "lua", "LIST").LATER, nil, "LATER is not registered")
 	T.eq(later, nil, "query waits")
 	skynet.call(e2, "lua", "echo") -- make sure e2 is up
 	skynet.name("LATER", e2)
@@ -43,16 +46,13 @@ T.main("test_names", function()
 	T.eventually(function() return not pcall(skynet.call, "TEMPNAME", "lua", "echo") end, "name gone with its service")
 	T.raises("call failed", skynet.call, "TEMPNAME", "lua", "echo")
 	-- cdummy notices the exit a moment later
-	T.eventually(function()
-		local probe
-		skynet.fork(function() probe = harbor.queryname "TEMPNAME" end)
-		skynet.sleep(2)
-		return probe == nil
-	end, "cdummy withdrew the name")
-	local requery
-	skynet.fork(function() requery = harbor.queryname "TEMPNAME" end)
-	skynet.sleep(2)
-	T.eq(requery, nil, "withdrawn name is unknown again")
+	T.eventually(function() return skynet.call(".cslave", "lua", "LIST").TEMPNAME == nil end,
+		"cdummy withdrew the name")
+	local requery, reasked
+	skynet.fork(function() reasked = true requery = harbor.queryname "TEMPNAME" end)
+	T.eventually(function() return reasked end, "requery sent")
+	T.eq(skynet.call(".cslave", "lua", "LIST").TEMPNAME, nil, "withdrawn name is unknown again")
+	T.eq(requery, nil, "the requery waits")
 	skynet.name("TEMPNAME", e2)
 	T.eventually(function() return requery ~= nil end, "requery answered")
 	T.eq(requery, e2, "name taken again")
@@ -65,9 +65,9 @@ T.main("test_names", function()
 	T.raises("call failed", skynet.call, "NOBODY", "lua", "echo")
 
 	-- bad global names
-	T.raises("", skynet.register, "A_NAME_LONGER_THAN_15")
-	T.raises("", skynet.register, "1234")
-	T.raises("", skynet.register, ":abc")
+	T.raises("global name too long", skynet.register, "A_NAME_LONGER_THAN_15")
+	T.raises("a global name can't be a number", skynet.register, "1234")
+	T.raises("a name can't start with ':'", skynet.register, ":abc")
 
 	-- harbor 0: link returns at once, connect never does
 	harbor.link(1)

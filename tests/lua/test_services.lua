@@ -53,8 +53,8 @@ T.main("test_services", function()
 	T.eq(skynet.queryservice(true, "t_slowstart"), g, "global query")
 
 	-- a failing unique service fails every caller, the same way
-	T.raises("", skynet.uniqueservice, "t_error_at_start")
-	T.raises("", skynet.uniqueservice, "t_error_at_start")
+	T.raises("call failed", skynet.uniqueservice, "t_error_at_start")
+	T.raises("call failed", skynet.uniqueservice, "t_error_at_start")
 
 	-- the launcher keeps the list
 	local list = skynet.call(".launcher", "lua", "LIST")

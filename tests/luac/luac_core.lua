@@ -1,4 +1,4 @@
--- skynet.core (spec §4.3), exercised on a real node.
+-- skynet.core, exercised on a real node.
 local skynet = require "skynet"
 local c = require "skynet.core"
 local t = require "luac_t"

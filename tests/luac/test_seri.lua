@@ -1,4 +1,4 @@
--- Test vectors for skynet.pack / skynet.unpack, written from skynet-compat.md §4.6.
+-- Test vectors for skynet.pack / skynet.unpack, written from the format described in lualib-src/lua-seri.h.
 -- Run by test_seri.c, which provides the global `seri`.
 
 local passed, failed = 0, 0

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""The failure matrix (skiff-decisions.md "Harbor" 3-5):
+"""The failure matrix (docs/decisions.md, "Harbor"):
   - kill -9 a node with 100 calls pending to it: all fail within harbor_timeout;
   - restart it with the same id: it rejoins (new incarnation);
   - SIGSTOP a node: declared down after harbor_timeout; after SIGCONT it rejoins;

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Multicast across three nodes (skynet-compat.md §4.13): a channel owned by
+"""Multicast across three nodes: a channel owned by
 node 2; two subscribers on every node; publishers on the owner and on the
 non-owner nodes (each publisher's messages arrive in order, with the publisher
 as source, at every subscriber); unsubscribing (node 1 leaves the channel: the

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Global names (skiff-decisions.md "Harbor" 6), driven by node 3 against
+"""Global names (docs/decisions.md, "Harbor"), driven by node 3 against
 services it spawns on node 2 (harbor_name_timeout = 1.5 s, harbor_name_queue = 50):
   - a named service exits: calls to it fail (not hang), the name is withdrawn on
     every node, then calls to the name wait and fail after harbor_name_timeout;
