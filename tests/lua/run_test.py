@@ -44,11 +44,7 @@ def write_config(tmpdir, test, threads, mode, extra=()):
         # the console needs a token file of mode 0600; clients find it through
         # SKIFF_CONSOLE_TOKEN_FILE (console_client.Console, tools/skiff-status).
         # console_run: the test drives inject and the remote debugger.
-        import secrets
-        token_file = os.path.join(tmpdir, "console.token")
-        fd = os.open(token_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as f:
-            f.write(secrets.token_hex(24) + "\n")
+        token_file, _ = harness.make_token(os.path.join(tmpdir, "console.token"))
         os.environ["SKIFF_CONSOLE_TOKEN_FILE"] = token_file
         lines.append('console = "127.0.0.1:0"')
         lines.append(f'console_token = "{token_file}"')

@@ -26,17 +26,6 @@ STATUS_TOOL = os.path.join(ROOT, "tools", "skiff-status")
 CONSOLE_TOKEN = None
 
 
-def write_token(directory):
-    """A fresh random console token in directory/console.token, mode 0600."""
-    import secrets
-    path = os.path.join(directory, "console.token")
-    token = secrets.token_hex(24)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as f:
-        f.write(token + "\n")
-    return path, token
-
-
 def check(cond, what):
     if not cond:
         raise AssertionError(what)
@@ -70,7 +59,7 @@ class Group:
         self.key = None
         self.master_port = None
         global CONSOLE_TOKEN
-        self.token_file, CONSOLE_TOKEN = write_token(self.dir)
+        self.token_file, CONSOLE_TOKEN = harness.make_token(os.path.join(self.dir, "console.token"))
         os.environ["SKIFF_CONSOLE_TOKEN_FILE"] = self.token_file
 
     def __enter__(self):

@@ -21,24 +21,21 @@ import os
 import re
 import socket
 import struct
-import subprocess
 import sys
 import tempfile
 import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.dirname(HERE))
+import harness  # noqa: E402
+
 MiB = 1 << 20
 
 
 def check(cond, what):
     if not cond:
         raise AssertionError(what)
-
-
-def sanitized(exe):
-    with open(exe, "rb") as f:
-        return b"__asan_init" in f.read()
 
 
 def rss_mib(pid):
@@ -49,34 +46,13 @@ def rss_mib(pid):
     raise AssertionError("no VmRSS")
 
 
-class Node:
-    def __init__(self, skiff, tmp):
-        cfg = os.path.join(tmp, "config")
-        with open(cfg, "w") as f:
-            f.write("\n".join([
-                "thread = 2", "harbor = 0", 'start = "gatecaps"',
-                'luaservice = luaservice .. ";%s/lua/?.lua"' % HERE,
-                "gate_max_buffer = %d" % (48 * MiB),
-            ]) + "\n")
-        self.log = os.path.join(tmp, "node.log")
-        out = open(self.log, "w")
-        self.proc = subprocess.Popen([skiff, cfg], stdout=out, stderr=subprocess.STDOUT, cwd=tmp)
-        out.close()
-
-    def text(self):
-        with open(self.log, errors="replace") as f:
-            return f.read()
-
-    def wait(self, rx, timeout=20, since=0):
-        """The first match of rx in the log from offset `since` on."""
-        deadline = time.monotonic() + timeout
-        while True:
-            m = re.search(rx, self.text()[since:], re.M)
-            if m:
-                return m
-            check(self.proc.poll() is None, "node exited (%s) before /%s/" % (self.proc.returncode, rx))
-            check(time.monotonic() < deadline, "no /%s/ within %ss" % (rx, timeout))
-            time.sleep(0.05)
+def start_node(skiff, tmp):
+    cfg = harness.write_config(os.path.join(tmp, "config"), [
+        "thread = 2", "harbor = 0", 'start = "gatecaps"',
+        'luaservice = luaservice .. ";%s/lua/?.lua"' % HERE,
+        "gate_max_buffer = %d" % (48 * MiB),
+    ])
+    return harness.Node(skiff, cfg, cwd=tmp, log=os.path.join(tmp, "node.log"), name="gatecaps")
 
 
 def recv_exact(s, n):
@@ -124,9 +100,9 @@ def slow_reader(port):
 
 
 def main(skiff):
-    asan = sanitized(skiff)
+    asan = harness.is_sanitized(skiff)
     with tempfile.TemporaryDirectory(prefix="skiff-gatecaps-") as tmp:
-        node = Node(skiff, tmp)
+        node = start_node(skiff, tmp)
         try:
             lport = int(node.wait(r"GATECAPS READY (\d+)").group(1))
             cport = int(node.wait(r"gate: listen on 127\.0\.0\.1:(\d+)").group(1))
@@ -186,13 +162,13 @@ def main(skiff):
                 check(after - base < 150, "RSS grew by %.0f MiB" % (after - base))
 
             # 4. the Lua gate pauses a client that does not read its answers, then resumes it
-            mark = len(node.text())
+            mark = node.mark()
             s = slow_reader(lport)
             requests = 24
             for _ in range(requests):
                 s.sendall(struct.pack(">H", 5) + b"reply")
                 time.sleep(0.02)
-            m = node.wait(r"gate: fd (\d+) paused: \d+ KiB queued for a client that does not read", since=mark)
+            m = node.wait(r"gate: fd (\d+) paused: \d+ KiB queued for a client that does not read", after=mark)
             fd = m.group(1)
             time.sleep(0.5)
             check(not re.search(r"gate: fd %s closed" % fd, node.text()[mark:]), "a paused client is not closed")
@@ -203,7 +179,7 @@ def main(skiff):
                 check(chunk, "the paused client was closed after %d of %d bytes" % (got, want))
                 got += len(chunk)
             check(got == want, "every answer arrived: %d of %d bytes" % (got, want))
-            node.wait(r"gate: fd %s resumed: its send queue drained" % fd, since=mark)
+            node.wait(r"gate: fd %s resumed: its send queue drained" % fd, after=mark)
             s.close()
 
             pinger.stop.set()
@@ -211,13 +187,13 @@ def main(skiff):
             check(pinger.error is None, "pings: %r" % pinger.error)
             check(pinger.count > 10, "pings answered throughout: %d" % pinger.count)
             check(node.proc.poll() is None, "node still running")
-            check(not re.search(r"AddressSanitizer|Segmentation|SOCKTEST FAIL", node.text()), "crash text in the log")
+            check(harness.sanitizer_report(node.text()) is None, "sanitizer report in the log")
+            check(not re.search(r"Segmentation|SOCKTEST FAIL", node.text()), "crash text in the log")
         except Exception:
             print(node.text()[-6000:])
             raise
         finally:
-            node.proc.kill()
-            node.proc.wait(10)
+            node.kill()
     print("test_gate_caps: PASS")
     return 0
 
