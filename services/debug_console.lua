@@ -892,8 +892,9 @@ end
 skynet.start(function()
 	local ok, err = pcall(load_settings)
 	if not ok then
-		skynet.error(err)
-		error(err, 0)
+		skynet.error(err) -- said once, without a traceback: it is the operator's to fix
+		skynet.exit()
+		return
 	end
 	skynet.dispatch("lua", function(_, _, cmd)
 		if cmd == "STATUS" then
