@@ -13,7 +13,9 @@
  *     max_buffer  [64 MiB]  unfinished packets of all connections together;
  *                           past it the connection holding the most is closed
  *     send_limit  [16 MiB]  bytes queued for one client that does not read;
- *                           past it the connection is closed
+ *                           past it the connection is closed (checked when the
+ *                           socket layer warns: at 1 MiB and each doubling, so
+ *                           a limit under 1 MiB acts as 1 MiB)
  *   e.g. skynet.launch("gate", "L", watchdog, "0.0.0.0:8000", 0, 1024, "max_buffer=33554432")
  *
  * Memory: an unfinished packet holds only the bytes that arrived (see
