@@ -42,6 +42,7 @@
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,11 +57,13 @@
 #include "assembly.h"
 #include "cluster.pb-c.h"
 #include "frame.h"
+#include "credential.h"
 #include "keyfile.h"
 #include "link.h"
 #include "link.pb-c.h"
 #include "maps.h"
 #include "pbarena.h"
+#include "preauth.h"
 
 #define SKIFF_CLUSTER_NO_LUA
 #include "lua-cluster.h"
@@ -154,6 +157,7 @@ struct conn {
 	struct imap queues;          /* source -> struct squeue */
 	struct squeue *act_head, *act_tail;
 	size_t inflight, out_started;
+	struct preauth_slot slot;    /* inbound, until it authenticates */
 	struct conn *next;
 };
 
@@ -168,7 +172,10 @@ struct listener {
 
 struct cluster {
 	struct skynet_context *ctx;
+	bool has_key, has_cred;          /* shared key; per-node credential (or both) */
 	uint8_t key[LINK_KEY_BYTES];
+	struct link_credential cred;
+	char cred_name[CRED_NAME_MAX + 1];   /* the name the credential proves */
 	char self[CLUSTER_NODE_MAX + 1];
 	uint64_t incarnation;
 	uint64_t timeout_ms, heartbeat_ms;
@@ -186,6 +193,7 @@ struct cluster {
 	struct pb_arena arena;
 	struct conn **dirty;
 	size_t ndirty, dirtycap;
+	struct preauth *preauth;     /* inbound connections not yet authenticated */
 };
 
 static uint64_t now_ms(void)
@@ -388,7 +396,11 @@ static void conn_reap(struct conn *c)
 		skynet_socket_close(cl->ctx, c->sock);
 		imap_take(&cl->by_sock, (uint32_t)c->sock);
 	}
-	skynet_error(cl->ctx, "cluster: link %s closed: %s", label, c->reason);
+	if (c->node == NULL && !c->established) /* anyone can cause these: bounded */
+		preauth_log_close(cl->preauth, c->addr, c->reason);
+	else
+		skynet_error(cl->ctx, "cluster: link %s closed: %s", label, c->reason);
+	preauth_leave(cl->preauth, &c->slot);
 	if (c->node)
 		snprintf(why, sizeof(why), "call failed: cluster node [%s] is down (%s)", c->node->name,
 		         c->reason);
@@ -627,7 +639,8 @@ static struct conn *conn_new(struct cluster *cl, int sock, enum link_role role, 
 	struct link_config lc = {
 		.role = role,
 		.purpose = LINK_CLUSTER,
-		.cluster_key = cl->key,
+		.cluster_key = cl->has_key ? cl->key : NULL,
+		.credential = cl->has_cred ? &cl->cred : NULL,
 		.max_record = MAX_RECORD,
 		.handshake_timeout_ms = cl->timeout_ms,
 		.on_established = on_established,
@@ -636,7 +649,8 @@ static struct conn *conn_new(struct cluster *cl, int sock, enum link_role role, 
 	};
 	lc.self.node_id = 0;
 	lc.self.incarnation = cl->incarnation;
-	snprintf(lc.self.name, sizeof(lc.self.name), "%s", name);
+	/* With a credential a node can only ever be the name it proves. */
+	snprintf(lc.self.name, sizeof(lc.self.name), "%s", cl->has_cred ? cl->cred_name : name);
 	c->link = link_create(&lc, now_ms());
 	c->in_parts = assembly_new(cl->max_message, cl->max_pending, inmeta_free);
 	if (c->link == NULL || c->in_parts == NULL) {
@@ -680,6 +694,14 @@ static void on_established(void *ud, struct link *l)
 {
 	struct conn *c = ud;
 	const struct link_identity *peer = link_peer(l);
+	if (c->node && c->cl->has_cred && strcmp(peer->name, c->node->name) != 0) {
+		/* The name is proven: whoever answers at that address is another node. */
+		char why[200];
+		snprintf(why, sizeof(why), "peer proves to be node [%s], not [%s]", peer->name,
+		         c->node->name);
+		conn_fail(c, why);
+		return;
+	}
 	if (c->node && strcmp(peer->name, c->node->name) != 0) {
 		struct node *other = smap_get(&c->cl->nodes, peer->name);
 		if (other && other->state == NODE_UP) {
@@ -690,6 +712,7 @@ static void on_established(void *ud, struct link *l)
 		}
 	}
 	c->established = true;
+	preauth_leave(c->cl->preauth, &c->slot);
 }
 
 static void send_ack(struct conn *c, size_t n)
@@ -730,7 +753,15 @@ static void respond_error(struct conn *c, uint32_t session, const char *fmt, ...
 	respond(c, 0, session, false, text, NULL, NULL, 0);
 }
 
-/* A whole request arrived: run it here.  buf (skynet_malloc'd, size sz) is ours. */
+/* A whole request arrived: run it here.  buf (skynet_malloc'd, size sz) is ours.
+ *
+ * What a peer cannot choose (the harbor service has to check these per frame;
+ * here the frame has no field for them): the message type is always PTYPE_LUA
+ * (PTYPE_TRACE for a trace tag, a string), so no pointer-carrying or control
+ * type ever arrives; and the source is always this service (source 0 below),
+ * so a peer speaks as "the cluster" and never as one of our services or
+ * another node's.  A Response is matched in the pending map of the link it came
+ * on, so a peer can only answer calls that were sent to it. */
 static void deliver_request(struct conn *c, int kind, uint32_t session, uint32_t handle,
                             const char *name, const char *trace, uint8_t *buf, size_t sz)
 {
@@ -1028,11 +1059,28 @@ static void on_socket(struct cluster *cl, const struct skynet_socket_message *m,
 		break;
 	case SKYNET_SOCKET_TYPE_ACCEPT:
 		if (li) {
+			/* admission first (preauth.h): a refused connection costs a lookup and
+			 * a close; at the total limit the oldest pre-auth one makes room */
 			int ns = m->ud;
-			struct conn *nc = conn_new(cl, ns, LINK_RESPONDER, li->name[0] ? li->name : cl->self,
-			                           pad);
+			struct conn *nc = NULL;
+			if (preauth_check(cl->preauth, pad))
+				nc = conn_new(cl, ns, LINK_RESPONDER, li->name[0] ? li->name : cl->self, pad);
+			struct preauth_slot *evict = NULL;
+			if (nc && !preauth_enter(cl->preauth, &nc->slot, pad, &evict)) {
+				conn_fail(nc, "refused"); /* cannot happen after preauth_check */
+				conn_reap(nc);
+				nc = NULL;
+				ns = -1;
+			}
+			if (evict) {
+				struct conn *old = (struct conn *)(void *)((char *)evict -
+				                                             offsetof(struct conn, slot));
+				conn_fail(old, "evicted: too many connections awaiting authentication");
+				conn_reap(old);
+			}
 			if (nc == NULL) {
-				skynet_socket_close(cl->ctx, ns);
+				if (ns >= 0)
+					skynet_socket_close(cl->ctx, ns);
 			} else {
 				nc->connected = true;
 				link_start(nc->link, &nc->out);
@@ -1351,7 +1399,10 @@ static void on_text(struct cluster *cl, uint32_t source, int session, const char
 		smap_take(&cl->names, a1);
 		text_reply(cl, source, session, "OK");
 	} else if (strcmp(cmd, "self") == 0 && a1) {
-		snprintf(cl->self, sizeof(cl->self), "%s", a1);
+		if (cl->has_cred && strcmp(a1, cl->cred_name) != 0)
+			skynet_error(cl->ctx, "cluster: this node's credential is for [%s]; it cannot "
+			             "act as [%s] (peers would refuse it)", cl->cred_name, a1);
+		snprintf(cl->self, sizeof(cl->self), "%s", cl->has_cred ? cl->cred_name : a1);
 		text_reply(cl, source, session, "OK");
 	} else if (strcmp(cmd, "listen") == 0 && a1 && a2) {
 		cmd_listen(cl, source, session, a1, atoi(a2), a3);
@@ -1397,6 +1448,7 @@ static void on_tick(struct cluster *cl)
 		c = nx;
 	}
 	flush_dirty(cl, true);
+	preauth_tick(cl->preauth);
 	char ti[16];
 	snprintf(ti, sizeof(ti), "%d", TICK_CS);
 	const char *s = skynet_command(cl->ctx, "TIMEOUT", ti);
@@ -1460,6 +1512,58 @@ static size_t env_size(struct skynet_context *ctx, const char *key, size_t def)
 	return (size_t)d;
 }
 
+/* cluster_key (shared key) and/or cluster_pub + node_credential (per-node
+ * identity, a name credential); the same keys and files as harbor mode. */
+static int load_keys(struct cluster *cl, struct skynet_context *ctx)
+{
+	const char *keypath = skynet_command(ctx, "GETENV", "cluster_key");
+	const char *pub = skynet_command(ctx, "GETENV", "cluster_pub");
+	const char *cred = skynet_command(ctx, "GETENV", "node_credential");
+	bool want_key = keypath && *keypath, want_pub = pub && *pub, want_cred = cred && *cred;
+	char err[320];
+	if (!want_key && !want_pub && !want_cred) {
+		skynet_error(ctx, "cluster: config key 'cluster_pub' and 'node_credential' (per-node "
+		             "identity: skiff --genkey cluster DIR, then skiff --genkey node --name "
+		             "NAME ...) or 'cluster_key' (shared key, every holder trusted with "
+		             "everything: skiff --genkey FILE) is required for cluster mode");
+		return -1;
+	}
+	if (want_pub != want_cred) {
+		skynet_error(ctx, "cluster: config keys 'cluster_pub' and 'node_credential' go "
+		             "together; only '%s' is set", want_pub ? "cluster_pub" : "node_credential");
+		return -1;
+	}
+	if (want_key) {
+		if (keyfile_load(keypath, cl->key, err, sizeof(err)) != 0) {
+			skynet_error(ctx, "cluster: %s", err);
+			return -1;
+		}
+		cl->has_key = true;
+	}
+	if (want_pub) {
+		struct cred_cert cert;
+		if (cred_load_cluster_pub(pub, cl->cred.cluster_pub, err, sizeof(err)) != 0) {
+			skynet_error(ctx, "cluster: cluster_pub: %s", err);
+			return -1;
+		}
+		if (cred_load_node(cred, cl->cred.cluster_pub, (uint64_t)time(NULL), &cl->cred, &cert,
+		                   err, sizeof(err)) != 0) {
+			skynet_error(ctx, "cluster: node_credential: %s", err);
+			return -1;
+		}
+		if (cert.node_id != 0) {
+			sodium_memzero(&cl->cred, sizeof(cl->cred));
+			skynet_error(ctx, "cluster: node_credential: %s is for harbor node id %u; cluster "
+			             "mode needs a name credential (skiff --genkey node --name NAME ...)",
+			             cred, cert.node_id);
+			return -1;
+		}
+		snprintf(cl->cred_name, sizeof(cl->cred_name), "%s", cert.name);
+		cl->has_cred = true;
+	}
+	return 0;
+}
+
 int cluster_init(struct cluster *cl, struct skynet_context *ctx, const char *parm)
 {
 	cl->ctx = ctx;
@@ -1467,16 +1571,8 @@ int cluster_init(struct cluster *cl, struct skynet_context *ctx, const char *par
 		skynet_error(ctx, "cluster: libsodium initialisation failed");
 		return 1;
 	}
-	const char *keypath = skynet_command(ctx, "GETENV", "cluster_key");
-	if (keypath == NULL || keypath[0] == '\0') {
-		skynet_error(ctx, "cluster: config key cluster_key (path of the cluster key file) is required for cluster mode");
+	if (load_keys(cl, ctx) != 0)
 		return 1;
-	}
-	char err[300];
-	if (keyfile_load(keypath, cl->key, err, sizeof(err)) != 0) {
-		skynet_error(ctx, "cluster: %s", err);
-		return 1;
-	}
 	const char *tv = skynet_command(ctx, "GETENV", "cluster_timeout");
 	double secs = tv && tv[0] ? strtod(tv, NULL) : 5;
 	if (secs <= 0)
@@ -1487,8 +1583,17 @@ int cluster_init(struct cluster *cl, struct skynet_context *ctx, const char *par
 	cl->max_pending = env_size(ctx, "cluster_max_pending", 2 * cl->max_message);
 	if (cl->max_pending < cl->max_message)
 		cl->max_pending = cl->max_message;
+	struct preauth_limits lim;
+	if (preauth_limits_load(ctx, &lim) != 0)
+		return 1;
+	cl->preauth = preauth_create(ctx, "cluster", &lim);
+	if (cl->preauth == NULL) {
+		skynet_error(ctx, "cluster: out of memory");
+		return 1;
+	}
 	randombytes_buf(&cl->incarnation, sizeof(cl->incarnation));
-	snprintf(cl->self, sizeof(cl->self), "%s", parm && parm[0] ? parm : "noname");
+	snprintf(cl->self, sizeof(cl->self), "%s",
+	         cl->has_cred ? cl->cred_name : parm && parm[0] ? parm : "noname");
 	pb_arena_init(&cl->arena, NULL, 0);
 	skynet_callback(ctx, cl, cluster_cb);
 	char ti[16];
@@ -1533,8 +1638,10 @@ void cluster_release(struct cluster *cl)
 	imap_clear(&cl->execs, free_exec, NULL);
 	imap_clear(&cl->by_sock, NULL, NULL);
 	imap_clear(&cl->by_cid, NULL, NULL);
+	preauth_destroy(cl->preauth);
 	pb_arena_finish(&cl->arena);
 	free(cl->dirty);
 	sodium_memzero(cl->key, sizeof(cl->key));
+	sodium_memzero(&cl->cred, sizeof(cl->cred));
 	free(cl);
 }

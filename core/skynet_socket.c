@@ -12,18 +12,58 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "skynet.h"
+#include "skynet_handle.h"
 #include "skynet_mq.h"
+#include "skynet_ratelog.h"
 #include "skynet_server.h"
 #include "socket_server.h"
 
 #define MAX_PADDING 128
+/* Accept back-off: a listener whose owner has this many messages waiting
+ * accepts nothing more for ACCEPT_BUSY_PAUSE_MS. */
+#define ACCEPT_QUEUE_HIGH 128
+#define ACCEPT_BUSY_PAUSE_MS 10
 
 static struct socket_server *SOCKET_SERVER = NULL;
+/* Accept shortages, logged by the socket thread alone. */
+static struct skynet_ratelog ACCEPT_LOG = { .what = "socket: accept paused (out of descriptors)",
+                                            .burst = SKYNET_RATELOG_BURST,
+                                            .window_ms = SKYNET_RATELOG_WINDOW_MS };
+
+static unsigned long long FD_LIMIT, FD_LIMIT_WAS;
+
+/* Every connection costs a descriptor: take all the hard limit allows, so a
+ * flood meets the pre-auth limits (which are sized from this) before EMFILE. */
+static void raise_fd_limit(void)
+{
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+		return;
+	FD_LIMIT = FD_LIMIT_WAS = (unsigned long long)rl.rlim_cur;
+	if (rl.rlim_cur == rl.rlim_max)
+		return;
+	rl.rlim_cur = rl.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &rl) == 0)
+		FD_LIMIT = (unsigned long long)rl.rlim_cur;
+}
+
+unsigned long long skynet_fd_limit(void) { return FD_LIMIT; }
+
+void skynet_socket_log_limits(void)
+{
+	if (FD_LIMIT != FD_LIMIT_WAS)
+		skynet_error(NULL, "skiff: file descriptor limit %llu (raised from %llu)", FD_LIMIT,
+		             FD_LIMIT_WAS);
+	else
+		skynet_error(NULL, "skiff: file descriptor limit %llu", FD_LIMIT);
+}
 
 void skynet_socket_init(void)
 {
+	raise_fd_limit();
 	SOCKET_SERVER = socket_server_create(skynet_now());
 	if (SOCKET_SERVER == NULL) {
 		/* no epoll/eventfd: nothing can run without the socket thread */
@@ -77,11 +117,27 @@ static void forward_message(int type, bool padding, struct socket_message *resul
 	}
 }
 
+/* Accepting faster than the owner reads only queues connections in front of
+ * the traffic of its established ones (a harbor's heartbeats): once the owner
+ * is behind, the listener waits and new connections wait in the kernel's
+ * backlog, where they cost the owner nothing. */
+static void accept_backoff(const struct socket_message *r)
+{
+	struct skynet_context *ctx = skynet_handle_grab((uint32_t)r->opaque);
+	if (ctx == NULL)
+		return;
+	int waiting = skynet_context_mqlen(ctx);
+	skynet_context_release(ctx);
+	if (waiting >= ACCEPT_QUEUE_HIGH)
+		socket_server_accept_backoff(SOCKET_SERVER, r->id, ACCEPT_BUSY_PAUSE_MS);
+}
+
 int skynet_socket_poll(void)
 {
 	struct socket_server *ss = SOCKET_SERVER;
 	struct socket_message result;
 	int more = 1;
+	skynet_ratelog_flush(NULL, &ACCEPT_LOG);
 	int type = socket_server_poll(ss, &result, &more);
 	switch (type) {
 	case SOCKET_EXIT:
@@ -100,12 +156,21 @@ int skynet_socket_poll(void)
 		break;
 	case SOCKET_ACCEPT:
 		forward_message(SKYNET_SOCKET_TYPE_ACCEPT, true, &result);
+		accept_backoff(&result);
 		break;
 	case SOCKET_UDP:
 		forward_message(SKYNET_SOCKET_TYPE_UDP, false, &result);
 		break;
 	case SOCKET_WARNING:
 		forward_message(SKYNET_SOCKET_TYPE_WARNING, false, &result);
+		break;
+	case SOCKET_ACCEPT_PAUSED:
+		/* the listener stays valid: its owner has nothing to do, the operator
+		 * has (raise the fd limit, lower preauth_max) */
+		skynet_ratelog(NULL, &ACCEPT_LOG, "socket: listen socket %d of :%08x cannot accept: %s; "
+		               "accepts paused for %d ms (fd limit %llu)", result.id,
+		               (uint32_t)result.opaque, result.data ? result.data : "", result.ud,
+		               skynet_fd_limit());
 		break;
 	default:
 		skynet_error(NULL, "error: unknown socket message type %d", type);

@@ -72,7 +72,11 @@ struct socket_info {
 void socket_info_release(struct socket_info *si);
 
 /* Used by the runtime (skynet_start.c). */
+/* Also raises the soft RLIMIT_NOFILE to the hard limit. */
 void skynet_socket_init(void);
+/* The descriptor limit in force after skynet_socket_init, and a log line saying so. */
+unsigned long long skynet_fd_limit(void);
+void skynet_socket_log_limits(void);
 void skynet_socket_exit(void);
 void skynet_socket_free(void);
 void skynet_socket_updatetime(void);

@@ -407,6 +407,7 @@ int skynet_start(struct skynet_config *config)
 	skynet_handle_namehandle(skynet_context_handle(ctx), "logger");
 	/* The logger does not keep the node alive; it is flushed and released last. */
 	skynet_context_reserve(ctx);
+	skynet_socket_log_limits();
 
 	if (bootstrap(ctx, config->bootstrap, config->config_file))
 		return 1;

@@ -40,6 +40,7 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "atomic.h"
@@ -49,6 +50,11 @@
 #define MAX_SOCKET_P 16
 #define MAX_SOCKET (1 << MAX_SOCKET_P)
 #define MAX_EVENT 64
+/* Accept back-off when descriptors run out: the first pause, its ceiling, and
+ * how many listeners can be paused at once (more just keep shedding). */
+#define ACCEPT_PAUSE_MIN_MS 50
+#define ACCEPT_PAUSE_MAX_MS 1000
+#define ACCEPT_PAUSED_MAX 64
 #define MIN_READ_BUFFER 64
 #define MAX_READ_BUFFER (1 << 20)
 #define WARNING_SIZE (1024 * 1024)
@@ -107,6 +113,9 @@ struct socket {
 	bool writing;
 	bool closing;        /* close requested, flushing the lists */
 	bool close_reported; /* CLOSE already delivered */
+	bool accept_paused;  /* listener out of descriptors: EPOLLIN off until accept_resume */
+	uint32_t accept_backoff_ms; /* last pause; 0 after a successful accept */
+	uint64_t accept_resume;     /* monotonic ms */
 	uint32_t events;     /* what epoll watches now */
 	int rbuf_size;
 	bool has_peer; /* UDP default destination set */
@@ -145,6 +154,8 @@ struct socket_server {
 	int epfd;
 	int ctrl_fd; /* eventfd: requests are pending */
 	int reserve_fd; /* spare fd to shed connections when out of descriptors */
+	int paused[ACCEPT_PAUSED_MAX]; /* ids of paused listeners (socket thread only) */
+	int npaused;
 	ATOM_UINT alloc_id;
 	pthread_mutex_t qlock;
 	struct request_vec pending; /* under qlock */
@@ -370,7 +381,7 @@ static void unreserve(struct socket_server *ss, int id)
 
 static void update_events(struct socket_server *ss, struct socket *s)
 {
-	uint32_t want = (s->reading ? EPOLLIN : 0) | (s->writing ? EPOLLOUT : 0);
+	uint32_t want = (s->reading && !s->accept_paused ? EPOLLIN : 0) | (s->writing ? EPOLLOUT : 0);
 	if (want == s->events)
 		return;
 	struct epoll_event ev = { .events = want, .data.ptr = s };
@@ -390,6 +401,8 @@ static struct socket *new_fd(struct socket_server *ss, int id, int fd, int proto
 	s->writing = false;
 	s->closing = false;
 	s->close_reported = false;
+	s->accept_paused = false;
+	s->accept_backoff_ms = 0;
 	s->high.head = s->high.tail = NULL;
 	s->low.head = s->low.tail = NULL;
 	s->wb_size = 0;
@@ -1426,6 +1439,102 @@ static int report_connect(struct socket_server *ss, struct socket *s,
 	return SOCKET_OPEN;
 }
 
+static uint64_t mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* Stops accepting on `s` for `ms`; false if it cannot (the table is full). */
+static bool pause_listener(struct socket_server *ss, struct socket *s, uint32_t ms)
+{
+	if (s->accept_paused)
+		return true;
+	if (ss->npaused == ACCEPT_PAUSED_MAX)
+		return false;
+	s->accept_resume = mono_ms() + ms;
+	s->accept_paused = true;
+	update_events(ss, s);
+	ss->paused[ss->npaused++] = ATOM_LOAD(&s->id);
+	return true;
+}
+
+/* Stops accepting on `s` for a while, doubling the pause while the shortage
+ * lasts.  Without it a level-triggered listener with connections waiting and
+ * no descriptor to take them would wake the socket thread forever. */
+static void pause_accepts(struct socket_server *ss, struct socket *s)
+{
+	if (s->accept_paused)
+		return;
+	uint32_t ms = s->accept_backoff_ms ? s->accept_backoff_ms * 2 : ACCEPT_PAUSE_MIN_MS;
+	if (ms > ACCEPT_PAUSE_MAX_MS)
+		ms = ACCEPT_PAUSE_MAX_MS;
+	if (pause_listener(ss, s, ms))
+		s->accept_backoff_ms = ms;
+}
+
+void socket_server_accept_backoff(struct socket_server *ss, int id, uint32_t ms)
+{
+	struct socket *s = slot_of(ss, id);
+	if (ATOM_LOAD(&s->id) == id && ATOM_LOAD(&s->type) == SOCKET_TYPE_LISTEN)
+		pause_listener(ss, s, ms);
+}
+
+/* Turns paused listeners back on when their time has come (and tries to get
+ * the spare descriptor back).  Returns the epoll timeout: ms until the next
+ * resume, or -1 when nothing is paused. */
+static int resume_accepts(struct socket_server *ss)
+{
+	if (ss->npaused == 0)
+		return -1;
+	uint64_t now = mono_ms();
+	uint64_t next = UINT64_MAX;
+	for (int i = 0; i < ss->npaused;) {
+		struct socket *s = slot_of(ss, ss->paused[i]);
+		bool live = ATOM_LOAD(&s->id) == ss->paused[i] && ATOM_LOAD(&s->type) == SOCKET_TYPE_LISTEN &&
+			s->accept_paused;
+		if (live && now < s->accept_resume) {
+			if (s->accept_resume < next)
+				next = s->accept_resume;
+			i++;
+			continue;
+		}
+		if (live) {
+			s->accept_paused = false;
+			update_events(ss, s);
+		}
+		ss->paused[i] = ss->paused[--ss->npaused];
+	}
+	if (ss->reserve_fd < 0)
+		ss->reserve_fd = dup(1);
+	return next == UINT64_MAX ? -1 : (int)(next - now);
+}
+
+/* Out of descriptors or socket slots: shed one waiting connection with the
+ * spare descriptor (so that peer is refused now, not left in the backlog),
+ * then pause this listener. */
+static int accept_shortage(struct socket_server *ss, struct socket *s,
+	struct socket_message *result, const char *why)
+{
+	bool shed = false;
+	if (ss->reserve_fd >= 0) {
+		close(ss->reserve_fd);
+		int fd = accept(s->fd, NULL, NULL);
+		if (fd >= 0) {
+			close(fd);
+			shed = true;
+		}
+		ss->reserve_fd = dup(1);
+	}
+	pause_accepts(ss, s);
+	snprintf(ss->buffer, sizeof(ss->buffer), "%s%s", why,
+		shed ? "; one waiting connection shed" : "");
+	result->data = ss->buffer;
+	result->ud = s->accept_paused ? (int)s->accept_backoff_ms : 0;
+	return SOCKET_ACCEPT_PAUSED;
+}
+
 static int report_accept(struct socket_server *ss, struct socket *s,
 	struct socket_message *result)
 {
@@ -1437,29 +1546,17 @@ static int report_accept(struct socket_server *ss, struct socket *s,
 	result->ud = 0;
 	result->data = NULL;
 	if (client < 0) {
-		if (errno == EMFILE || errno == ENFILE) {
-			/* Out of descriptors: free the spare one to accept and drop the peer,
-			 * so it is refused instead of waiting in the backlog forever. */
-			snprintf(ss->buffer, sizeof(ss->buffer), "%s", strerror(errno));
-			result->data = ss->buffer;
-			if (ss->reserve_fd >= 0) {
-				close(ss->reserve_fd);
-				int fd = accept(s->fd, NULL, NULL);
-				if (fd >= 0)
-					close(fd);
-				ss->reserve_fd = dup(1);
-			}
-			return SOCKET_ERR;
-		}
-		return -1;
+		int err = errno;
+		if (err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM)
+			return accept_shortage(ss, s, result, strerror(err));
+		return -1; /* EAGAIN, or a connection that died waiting: nothing to do */
 	}
 	int id = reserve_id(ss);
 	if (id < 0) {
 		close(client);
-		snprintf(ss->buffer, sizeof(ss->buffer), "reach skynet socket number limit");
-		result->data = ss->buffer;
-		return SOCKET_ERR;
+		return accept_shortage(ss, s, result, "every socket slot is in use");
 	}
+	s->accept_backoff_ms = 0;
 	set_keepalive(client);
 	struct socket *ns = new_fd(ss, id, client, PROTOCOL_TCP, s->opaque, false);
 	if (ns == NULL) {
@@ -1677,11 +1774,13 @@ int socket_server_poll(struct socket_server *ss, struct socket_message *result, 
 			if (more)
 				*more = 0;
 			ss->event_index = 0;
-			ss->event_n = epoll_wait(ss->epfd, ss->ev, MAX_EVENT, -1);
+			ss->event_n = epoll_wait(ss->epfd, ss->ev, MAX_EVENT, resume_accepts(ss));
 			ss->checkctrl = true;
 			if (ss->event_n <= 0) {
+				/* 0: a paused listener's time is up (resume_accepts) */
+				bool failed = ss->event_n < 0 && errno != EINTR;
 				ss->event_n = 0;
-				if (errno != EINTR)
+				if (failed)
 					fprintf(stderr, "socket-server: epoll_wait: %s\n",
 						strerror(errno));
 				continue;

@@ -30,12 +30,18 @@
 #define SOCKET_EXIT 5
 #define SOCKET_UDP 6
 #define SOCKET_WARNING 7
+/* A listen socket ran out of descriptors (EMFILE/ENFILE, no buffers, or no
+ * free socket slot): one waiting connection was shed and the listener stops
+ * accepting for `ud` ms (data: why).  The listener itself stays valid, so
+ * this is for the log, not for its owner. */
+#define SOCKET_ACCEPT_PAUSED 8
 
 /*
  * One event. `data` is:
  *   SOCKET_DATA / SOCKET_UDP   a skynet_malloc'd buffer the receiver now owns
  *                              (UDP: payload of `ud` bytes, then the sender address)
- *   SOCKET_OPEN / ACCEPT / ERR a NUL-terminated string valid until the next poll
+ *   SOCKET_OPEN / ACCEPT / ERR / ACCEPT_PAUSED
+ *                              a NUL-terminated string valid until the next poll
  *   otherwise                  NULL
  */
 struct socket_message {
@@ -52,6 +58,10 @@ void socket_server_release(struct socket_server *ss); /* accepts NULL */
 void socket_server_updatetime(struct socket_server *ss, uint64_t time);
 /* Blocks until there is something to report; returns a SOCKET_* code. */
 int socket_server_poll(struct socket_server *ss, struct socket_message *result, int *more);
+
+/* Socket thread only (between polls): listen socket `id` accepts nothing for
+ * `ms` (waiting connections stay in the kernel's backlog). */
+void socket_server_accept_backoff(struct socket_server *ss, int id, uint32_t ms);
 
 void socket_server_exit(struct socket_server *ss);
 void socket_server_close(struct socket_server *ss, uintptr_t opaque, int id);

@@ -6,9 +6,11 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <sodium.h>
 
+#include "credential.h"
 #include "keyfile.h"
 #include "skynet.h"
 
@@ -49,18 +51,77 @@ int harbor_config_load(struct skynet_context *ctx, const char *who, struct harbo
 		cfg->heartbeat_ms = 20;
 	cfg->max_message = (size_t)maxmsg;
 	cfg->name_timeout_ms = (uint64_t)(nametimeout * 1000);
-	const char *path = skynet_command(ctx, "GETENV", "cluster_key");
-	if (path == NULL || *path == '\0') {
-		skynet_error(ctx, "%s: config key 'cluster_key' is required when harbor is not 0 "
-		             "(make one with: skiff --genkey FILE)", who);
+	const char *dbg = skynet_command(ctx, "GETENV", "harbor_remote_debug");
+	if (dbg && *dbg && strcmp(dbg, "true") != 0 && strcmp(dbg, "false") != 0) {
+		skynet_error(ctx, "%s: config key 'harbor_remote_debug' must be true or false (got '%s')",
+		             who, dbg);
 		return -1;
 	}
-	char err[256];
-	if (keyfile_load(path, cfg->key, err, sizeof(err)) != 0) {
-		skynet_error(ctx, "%s: cluster_key: %s", who, err);
+	cfg->remote_debug = dbg && strcmp(dbg, "true") == 0;
+	const char *path = skynet_command(ctx, "GETENV", "cluster_key");
+	const char *pub = skynet_command(ctx, "GETENV", "cluster_pub");
+	const char *cred = skynet_command(ctx, "GETENV", "node_credential");
+	bool want_key = path && *path, want_pub = pub && *pub, want_cred = cred && *cred;
+	char err[320];
+	if (!want_key && !want_pub && !want_cred) {
+		skynet_error(ctx, "%s: when harbor is not 0, config key 'cluster_pub' and "
+		             "'node_credential' (per-node identity: skiff --genkey cluster DIR, then "
+		             "skiff --genkey node --id N ...) or 'cluster_key' (shared key, every holder "
+		             "trusted with everything: skiff --genkey FILE) is required", who);
 		return -1;
+	}
+	if (want_pub != want_cred) {
+		skynet_error(ctx, "%s: config keys 'cluster_pub' and 'node_credential' go together; "
+		             "only '%s' is set", who, want_pub ? "cluster_pub" : "node_credential");
+		return -1;
+	}
+	if (want_key) {
+		if (keyfile_load(path, cfg->key, err, sizeof(err)) != 0) {
+			skynet_error(ctx, "%s: cluster_key: %s", who, err);
+			return -1;
+		}
+		cfg->has_key = true;
+	}
+	if (want_pub) {
+		struct cred_cert cert;
+		if (cred_load_cluster_pub(pub, cfg->cred.cluster_pub, err, sizeof(err)) != 0) {
+			skynet_error(ctx, "%s: cluster_pub: %s", who, err);
+			goto fail;
+		}
+		if (cred_load_node(cred, cfg->cred.cluster_pub, (uint64_t)time(NULL), &cfg->cred, &cert,
+		                   err, sizeof(err)) != 0) {
+			skynet_error(ctx, "%s: node_credential: %s", who, err);
+			goto fail;
+		}
+		if (cert.node_id != (uint32_t)cfg->id) {
+			if (cert.node_id == 0)
+				skynet_error(ctx, "%s: node_credential: %s is for cluster node name '%s', "
+				             "not harbor id %d", who, cred, cert.name, cfg->id);
+			else
+				skynet_error(ctx, "%s: node_credential: %s is for node id %u, this node "
+				             "is harbor %d", who, cred, cert.node_id, cfg->id);
+			goto fail;
+		}
+		cfg->has_cred = true;
 	}
 	return 0;
+fail:
+	harbor_config_wipe(cfg);
+	return -1;
 }
 
-void harbor_config_wipe(struct harbor_config *cfg) { sodium_memzero(cfg->key, sizeof(cfg->key)); }
+const uint8_t *harbor_config_key(const struct harbor_config *cfg)
+{
+	return cfg->has_key ? cfg->key : NULL;
+}
+
+const struct link_credential *harbor_config_cred(const struct harbor_config *cfg)
+{
+	return cfg->has_cred ? &cfg->cred : NULL;
+}
+
+void harbor_config_wipe(struct harbor_config *cfg)
+{
+	sodium_memzero(cfg->key, sizeof(cfg->key));
+	sodium_memzero(&cfg->cred, sizeof(cfg->cred));
+}

@@ -27,11 +27,14 @@
  *        incarnation=<hex, 0 if never seen> hb_age_ms=<ms since a record arrived|->
  *        rtt_us=<last heartbeat round trip|-> frames_out=<n> bytes_out=<n>
  *        frames_in=<n> bytes_in=<n> calls_failed=<n> queued=<n> pending_calls=<n>
+ *        refused=<n>
  *   One peer line per node that is a member or ever had traffic.  frames/bytes
  *   count sealed records (heartbeats included) and wire bytes over every link
  *   to that node since this node started; calls_failed counts requests failed
  *   because the node was down or unreachable; queued are messages waiting for
- *   its link; pending_calls are requests carried to it and not yet answered.
+ *   its link; pending_calls are requests carried to it and not yet answered;
+ *   refused counts frames from it dropped by the per-link checks (a source
+ *   that is not its own service, a type that never crosses nodes).
  *   Heartbeats are only sent on idle links, so rtt_us may be old.
  *   name <global name> :<handle, 8 hex>    one line per bound global name
  *
@@ -48,6 +51,15 @@
  * every request we carried to it and that is still unanswered gets PTYPE_ERROR
  * (as if from the destination), its queue fails, LINK waiters wake and its
  * names are forgotten.
+ *
+ * Per-link checks (a node speaks only for itself): a Data or CallFailed whose
+ * source is not a handle of the node at the other end of its link, and a Data
+ * of a type that carries local pointers or local control (harbor_type_refused:
+ * multicast, system, harbor, socket, and debug unless harbor_remote_debug), is
+ * dropped, counted per peer (STATS refused=) and logged at most once a second
+ * per peer; a refused request with a genuine source gets CallFailed.  Local
+ * messages of those types never leave: the sender gets PTYPE_ERROR.  A peer
+ * link is accepted only for the id and incarnation the master listed.
  *
  * Requests are tracked per peer by (sender, session): a Data with a session
  * whose type is not RESPONSE/ERROR/MULTICAST is a request; a RESPONSE, ERROR or
@@ -128,6 +140,25 @@ struct reqset {
 	size_t cap, n;
 };
 
+/* At most one log line per second for a kind of refusal; the line says how
+ * many were not logged since the last one. */
+struct ratelog {
+	uint64_t next_ms;
+	uint64_t quiet;
+};
+
+static bool ratelog_ok(struct ratelog *r, uint64_t now, uint64_t *quiet)
+{
+	if (now < r->next_ms) {
+		r->quiet++;
+		return false;
+	}
+	*quiet = r->quiet;
+	r->quiet = 0;
+	r->next_ms = now + 1000;
+	return true;
+}
+
 struct node {
 	int id;
 	int state;
@@ -142,6 +173,8 @@ struct node {
 	struct wlist link_waiters, connect_waiters;
 	struct hconn_stats closed;   /* counters of this node's links that closed */
 	uint64_t calls_failed;       /* requests failed because it was down/unreachable */
+	uint64_t refused;            /* frames from it dropped by the per-link checks */
+	struct ratelog refused_log;
 };
 
 struct name {
@@ -171,6 +204,7 @@ struct harbor {
 	struct name *names[NAME_BUCKETS];
 	size_t name_queued, name_queue_max;
 	uint64_t next_name_check;
+	struct ratelog local_only_log;   /* local messages refused at the boundary */
 };
 
 static bool is_request(int type, int session)
@@ -505,7 +539,8 @@ static struct hconn_config link_config(struct harbor *h, enum link_role role,
 	struct hconn_config hc = {
 		.role = role,
 		.purpose = purpose,
-		.cluster_key = h->cfg.key,
+		.cluster_key = harbor_config_key(&h->cfg),
+		.credential = harbor_config_cred(&h->cfg),
 		.max_record = purpose == LINK_HARBOR_MASTER ? HARBOR_MASTER_MAX_RECORD
 		                                            : h->cfg.max_message + HARBOR_DATA_OVERHEAD,
 		.handshake_ms = h->cfg.timeout_ms,
@@ -623,15 +658,14 @@ static void remote_message(struct harbor *h, struct remote_message *rm, uint32_t
 {
 	int type = rm->type;
 	void *msg = (void *)rm->message;
-	if (type == PTYPE_SYSTEM || type == PTYPE_HARBOR) {
-		skynet_free(msg);
-		return;
-	}
-	if (type == PTYPE_MULTICAST) {
-		/* its payload is a pointer into this process (lualib/lua-multicast.c) */
-		skynet_error(h->ctx, "harbor: drop PTYPE_MULTICAST message from :%08x: multicast "
-		             "packages never cross nodes", source);
-		skynet_free(msg);
+	const char *refused = harbor_type_refused(type, h->cfg.remote_debug);
+	if (refused) {
+		uint64_t quiet;
+		if (ratelog_ok(&h->local_only_log, hnet_now_ms(), &quiet))
+			skynet_error(h->ctx, "harbor: refused a type %d message from :%08x to another node: "
+			             "%s (%llu more refused since the last such line)", type, source, refused,
+			             (unsigned long long)quiet);
+		fail_msg(h, source, rm->destination.handle, type, session, msg);
 		return;
 	}
 	if (rm->destination.handle) {
@@ -663,11 +697,42 @@ static void send_call_failed(struct node *nd, uint32_t from, uint32_t to, int se
 		hconn_send(nd->c, SKIFF__HARBOR__FRAME_TYPE__CALL_FAILED, &f.base);
 }
 
+/* A frame from nd broke a per-link check: it is dropped, counted, and logged
+ * at most once a second per peer. */
+static void refuse(struct harbor *h, struct node *nd, const char *what, const char *why,
+                   uint32_t source, uint32_t dest, int type)
+{
+	nd->refused++;
+	uint64_t quiet;
+	if (ratelog_ok(&nd->refused_log, hnet_now_ms(), &quiet))
+		skynet_error(h->ctx, "harbor: refused %s from node %d (%s): %s (type %d, :%08x -> :%08x; "
+		             "%llu refused in all, %llu since the last line)", what, nd->id,
+		             nd->c ? hconn_addr(nd->c) : "-", why, type, source, dest,
+		             (unsigned long long)nd->refused, (unsigned long long)quiet);
+}
+
 static void on_data(struct harbor *h, struct node *nd, Skiff__Harbor__Data *d)
 {
-	int type = (int)d->type;
+	int type = d->type > 255 ? -1 : (int)d->type;
 	int session = (int)d->session;
 	uint32_t dest = 0;
+	/* handle and name share a union: the handle the sender named, if any */
+	uint32_t named = d->destination_case == SKIFF__HARBOR__DATA__DESTINATION_HANDLE ? d->handle : 0;
+	/* The peer speaks only for its own services: a message whose source is not
+	 * a handle of the node at the other end of this link is forged.  No answer
+	 * goes back (it would go to whoever the forger named). */
+	if ((d->source >> 24) != (uint32_t)nd->id) {
+		refuse(h, nd, "a message", "its source is not a service of that node", d->source,
+		       named, type);
+		return;
+	}
+	const char *local_only = harbor_type_refused(type, h->cfg.remote_debug);
+	if (local_only) {
+		refuse(h, nd, "a message", local_only, d->source, named, type);
+		if (is_request(type, session))
+			send_call_failed(nd, named, d->source, session, local_only);
+		return;
+	}
 	if (d->destination_case == SKIFF__HARBOR__DATA__DESTINATION_HANDLE) {
 		dest = d->handle;
 	} else if (d->destination_case == SKIFF__HARBOR__DATA__DESTINATION_NAME && d->name) {
@@ -680,9 +745,6 @@ static void on_data(struct harbor *h, struct node *nd, Skiff__Harbor__Data *d)
 	const char *why = NULL;
 	if (d->dest_incarnation != 0 && d->dest_incarnation != h->incarnation)
 		why = "addressed to a previous incarnation of this node";
-	else if (type == PTYPE_SYSTEM || type == PTYPE_HARBOR || type == PTYPE_MULTICAST ||
-	         type > 255 || type < 0)
-		why = "message type may not cross nodes";
 	else if (dest == 0 || (dest >> 24) != (uint32_t)h->cfg.id)
 		why = "no such destination on this node";
 	if (why == NULL) {
@@ -703,11 +765,18 @@ static void on_data(struct harbor *h, struct node *nd, Skiff__Harbor__Data *d)
 	skynet_error(h->ctx, "harbor: cannot deliver to :%08x from :%08x (type %d): %s", dest,
 	             d->source, type, why);
 	if (is_request(type, session))
-		send_call_failed(nd, dest ? dest : d->handle, d->source, session, why);
+		send_call_failed(nd, dest ? dest : named, d->source, session, why);
 }
 
 static void on_call_failed(struct harbor *h, struct node *nd, Skiff__Harbor__CallFailed *f)
 {
+	/* only the peer's own services can fail a call (see on_data); source 0:
+	 * the peer had no service to name (a global name it did not know) */
+	if (f->source != 0 && (f->source >> 24) != (uint32_t)nd->id) {
+		refuse(h, nd, "a CallFailed", "its source is not a service of that node", f->source,
+		       f->destination, PTYPE_ERROR);
+		return;
+	}
 	reqset_del(&nd->reqs, req_key(f->destination, (int)f->session));
 	if ((f->destination >> 24) == (uint32_t)h->cfg.id)
 		skynet_send(h->ctx, f->source, f->destination, PTYPE_ERROR, (int)f->session, NULL, 0);
@@ -791,8 +860,13 @@ static void master_record(struct harbor *h, struct hconn *c, unsigned type, Prot
 		Skiff__Harbor__NameWithdraw *w = (Skiff__Harbor__NameWithdraw *)msg;
 		if (w->binding && w->binding->name) {
 			struct name *n = name_get(h, w->binding->name, false);
-			if (n && n->handle == w->binding->handle)
+			if (n && n->handle == w->binding->handle) {
+				/* still bound to one of ours: the master refused our binding */
+				if ((n->handle >> 24) == (uint32_t)h->cfg.id)
+					skynet_error(h->ctx, "harbor: the master refused global name %s for :%08x "
+					             "(reserved for a node that is down)", n->key, n->handle);
 				name_forget(h, n);
+			}
 		}
 		break;
 	}
@@ -861,6 +935,22 @@ static void on_established(void *ud, struct hconn *c)
 	}
 	struct node *nd = &h->node[p->node_id];
 	struct node *expected = hconn_data(c);
+	/* Only the nodes the master listed, in the incarnation it listed, are
+	 * peers: a key holder cannot link as an id the master never admitted, nor
+	 * as a previous or next life of a member.  A node that dials us before the
+	 * master's NodeJoin for it reached us is refused once and retries. */
+	if (!nd->member || nd->incarnation != p->incarnation) {
+		snprintf(why, sizeof(why), "node %u incarnation %016llx is not listed by the master%s",
+		         p->node_id, (unsigned long long)p->incarnation,
+		         nd->member ? " (it lists another incarnation)" : "");
+		if (expected) {
+			hconn_set_data(c, NULL);
+			if (expected->c == c)
+				expected->c = NULL;
+		}
+		hconn_close(c, why);
+		return;
+	}
 	if (expected && expected != nd) {
 		snprintf(why, sizeof(why), "peer claims node id %u, expected %d", p->node_id, expected->id);
 		hconn_set_data(c, NULL);
@@ -1051,7 +1141,7 @@ static void stats(struct harbor *h, uint32_t source, int session)
 				st.rtt_us = cur.rtt_us;
 		}
 		if (id == h->cfg.id || (!nd->member && nd->state == NS_UNKNOWN && st.records_in == 0 &&
-		                        st.records_out == 0 && nd->calls_failed == 0))
+		                        st.records_out == 0 && nd->calls_failed == 0 && nd->refused == 0))
 			continue;
 		char age[24] = "-", rtt[24] = "-";
 		if (st.last_recv_ms)
@@ -1061,12 +1151,13 @@ static void stats(struct harbor *h, uint32_t source, int session)
 			snprintf(rtt, sizeof(rtt), "%lld", (long long)st.rtt_us);
 		text_add(&t, "peer id=%d addr=%s state=%s incarnation=%016llx hb_age_ms=%s rtt_us=%s "
 		         "frames_out=%llu bytes_out=%llu frames_in=%llu bytes_in=%llu calls_failed=%llu "
-		         "queued=%zu pending_calls=%zu\n",
+		         "queued=%zu pending_calls=%zu refused=%llu\n",
 		         id, nd->address[0] ? nd->address : "-", state_name(nd->state),
 		         (unsigned long long)nd->incarnation, age, rtt,
 		         (unsigned long long)st.records_out, (unsigned long long)st.bytes_out,
 		         (unsigned long long)st.records_in, (unsigned long long)st.bytes_in,
-		         (unsigned long long)nd->calls_failed, nd->pending.n, nd->reqs.n);
+		         (unsigned long long)nd->calls_failed, nd->pending.n, nd->reqs.n,
+		         (unsigned long long)nd->refused);
 	}
 	for (unsigned b = 0; b < NAME_BUCKETS; b++)
 		for (struct name *n = h->names[b]; n; n = n->next)
@@ -1092,6 +1183,14 @@ static void command(struct harbor *h, uint32_t source, int session, const char *
 		uint32_t handle = arg2[0] == ':' ? (uint32_t)strtoul(arg2 + 1, NULL, 16) : source;
 		if (arg[0] == '\0' || strlen(arg) > GLOBAL_NAME_MAX || handle == 0) {
 			skynet_error(h->ctx, "harbor: bad REGISTER '%s'", buf);
+			return;
+		}
+		if ((handle >> 24) != (uint32_t)h->cfg.id) {
+			/* the master refuses it too: a node names only its own services */
+			skynet_error(h->ctx, "harbor: REGISTER %s :%08x refused: a global name can only be "
+			             "bound to a service of this node", arg, handle);
+			if (session)
+				skynet_send(h->ctx, 0, source, PTYPE_ERROR, session, NULL, 0);
 			return;
 		}
 		register_name(h, arg, handle);

@@ -8,16 +8,27 @@
  *     M -> N  NodeTable      every live node and every global name
  *     M -> *  NodeJoin       to the others
  *     N -> M  NameRegister   first registration wins; M answers NameAnswer to all
- *                            (or the winning binding to N alone on a conflict)
+ *                            (or the winning binding to N alone on a conflict,
+ *                            or NameWithdraw to N alone when it is refused)
  *     N -> M  NameQuery      M answers NameAnswer{found} to N
  *     N -> M  NameWithdraw   M drops the name and forwards NameWithdraw to all
  *     M -> *  NodeLeave      N's link dropped or went silent; receivers forget
  *                            N's names themselves (no per-name withdraw is sent)
  *
  * Policy: an id outside 1..255 or one whose node is live is refused (logged with
- * the peer address).  A node that restarts after its old link died rejoins with
+ * the peer address); a link that does not announce within harbor_timeout is
+ * closed, so nothing holds an id without joining.  A node that restarts after its old link died rejoins with
  * a new incarnation.  A restarted master knows nothing: the nodes reconnect and
  * their NodeAnnounce rebuild both tables (first binding seen wins).
+ *
+ * Names: a node binds names only to its own services (nonzero handle whose
+ * high byte is its id); anything else is refused, counted and logged (one
+ * line per second per node), and the node is sent NameWithdraw for it.  When a
+ * node leaves, its names stop resolving but stay reserved for its id: another
+ * node cannot take them, the node's next incarnation binds them again.  Only
+ * a withdraw (the service exited) frees a name for everybody.  Who may claim
+ * an id at all is the handshake's business: with per-node credentials only
+ * the holder of that id's credential; with the shared key, any key holder.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -29,6 +40,7 @@
 #include "harbor.pb-c.h"
 #include "harbor_config.h"
 #include "harbor_frame.h"
+#include "name_registry.h"
 #include "peer.h"
 #include "skynet.h"
 #include "skynet_socket.h"
@@ -38,14 +50,10 @@
 struct mnode {
 	struct hconn *c;         /* NULL: not live */
 	bool announced;
+	uint64_t since_ms;       /* when the link came up: NodeAnnounce is due by since + timeout */
 	uint64_t incarnation;
 	char address[128];
 	char name[LINK_NAME_MAX + 1];
-};
-
-struct binding {
-	char name[GLOBAL_NAME_MAX + 1];
-	uint32_t handle;
 };
 
 struct master {
@@ -56,48 +64,14 @@ struct master {
 	int listen;
 	uint64_t incarnation;
 	struct mnode node[MAX_NODE];
-	struct binding *names;
-	size_t nnames, capnames;
+	struct name_registry names;
+	uint64_t refused[MAX_NODE];        /* bad registrations per node id */
+	uint64_t refused_log_at[MAX_NODE]; /* when the last line about them was logged */
 };
 
 static int node_of(struct hconn *c) { return (int)(intptr_t)hconn_data(c); }
 
-/* ---- names --------------------------------------------------------------------- */
-
-static struct binding *name_find(struct master *m, const char *name)
-{
-	for (size_t i = 0; i < m->nnames; i++)
-		if (strcmp(m->names[i].name, name) == 0)
-			return &m->names[i];
-	return NULL;
-}
-
-static struct binding *name_add(struct master *m, const char *name, uint32_t handle)
-{
-	if (m->nnames == m->capnames) {
-		size_t cap = m->capnames ? m->capnames * 2 : 64;
-		struct binding *p = realloc(m->names, cap * sizeof(*p));
-		if (p == NULL)
-			return NULL;
-		m->names = p;
-		m->capnames = cap;
-	}
-	struct binding *b = &m->names[m->nnames++];
-	snprintf(b->name, sizeof(b->name), "%s", name);
-	b->handle = handle;
-	return b;
-}
-
-static void name_remove(struct master *m, struct binding *b)
-{
-	*b = m->names[--m->nnames];
-}
-
-static bool valid_name(const char *s)
-{
-	size_t n = strlen(s);
-	return n >= 1 && n <= GLOBAL_NAME_MAX;
-}
+_Static_assert(GLOBAL_NAME_BYTES == GLOBAL_NAME_MAX, "one limit for global names");
 
 /* ---- sending -------------------------------------------------------------------- */
 
@@ -115,10 +89,12 @@ static void broadcast(struct master *m, int except, unsigned type, const Protobu
 			send_to(m, id, type, msg);
 }
 
-static void answer(struct master *m, int to, const struct binding *b, const char *name)
+static void answer(struct master *m, int to, const struct name_entry *b, const char *name)
 {
 	Skiff__Harbor__NameBinding nb = SKIFF__HARBOR__NAME_BINDING__INIT;
 	Skiff__Harbor__NameAnswer a = SKIFF__HARBOR__NAME_ANSWER__INIT;
+	if (b && b->handle == 0)
+		b = NULL;   /* reserved: not resolvable */
 	nb.name = (char *)(b ? b->name : name);
 	nb.handle = b ? b->handle : 0;
 	a.binding = &nb;
@@ -150,24 +126,29 @@ static void send_table(struct master *m, int to)
 			n++;
 		}
 	}
-	Skiff__Harbor__NameBinding *nb = calloc(m->nnames + 1, sizeof(*nb));
-	Skiff__Harbor__NameBinding **nbp = calloc(m->nnames + 1, sizeof(*nbp));
+	const struct name_registry *r = &m->names;
+	Skiff__Harbor__NameBinding *nb = calloc(r->n + 1, sizeof(*nb));
+	Skiff__Harbor__NameBinding **nbp = calloc(r->n + 1, sizeof(*nbp));
 	if (nb == NULL || nbp == NULL) {
 		free(nb);
 		free(nbp);
 		hconn_close(m->node[to].c, "master out of memory");
 		return;
 	}
-	for (size_t i = 0; i < m->nnames; i++) {
-		skiff__harbor__name_binding__init(&nb[i]);
-		nb[i].name = m->names[i].name;
-		nb[i].handle = m->names[i].handle;
-		nbp[i] = &nb[i];
+	size_t bound = 0;
+	for (size_t i = 0; i < r->n; i++) {
+		if (r->v[i].handle == 0)
+			continue;   /* reserved for a node that left */
+		skiff__harbor__name_binding__init(&nb[bound]);
+		nb[bound].name = r->v[i].name;
+		nb[bound].handle = r->v[i].handle;
+		nbp[bound] = &nb[bound];
+		bound++;
 	}
 	Skiff__Harbor__NodeTable t = SKIFF__HARBOR__NODE_TABLE__INIT;
 	t.n_nodes = n;
 	t.nodes = infop;
-	t.n_names = m->nnames;
+	t.n_names = bound;
 	t.names = nbp;
 	send_to(m, to, SKIFF__HARBOR__FRAME_TYPE__NODE_TABLE, &t.base);
 	free(nb);
@@ -176,21 +157,64 @@ static void send_table(struct master *m, int to)
 
 /* ---- frames from nodes ------------------------------------------------------------ */
 
+/* Node `id` asked for a binding it may not have: nothing changes, the node
+ * is told to drop the binding it made locally, and one line per second per
+ * node says so. */
+static void refuse_binding(struct master *m, int id, const Skiff__Harbor__NameBinding *b,
+                           const char *why)
+{
+	m->refused[id]++;
+	uint64_t now = hnet_now_ms();
+	if (m->refused_log_at[id] == 0 || now - m->refused_log_at[id] >= 1000) {
+		m->refused_log_at[id] = now;
+		skynet_error(m->ctx, "harbor master: refused name %s -> :%08x from node %d (%s): %s "
+		             "(%llu refused from it in all)", b->name && name_registry_valid(b->name) ? b->name : "?",
+		             b->handle, id, m->node[id].c ? hconn_addr(m->node[id].c) : "-", why,
+		             (unsigned long long)m->refused[id]);
+	}
+	if (b->name && name_registry_valid(b->name) && b->handle) {
+		Skiff__Harbor__NameBinding nb = SKIFF__HARBOR__NAME_BINDING__INIT;
+		Skiff__Harbor__NameWithdraw w = SKIFF__HARBOR__NAME_WITHDRAW__INIT;
+		nb.name = b->name;
+		nb.handle = b->handle;
+		w.binding = &nb;
+		send_to(m, id, SKIFF__HARBOR__FRAME_TYPE__NAME_WITHDRAW, &w.base);
+	}
+}
+
+/* Node `id` binds a global name (NameRegister, or a name in its NodeAnnounce);
+ * the rules are name_registry.h's. */
+static void bind_name(struct master *m, int id, Skiff__Harbor__NameBinding *b)
+{
+	const struct name_entry *e;
+	const char *why;
+	switch (name_registry_bind(&m->names, id, b, &e, &why)) {
+	case NAME_BOUND:
+		answer(m, -1, e, NULL);
+		break;
+	case NAME_TAKEN:
+		answer(m, id, e, NULL); /* first registration wins */
+		break;
+	case NAME_REFUSED: {
+		char text[96];
+		Skiff__Harbor__NameBinding none = SKIFF__HARBOR__NAME_BINDING__INIT;
+		if (e) {
+			snprintf(text, sizeof(text), "the name belongs to node %d, which is down", e->owner);
+			why = text;
+		}
+		refuse_binding(m, id, b ? b : &none, why);
+		break;
+	}
+	}
+}
+
 static void on_announce(struct master *m, int id, Skiff__Harbor__NodeAnnounce *a)
 {
 	struct mnode *n = &m->node[id];
 	snprintf(n->address, sizeof(n->address), "%s", a->address ? a->address : "");
 	n->announced = true;
-	for (size_t i = 0; i < a->n_names; i++) {
-		Skiff__Harbor__NameBinding *b = a->names[i];
-		if (b == NULL || b->name == NULL || !valid_name(b->name))
-			continue;
-		struct binding *old = name_find(m, b->name);
-		if (old == NULL) {
-			if (name_add(m, b->name, b->handle))
-				answer(m, -1, &m->names[m->nnames - 1], NULL);
-		}
-	}
+	for (size_t i = 0; i < a->n_names; i++)
+		bind_name(m, id, a->names[i]);
 	send_table(m, id);
 	Skiff__Harbor__NodeInfo info;
 	fill_info(m, id, &info);
@@ -201,31 +225,12 @@ static void on_announce(struct master *m, int id, Skiff__Harbor__NodeAnnounce *a
 	             n->address, (unsigned long long)n->incarnation, a->n_names);
 }
 
-static void on_register(struct master *m, int id, Skiff__Harbor__NameRegister *r)
-{
-	Skiff__Harbor__NameBinding *b = r->binding;
-	if (b == NULL || b->name == NULL || !valid_name(b->name))
-		return;
-	struct binding *old = name_find(m, b->name);
-	if (old) {
-		answer(m, id, old, NULL); /* first registration wins */
-		return;
-	}
-	struct binding *nb = name_add(m, b->name, b->handle);
-	if (nb)
-		answer(m, -1, nb, NULL);
-}
 
 static void on_withdraw(struct master *m, int id, Skiff__Harbor__NameWithdraw *w)
 {
 	Skiff__Harbor__NameBinding *b = w->binding;
-	if (b == NULL || b->name == NULL)
+	if (!name_registry_withdraw(&m->names, id, b))
 		return;
-	struct binding *old = name_find(m, b->name);
-	/* only the node of the service may withdraw its name */
-	if (old == NULL || old->handle != b->handle || (int)(b->handle >> 24) != id)
-		return;
-	name_remove(m, old);
 	Skiff__Harbor__NameBinding nb = SKIFF__HARBOR__NAME_BINDING__INIT;
 	Skiff__Harbor__NameWithdraw out = SKIFF__HARBOR__NAME_WITHDRAW__INIT;
 	nb.name = b->name;
@@ -257,12 +262,12 @@ static void on_record(void *ud, struct hconn *c, unsigned type, uint8_t *data, s
 				on_announce(m, id, (Skiff__Harbor__NodeAnnounce *)msg);
 			break;
 		case SKIFF__HARBOR__FRAME_TYPE__NAME_REGISTER:
-			on_register(m, id, (Skiff__Harbor__NameRegister *)msg);
+			bind_name(m, id, ((Skiff__Harbor__NameRegister *)msg)->binding);
 			break;
 		case SKIFF__HARBOR__FRAME_TYPE__NAME_QUERY: {
 			Skiff__Harbor__NameQuery *q = (Skiff__Harbor__NameQuery *)msg;
-			if (q->name && valid_name(q->name))
-				answer(m, id, name_find(m, q->name), q->name);
+			if (q->name && name_registry_valid(q->name))
+				answer(m, id, name_registry_find(&m->names, q->name), q->name);
 			break;
 		}
 		case SKIFF__HARBOR__FRAME_TYPE__NAME_WITHDRAW:
@@ -295,6 +300,7 @@ static void on_established(void *ud, struct hconn *c)
 	}
 	memset(n, 0, sizeof(*n));
 	n->c = c;
+	n->since_ms = hnet_now_ms();
 	n->incarnation = p->incarnation;
 	snprintf(n->name, sizeof(n->name), "%s", p->name);
 	hconn_set_data(c, (void *)(intptr_t)p->node_id);
@@ -313,13 +319,9 @@ static void on_closed(void *ud, struct hconn *c, const char *reason)
 	n->announced = false;
 	if (!announced)
 		return;
-	/* Its names go with it; every node drops them on NodeLeave. */
-	for (size_t i = 0; i < m->nnames;) {
-		if ((int)(m->names[i].handle >> 24) == id)
-			name_remove(m, &m->names[i]);
-		else
-			i++;
-	}
+	/* Its names stop resolving (every node drops them on NodeLeave) but stay
+	 * reserved for this id: its next incarnation gets them back. */
+	name_registry_node_left(&m->names, id);
 	Skiff__Harbor__NodeLeave l = SKIFF__HARBOR__NODE_LEAVE__INIT;
 	l.id = (uint32_t)id;
 	l.incarnation = inc;
@@ -341,11 +343,14 @@ static struct hconn_config link_config(struct master *m)
 	struct hconn_config hc = {
 		.role = LINK_RESPONDER,
 		.purpose = LINK_HARBOR_MASTER,
-		.cluster_key = m->cfg.key,
+		.cluster_key = harbor_config_key(&m->cfg),
+		.credential = harbor_config_cred(&m->cfg),
 		.max_record = HARBOR_MASTER_MAX_RECORD,
 		.handshake_ms = m->cfg.timeout_ms,
 	};
-	hc.self.node_id = 0;
+	/* The master speaks as the node that hosts it: with credentials it proves
+	 * that id (nodes accept any valid credential for the master link). */
+	hc.self.node_id = (uint32_t)m->cfg.id;
 	hc.self.incarnation = m->incarnation;
 	snprintf(hc.self.name, sizeof(hc.self.name), "master");
 	return hc;
@@ -354,6 +359,14 @@ static struct hconn_config link_config(struct master *m)
 static void tick(struct master *m)
 {
 	hnet_tick(m->net, m->cfg.heartbeat_ms, m->cfg.timeout_ms);
+	/* A link that holds an id without joining would keep that id from its real
+	 * node forever ("already live"): it must announce within harbor_timeout. */
+	uint64_t now = hnet_now_ms();
+	for (int id = 1; id < MAX_NODE; id++) {
+		struct mnode *n = &m->node[id];
+		if (n->c && !n->announced && now - n->since_ms >= m->cfg.timeout_ms)
+			hconn_close(n->c, "no NodeAnnounce within harbor_timeout");
+	}
 	skynet_command(m->ctx, "TIMEOUT", "10");
 }
 
@@ -436,6 +449,6 @@ void harbor_master_release(struct master *m)
 	if (m->net)
 		pb_arena_finish(&m->arena);
 	harbor_config_wipe(&m->cfg);
-	free(m->names);
+	name_registry_free(&m->names);
 	free(m);
 }

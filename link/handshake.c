@@ -1,52 +1,70 @@
 /*
  * handshake.c — the link handshake and its key schedule.
  *
- * Grammar (I = initiator, R = responder, K = the cluster key):
+ * Grammar (I = initiator, R = responder, K = the shared cluster key if any):
  *
  *     record     := length:u32be type:u8 body[length]
  *     I -> R     : HELLO(h_I)
- *     R -> I     : HELLO(h_R) AUTH(mac_R)
- *     I -> R     : AUTH(mac_I) sealed*
+ *     R -> I     : HELLO(h_R) AUTH(mac_R, cert_R, sig_R)
+ *     I -> R     : AUTH(mac_I, cert_I, sig_I) sealed*
  *     R -> I     : sealed*
  *     sealed     := record whose body is ciphertext || tag[16]; type 3 (CLOSE),
  *                   4 (HEARTBEAT) or 16..255 (the protocol on top)
  *     HELLO(h)   := record type 1, body link.proto Hello
  *                   {version=1, purpose, node_id, node_name, incarnation,
  *                    ephemeral = X25519 public key, nonce = 32 random bytes}
- *     AUTH(m)    := record type 2, body link.proto Auth {mac = m}
+ *     AUTH(...)  := record type 2, body link.proto Auth {mac, cert, sig}
+ *                   (cert and sig empty in shared-key mode)
  *
  * Key schedule (BLAKE2b = crypto_generichash, KDF = crypto_kdf_derive_from_key):
  *
  *     T      = BLAKE2b-256(personal "skiff-link-v1", HELLO_I record || HELLO_R record)
  *     ss     = X25519(own ephemeral secret, peer ephemeral public)   (all-zero: fail)
- *     M      = BLAKE2b-256(key K, ss || T)
+ *     M      = BLAKE2b-256(key K, ss || T)        (unkeyed when there is no K)
  *     k_I2R  = KDF(M, 1, "skfflink")      k_R2I = KDF(M, 2, "skfflink")
  *     c_I    = KDF(M, 3, "skfflink")      c_R   = KDF(M, 4, "skfflink")
  *     mac_I  = BLAKE2b-256(key c_I, T)    mac_R = BLAKE2b-256(key c_R, T)
+ *     sig_X  = Ed25519(node secret of X, "skiff-link-v1 auth " || role_X || T)
+ *              role_X = "I" or "R"; cert_X is X's certificate (credential.h)
  *     sealed record n (n = 0, 1, ... per direction) from I:
  *            crypto_aead_xchacha20poly1305_ietf(key k_I2R, nonce u64le(n) || 0^16,
  *                                               ad = the record's 5 header bytes)
  *
  * Why it holds:
- *   - mac_X needs M, M needs K: a peer without the cluster key cannot produce an
- *     AUTH, and no record is accepted before the peer's AUTH verified.
- *   - T covers both HELLO records byte for byte, so each side's identity claim
- *     (purpose, node id and name, incarnation) is bound to the keys, and any
- *     change to a HELLO in transit makes the two sides compute different T.
+ *   - Shared-key mode: mac_X needs M, M needs K: a peer without the cluster key
+ *     cannot produce an AUTH, and no record is accepted before the peer's AUTH
+ *     verified.  Every key holder can claim any id: it is trusted with everything.
+ *   - Credential mode: the receiver accepts cert_X only if the cluster signing
+ *     key signed it, it has not expired, and it names the id (or, for an id-0
+ *     certificate, the name) that X claims in its HELLO; sig_X proves X holds
+ *     the certificate's secret key *now*, for this T.  So a node can prove its
+ *     own id only, and a stolen certificate without its secret is worthless.
+ *     K, when configured too, is still mixed into M: an attacker then needs a
+ *     node's secret *and* the shared key, and nodes with different K cannot
+ *     mix by mistake.  Without K the link is just as authenticated (the
+ *     signatures) and just as secret (ss).
+ *   - T covers both HELLO records byte for byte (both ephemerals, nonces and
+ *     identity claims), so each side's claim is bound to the keys and to the
+ *     signatures, and any change to a HELLO in transit makes the two sides
+ *     compute different T.  The role label stops a signature being reflected.
  *   - T and ss depend on both sides' fresh ephemeral keys: a recorded handshake
  *     replayed against a new responder meets a new ephemeral and its old AUTH
  *     fails.  Different keys for mac_I and mac_R stop a reflected AUTH.
- *   - Session keys come from ephemeral X25519: stealing K later does not open
- *     recorded traffic (forward secrecy).  Each direction has its own key, and
- *     record n in a direction uses nonce n, so the counter is implicit.
+ *   - Session keys come from ephemeral X25519: stealing K or a node secret later
+ *     does not open recorded traffic (forward secrecy).  Each direction has its
+ *     own key, and record n in a direction uses nonce n, so the counter is
+ *     implicit.
  *
- * The responder answers before it knows the initiator holds K; that reveals
- * nothing usable: its mac is over a T containing the responder's fresh ephemeral.
- * A purpose or version mismatch is refused on the HELLO, before any AUTH.
+ * The responder answers before it knows the initiator's identity; that reveals
+ * nothing usable: its mac and signature cover a T with the responder's fresh
+ * ephemeral.  A purpose or version mismatch is refused on the HELLO, before any
+ * AUTH.  Both ends must run the same mode; a mismatch fails on the first AUTH
+ * with a message that says so.
  */
 #include <stdio.h>
 #include <string.h>
 
+#include "credential.h"
 #include "link.pb-c.h"
 #include "link_internal.h"
 #include "pbarena.h"
@@ -68,7 +86,11 @@ _Static_assert(sizeof(struct link_secrets) % 64 == 0, "sodium_malloc alignment")
 
 /* A HELLO at most: a few dozen bytes of fields, 63 of name, 2x34 of keys. */
 #define HELLO_OUT_MAX 192
-#define AUTH_OUT_MAX 40
+/* An AUTH at most: mac 2+32, cert 3+LINK_CERT_MAX, sig 2+64. */
+#define AUTH_OUT_MAX (2 + 32 + 3 + LINK_CERT_MAX + 2 + 64)
+#define SIG_LABEL "skiff-link-v1 auth "
+_Static_assert(HELLO_OUT_MAX + AUTH_OUT_MAX + 2 * LINK_HEADER <= LINK_PREAUTH_MAX,
+               "an honest handshake fits the pre-authentication limit");
 /* Memory for decoding one pre-authentication record (at most LINK_PREAUTH_MAX
  * bytes), on the stack.  An honest HELLO needs well under 1 KiB; a hostile one
  * stuffed with hundreds of tiny unknown fields may need more, fails to decode,
@@ -135,9 +157,24 @@ int hs_send_hello(struct link *l, struct link_buf *out)
 	return 0;
 }
 
-int hs_init(struct link *l, const uint8_t cluster_key[LINK_KEY_BYTES])
+int hs_init(struct link *l, const uint8_t *cluster_key, const struct link_credential *cred)
 {
-	memcpy(l->sec->cluster_key, cluster_key, LINK_KEY_BYTES);
+	if (cluster_key != NULL) {
+		memcpy(l->sec->cluster_key, cluster_key, LINK_KEY_BYTES);
+		l->has_key = true;
+	}
+	if (cred != NULL) {
+		struct cred_cert own;
+		char why[160];
+		if (cred->cert_len > LINK_CERT_MAX ||
+		    cred_cert_parse(cred->cert, cred->cert_len, &own, why, sizeof why) != 0)
+			return -1;
+		memcpy(l->sec->node_secret, cred->node_secret, LINK_SIGN_SECRET);
+		memcpy(l->cert, cred->cert, cred->cert_len);
+		l->cert_len = cred->cert_len;
+		memcpy(l->cluster_pub, cred->cluster_pub, LINK_SIGN_PUBLIC);
+		l->has_cred = true;
+	}
 	return crypto_generichash_blake2b_init_salt_personal(&l->sec->transcript, NULL, 0,
 	                                                      crypto_generichash_BYTES, NULL,
 	                                                      transcript_personal);
@@ -157,7 +194,9 @@ int hs_derive(struct link *l)
 		link_fail(l, "handshake failed: peer sent a degenerate ephemeral key");
 		goto out;
 	}
-	crypto_generichash(m, sizeof m, t_and_ss, sizeof t_and_ss, s->cluster_key, LINK_KEY_BYTES);
+	crypto_generichash(m, sizeof m, t_and_ss, sizeof t_and_ss, l->has_key ? s->cluster_key : NULL,
+	                   l->has_key ? LINK_KEY_BYTES : 0);
+	memcpy(s->t, t, sizeof s->t);
 	crypto_kdf_derive_from_key(k_i2r, sizeof k_i2r, 1, kdf_context, m);
 	crypto_kdf_derive_from_key(k_r2i, sizeof k_r2i, 2, kdf_context, m);
 	crypto_kdf_derive_from_key(c_i, sizeof c_i, 3, kdf_context, m);
@@ -227,13 +266,68 @@ out:
 	return rc;
 }
 
+/* The message a side signs: the label, its role, T. */
+static void sig_message(const struct link *l, bool initiator, uint8_t *msg)
+{
+	memcpy(msg, SIG_LABEL, sizeof SIG_LABEL - 1);
+	msg[sizeof SIG_LABEL - 1] = initiator ? 'I' : 'R';
+	memcpy(msg + sizeof SIG_LABEL, l->sec->t, crypto_generichash_BYTES);
+}
+
+#define SIG_MSG_BYTES (sizeof SIG_LABEL + crypto_generichash_BYTES)
+
 int hs_send_auth(struct link *l, struct link_buf *out)
 {
 	Skiff__Link__Auth a = SKIFF__LINK__AUTH__INIT;
+	uint8_t msg[SIG_MSG_BYTES], sig[crypto_sign_BYTES];
 
 	a.mac.data = l->sec->my_auth;
 	a.mac.len = LINK_AUTH_BYTES;
+	if (l->has_cred) {
+		sig_message(l, l->role == LINK_INITIATOR, msg);
+		crypto_sign_detached(sig, NULL, msg, sizeof msg, l->sec->node_secret);
+		a.cert.data = l->cert;
+		a.cert.len = l->cert_len;
+		a.sig.data = sig;
+		a.sig.len = sizeof sig;
+	}
 	return append_record(l, out, SKIFF__LINK__RECORD_TYPE__AUTH, &a.base, AUTH_OUT_MAX);
+}
+
+/* Credential mode: the peer's certificate and signature (see the top). */
+static int check_peer_cert(struct link *l, const Skiff__Link__Auth *a)
+{
+	struct cred_cert c;
+	uint8_t msg[SIG_MSG_BYTES];
+	char why[160];
+
+	if (a->cert.len == 0 || a->sig.len != crypto_sign_BYTES) {
+		link_fail(l, "handshake failed: peer presented no node credential (this node "
+		             "requires one: is the peer configured with node_credential?)");
+		return -1;
+	}
+	if (cred_cert_verify(a->cert.data, a->cert.len, l->cluster_pub, l->unix_now, &c, why,
+	                     sizeof why) != 0) {
+		link_fail(l, "handshake failed: peer's node credential refused: %s", why);
+		return -1;
+	}
+	if (c.node_id != 0 && c.node_id != l->peer.node_id) {
+		link_fail(l, "handshake failed: peer claims node id %u but its credential is for "
+		             "node id %u", l->peer.node_id, c.node_id);
+		return -1;
+	}
+	if (c.node_id == 0 && (l->peer.node_id != 0 || strcmp(c.name, l->peer.name) != 0)) {
+		link_fail(l, "handshake failed: peer claims node id %u name '%s' but its credential "
+		             "is for name '%s'", l->peer.node_id, l->peer.name, c.name);
+		return -1;
+	}
+	sig_message(l, l->role != LINK_INITIATOR, msg);
+	if (crypto_sign_verify_detached(a->sig.data, msg, sizeof msg, c.node_pub) != 0) {
+		link_fail(l, "handshake failed: peer does not hold the secret key of the node "
+		             "credential it presented");
+		return -1;
+	}
+	return 0;
 }
 
 int hs_recv_auth(struct link *l, const uint8_t *rec, size_t body)
@@ -250,8 +344,17 @@ int hs_recv_auth(struct link *l, const uint8_t *rec, size_t body)
 		goto out;
 	}
 	if (sodium_memcmp(a->mac.data, l->sec->peer_auth, LINK_AUTH_BYTES) != 0) {
-		link_fail(l, "handshake failed: bad AUTH (peer does not hold this cluster key, "
-		             "or the handshake was altered)");
+		link_fail(l, "handshake failed: bad AUTH (%s, or the handshake was altered)",
+		          l->has_key ? "peer does not hold this cluster key"
+		                     : "peer uses a shared cluster key, this node none");
+		goto out;
+	}
+	if (l->has_cred) {
+		if (check_peer_cert(l, a) != 0)
+			goto out;
+	} else if (a->cert.len != 0 || a->sig.len != 0) {
+		link_fail(l, "handshake failed: peer presented a node credential but this node has "
+		             "none (set cluster_pub and node_credential on every node, or on none)");
 		goto out;
 	}
 	rc = 0;
@@ -267,6 +370,8 @@ void hs_forget(struct link *l)
 		return;
 	sodium_memzero(&s->transcript, sizeof s->transcript);
 	sodium_memzero(s->cluster_key, sizeof s->cluster_key);
+	sodium_memzero(s->node_secret, sizeof s->node_secret);
+	sodium_memzero(s->t, sizeof s->t);
 	sodium_memzero(s->eph_sk, sizeof s->eph_sk);
 	sodium_memzero(s->my_auth, sizeof s->my_auth);
 	sodium_memzero(s->peer_auth, sizeof s->peer_auth);

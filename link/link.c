@@ -4,7 +4,8 @@
  *
  * Receive path invariants:
  *   - A header is checked (type allowed in this phase, length within the phase's
- *     limit) before a single byte of its body is buffered or allocated.
+ *     limit, and after the handshake its tag) before a single byte of its body
+ *     is buffered or allocated: a length is authenticated before it is trusted.
  *   - Before the peer's AUTH verifies, at most LINK_PREAUTH_MAX bytes of records
  *     are accepted; afterwards a body is at most max_record + LINK_MAC.
  *   - After the handshake every record is opened (authenticated) before its
@@ -18,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "link_internal.h"
 
@@ -25,6 +27,7 @@
 #define NONCE_BYTES crypto_aead_xchacha20poly1305_ietf_NPUBBYTES
 
 _Static_assert(LINK_MAC == crypto_aead_xchacha20poly1305_ietf_ABYTES, "tag size");
+_Static_assert(LINK_HTAG == crypto_shorthash_BYTES, "header tag size");
 _Static_assert(LINK_KEY_BYTES == crypto_generichash_KEYBYTES, "cluster key keys BLAKE2b");
 
 /* ---- buffers ---------------------------------------------------------------- */
@@ -79,6 +82,24 @@ static size_t get_length(const uint8_t *p)
 	return (size_t)p[0] << 24 | (size_t)p[1] << 16 | (size_t)p[2] << 8 | p[3];
 }
 
+/* The tag of sealed record `seq`'s header (length and type). */
+static void header_tag(uint8_t tag[LINK_HTAG], const uint8_t *hdr, uint64_t seq,
+                       const uint8_t key[crypto_shorthash_KEYBYTES])
+{
+	uint8_t in[8 + LINK_HEADER];
+	for (int i = 0; i < 8; i++)
+		in[i] = (uint8_t)(seq >> (8 * i));
+	memcpy(in + 8, hdr, LINK_HEADER);
+	crypto_shorthash(tag, in, sizeof in, key);
+}
+
+/* Bytes of header in front of the next record's body: sealed records carry
+ * the header tag, handshake records do not. */
+static size_t header_len(const struct link *l)
+{
+	return l->phase == PHASE_OPEN ? LINK_SEALED_HEADER : LINK_HEADER;
+}
+
 static void make_nonce(uint8_t nonce[NONCE_BYTES], uint64_t seq)
 {
 	memset(nonce, 0, NONCE_BYTES);
@@ -115,7 +136,8 @@ struct link *link_create(const struct link_config *cfg, uint64_t now_ms)
 	struct link *l;
 	size_t nlen;
 
-	if (cfg == NULL || cfg->cluster_key == NULL || cfg->on_record == NULL)
+	if (cfg == NULL || (cfg->cluster_key == NULL && cfg->credential == NULL) ||
+	    cfg->on_record == NULL)
 		return NULL;
 	if (cfg->purpose < LINK_HARBOR_PEER || cfg->purpose > LINK_CLUSTER)
 		return NULL;
@@ -151,7 +173,8 @@ struct link *link_create(const struct link_config *cfg, uint64_t now_ms)
 	l->on_established = cfg->on_established;
 	l->on_record = cfg->on_record;
 	l->ud = cfg->ud;
-	if (hs_init(l, cfg->cluster_key) != 0) {
+	l->unix_now = cfg->unix_now ? cfg->unix_now : (uint64_t)time(NULL);
+	if (hs_init(l, cfg->cluster_key, cfg->credential) != 0) {
 		link_destroy(l);
 		return NULL;
 	}
@@ -199,6 +222,13 @@ static int check_header(struct link *l, const uint8_t *hdr, size_t *body)
 			return -1;
 		}
 	} else if (l->phase == PHASE_OPEN) {
+		uint8_t tag[LINK_HTAG];
+		header_tag(tag, hdr, l->rx_seq, l->sec->rx_hkey);
+		if (sodium_memcmp(tag, hdr + LINK_HEADER, LINK_HTAG) != 0) {
+			link_fail(l, "record %llu: header failed authentication (a corrupted length or "
+			             "type, or data out of step)", (unsigned long long)l->rx_seq);
+			return -1;
+		}
 		if (len < LINK_MAC || len - LINK_MAC > l->max_record) {
 			link_fail(l, "record of %zu bytes is outside 16..%zu: dropping the link",
 			          len, l->max_record + LINK_MAC);
@@ -211,8 +241,20 @@ static int check_header(struct link *l, const uint8_t *hdr, size_t *body)
 	return 0;
 }
 
+/* The header keys, one per direction, from that direction's record key
+ * (both ends derive the same pair, mirrored). */
+static void derive_header_keys(struct link *l)
+{
+	static const uint8_t label[] = "skiff link header tag";
+	crypto_generichash(l->sec->tx_hkey, sizeof l->sec->tx_hkey, label, sizeof label - 1,
+	                   l->sec->tx_key, sizeof l->sec->tx_key);
+	crypto_generichash(l->sec->rx_hkey, sizeof l->sec->rx_hkey, label, sizeof label - 1,
+	                   l->sec->rx_key, sizeof l->sec->rx_key);
+}
+
 static void established(struct link *l)
 {
+	derive_header_keys(l);
 	l->phase = PHASE_OPEN;
 	l->proven = true;
 	hs_forget(l);
@@ -245,7 +287,7 @@ static void sealed_record(struct link *l, uint8_t *rec, size_t body, uint64_t no
 {
 	uint8_t nonce[NONCE_BYTES];
 	unsigned type = rec[4];
-	uint8_t *c = rec + LINK_HEADER;
+	uint8_t *c = rec + LINK_SEALED_HEADER;
 	size_t n = body - LINK_MAC;
 
 	if (l->rx_seq == UINT64_MAX) {
@@ -300,7 +342,7 @@ static size_t rx_take(struct link *l, const uint8_t *in, size_t n, size_t want)
 		size_t ncap = l->rx.cap ? l->rx.cap : 256;
 		while (ncap < goal)
 			ncap *= 2;
-		size_t whole = LINK_HEADER + l->rx_body;
+		size_t whole = header_len(l) + l->rx_body;
 		if (l->rx_has_header && ncap > whole)
 			ncap = whole;
 		uint8_t *p = realloc(l->rx.data, ncap);
@@ -323,32 +365,34 @@ enum link_state link_feed(struct link *l, uint8_t *in, size_t n, uint64_t now_ms
 		link_fail(l, "bytes arrived before link_start (a bug in the caller)");
 	while (n > 0 && l->phase != PHASE_CLOSED) {
 		size_t body;
+		/* The phase only changes between records, so one record has one header size. */
+		size_t hl = header_len(l);
 		/* Fast path: a whole record in the caller's buffer, opened in place. */
-		if (l->rx.len == 0 && n >= LINK_HEADER) {
+		if (l->rx.len == 0 && n >= hl) {
 			if (check_header(l, in, &body) != 0)
 				break;
-			if (n - LINK_HEADER >= body) {
+			if (n - hl >= body) {
 				dispatch(l, in, body, now_ms, out);
-				in += LINK_HEADER + body;
-				n -= LINK_HEADER + body;
+				in += hl + body;
+				n -= hl + body;
 				continue;
 			}
 		}
 		/* Slow path: collect the record in rx. */
 		if (!l->rx_has_header) {
-			size_t took = rx_take(l, in, n, LINK_HEADER - l->rx.len);
+			size_t took = rx_take(l, in, n, hl - l->rx.len);
 			in += took;
 			n -= took;
-			if (l->rx.len < LINK_HEADER)
+			if (l->rx.len < hl)
 				break;
 			if (check_header(l, l->rx.data, &l->rx_body) != 0)
 				break;
 			l->rx_has_header = true;
 		}
-		size_t took = rx_take(l, in, n, LINK_HEADER + l->rx_body - l->rx.len);
+		size_t took = rx_take(l, in, n, hl + l->rx_body - l->rx.len);
 		in += took;
 		n -= took;
-		if (l->rx.len < LINK_HEADER + l->rx_body)
+		if (l->rx.len < hl + l->rx_body)
 			break;
 		dispatch(l, l->rx.data, l->rx_body, now_ms, out);
 		l->rx.len = 0;
@@ -391,7 +435,7 @@ int link_record_begin(struct link *l, struct link_buf *out, size_t max_len, uint
 	if (link_buf_reserve(out, LINK_OVERHEAD + max_len) != 0)
 		return LINK_ENOMEM;
 	l->reserved = max_len + 1;   /* +1: a reservation of 0 bytes is still open */
-	*plain = out->data + out->len + LINK_HEADER;
+	*plain = out->data + out->len + LINK_SEALED_HEADER;
 	return LINK_OK;
 }
 
@@ -399,11 +443,12 @@ static int seal_type(struct link *l, struct link_buf *out, unsigned type, size_t
 {
 	uint8_t nonce[NONCE_BYTES];
 	uint8_t *rec = out->data + out->len;
-	uint8_t *p = rec + LINK_HEADER;
+	uint8_t *p = rec + LINK_SEALED_HEADER;
 
 	if (l->tx_seq == UINT64_MAX)
 		return LINK_ESTATE;
 	link_put_header(rec, len + LINK_MAC, type);
+	header_tag(rec + LINK_HEADER, rec, l->tx_seq, l->sec->tx_hkey);
 	make_nonce(nonce, l->tx_seq++);
 	/* In place: the stream cipher XORs p onto itself, then the tag covers it. */
 	crypto_aead_xchacha20poly1305_ietf_encrypt_detached(p, p + len, NULL, p, len, rec, LINK_HEADER,
@@ -442,7 +487,7 @@ void link_close(struct link *l, const char *reason, struct link_buf *out)
 		return;
 	if (l->phase == PHASE_OPEN && out != NULL &&
 	    link_buf_reserve(out, LINK_OVERHEAD + 3 + LINK_CLOSE_REASON_MAX) == 0) {
-		size_t n = hs_pack_close(reason, out->data + out->len + LINK_HEADER);
+		size_t n = hs_pack_close(reason, out->data + out->len + LINK_SEALED_HEADER);
 		seal_type(l, out, LINK_TYPE_CLOSE, n);
 	}
 	snprintf(l->reason, sizeof l->reason, "closed here%s%s", reason && *reason ? ": " : "",

@@ -5,13 +5,19 @@
  * output buffer, and passes the time in milliseconds.  Tests and fuzzers drive it
  * the same way, with no network at all.
  *
- * Wire format (grammar in handshake.c):
- *     record := length:u32be type:u8 body[length]
+ * Wire format (handshake grammar in handshake.c):
+ *     record := length:u32be type:u8 body[length]                  (handshake)
+ *     sealed := length:u32be type:u8 htag:8 body[length]           (afterwards)
  * Before the handshake ends the only records are HELLO and AUTH, in clear and
  * at most LINK_PREAUTH_MAX bytes in total; afterwards every record is sealed
  * (XChaCha20-Poly1305 under a per-connection, per-direction key, the record
- * counter as nonce, the 5 header bytes as associated data), so a modified,
- * replayed, reordered or dropped record fails to open and closes the link.  A
+ * counter as nonce, the 5 length and type bytes as associated data), so a
+ * modified, replayed, reordered or dropped record fails to open and closes the
+ * link.  htag authenticates the length and type before the body is waited
+ * for: SipHash-2-4 (crypto_shorthash) of u64le(counter) || length || type under
+ * a per-direction header key.  Without it a flipped length bit would make the
+ * receiver wait for up to max_record bytes that never come, while the peer's
+ * later records, swallowed as that body, kept the link looking alive.  A
  * sealed CLOSE record ends a link cleanly; an end of stream without one is
  * reported as truncation.  There is no plaintext mode.
  *
@@ -44,9 +50,14 @@
 #include <stdint.h>
 
 #define LINK_HEADER 5                 /* length:u32be + type:u8 */
+#define LINK_HTAG 8                   /* header tag of a sealed record */
+#define LINK_SEALED_HEADER (LINK_HEADER + LINK_HTAG)
 #define LINK_MAC 16                   /* Poly1305 tag after each sealed body */
-#define LINK_OVERHEAD (LINK_HEADER + LINK_MAC)
+#define LINK_OVERHEAD (LINK_SEALED_HEADER + LINK_MAC)
 #define LINK_KEY_BYTES 32             /* cluster key size */
+#define LINK_SIGN_PUBLIC 32           /* Ed25519 public key */
+#define LINK_SIGN_SECRET 64           /* Ed25519 secret key (seed || public) */
+#define LINK_CERT_MAX 177             /* node certificate, name of 63 bytes (credential.h) */
 #define LINK_NAME_MAX 63              /* node name, printable ASCII */
 #define LINK_PREAUTH_MAX 512          /* bytes a peer may send before it authenticates */
 #define LINK_TYPE_HEARTBEAT 4         /* link.proto RecordType HEARTBEAT */
@@ -75,8 +86,10 @@ enum link_error {
 };
 
 /* What a node claims to be.  The handshake proves the claimer holds the cluster
- * key and binds these values to the connection's keys; deciding whether the
- * claim is acceptable (id range, already live, ...) is the caller's policy. */
+ * key (shared-key mode) or, with credentials, a certificate naming exactly this
+ * id (or name) and its secret key, and binds these values to the connection's
+ * keys; deciding whether the claim is acceptable (id range, already live, ...)
+ * is the caller's policy. */
 struct link_identity {
 	uint32_t node_id;                 /* harbor: 1..255; cluster: 0 */
 	uint64_t incarnation;             /* changes at every start of the node */
@@ -95,9 +108,23 @@ int link_buf_reserve(struct link_buf *b, size_t extra);   /* 0 or LINK_ENOMEM */
 void link_buf_consume(struct link_buf *b, size_t n);      /* drop n bytes from the front */
 void link_buf_free(struct link_buf *b);
 
+/* Per-node identity (credential.h makes and loads these from files).  When a
+ * link has one, each side sends its certificate in its AUTH and signs the
+ * handshake transcript with its node secret; the peer's certificate must be
+ * signed by `cluster_pub`, unexpired, and name the id (or, for an id-0
+ * certificate, the name) the peer claims in its HELLO.  Both ends must use
+ * credentials, or neither.  The link copies what it needs; the caller wipes
+ * its copy of node_secret. */
+struct link_credential {
+	uint8_t cluster_pub[LINK_SIGN_PUBLIC];   /* verifies every peer's certificate */
+	uint8_t node_secret[LINK_SIGN_SECRET];   /* this node's Ed25519 secret key */
+	uint8_t cert[LINK_CERT_MAX];             /* this node's certificate */
+	size_t cert_len;
+};
+
 struct link;
 
-/* The peer proved it holds the cluster key; link_peer() now holds its identity.
+/* The peer proved its identity (see struct link_identity); link_peer() now holds its identity.
  * Called before any record is delivered.  Reject with link_close(). */
 typedef void link_established_fn(void *ud, struct link *l);
 /* One authenticated record of type LINK_TYPE_HEARTBEAT or >= LINK_TYPE_USER_MIN.
@@ -108,7 +135,10 @@ struct link_config {
 	enum link_role role;
 	enum link_purpose purpose;
 	struct link_identity self;
-	const uint8_t *cluster_key;       /* LINK_KEY_BYTES, copied */
+	const uint8_t *cluster_key;       /* LINK_KEY_BYTES, copied; may be NULL with a credential */
+	const struct link_credential *credential;   /* NULL: shared-key mode */
+	uint64_t unix_now;                /* seconds since 1970 for certificate expiry; 0: link_create
+	                                   * reads time(NULL) once (the link's only clock read) */
 	size_t max_record;                /* largest plaintext sealed or opened; 0: default */
 	uint64_t handshake_timeout_ms;    /* 0: LINK_DEFAULT_HANDSHAKE_MS */
 	link_established_fn *on_established;  /* may be NULL */
@@ -116,7 +146,8 @@ struct link_config {
 	void *ud;
 };
 
-/* NULL if the config is invalid (no key, no on_record, bad purpose or name) or
+/* NULL if the config is invalid (neither key nor credential, no on_record, bad
+ * purpose or name, malformed own certificate) or
  * memory or libsodium initialisation fails. */
 struct link *link_create(const struct link_config *cfg, uint64_t now_ms);
 /* Wipes every key; accepts NULL. */

@@ -34,6 +34,9 @@ enum link_phase {
 struct link_secrets {
 	crypto_generichash_state transcript;   /* HELLO_I record || HELLO_R record */
 	uint8_t cluster_key[LINK_KEY_BYTES];   /* wiped once the handshake ends */
+	uint8_t node_secret[LINK_SIGN_SECRET]; /* credential mode; wiped once the handshake ends */
+	uint8_t t[crypto_generichash_BYTES];   /* the transcript hash T, signed in AUTH */
+	uint8_t pad[32];                       /* keeps the size a multiple of 64 */
 	uint8_t eph_sk[LINK_EPH_BYTES];        /* wiped once the keys are derived */
 	uint8_t eph_pk[LINK_EPH_BYTES];
 	uint8_t peer_pk[LINK_EPH_BYTES];
@@ -41,6 +44,8 @@ struct link_secrets {
 	uint8_t peer_auth[LINK_AUTH_BYTES];    /* the AUTH mac we expect */
 	uint8_t tx_key[crypto_aead_xchacha20poly1305_ietf_KEYBYTES];
 	uint8_t rx_key[crypto_aead_xchacha20poly1305_ietf_KEYBYTES];
+	uint8_t tx_hkey[crypto_shorthash_KEYBYTES];   /* header tags, from tx_key (link.c) */
+	uint8_t rx_hkey[crypto_shorthash_KEYBYTES];
 };
 
 struct link {
@@ -50,6 +55,8 @@ struct link {
 	bool clean;                 /* closed by a CLOSE record, ours or the peer's */
 	bool proven;                /* the peer's AUTH verified: `peer` is its identity */
 	bool rx_has_header;         /* rx holds a checked header; rx_body is its length */
+	bool has_key;               /* a shared cluster key is mixed into the keys */
+	bool has_cred;              /* credential mode: certificates and signatures in AUTH */
 	struct link_identity self;
 	struct link_identity peer;
 	size_t max_record;
@@ -64,6 +71,10 @@ struct link {
 	link_record_fn *on_record;
 	void *ud;
 	struct link_secrets *sec;
+	uint64_t unix_now;          /* certificate expiry is checked against it */
+	size_t cert_len;            /* own certificate (credential mode) */
+	uint8_t cert[LINK_CERT_MAX];
+	uint8_t cluster_pub[LINK_SIGN_PUBLIC];
 	char reason[LINK_REASON_MAX];
 };
 
@@ -75,7 +86,8 @@ void link_put_header(uint8_t *p, size_t body, unsigned type);
  *   initiator: send_hello; recv_hello, derive; recv_auth, send_auth
  *   responder: recv_hello, send_hello, derive, send_auth; recv_auth
  * (derive needs both HELLOs hashed, the initiator's first). */
-int hs_init(struct link *l, const uint8_t cluster_key[LINK_KEY_BYTES]);
+/* key may be NULL (credential mode without a shared key); cred may be NULL. */
+int hs_init(struct link *l, const uint8_t *cluster_key, const struct link_credential *cred);
 int hs_send_hello(struct link *l, struct link_buf *out);
 int hs_recv_hello(struct link *l, const uint8_t *rec, size_t body);
 int hs_derive(struct link *l);

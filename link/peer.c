@@ -6,10 +6,20 @@
  *     hnet_reap frees it; `closing` is set exactly once, with the reason;
  *   - the link is fed only from hnet_socket, never from a callback;
  *   - `out` holds bytes not yet handed to the socket layer; after a flush it is
- *     empty and owns no memory (the socket layer frees what it was given).
+ *     empty and owns no memory (the socket layer frees what it was given);
+ *   - every listed connection is also in the socket-id table (`bysock`), so a
+ *     socket event finds its connection in O(1) whatever the number of links;
+ *   - an accepted connection holds a pre-auth slot (preauth.h) from
+ *     hnet_accept until it authenticates or is reaped: unauthenticated load is
+ *     bounded before it can cost the owner more than O(1) per event;
+ *   - `link` is NULL only for an accepted connection that has received no
+ *     byte yet: its link (guarded memory, handshake state) is made by the
+ *     first DATA, so a connection that only sits there costs a calloc, and
+ *     `deadline` stands in for the link's handshake deadline until then.
  */
 #include "peer.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,13 +27,19 @@
 
 #include "frame.h"
 #include "link.pb-c.h"
+#include "preauth.h"
 #include "skynet.h"
 #include "skynet_socket.h"
 
 struct hconn {
 	struct hnet *net;
 	struct hconn *next;
+	struct hconn *hnext;   /* chain in net->bysock */
+	struct preauth_slot slot;
 	int sock;
+	bool accepted;         /* responder: came from a listen socket */
+	uint64_t deadline;     /* link == NULL: hnet_now_ms() by which bytes must come */
+	struct hconn_config cfg; /* link == NULL: how to make it */
 	bool connected;        /* socket up (initiator: CONNECT seen) */
 	bool closing;
 	bool announced;        /* established callback ran */
@@ -45,6 +61,10 @@ struct hnet {
 	void *ud;
 	char tag[32];
 	struct hconn *list;
+	size_t count;             /* connections in the list */
+	struct hconn **bysock;    /* socket id -> connection; power-of-two buckets */
+	size_t buckets;
+	struct preauth *preauth;
 };
 
 uint64_t hnet_now_ms(void)
@@ -81,6 +101,9 @@ int hnet_split_address(const char *hostport, char *host, size_t hostsz, int *por
 struct hnet *hnet_create(struct skynet_context *ctx, const char *tag, const struct hconn_ops *ops,
                          void *ud)
 {
+	struct preauth_limits lim;
+	if (preauth_limits_load(ctx, &lim) != 0)
+		return NULL;
 	struct hnet *n = calloc(1, sizeof(*n));
 	if (n == NULL)
 		return NULL;
@@ -88,7 +111,67 @@ struct hnet *hnet_create(struct skynet_context *ctx, const char *tag, const stru
 	n->ops = ops;
 	n->ud = ud;
 	snprintf(n->tag, sizeof(n->tag), "%s", tag);
+	n->buckets = 64;
+	n->bysock = calloc(n->buckets, sizeof(*n->bysock));
+	n->preauth = preauth_create(ctx, n->tag, &lim);
+	if (n->bysock == NULL || n->preauth == NULL) {
+		skynet_error(ctx, "%s: out of memory", n->tag);
+		free(n->bysock);
+		preauth_destroy(n->preauth);
+		free(n);
+		return NULL;
+	}
 	return n;
+}
+
+/* ---- socket id table ------------------------------------------------------------ */
+
+static size_t sock_bucket(const struct hnet *n, int sock)
+{
+	return ((unsigned)sock * 2654435761u) & (n->buckets - 1);
+}
+
+/* Doubles the table when it holds more connections than buckets; on failure
+ * the chains just get longer. */
+static void sock_grow(struct hnet *n)
+{
+	size_t nb = n->buckets * 2;
+	struct hconn **t = calloc(nb, sizeof(*t));
+	if (t == NULL)
+		return;
+	struct hconn **old = n->bysock;
+	size_t ob = n->buckets;
+	n->bysock = t;
+	n->buckets = nb;
+	for (size_t i = 0; i < ob; i++) {
+		struct hconn *c = old[i];
+		while (c) {
+			struct hconn *next = c->hnext;
+			size_t b = sock_bucket(n, c->sock);
+			c->hnext = t[b];
+			t[b] = c;
+			c = next;
+		}
+	}
+	free(old);
+}
+
+static void sock_add(struct hnet *n, struct hconn *c)
+{
+	if (n->count > n->buckets)
+		sock_grow(n);
+	size_t b = sock_bucket(n, c->sock);
+	c->hnext = n->bysock[b];
+	n->bysock[b] = c;
+}
+
+static void sock_del(struct hnet *n, struct hconn *c)
+{
+	struct hconn **pp = &n->bysock[sock_bucket(n, c->sock)];
+	while (*pp && *pp != c)
+		pp = &(*pp)->hnext;
+	if (*pp)
+		*pp = c->hnext;
 }
 
 static void conn_free(struct hconn *c)
@@ -111,7 +194,7 @@ void hnet_destroy(struct hnet *n)
 	struct hconn *c = n->list;
 	while (c) {
 		struct hconn *next = c->next;
-		if (!c->closing && link_state(c->link) == LINK_ESTABLISHED)
+		if (!c->closing && c->link && link_state(c->link) == LINK_ESTABLISHED)
 			link_close(c->link, "node stopping", &c->out);
 		flush_one(n, c);
 		if (c->sock >= 0)
@@ -119,6 +202,8 @@ void hnet_destroy(struct hnet *n)
 		conn_free(c);
 		c = next;
 	}
+	preauth_destroy(n->preauth);
+	free(n->bysock);
 	free(n);
 }
 
@@ -128,6 +213,7 @@ static void on_established(void *ud, struct link *l)
 {
 	struct hconn *c = ud;
 	c->announced = true;
+	preauth_leave(c->net->preauth, &c->slot);
 	if (c->net->ops->established)
 		c->net->ops->established(c->net->ud, c);
 }
@@ -167,49 +253,79 @@ static void on_record(void *ud, struct link *l, unsigned type, uint8_t *data, si
 	c->net->ops->record(c->net->ud, c, type, data, len);
 }
 
-static struct hconn *conn_new(struct hnet *n, int sock, const char *addr,
-                              const struct hconn_config *cfg)
+static int make_link(struct hconn *c, const struct hconn_config *cfg, uint64_t now)
 {
-	struct hconn *c = calloc(1, sizeof(*c));
-	if (c == NULL)
-		return NULL;
-	c->net = n;
-	c->sock = sock;
-	snprintf(c->addr, sizeof(c->addr), "%s", addr);
 	struct link_config lc = {
 		.role = cfg->role,
 		.purpose = cfg->purpose,
 		.self = cfg->self,
 		.cluster_key = cfg->cluster_key,
+		.credential = cfg->credential,
 		.max_record = cfg->max_record,
 		.handshake_timeout_ms = cfg->handshake_ms,
 		.on_established = on_established,
 		.on_record = on_record,
 		.ud = c,
 	};
-	uint64_t now = hnet_now_ms();
 	c->link = link_create(&lc, now);
-	if (c->link == NULL) {
-		free(c);
-		return NULL;
+	return c->link ? 0 : -1;
+}
+
+/* Fills a zeroed connection and lists it; -1 (nothing to undo but the
+ * calloc) when the link cannot be created.  `lazy`: the link waits for the
+ * first byte (accepted connections). */
+static int conn_init(struct hnet *n, struct hconn *c, int sock, const char *addr,
+                     const struct hconn_config *cfg, bool lazy)
+{
+	c->net = n;
+	c->sock = sock;
+	snprintf(c->addr, sizeof(c->addr), "%s", addr);
+	uint64_t now = hnet_now_ms();
+	if (lazy) {
+		c->cfg = *cfg;
+		c->deadline = now + (cfg->handshake_ms ? cfg->handshake_ms : LINK_DEFAULT_HANDSHAKE_MS);
+	} else if (make_link(c, cfg, now) != 0) {
+		return -1;
 	}
 	c->last_send = now;
 	c->rtt_us = -1;
 	c->next = n->list;
 	n->list = c;
-	return c;
+	n->count++;
+	sock_add(n, c);
+	return 0;
 }
 
+static struct hconn *slot_owner(struct preauth_slot *s)
+{
+	return (struct hconn *)(void *)((char *)s - offsetof(struct hconn, slot));
+}
+
+/* Admission first: a refused connection costs a calloc, a table lookup and a
+ * close; no link is made for it.  At the total limit the oldest
+ * unauthenticated connection makes room (closed here, reaped by the owner's
+ * next hnet_reap). */
 struct hconn *hnet_accept(struct hnet *n, int sock, const char *addr, const struct hconn_config *cfg)
 {
-	struct hconn *c = conn_new(n, sock, addr, cfg);
-	if (c == NULL) {
+	struct hconn *c = calloc(1, sizeof(*c));
+	struct preauth_slot *evict = NULL;
+	if (c && !preauth_enter(n->preauth, &c->slot, addr, &evict)) {
+		free(c);
+		skynet_socket_close(n->ctx, sock);
+		return NULL;
+	}
+	if (evict)
+		hconn_close(slot_owner(evict), "evicted: too many connections awaiting authentication");
+	if (c == NULL || conn_init(n, c, sock, addr, cfg, true) != 0) {
+		if (c)
+			preauth_leave(n->preauth, &c->slot);
+		free(c);
 		skynet_error(n->ctx, "%s: out of memory accepting %s", n->tag, addr);
 		skynet_socket_close(n->ctx, sock);
 		return NULL;
 	}
+	c->accepted = true;
 	c->connected = true;
-	link_start(c->link, &c->out); /* a responder writes nothing yet */
 	skynet_socket_start(n->ctx, sock);
 	skynet_socket_nodelay(n->ctx, sock);
 	return c;
@@ -228,8 +344,10 @@ struct hconn *hnet_connect(struct hnet *n, const char *hostport, const struct hc
 		skynet_error(n->ctx, "%s: cannot connect to %s", n->tag, hostport);
 		return NULL;
 	}
-	struct hconn *c = conn_new(n, sock, hostport, cfg);
-	if (c == NULL) {
+	struct hconn *c = calloc(1, sizeof(*c));
+	if (c == NULL || conn_init(n, c, sock, hostport, cfg, false) != 0) {
+		free(c);
+		skynet_error(n->ctx, "%s: out of memory connecting to %s", n->tag, hostport);
 		skynet_socket_close(n->ctx, sock);
 		return NULL;
 	}
@@ -238,7 +356,7 @@ struct hconn *hnet_connect(struct hnet *n, const char *hostport, const struct hc
 
 static struct hconn *find(struct hnet *n, int sock)
 {
-	for (struct hconn *c = n->list; c; c = c->next)
+	for (struct hconn *c = n->bysock[sock_bucket(n, sock)]; c; c = c->hnext)
 		if (c->sock == sock && !c->closing)
 			return c;
 	return NULL;
@@ -249,7 +367,7 @@ void hconn_close(struct hconn *c, const char *reason)
 	if (c->closing)
 		return;
 	c->closing = true;
-	if (link_state(c->link) != LINK_CLOSED)
+	if (c->link && link_state(c->link) != LINK_CLOSED)
 		link_close(c->link, reason, &c->out);
 	snprintf(c->reason, sizeof(c->reason), "%s", reason);
 }
@@ -257,7 +375,7 @@ void hconn_close(struct hconn *c, const char *reason)
 /* The link closed by itself (bad record, timeout, peer's CLOSE, end of stream). */
 static void check_closed(struct hconn *c)
 {
-	if (!c->closing && link_state(c->link) == LINK_CLOSED) {
+	if (!c->closing && c->link && link_state(c->link) == LINK_CLOSED) {
 		c->closing = true;
 		snprintf(c->reason, sizeof(c->reason), "%s", link_reason(c->link));
 	}
@@ -287,12 +405,17 @@ void hnet_reap(struct hnet *n)
 			continue;
 		}
 		*pp = c->next;
+		n->count--;
+		sock_del(n, c);
+		preauth_leave(n->preauth, &c->slot);
 		flush_one(n, c);
 		skynet_socket_close(n->ctx, c->sock);
-		const struct link_identity *id = link_peer(c->link);
+		const struct link_identity *id = c->link ? link_peer(c->link) : NULL;
 		if (id)
 			skynet_error(n->ctx, "%s: link to node %u (%s) closed: %s", n->tag, id->node_id,
 			             c->addr, c->reason);
+		else if (c->accepted) /* anyone can cause these: bounded */
+			preauth_log_close(n->preauth, c->addr, c->reason);
 		else
 			skynet_error(n->ctx, "%s: connection %s refused/closed before authentication: %s",
 			             n->tag, c->addr, c->reason);
@@ -308,12 +431,22 @@ int hnet_socket(struct hnet *n, const struct skynet_socket_message *m)
 	if (c == NULL)
 		return 0;
 	switch (m->type) {
-	case SKYNET_SOCKET_TYPE_DATA:
+	case SKYNET_SOCKET_TYPE_DATA: {
+		uint64_t now = hnet_now_ms();
 		c->bytes_in += (uint64_t)m->ud;
-		link_feed(c->link, (uint8_t *)m->buffer, (size_t)m->ud, hnet_now_ms(), &c->out);
+		if (c->link == NULL) {
+			/* the first bytes of an accepted connection: now it needs its link,
+			 * whose handshake deadline still counts from the accept */
+			c->cfg.handshake_ms = c->deadline > now ? c->deadline - now : 1;
+			if (make_link(c, &c->cfg, now) != 0 || link_start(c->link, &c->out) != 0)
+				hconn_close(c, "out of memory starting the handshake");
+		}
+		if (c->link && !c->closing)
+			link_feed(c->link, (uint8_t *)m->buffer, (size_t)m->ud, now, &c->out);
 		skynet_free(m->buffer);
 		check_closed(c);
 		break;
+	}
 	case SKYNET_SOCKET_TYPE_CONNECT:
 		if (!c->connected) {
 			c->connected = true;
@@ -324,7 +457,10 @@ int hnet_socket(struct hnet *n, const struct skynet_socket_message *m)
 		}
 		break;
 	case SKYNET_SOCKET_TYPE_CLOSE:
-		link_eof(c->link);
+		if (c->link == NULL)
+			hconn_close(c, "connection ended during the handshake");
+		else
+			link_eof(c->link);
 		check_closed(c);
 		c->connected = false; /* nothing more can be written */
 		break;
@@ -365,6 +501,11 @@ void hnet_tick(struct hnet *n, uint64_t heartbeat_ms, uint64_t timeout_ms)
 	for (struct hconn *c = n->list; c; c = c->next) {
 		if (c->closing)
 			continue;
+		if (c->link == NULL) {
+			if (now >= c->deadline)
+				hconn_close(c, "handshake timed out (no HELLO from peer)");
+			continue;
+		}
 		link_tick(c->link, now);
 		check_closed(c);
 		if (c->closing || link_state(c->link) != LINK_ESTABLISHED)
@@ -381,6 +522,7 @@ void hnet_tick(struct hnet *n, uint64_t heartbeat_ms, uint64_t timeout_ms)
 		if (now - c->last_send >= heartbeat_ms)
 			heartbeat(c, now);
 	}
+	preauth_tick(n->preauth);
 	hnet_reap(n);
 }
 
@@ -400,7 +542,7 @@ void hnet_flush(struct hnet *n)
 
 int hconn_send(struct hconn *c, unsigned type, const ProtobufCMessage *msg)
 {
-	if (c->closing)
+	if (c->closing || c->link == NULL)
 		return LINK_ESTATE;
 	int rc = frame_send(c->link, &c->out, type, msg);
 	if (rc == 0) {
@@ -414,10 +556,13 @@ int hconn_send(struct hconn *c, unsigned type, const ProtobufCMessage *msg)
 
 bool hconn_open(const struct hconn *c)
 {
-	return !c->closing && link_state(c->link) == LINK_ESTABLISHED;
+	return !c->closing && c->link && link_state(c->link) == LINK_ESTABLISHED;
 }
 
-const struct link_identity *hconn_peer(const struct hconn *c) { return link_peer(c->link); }
+const struct link_identity *hconn_peer(const struct hconn *c)
+{
+	return c->link ? link_peer(c->link) : NULL;
+}
 const char *hconn_addr(const struct hconn *c) { return c->addr; }
 void hconn_set_data(struct hconn *c, void *p) { c->data = p; }
 
@@ -427,7 +572,7 @@ void hconn_stats(const struct hconn *c, struct hconn_stats *st)
 	st->records_out = c->records_out;
 	st->bytes_in = c->bytes_in;
 	st->bytes_out = c->bytes_out;
-	st->last_recv_ms = link_last_recv(c->link);
+	st->last_recv_ms = c->link ? link_last_recv(c->link) : 0;
 	st->rtt_us = c->rtt_us;
 }
 void *hconn_data(const struct hconn *c) { return c->data; }

@@ -6,7 +6,7 @@
  * a secure link (link.h).  The owner hands every PTYPE_SOCKET message to
  * hnet_socket(); hnet feeds the bytes to the right link, swallows heartbeats,
  * and calls the owner back:
- *     established(ud, c)            the peer proved the cluster key (may close c)
+ *     established(ud, c)            the peer proved its identity (may close c)
  *     record(ud, c, type, data, n)  one frame (type >= 16), valid during the call
  *     closed(ud, c, reason)         c is gone: the owner forgets its pointer
  *
@@ -21,6 +21,9 @@
  * by the owner after anything else that may close — flushes what is left,
  * closes the socket, calls `closed` and frees it.  Every close is logged once
  * with the peer address and the reason.
+ *
+ * Unauthenticated connections: every line about one that was accepted goes
+ * through a rate limiter (skynet_ratelog.h); see preauth.h for the limits.
  *
  * Liveness: hnet_tick() enforces handshake deadlines, sends a heartbeat on any
  * established link that sent nothing for `heartbeat_ms`, and closes links that
@@ -55,7 +58,11 @@ struct hconn_config {
 	enum link_role role;
 	enum link_purpose purpose;
 	struct link_identity self;
-	const uint8_t *cluster_key;   /* LINK_KEY_BYTES, copied by the link */
+	const uint8_t *cluster_key;   /* LINK_KEY_BYTES, copied by the link; may be NULL.  An
+	                               * accepted connection makes its link at its first
+	                               * byte, so the key and the credential must stay put
+	                               * while the hnet lives */
+	const struct link_credential *credential;   /* per-node identity; NULL: none */
 	size_t max_record;
 	uint64_t handshake_ms;
 };
@@ -68,7 +75,10 @@ void hnet_destroy(struct hnet *n);
 
 uint64_t hnet_now_ms(void);
 
-/* A connection accepted on a listen socket (the ACCEPT event): starts reading. */
+/* A connection accepted on a listen socket (the ACCEPT event): starts reading.
+ * It is admitted first (preauth.h: per-source and total limits on connections
+ * that have not authenticated, config keys preauth_per_source / preauth_max);
+ * NULL when refused (closed at once, logged rate-limited) or out of memory. */
 struct hconn *hnet_accept(struct hnet *n, int sock, const char *addr, const struct hconn_config *cfg);
 /* An outgoing connection to host:port; NULL when it fails at once (logged). */
 struct hconn *hnet_connect(struct hnet *n, const char *hostport, const struct hconn_config *cfg);

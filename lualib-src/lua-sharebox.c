@@ -15,7 +15,7 @@
  * __len and __pairs from the box, and which keep every value they hand out
  * (rawset), so the second read of a field is a plain table read.  A service
  * pays only for what it reads.  Proxies of one box are kept in the box
- * userdata's uservalue (node -> proxy, weak), so t.c == t.c.
+ * userdata's user values (see push_box), so t.c == t.c.
  *
  * Update: repoint(old, new) gives every live proxy of the old box the data
  * at the same path in the new box (its cached fields are dropped), so a
@@ -26,11 +26,8 @@
  * integer) carrying one reference; open(handle) in the receiver adopts that
  * reference.  Each handle must be opened exactly once.
  *
- * Metatable of a proxy: { box, node, path, __index, __len, __pairs,
- * __newindex } — box and node at [1] and [2]; node -1 means "no table at this
- * path any more": reading such a proxy raises an error, as the table it stood
- * for is gone; path (at [3]) is the list of keys from the root, used by
- * repoint.
+ * A proxy whose path holds no table after an update raises an error when
+ * read, as the table it stood for is gone.
  */
 #include <lauxlib.h>
 #include <lua.h>
@@ -416,37 +413,95 @@ static int box_gc(lua_State *L)
 	return 0;
 }
 
-/* Pushes a box userdata adopting one reference of b; its uservalue is the
- * weak node -> proxy cache. */
-static void push_box(lua_State *L, struct sharebox *b)
-{
-	struct box_ud *u = lua_newuserdatauv(L, sizeof *u, 1);
-	u->b = b;
-	luaL_setmetatable(L, BOX_MT);
-	lua_createtable(L, 0, 1);
-	lua_createtable(L, 0, 1);
-	lua_pushliteral(L, "v");
-	lua_setfield(L, -2, "__mode");
-	lua_setmetatable(L, -2);
-	lua_setiuservalue(L, -2, 1);
-}
+/*
+ * The box userdata's user values, per service:
+ *   UV_CACHE  node -> proxy            (weak values: t.c == t.c while held)
+ *   UV_NODE   proxy -> node            (weak keys; -1: removed by an update)
+ *   UV_PARENT proxy -> parent proxy    (weak keys: an ephemeron keeps the
+ *   UV_KEY    proxy -> key              parent alive while the child is)
+ *   UV_META   the metatable of every proxy of this box: [1] = the box userdata
+ * Parent and key are the proxy's path, for repoint.  Keeping them in tables of
+ * the box rather than in each proxy's own metatable makes a proxy one empty
+ * table and three table entries.
+ */
+enum { UV_CACHE = 1, UV_NODE, UV_PARENT, UV_KEY, UV_META, UV_COUNT = UV_META };
 
 static int proxy_index(lua_State *L);
 static int proxy_len(lua_State *L);
 static int proxy_pairs(lua_State *L);
 static int proxy_newindex(lua_State *L);
 
-/* Reads a proxy's metatable: box userdata (left on the stack) and node. */
+static void new_weak_table(lua_State *L, const char *mode)
+{
+	lua_newtable(L);
+	lua_createtable(L, 0, 1);
+	lua_pushstring(L, mode);
+	lua_setfield(L, -2, "__mode");
+	lua_setmetatable(L, -2);
+}
+
+/* Pushes a box userdata adopting one reference of b. */
+static void push_box(lua_State *L, struct sharebox *b)
+{
+	struct box_ud *u = lua_newuserdatauv(L, sizeof *u, UV_COUNT);
+	u->b = b;
+	luaL_setmetatable(L, BOX_MT);
+	new_weak_table(L, "v");
+	lua_setiuservalue(L, -2, UV_CACHE);
+	for (int uv = UV_NODE; uv <= UV_KEY; uv++) {
+		new_weak_table(L, "k");
+		lua_setiuservalue(L, -2, uv);
+	}
+	lua_createtable(L, 1, 4);
+	lua_pushvalue(L, -2);
+	lua_rawseti(L, -2, 1);
+	lua_pushcfunction(L, proxy_index);
+	lua_setfield(L, -2, "__index");
+	lua_pushcfunction(L, proxy_newindex);
+	lua_setfield(L, -2, "__newindex");
+	lua_pushcfunction(L, proxy_len);
+	lua_setfield(L, -2, "__len");
+	lua_pushcfunction(L, proxy_pairs);
+	lua_setfield(L, -2, "__pairs");
+	lua_setiuservalue(L, -2, UV_META);
+}
+
+/* rawget(uservalue uv of the box at boxidx, key at keyidx), pushed. */
+static int uv_get(lua_State *L, int boxidx, int uv, int keyidx)
+{
+	keyidx = lua_absindex(L, keyidx);
+	lua_getiuservalue(L, boxidx, uv);
+	lua_pushvalue(L, keyidx);
+	int t = lua_rawget(L, -2);
+	lua_remove(L, -2);
+	return t;
+}
+
+/* uservalue uv of the box at boxidx [key at keyidx] = value at validx. */
+static void uv_set(lua_State *L, int boxidx, int uv, int keyidx, int validx)
+{
+	keyidx = lua_absindex(L, keyidx);
+	validx = lua_absindex(L, validx);
+	lua_getiuservalue(L, boxidx, uv);
+	lua_pushvalue(L, keyidx);
+	lua_pushvalue(L, validx);
+	lua_rawset(L, -3);
+	lua_pop(L, 1);
+}
+
+/* The box and node of a proxy: pushes the box userdata, sets *node. */
 static struct sharebox *proxy_target(lua_State *L, int proxy, int64_t *node)
 {
+	proxy = lua_absindex(L, proxy);
 	if (!lua_getmetatable(L, proxy))
 		luaL_error(L, "sharebox: not a proxy");
 	lua_rawgeti(L, -1, 1);
+	lua_remove(L, -2);
 	struct box_ud *u = check_box(L, -1);
-	lua_rawgeti(L, -2, 2);
-	*node = lua_tointeger(L, -1);
+	int boxidx = lua_gettop(L);
+	uv_get(L, boxidx, UV_NODE, proxy);
+	*node = lua_isinteger(L, -1) ? lua_tointeger(L, -1) : -1;
 	lua_pop(L, 1);
-	lua_remove(L, -2); /* leaves the box userdata */
 	return u->b;
 }
 
@@ -458,56 +513,42 @@ static uint32_t live_node(lua_State *L, int64_t node)
 	return (uint32_t)node;
 }
 
-/* Pushes the proxy of `node` of the box userdata at index boxidx, made with
- * `path` (stack index, or 0 for the root) extended by the key at keyidx. */
-static void push_proxy(lua_State *L, int boxidx, uint32_t node, int pathidx, int keyidx)
+/* Pushes the proxy of `node` of the box at boxidx; a new one is the child of
+ * the proxy at parentidx by the key at keyidx (0, 0: the root). */
+static void push_proxy(lua_State *L, int boxidx, uint32_t node, int parentidx, int keyidx)
 {
 	boxidx = lua_absindex(L, boxidx);
-	if (pathidx)
-		pathidx = lua_absindex(L, pathidx);
+	if (parentidx)
+		parentidx = lua_absindex(L, parentidx);
 	if (keyidx)
 		keyidx = lua_absindex(L, keyidx);
 	luaL_checkstack(L, 8, "sharebox");
-	lua_getiuservalue(L, boxidx, 1);
+	lua_getiuservalue(L, boxidx, UV_CACHE);
 	if (lua_rawgeti(L, -1, node) == LUA_TTABLE) {
 		lua_remove(L, -2);
 		return;
 	}
 	lua_pop(L, 1);
-	lua_newtable(L);                 /* cache proxy */
-	lua_createtable(L, 3, 5);        /* cache proxy mt */
-	lua_pushvalue(L, boxidx);
-	lua_rawseti(L, -2, 1);
+	lua_newtable(L); /* cache proxy */
+	int p = lua_gettop(L);
+	lua_getiuservalue(L, boxidx, UV_META);
+	lua_setmetatable(L, p);
+	lua_pushvalue(L, p);
+	lua_rawseti(L, p - 1, node);
 	lua_pushinteger(L, node);
-	lua_rawseti(L, -2, 2);
-	lua_newtable(L);                 /* the path: parent's keys + this key */
-	if (pathidx) {
-		lua_Integer n = (lua_Integer)lua_rawlen(L, pathidx);
-		for (lua_Integer i = 1; i <= n; i++) {
-			lua_rawgeti(L, pathidx, i);
-			lua_rawseti(L, -2, i);
-		}
-		lua_pushvalue(L, keyidx);
-		lua_rawseti(L, -2, n + 1);
+	uv_set(L, boxidx, UV_NODE, p, -1);
+	lua_pop(L, 1);
+	if (parentidx) {
+		uv_set(L, boxidx, UV_PARENT, p, parentidx);
+		uv_set(L, boxidx, UV_KEY, p, keyidx);
 	}
-	lua_rawseti(L, -2, 3);
-	lua_pushcfunction(L, proxy_index);
-	lua_setfield(L, -2, "__index");
-	lua_pushcfunction(L, proxy_newindex);
-	lua_setfield(L, -2, "__newindex");
-	lua_pushcfunction(L, proxy_len);
-	lua_setfield(L, -2, "__len");
-	lua_pushcfunction(L, proxy_pairs);
-	lua_setfield(L, -2, "__pairs");
-	lua_setmetatable(L, -2);         /* cache proxy */
-	lua_pushvalue(L, -1);
-	lua_rawseti(L, -3, node);
-	lua_remove(L, -2);
+	lua_remove(L, p - 1);
 }
 
-/* Pushes v; a table becomes the proxy of its node (box at boxidx). */
+/* Pushes v; a table becomes the proxy of its node (box at boxidx), the child
+ * of the proxy at parentidx by the key at keyidx. */
 static void push_value(lua_State *L, const struct sharebox *b, const struct sb_value *v, int boxidx,
-                       int pathidx, int keyidx)
+                       int parentidx, int keyidx)
 {
 	switch (v->type) {
 	case SB_FALSE: lua_pushboolean(L, 0); break;
@@ -515,7 +556,7 @@ static void push_value(lua_State *L, const struct sharebox *b, const struct sb_v
 	case SB_INT: lua_pushinteger(L, v->u.i); break;
 	case SB_NUM: lua_pushnumber(L, v->u.n); break;
 	case SB_STR: lua_pushlstring(L, b->str + v->u.off, v->len); break;
-	case SB_TABLE: push_proxy(L, boxidx, (uint32_t)v->u.off, pathidx, keyidx); break;
+	case SB_TABLE: push_proxy(L, boxidx, (uint32_t)v->u.off, parentidx, keyidx); break;
 	default: lua_pushnil(L); break;
 	}
 }
@@ -528,9 +569,7 @@ static int proxy_index(lua_State *L)
 	const struct sb_value *v = lookup(b, live_node(L, node), L, 2);
 	if (v == NULL || v->type == SB_NIL)
 		return 0;
-	lua_getmetatable(L, 1);
-	lua_rawgeti(L, -1, 3);          /* path at 5 */
-	push_value(L, b, v, 3, 5, 2);
+	push_value(L, b, v, 3, 1, 2);
 	lua_pushvalue(L, 2);
 	lua_pushvalue(L, -2);
 	lua_rawset(L, 1);
@@ -575,13 +614,11 @@ static int proxy_next(lua_State *L)
 			pos = nd->asize + (uint64_t)e + 1;
 		}
 	}
-	lua_getmetatable(L, 1);
-	lua_rawgeti(L, -1, 3); /* path at 5 */
 	for (; pos < nd->asize; pos++) {
 		const struct sb_value *v = &b->value[nd->array + pos];
 		if (v->type != SB_NIL) {
 			lua_pushinteger(L, (lua_Integer)pos + 1);
-			push_value(L, b, v, 3, 5, -1);
+			push_value(L, b, v, 3, 1, -1);
 			return 2;
 		}
 	}
@@ -589,8 +626,8 @@ static int proxy_next(lua_State *L)
 	if (e >= nd->nhash)
 		return 0;
 	const struct sb_entry *en = &b->entry[nd->hash + e];
-	push_value(L, b, &en->key, 3, 5, 0);
-	push_value(L, b, &en->value, 3, 5, -1);
+	push_value(L, b, &en->key, 3, 0, 0);
+	push_value(L, b, &en->value, 3, 1, -1);
 	return 2;
 }
 
@@ -666,40 +703,90 @@ static int l_release_handle(lua_State *L)
 	return 0;
 }
 
-/* Resolves path (table at pathidx) in b from the root: the node, or -1. */
-static int64_t resolve(lua_State *L, const struct sharebox *b, int pathidx)
+/* The node, in the new box, of the proxy at idx of the old box (boxes at 1
+ * and 2, memo table at 5: proxy -> new node): its parent's new node, then
+ * its key there.  -1 when the path holds no table any more. */
+static int64_t new_node_of(lua_State *L, const struct sharebox *nb, int idx, int depth)
 {
-	uint32_t node = 0;
-	lua_Integer n = (lua_Integer)lua_rawlen(L, pathidx);
-	for (lua_Integer i = 1; i <= n; i++) {
-		lua_rawgeti(L, pathidx, i);
-		const struct sb_value *v = lookup(b, node, L, -1);
+	idx = lua_absindex(L, idx);
+	luaL_checkstack(L, 6, "sharebox");
+	lua_pushvalue(L, idx);
+	if (lua_rawget(L, 5) == LUA_TNUMBER) {
+		int64_t n = lua_tointeger(L, -1);
 		lua_pop(L, 1);
-		if (v == NULL || v->type != SB_TABLE)
-			return -1;
-		node = (uint32_t)v->u.off;
+		return n;
 	}
+	lua_pop(L, 1);
+	int64_t node;
+	if (depth > MAX_DEPTH) {
+		node = -1;
+	} else if (uv_get(L, 1, UV_PARENT, idx) != LUA_TTABLE) {
+		node = 0; /* the root */
+		lua_pop(L, 1);
+	} else {
+		int64_t parent = new_node_of(L, nb, -1, depth + 1);
+		lua_pop(L, 1);
+		node = -1;
+		if (parent >= 0) {
+			uv_get(L, 1, UV_KEY, idx);
+			const struct sb_value *v = lookup(nb, (uint32_t)parent, L, -1);
+			lua_pop(L, 1);
+			if (v != NULL && v->type == SB_TABLE)
+				node = (int64_t)v->u.off;
+		}
+	}
+	lua_pushvalue(L, idx);
+	lua_pushinteger(L, node);
+	lua_rawset(L, 5);
 	return node;
 }
 
 /* repoint(oldbox, newbox): every live proxy of oldbox now shows the table at
- * its path in newbox (empty if there is none); cached fields are dropped. */
+ * its path in newbox; a proxy whose path holds no table any more raises when
+ * read.  The cached fields are dropped. */
 static int l_repoint(lua_State *L)
 {
 	check_box(L, 1);
 	struct box_ud *nu = check_box(L, 2);
 	lua_settop(L, 2);
-	lua_getiuservalue(L, 1, 1); /* 3: old cache */
-	lua_getiuservalue(L, 2, 1); /* 4: new cache */
-	lua_newtable(L);            /* 5: the proxies, collected first (we change the cache) */
+	/* 3: the old box's proxies (collected first: the loop changes the tables) */
+	lua_newtable(L);
 	lua_Integer count = 0;
+	lua_getiuservalue(L, 1, UV_NODE);
 	lua_pushnil(L);
-	while (lua_next(L, 3)) {
-		lua_rawseti(L, 5, ++count);
+	while (lua_next(L, -2)) {
+		lua_pop(L, 1);
+		lua_pushvalue(L, -1);
+		lua_rawseti(L, 3, ++count);
+	}
+	lua_pop(L, 1);
+	lua_getiuservalue(L, 2, UV_META); /* 4 */
+	lua_newtable(L);                  /* 5: memo */
+	for (lua_Integer i = 1; i <= count; i++) {
+		lua_rawgeti(L, 3, i); /* 6: proxy */
+		int64_t node = new_node_of(L, nu->b, 6, 0);
+		/* its path, for later updates */
+		if (uv_get(L, 1, UV_PARENT, 6) == LUA_TTABLE) {
+			uv_set(L, 2, UV_PARENT, 6, -1);
+			uv_get(L, 1, UV_KEY, 6);
+			uv_set(L, 2, UV_KEY, 6, -1);
+			lua_pop(L, 1);
+		}
+		lua_pop(L, 1);
+		lua_pushinteger(L, node);
+		uv_set(L, 2, UV_NODE, 6, -1);
+		lua_pop(L, 1);
+		if (node >= 0) {
+			lua_getiuservalue(L, 2, UV_CACHE);
+			lua_pushvalue(L, 6);
+			lua_rawseti(L, -2, node);
+			lua_pop(L, 1);
+		}
+		lua_settop(L, 5);
 	}
 	for (lua_Integer i = 1; i <= count; i++) {
-		lua_rawgeti(L, 5, i); /* 6: proxy */
-		/* drop what it cached */
+		lua_rawgeti(L, 3, i); /* 6: proxy */
+		/* drop what it cached, then read through the new box */
 		lua_pushnil(L);
 		while (lua_next(L, 6)) {
 			lua_pop(L, 1);
@@ -707,17 +794,8 @@ static int l_repoint(lua_State *L)
 			lua_pushnil(L);
 			lua_rawset(L, 6);
 		}
-		lua_getmetatable(L, 6); /* 7 */
-		lua_rawgeti(L, 7, 3);   /* 8: path */
-		int64_t node = resolve(L, nu->b, 8);
-		lua_pushvalue(L, 2);
-		lua_rawseti(L, 7, 1);
-		lua_pushinteger(L, node);
-		lua_rawseti(L, 7, 2);
-		if (node >= 0) {
-			lua_pushvalue(L, 6);
-			lua_rawseti(L, 4, node);
-		}
+		lua_pushvalue(L, 4);
+		lua_setmetatable(L, 6);
 		lua_settop(L, 5);
 	}
 	return 0;
@@ -784,6 +862,7 @@ static int l_isproxy(lua_State *L)
 	if (lua_type(L, 1) == LUA_TTABLE && lua_getmetatable(L, 1)) {
 		yes = lua_rawgeti(L, -1, 1) == LUA_TUSERDATA && luaL_testudata(L, -1, BOX_MT) != NULL;
 	}
+	/* (a proxy's metatable is its box's UV_META table: [1] is the box) */
 	lua_pushboolean(L, yes);
 	return 1;
 }

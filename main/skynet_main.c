@@ -11,8 +11,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "credential.h"
 #include "keyfile.h"
 #include "skiff_paths.h"
 #include "skynet.h"
@@ -154,7 +156,93 @@ static void usage(void)
 	fprintf(stderr,
 		"usage: skiff CONFIG        run a node with the config file CONFIG\n"
 		"       skiff --version     print the version\n"
-		"       skiff --genkey FILE write a new random cluster key to FILE (mode 0600)\n");
+		"       skiff --genkey FILE write a new random shared cluster key to FILE (mode 0600);\n"
+		"                           every holder of it is trusted with everything\n"
+		"       skiff --genkey cluster DIR\n"
+		"                           make the cluster signing key pair: DIR/cluster.secret\n"
+		"                           (keep it off the nodes) and DIR/cluster.pub (every node)\n"
+		"       skiff --genkey node (--id N | --name NAME) --signer DIR/cluster.secret\n"
+		"                           [--days D] FILE\n"
+		"                           issue a node credential for harbor id N or cluster node\n"
+		"                           NAME into FILE (mode 0600), valid D days (default: no end)\n");
+}
+
+/* skiff --genkey node ...: 0 or 1 (the exit code). */
+static int genkey_node(int argc, char *argv[])
+{
+	const char *signer = NULL, *name = NULL, *out = NULL;
+	unsigned long id = 0;
+	double days = 0;
+	for (int i = 3; i < argc; i++) {
+		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+		char *end = NULL;
+		if (strcmp(a, "--id") == 0 && v) {
+			errno = 0;
+			id = strtoul(v, &end, 10);
+			if (errno || *end || id < 1 || id > 255) {
+				fprintf(stderr, "skiff: --id must be a harbor id from 1 to 255 (got '%s')\n", v);
+				return 1;
+			}
+			i++;
+		} else if (strcmp(a, "--name") == 0 && v) {
+			name = v;
+			i++;
+		} else if (strcmp(a, "--signer") == 0 && v) {
+			signer = v;
+			i++;
+		} else if (strcmp(a, "--days") == 0 && v) {
+			days = strtod(v, &end);
+			if (*end || !(days > 0 && days < 36500)) {
+				fprintf(stderr, "skiff: --days must be a number of days from 0 to 36500 "
+				        "(got '%s')\n", v);
+				return 1;
+			}
+			i++;
+		} else if (a[0] != '-' && out == NULL) {
+			out = a;
+		} else {
+			usage();
+			return 1;
+		}
+	}
+	if (out == NULL || signer == NULL || (id == 0) == (name == NULL)) {
+		fprintf(stderr, "skiff: --genkey node needs exactly one of --id N and --name NAME, "
+		        "--signer with the cluster secret key file, and the output FILE\n");
+		return 1;
+	}
+	uint64_t expires = days > 0 ? (uint64_t)time(NULL) + (uint64_t)(days * 86400) : 0;
+	char err[320];
+	if (cred_generate_node(signer, (uint32_t)id, name, expires, out, err, sizeof(err)) != 0) {
+		fprintf(stderr, "skiff: %s\n", err);
+		return 1;
+	}
+	return 0;
+}
+
+static int genkey(int argc, char *argv[])
+{
+	char err[320];
+	if (argc == 3) {
+		if (keyfile_generate(argv[2], err, sizeof(err)) != 0) {
+			fprintf(stderr, "skiff: %s\n", err);
+			return 1;
+		}
+		return 0;
+	}
+	if (argc == 4 && strcmp(argv[2], "cluster") == 0) {
+		if (cred_generate_cluster(argv[3], err, sizeof(err)) != 0) {
+			fprintf(stderr, "skiff: %s\n", err);
+			return 1;
+		}
+		fprintf(stderr, "skiff: wrote %s/cluster.secret (the signing key: keep it off the "
+		        "nodes) and %s/cluster.pub (config key cluster_pub on every node)\n",
+		        argv[3], argv[3]);
+		return 0;
+	}
+	if (argc > 3 && strcmp(argv[2], "node") == 0)
+		return genkey_node(argc, argv);
+	usage();
+	return 1;
 }
 
 /* Which malloc this binary runs on (meson option `allocator`). */
@@ -186,18 +274,8 @@ int main(int argc, char *argv[])
 		printf("skiff %s (%s)\n", SKIFF_VERSION, allocator_name(alloc, sizeof(alloc)));
 		return 0;
 	}
-	if (strcmp(argv[1], "--genkey") == 0) {
-		if (argc != 3) {
-			usage();
-			return 1;
-		}
-		char err[256];
-		if (keyfile_generate(argv[2], err, sizeof(err)) != 0) {
-			fprintf(stderr, "skiff: %s\n", err);
-			return 1;
-		}
-		return 0;
-	}
+	if (strcmp(argv[1], "--genkey") == 0)
+		return genkey(argc, argv);
 	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
 		usage();
 		return 0;

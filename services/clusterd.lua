@@ -169,7 +169,7 @@ end
 skynet.start(function()
 	csvc = skynet.launch("cluster", core.nodename())
 	if not csvc then
-		error("cannot start the cluster service (see the log: cluster_key is required)")
+		error("cannot start the cluster service (see the log: cluster_key, or cluster_pub and node_credential, are required)")
 	end
 	loadconfig()
 	skynet.dispatch("lua", function(session, source, cmd, ...)

@@ -90,7 +90,7 @@ class Node:
     character offsets into text()."""
 
     def __init__(self, exe, config, cwd=None, log=None, stdin=False, env=None, name=None,
-                 new_session=False):
+                 new_session=False, preexec_fn=None):
         self.name = name if name is not None else os.path.basename(config)
         self.log = log
         self._buf = []
@@ -102,7 +102,7 @@ class Node:
                 [os.path.abspath(exe), config], cwd=cwd, env=env,
                 stdin=subprocess.PIPE if stdin else subprocess.DEVNULL,
                 stdout=out, stderr=subprocess.STDOUT,
-                start_new_session=new_session)
+                start_new_session=new_session, preexec_fn=preexec_fn)
         finally:
             if log:
                 out.close()

@@ -80,10 +80,18 @@ for _ in range(5):
 print(" ".join(str(s.getsockname()[1]) for s in socks))
 PY
 )"
-KEY=$RUN/cluster.key
-if [ "$MODE" = multi ] && [ ! -f "$KEY" ]; then
-	"$SKIFF" --genkey "$KEY" >/dev/null || die "skiff --genkey $KEY failed"
-	chmod 600 "$KEY"
+# per-node identity: a cluster signing key, and one credential per node for its harbor id
+# (docs/identity.md); each node is given only its own
+CA=$RUN/ca
+if [ "$MODE" = multi ]; then
+	if [ ! -f "$CA/cluster.secret" ]; then
+		"$SKIFF" --genkey cluster "$CA" 2>/dev/null || die "skiff --genkey cluster $CA failed"
+	fi
+	for entry in master:1 game1:2 game2:3; do
+		cred=$RUN/${entry%%:*}.cred
+		[ -f "$cred" ] || "$SKIFF" --genkey node --id "${entry##*:}" --signer "$CA/cluster.secret" "$cred" \
+			|| die "skiff --genkey node for $cred failed"
+	done
 fi
 
 PIDS=()      # node pids, in start order
@@ -217,12 +225,12 @@ trap on_signal INT TERM HUP
 # 3. the nodes
 if [ "$MODE" = multi ]; then
 	say "3 nodes + $BOTS bots on 127.0.0.1 (gate port $P_GATE, logs in $RUN)"
-	common=(SKIFF_MASTER="127.0.0.1:$P_MASTER" SKIFF_CLUSTER_KEY="$KEY")
-	start_node master "${common[@]}" SKIFF_HARBOR=1 SKIFF_ROLES=match,login,gate \
+	common=(SKIFF_MASTER="127.0.0.1:$P_MASTER" SKIFF_CLUSTER_PUB="$CA/cluster.pub")
+	start_node master "${common[@]}" SKIFF_NODE_CREDENTIAL="$RUN/master.cred" SKIFF_HARBOR=1 SKIFF_ROLES=match,login,gate \
 		SKIFF_STANDALONE="127.0.0.1:$P_MASTER" SKIFF_ADDRESS="127.0.0.1:$P_ADDR1" SKIFF_GATE="127.0.0.1:$P_GATE"
 	wait_joined master "${PIDS[0]}" || { stop_all; exit 1; }
-	start_node game1 "${common[@]}" SKIFF_HARBOR=2 SKIFF_ROLES=game SKIFF_ADDRESS="127.0.0.1:$P_ADDR2"
-	start_node game2 "${common[@]}" SKIFF_HARBOR=3 SKIFF_ROLES=game SKIFF_ADDRESS="127.0.0.1:$P_ADDR3"
+	start_node game1 "${common[@]}" SKIFF_NODE_CREDENTIAL="$RUN/game1.cred" SKIFF_HARBOR=2 SKIFF_ROLES=game SKIFF_ADDRESS="127.0.0.1:$P_ADDR2"
+	start_node game2 "${common[@]}" SKIFF_NODE_CREDENTIAL="$RUN/game2.cred" SKIFF_HARBOR=3 SKIFF_ROLES=game SKIFF_ADDRESS="127.0.0.1:$P_ADDR3"
 	if ! wait_joined game1 "${PIDS[1]}" || ! wait_joined game2 "${PIDS[2]}"; then
 		stop_all
 		exit 1

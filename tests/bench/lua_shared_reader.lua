@@ -11,11 +11,13 @@ skynet.start(function()
 			skynet.exit()
 			return
 		end
+		-- the module is loaded first: its code is a cost of the agent, not of the data
+		local lib = mode ~= "copy" and require("skynet." .. mode)
+		collectgarbage "collect"
+		local heap0 = collectgarbage "count"
 		local t
-		if mode == "sharetable" then
-			t = require("skynet.sharetable").query "items"
-		elseif mode == "sharedata" then
-			t = require("skynet.sharedata").query "items"
+		if lib then
+			t = lib.query "items"
 		else
 			t = skynet.call(".shared_copy", "lua")
 		end
@@ -25,6 +27,7 @@ skynet.start(function()
 			sum = sum + r.level + #r.name + #r.tags
 		end
 		keep = t
-		skynet.retpack(sum)
+		collectgarbage "collect"
+		skynet.retpack(collectgarbage "count" - heap0, sum)
 	end)
 end)

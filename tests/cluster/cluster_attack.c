@@ -93,7 +93,7 @@ static int pump(int fd, struct link *l, struct link_buf *out, uint64_t deadline,
 int main(int argc, char **argv)
 {
 	if (argc < 4) {
-		fprintf(stderr, "usage: %s good|wrongkey|replay|flip HOST PORT [KEYFILE]\n", argv[0]);
+		fprintf(stderr, "usage: %s good|wrongkey|replay|flip|lenflip HOST PORT [KEYFILE]\n", argv[0]);
 		return 2;
 	}
 	const char *mode = argv[1];
@@ -151,14 +151,18 @@ int main(int argc, char **argv)
 		memcpy(copy, out.data, n);
 		if (strcmp(mode, "flip") == 0)
 			copy[n - 3] ^= 0x20;
+		if (strcmp(mode, "lenflip") == 0)
+			copy[1] ^= 0x10;   /* the length grows by 1 MiB; the header tag no longer fits */
 		write_all(fd, copy, n);
 		if (strcmp(mode, "replay") == 0)
 			write_all(fd, copy, n);
 		free(copy);
 		link_buf_consume(&out, out.len);
+		uint64_t t0 = now_ms();
 		closed = pump(fd, l, &out, now_ms() + 5000, 0);
 		ok = closed;
-		printf("%s: %s\n", mode, closed ? "closed by the node" : "still open");
+		printf("%s: %s after %llu ms\n", mode, closed ? "closed by the node" : "still open",
+		       (unsigned long long)(now_ms() - t0));
 	}
 	link_destroy(l);
 	link_buf_free(&out);

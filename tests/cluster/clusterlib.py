@@ -52,14 +52,39 @@ class Cluster:
                 f.write('%s = %s\n' % (k, '"%s"' % v if v else "false"))
         return path
 
-    def start(self, name, start, cluster_file, keys=None, extra=()):
+    def identity(self):
+        """Makes the cluster signing key pair (skiff --genkey cluster); returns its dir."""
+        ca = os.path.join(self.tmp, "ca")
+        if not os.path.exists(ca):
+            subprocess.run([self.exe, "--genkey", "cluster", ca], check=True,
+                           stderr=subprocess.DEVNULL)
+        return ca
+
+    def credential(self, name):
+        """Node `name`'s credential (skiff --genkey node --name), issued on first use."""
+        ca = self.identity()
+        path = os.path.join(ca, name + ".cred")
+        if not os.path.exists(path):
+            subprocess.run([self.exe, "--genkey", "node", "--name", name, "--signer",
+                            os.path.join(ca, "cluster.secret"), path], check=True)
+        return path
+
+    def start(self, name, start, cluster_file, keys=None, extra=(), shared_key=True,
+              credential=None):
+        """credential: the name whose credential the node uses (None: no credential)."""
         self.seq += 1
         cfg = os.path.join(self.tmp, "config%d_%s" % (self.seq, name))
+        auth = []
+        if shared_key:
+            auth.append('cluster_key = "%s"' % self.key)
+        if credential:
+            auth.append('cluster_pub = "%s/cluster.pub"' % self.identity())
+            auth.append('node_credential = "%s"' % self.credential(credential))
         lines = [
             "thread = 2",
             "harbor = 0",
             'cluster = "%s"' % cluster_file,
-            'cluster_key = "%s"' % self.key,
+        ] + auth + [
             'luaservice = luaservice .. ";%s/?.lua"' % HERE,
             'lua_path = lua_path .. ";%s/?.lua;%s/?.lua"' % (HERE, harness.TESTS_DIR),
             'start = "%s"' % start,

@@ -7,8 +7,9 @@ usage: test_docker.py SOURCE_ROOT
    is made when missing).
 2. compose up (master, game1, game2, bots); wait until the three nodes are healthy, which they
    are only once joined: harbor ready, harbor link to the matchmaker's node up, known to the
-   matchmaker.  The cluster key secret is 0600 inside, and the health check says no to a node
-   that is still joining or whose health file went stale.
+   matchmaker.  Each node holds only the cluster's public key and its own credential (0600
+   inside), never the signing key or another node's credential, and the health check says no
+   to a node that is still joining or whose health file went stale.
 3. Bots play for 20 s: messages must cross every node, no bot may see an error.
 4. compose stop game2: it exits 0 on SIGTERM; the bots that were in its rooms get "room lost"
    and are re-matched to game1; nobody else sees anything but normal play; the bots' status
@@ -144,10 +145,15 @@ def log_order(text, first, then, what):
 
 
 def check_node_basics(cl):
-    # the secret reaches the node user, with the mode the harbor insists on
-    mode = cl.c("exec", "-T", "game1", "stat", "-L", "-c", "%a", "/run/secrets/cluster_key").stdout.strip()
+    # the credential reaches the node user, with the mode the harbor insists on
+    mode = cl.c("exec", "-T", "game1", "stat", "-L", "-c", "%a",
+                "/run/secrets/game1_credential").stdout.strip()
     if mode != "600":
-        raise Fail("the cluster key secret in the container has mode %r, expected 600" % mode)
+        raise Fail("game1's credential in the container has mode %r, expected 600" % mode)
+    # and it is all the node holds: no signing key, no other node's credential
+    held = sorted(cl.c("exec", "-T", "game1", "ls", "/run/secrets").stdout.split())
+    if held != ["cluster_pub", "game1_credential"]:
+        raise Fail("game1 holds secrets %r, expected only cluster_pub and game1_credential" % held)
     # the health check says no to a node that is still joining or whose file went stale
     for content in ("joining game1 $(date +%s) no-link-to-node-1", "joined game1 $(( $(date +%s) - 30 ))"):
         p = cl.c("exec", "-T", "game1", "sh", "-c",
@@ -275,9 +281,9 @@ def main():
         # the key file is bind-mounted as it is: run the nodes as its owner (deploy/README.md)
         env.update(SKIFF_UID=str(os.getuid()), SKIFF_GID=str(os.getgid()))
     tmp = tempfile.mkdtemp(prefix="skiff-docker-test-")
-    key = os.path.join(tmp, "cluster.key")
-    run([os.path.join(src, "deploy", "make-key.sh"), key], env=env)
-    env.update(SKIFF_CLUSTER_KEY_FILE=key, SKIFF_GATE_PORT=str(free_port()), DEMO_BOTS=str(BOTS),
+    secrets = os.path.join(tmp, "secrets")
+    run([os.path.join(src, "deploy", "make-credentials.sh"), secrets], env=env)
+    env.update(SKIFF_SECRETS_DIR=secrets, SKIFF_GATE_PORT=str(free_port()), DEMO_BOTS=str(BOTS),
                DEMO_JSON="1", DEMO_DURATION="0")
     cl = Cluster(src, compose, env, "skiffdeploy%d" % os.getpid())
     status = 0

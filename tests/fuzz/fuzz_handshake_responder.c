@@ -2,7 +2,10 @@
  * fuzz_handshake_responder.c — a responder fed arbitrary bytes as the
  * initiator's side of the conversation.  Seeds hold a valid initiator flight
  * for the deterministic responder, so mutations also reach the established
- * state, sealed records and CLOSE handling.
+ * state, sealed records and CLOSE handling.  The first byte's top bits pick
+ * the mode (fuzz_common.h): shared key, or per-node credentials with or
+ * without it; with credentials, no input may establish a link whose peer is
+ * anything but node 1, the only id the fuzzed initiator can prove.
  */
 #include <string.h>
 
@@ -26,10 +29,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	fuzz_init();
 	fuzz_rng_stream(0);
-	struct link *l = fuzz_link(LINK_RESPONDER, on_record, &out);
+	unsigned mode = fuzz_mode(data, size);
+	struct link *l = fuzz_link_mode(LINK_RESPONDER, mode, on_record, &out);
 	FUZZ_ASSERT(l != NULL);
 	FUZZ_ASSERT(link_start(l, &out) == LINK_OK && out.len == 0);
 	fuzz_feed(l, data, size, &out);
+	if (mode && link_peer(l) != NULL)
+		FUZZ_ASSERT(link_peer(l)->node_id == 1);
 	/* Whatever came in, the pre-authentication output is one HELLO and one AUTH. */
 	if (link_state(l) != LINK_ESTABLISHED && link_peer(l) == NULL)
 		FUZZ_ASSERT(out.len < 512);

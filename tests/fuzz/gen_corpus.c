@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #include "frame.h"
 #include "fuzz_common.h"
 #include "harbor.pb-c.h"
@@ -86,19 +88,28 @@ static void traffic(struct link *l, struct link_buf *out, int close)
 		link_close(l, "generator done", out);
 }
 
+/* Seed names get the mode's tag in front ("" for the shared key). */
+static const char *tagged(const char *tag, const char *name)
+{
+	static char buf[128];
+	snprintf(buf, sizeof buf, "%s%s", tag, name);
+	return buf;
+}
+
 /* Handshake + traffic where the responder is on stream 0 (the responder and
- * record targets).  Initiator flights go to i1, i2; its traffic to rec. */
-static void responder_side(void)
+ * record targets).  Initiator flights go to i1, i2; its traffic to rec.  The
+ * record target's seeds are written in the shared-key mode only. */
+static void responder_side(unsigned mode, const char *tag)
 {
 	struct link_buf i1 = {0}, r1 = {0}, i2 = {0}, rec = {0}, scratch = {0};
 	size_t n = 0;
 
 	fuzz_rng_stream(1);
-	struct link *i = fuzz_link(LINK_INITIATOR, count_record, &n);
+	struct link *i = fuzz_link_mode(LINK_INITIATOR, mode, count_record, &n);
 	if (i == NULL || link_start(i, &i1) != LINK_OK)
 		die("initiator");
 	fuzz_rng_stream(0);
-	struct link *r = fuzz_link(LINK_RESPONDER, count_record, &n);
+	struct link *r = fuzz_link_mode(LINK_RESPONDER, mode, count_record, &n);
 	if (r == NULL || link_start(r, &r1) != LINK_OK)
 		die("responder");
 	feed(r, &i1, &r1);
@@ -106,16 +117,19 @@ static void responder_side(void)
 	if (link_state(i) != LINK_ESTABLISHED)
 		die("initiator not established");
 	traffic(i, &rec, 0);
-	put("record", "traffic-no-close", 0, &rec, 1);
+	if (mode == 0)
+		put("record", "traffic-no-close", 0, &rec, 1);
 	link_close(i, "generator done", &rec);
 
 	struct link_buf all[3] = {i1, i2, rec};
-	put("handshake_responder", "full-at-once", 0, all, 3);
-	put("handshake_responder", "full-3-byte-reads", 3, all, 3);
-	put("handshake_responder", "hello-auth", 0, all, 2);
-	put("handshake_responder", "hello-only", 0, all, 1);
-	put("record", "traffic-at-once", 0, &rec, 1);
-	put("record", "traffic-7-byte-reads", 7, &rec, 1);
+	put("handshake_responder", tagged(tag, "full-at-once"), (uint8_t)mode, all, 3);
+	put("handshake_responder", tagged(tag, "full-3-byte-reads"), (uint8_t)(mode | 3), all, 3);
+	put("handshake_responder", tagged(tag, "hello-auth"), (uint8_t)mode, all, 2);
+	put("handshake_responder", tagged(tag, "hello-only"), (uint8_t)mode, all, 1);
+	if (mode == 0) {
+		put("record", "traffic-at-once", 0, &rec, 1);
+		put("record", "traffic-7-byte-reads", 7, &rec, 1);
+	}
 
 	/* Check: a fresh deterministic responder accepts the whole flight. */
 	struct link_buf whole = {0};
@@ -124,7 +138,7 @@ static void responder_side(void)
 	append(&whole, &rec);
 	n = 0;
 	fuzz_rng_stream(0);
-	struct link *check = fuzz_link(LINK_RESPONDER, count_record, &n);
+	struct link *check = fuzz_link_mode(LINK_RESPONDER, mode, count_record, &n);
 	if (check == NULL || link_start(check, &scratch) != LINK_OK)
 		die("check");
 	feed(check, &whole, &scratch);
@@ -142,17 +156,17 @@ static void responder_side(void)
 }
 
 /* The initiator on stream 0 (the initiator target); responder flights saved. */
-static void initiator_side(void)
+static void initiator_side(unsigned mode, const char *tag)
 {
 	struct link_buf i1 = {0}, r1 = {0}, i2 = {0}, rec = {0}, scratch = {0};
 	size_t n = 0;
 
 	fuzz_rng_stream(0);
-	struct link *i = fuzz_link(LINK_INITIATOR, count_record, &n);
+	struct link *i = fuzz_link_mode(LINK_INITIATOR, mode, count_record, &n);
 	if (i == NULL || link_start(i, &i1) != LINK_OK)
 		die("initiator");
 	fuzz_rng_stream(1);
-	struct link *r = fuzz_link(LINK_RESPONDER, count_record, &n);
+	struct link *r = fuzz_link_mode(LINK_RESPONDER, mode, count_record, &n);
 	if (r == NULL || link_start(r, &scratch) != LINK_OK)
 		die("responder");
 	feed(r, &i1, &r1);
@@ -163,9 +177,9 @@ static void initiator_side(void)
 	traffic(r, &rec, 1);
 
 	struct link_buf all[2] = {r1, rec};
-	put("handshake_initiator", "full-at-once", 0, all, 2);
-	put("handshake_initiator", "full-5-byte-reads", 5, all, 2);
-	put("handshake_initiator", "hello-auth", 0, all, 1);
+	put("handshake_initiator", tagged(tag, "full-at-once"), (uint8_t)mode, all, 2);
+	put("handshake_initiator", tagged(tag, "full-5-byte-reads"), (uint8_t)(mode | 5), all, 2);
+	put("handshake_initiator", tagged(tag, "hello-auth"), (uint8_t)mode, all, 1);
 
 	struct link_buf whole = {0};
 	append(&whole, &r1);
@@ -173,7 +187,7 @@ static void initiator_side(void)
 	n = 0;
 	scratch.len = 0;
 	fuzz_rng_stream(0);
-	struct link *check = fuzz_link(LINK_INITIATOR, count_record, &n);
+	struct link *check = fuzz_link_mode(LINK_INITIATOR, mode, count_record, &n);
 	if (check == NULL || link_start(check, &scratch) != LINK_OK)
 		die("check");
 	feed(check, &whole, &scratch);
@@ -188,6 +202,70 @@ static void initiator_side(void)
 	link_buf_free(&i2);
 	link_buf_free(&rec);
 	link_buf_free(&scratch);
+}
+
+/* Credential mode, hostile peers on stream 1: each claims the id the target
+ * expects but presents a credential that must be refused (another id, another
+ * cluster, expired, a certificate without its secret).  The target must close
+ * on the peer's AUTH; the seeds put mutations right at those checks. */
+static void hostile_seeds(unsigned mode, const char *tag)
+{
+	static const struct {
+		const char *name;
+		uint32_t id;
+		int ca, stolen;
+	} bad[] = {
+		{"cred-other-id", 3, 0, 0},
+		{"cred-other-cluster", 0, 1, 0},
+		{"cred-expired", 9, 0, 0},
+		{"cred-stolen", 0, 0, 1},
+	};
+	for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
+		for (int target_is_responder = 0; target_is_responder < 2; target_is_responder++) {
+			enum link_role peer_role = target_is_responder ? LINK_INITIATOR : LINK_RESPONDER;
+			uint32_t claim = target_is_responder ? 1 : 2;
+			struct link_credential cred;
+			struct link_buf t1 = {0}, p1 = {0}, t2 = {0};
+			size_t n = 0;
+			fuzz_credential(bad[k].id ? bad[k].id : claim, bad[k].ca, bad[k].stolen, &cred);
+			fuzz_rng_stream(0);
+			struct link *t = fuzz_link_mode(target_is_responder ? LINK_RESPONDER : LINK_INITIATOR,
+			                                mode, count_record, &n);
+			fuzz_rng_stream(1);
+			struct link *p = fuzz_link_cred(peer_role, mode, claim, &cred, count_record, &n);
+			if (t == NULL || p == NULL || link_start(t, &t1) != LINK_OK ||
+			    link_start(p, &p1) != LINK_OK)
+				die("hostile links");
+			if (target_is_responder) {
+				/* p1: HELLO_I; the target answers; p then sends its AUTH */
+				feed(t, &p1, &t2);
+				struct link_buf p2 = {0};
+				feed(p, &t2, &p2);
+				struct link_buf all[2] = {p1, p2};
+				feed(t, &p2, &t1);
+				if (link_state(t) != LINK_CLOSED)
+					die("responder took a bad credential");
+				put("handshake_responder", tagged(tag, bad[k].name), (uint8_t)mode, all, 2);
+				link_buf_free(&p2);
+			} else {
+				/* t1: HELLO_I; p answers HELLO_R AUTH_R with the bad credential */
+				feed(p, &t1, &p1);
+				struct link_buf copy = {0};
+				append(&copy, &p1);
+				feed(t, &p1, &t2);
+				if (link_state(t) != LINK_CLOSED)
+					die("initiator took a bad credential");
+				put("handshake_initiator", tagged(tag, bad[k].name), (uint8_t)mode, &copy, 1);
+				link_buf_free(&copy);
+			}
+			link_destroy(t);
+			link_destroy(p);
+			link_buf_free(&t1);
+			link_buf_free(&p1);
+			link_buf_free(&t2);
+			sodium_memzero(&cred, sizeof cred);
+		}
+	}
 }
 
 static void frame_seed(unsigned pick, const char *name, const ProtobufCMessage *m)
@@ -256,8 +334,14 @@ int main(int argc, char **argv)
 		die("usage: gen_corpus CORPUS_DIR");
 	outdir = argv[1];
 	fuzz_init();
-	responder_side();
-	initiator_side();
+	responder_side(0, "");
+	initiator_side(0, "");
+	responder_side(FUZZ_CRED, "cred-key-");
+	initiator_side(FUZZ_CRED, "cred-key-");
+	responder_side(FUZZ_CRED | FUZZ_NOKEY, "cred-nokey-");
+	initiator_side(FUZZ_CRED | FUZZ_NOKEY, "cred-nokey-");
+	hostile_seeds(FUZZ_CRED, "bad-");
+	hostile_seeds(FUZZ_CRED | FUZZ_NOKEY, "bad-nokey-");
 	frames();
 	printf("corpus written to %s\n", outdir);
 	return 0;

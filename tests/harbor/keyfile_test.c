@@ -6,7 +6,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <sodium.h>
@@ -115,7 +117,29 @@ int main(void)
 	/* a directory */
 	snprintf(path, sizeof path, "%s", dir);
 	CHECK(chmod(dir, 0700) == 0);
-	CHECK(refused("not a regular file"));
+	CHECK(refused("is a directory, not a regular file"));
+
+	/* A FIFO with no writer: opening it for reading would block start-up for
+	 * ever.  It is refused at once (alarm(60) above catches a hang), and so is
+	 * a symlink to it, a socket and a device. */
+	snprintf(path, sizeof path, "%s/fifo.key", dir);
+	CHECK(mkfifo(path, 0600) == 0);
+	CHECK(refused("is a FIFO, not a regular file"));
+	char link_path[sizeof path];
+	snprintf(link_path, sizeof link_path, "%s/link.key", dir);
+	CHECK(symlink(path, link_path) == 0);
+	snprintf(path, sizeof path, "%s", link_path);
+	CHECK(refused("is a FIFO, not a regular file"));
+	snprintf(path, sizeof path, "%s/sock.key", dir);
+	int sfd = socket(AF_UNIX, SOCK_STREAM, 0);
+	struct sockaddr_un sun = {.sun_family = AF_UNIX};
+	CHECK(sfd >= 0 && strlen(path) < sizeof sun.sun_path);
+	memcpy(sun.sun_path, path, strlen(path) + 1);
+	CHECK(bind(sfd, (struct sockaddr *)&sun, sizeof sun) == 0);
+	CHECK(refused("is a socket, not a regular file"));
+	close(sfd);
+	snprintf(path, sizeof path, "/dev/zero");
+	CHECK(refused("is a device, not a regular file"));
 
 	/* generate: mode 0600, loads back, never overwrites */
 	snprintf(path, sizeof path, "%s/new.key", dir);
@@ -138,7 +162,8 @@ int main(void)
 	/* clean up */
 	const char *names[] = {"hex.key", "hexnl.key", "badhex.key", "short.key", "long.key",
 	                       "lead.key", "empty.key", "huge.key", "open.key", "group.key",
-	                       "otherw.key", "ok.key", "raw.key", "zero.key", "new.key"};
+	                       "otherw.key", "ok.key", "raw.key", "zero.key", "new.key",
+	                       "fifo.key", "link.key", "sock.key"};
 	for (size_t k = 0; k < sizeof names / sizeof names[0]; k++) {
 		snprintf(path, sizeof path, "%s/%s", dir, names[k]);
 		CHECK(unlink(path) == 0);

@@ -9,6 +9,7 @@
 #include <sodium.h>
 
 #include "link.pb-c.h"
+#include "link_internal.h"   /* LINK_VERSION */
 #include "linkpair.h"
 
 #define T0 1000000u     /* the clock at which links are created, ms */
@@ -330,7 +331,7 @@ static void test_preauth_limit(void)
 	 * ignored) and answered. */
 	end_init(&r, LINK_RESPONDER, LINK_HARBOR_PEER, 2, "beta", 222, key, T0);
 	CHECK(link_start(r.l, &r.out) == LINK_OK);
-	craft_hello(&in, 470, NULL, 1);
+	craft_hello(&in, 470, NULL, LINK_VERSION);
 	CHECK(in.len == 475);
 	CHECK(link_feed(r.l, in.data, in.len, T0, &r.out) == LINK_HANDSHAKE);
 	CHECK(r.out.len > 0);
@@ -374,7 +375,7 @@ static void test_hostile_hellos(void)
 	/* A low-order (all zero) ephemeral key gives an all-zero shared secret. */
 	end_init(&r, LINK_RESPONDER, LINK_HARBOR_PEER, 2, "beta", 222, key, T0);
 	CHECK(link_start(r.l, &r.out) == LINK_OK);
-	craft_hello(&in, 0, zero_pk, 1);
+	craft_hello(&in, 0, zero_pk, LINK_VERSION);
 	CHECK(link_feed(r.l, in.data, in.len, T0, &r.out) == LINK_CLOSED);
 	CHECK(contains(link_reason(r.l), "degenerate"));
 	end_free(&r);
@@ -383,9 +384,11 @@ static void test_hostile_hellos(void)
 	/* Another protocol version. */
 	end_init(&r, LINK_RESPONDER, LINK_HARBOR_PEER, 2, "beta", 222, key, T0);
 	CHECK(link_start(r.l, &r.out) == LINK_OK);
-	craft_hello(&in, 0, NULL, 2);
+	craft_hello(&in, 0, NULL, LINK_VERSION + 1);
 	CHECK(link_feed(r.l, in.data, in.len, T0, &r.out) == LINK_CLOSED);
-	CHECK(contains(link_reason(r.l), "version 2"));
+	char other[32];
+	snprintf(other, sizeof other, "version %d", LINK_VERSION + 1);
+	CHECK(contains(link_reason(r.l), other));
 	end_free(&r);
 	in.len = 0;
 
@@ -476,11 +479,11 @@ static bool tamper_record(size_t pos)
 	if (inside) {
 		i.out.data[start + pos] ^= 0x20;
 		end_send(&i, &r, T0, 0);
-		/* A longer length makes the receiver wait for bytes that never come;
-		 * the end of the stream then reports the truncation. */
-		if (pos < 4 && link_state(r.l) == LINK_ESTABLISHED)
-			CHECK(link_eof(r.l) == LINK_CLOSED);
+		/* A changed length or type is caught on the header alone: the
+		 * receiver never waits for a body length nobody sent. */
 		CHECK(link_state(r.l) == LINK_CLOSED && !link_clean(r.l));
+		if (pos < LINK_SEALED_HEADER)
+			CHECK(contains(link_reason(r.l), "header failed authentication"));
 		CHECK(r.nrec == 1);
 		check_record(&r, 0, TYPE_APP, "first");
 	}
@@ -608,23 +611,46 @@ static void test_truncation_and_close(void)
 	pair_free(&i, &r);
 }
 
+/* Gives a hand-made sealed header the tag the receiver l expects next, as a
+ * peer holding the keys would (the keys are internal: link_internal.h). */
+static void sign_header(struct link *l, uint8_t *hdr)
+{
+	uint8_t in[8 + LINK_HEADER];
+	for (int k = 0; k < 8; k++)
+		in[k] = (uint8_t)(l->rx_seq >> (8 * k));
+	memcpy(in + 8, hdr, LINK_HEADER);
+	crypto_shorthash(hdr + LINK_HEADER, in, sizeof in, l->sec->rx_hkey);
+}
+
 static void test_oversize(void)
 {
 	struct pair_end i, r;
 
-	/* Receiver: a header over max_record closes the link on its 5 bytes. */
+	/* Receiver: a header over max_record closes the link on its 13 bytes,
+	 * even with a valid header tag (the sender's key is the one used here). */
 	established_pair(&i, &r);
 	size_t claim = link_max_record(r.l) + LINK_MAC + 1;
-	uint8_t hdr[LINK_HEADER] = {(uint8_t)(claim >> 24), (uint8_t)(claim >> 16),
-	                            (uint8_t)(claim >> 8), (uint8_t)claim, TYPE_APP};
+	uint8_t hdr[LINK_SEALED_HEADER] = {(uint8_t)(claim >> 24), (uint8_t)(claim >> 16),
+	                                   (uint8_t)(claim >> 8), (uint8_t)claim, TYPE_APP};
+	sign_header(r.l, hdr);
 	CHECK(link_feed(r.l, hdr, sizeof hdr, T0, &r.out) == LINK_CLOSED);
 	CHECK(contains(link_reason(r.l), "outside"));
 	pair_free(&i, &r);
 
 	/* ... one too short to hold a tag, too. */
 	established_pair(&i, &r);
-	uint8_t tiny[LINK_HEADER + 3] = {0, 0, 0, 3, TYPE_APP};
+	uint8_t tiny[LINK_SEALED_HEADER + 3] = {0, 0, 0, 3, TYPE_APP};
+	sign_header(r.l, tiny);
 	CHECK(link_feed(r.l, tiny, sizeof tiny, T0, &r.out) == LINK_CLOSED);
+	CHECK(contains(link_reason(r.l), "outside"));
+	pair_free(&i, &r);
+
+	/* A length without its tag (a flipped bit, or a guess) is refused on the
+	 * header: nothing is buffered for it. */
+	established_pair(&i, &r);
+	uint8_t forged[LINK_SEALED_HEADER] = {0, 0x10, 0, 0, TYPE_APP};
+	CHECK(link_feed(r.l, forged, sizeof forged, T0, &r.out) == LINK_CLOSED);
+	CHECK(contains(link_reason(r.l), "header failed authentication"));
 	pair_free(&i, &r);
 
 	/* Sender: too big fails for that message only. */
@@ -674,7 +700,7 @@ static void test_max_record_config(void)
 	CHECK(link_feed(r, i.out.data, i.out.len, T0, &rout) == LINK_ESTABLISHED && count == 1);
 	i.out.len = 0;
 	CHECK(link_seal(i.l, &i.out, TYPE_APP, buf, 101) == LINK_OK);   /* sender allows 16 MiB */
-	CHECK(link_feed(r, i.out.data, LINK_HEADER, T0, &rout) == LINK_CLOSED && count == 1);
+	CHECK(link_feed(r, i.out.data, LINK_SEALED_HEADER, T0, &rout) == LINK_CLOSED && count == 1);
 	link_destroy(r);
 	link_buf_free(&rout);
 	end_free(&i);

@@ -33,11 +33,20 @@ void end_init(struct pair_end *e, enum link_role role, enum link_purpose purpose
               const char *name, uint64_t incarnation, const uint8_t key[LINK_KEY_BYTES],
               uint64_t now)
 {
+	end_init_cred(e, role, purpose, id, name, incarnation, key, NULL, 0, now);
+}
+
+void end_init_cred(struct pair_end *e, enum link_role role, enum link_purpose purpose,
+                   uint32_t id, const char *name, uint64_t incarnation, const uint8_t *key,
+                   const struct link_credential *cred, uint64_t unix_now, uint64_t now)
+{
 	struct link_config cfg = {
 		.role = role,
 		.purpose = purpose,
 		.self = {.node_id = id, .incarnation = incarnation},
 		.cluster_key = key,
+		.credential = cred,
+		.unix_now = unix_now,
 		.on_established = on_established,
 		.on_record = on_record,
 		.ud = e,

@@ -26,6 +26,10 @@ struct pair_end {
 void end_init(struct pair_end *e, enum link_role role, enum link_purpose purpose, uint32_t id,
               const char *name, uint64_t incarnation, const uint8_t key[LINK_KEY_BYTES],
               uint64_t now);
+/* The same with a per-node credential (key may then be NULL); unix_now 0: the clock. */
+void end_init_cred(struct pair_end *e, enum link_role role, enum link_purpose purpose,
+                   uint32_t id, const char *name, uint64_t incarnation, const uint8_t *key,
+                   const struct link_credential *cred, uint64_t unix_now, uint64_t now);
 void end_free(struct pair_end *e);
 /* Moves everything `from` has to send into `to` (in chunks of at most `chunk`
  * bytes, 0 = all at once).  Returns the bytes moved. */

@@ -395,6 +395,39 @@ function role.names()
 	say("NAMES DONE")
 end
 
+-- the node under attack in test_attack.py: reports this node's STATS line
+-- for node test_watch and what it knows of some global names, when they change
+function role.victim()
+	local watch = tonumber(skynet.getenv "test_watch")
+	local function known(name)
+		return skynet.call(".harbor", "harbor", "NAME", name)
+	end
+	local last
+	while true do
+		local st = harbor_stats()
+		local p = st[watch]
+		local line = string.format("refused=%s names EVIL1%s EVIL0%s MINE%s",
+			p and p.refused or "-", known("EVIL1"), known("EVIL0"), known("MINE"))
+		if line ~= last then
+			say("WATCH", line)
+			last = line
+		end
+		skynet.sleep(5)
+	end
+end
+
+-- a debug-protocol call (PTYPE_DEBUG) to NODE<test_target>: test_debug.py
+function role.debugcall()
+	local target = "NODE" .. skynet.getenv "test_target"
+	harbor.queryname(target)
+	local t0 = skynet.now()
+	local ok = pcall(skynet.call, target, "debug", "PING")
+	local dt = (skynet.now() - t0) * 10
+	-- a plain call still works either way
+	local r = skynet.call(target, "lua", "echo", "after")
+	say("DEBUG", ok and "OK" or "FAILED", dt, "ms", "echo", r)
+end
+
 function role.idle() end
 
 skynet.start(function()

@@ -5,7 +5,9 @@
         c.wait(1, r"MN READY 1")
         ...
 Ports are picked free at run time; every node shares one key file made with
-`skiff --genkey`.  Every wait has a timeout; every node is killed at the end.
+`skiff --genkey`.  With identity=True the cluster also gets a signing key pair
+(`skiff --genkey cluster`) and each node its own credential (`skiff --genkey
+node --id N`); shared_key=False then leaves the shared key out.  Every wait has a timeout; every node is killed at the end.
 """
 import os
 import signal
@@ -47,12 +49,18 @@ class Node:
 
 
 class Cluster:
-    def __init__(self, skiff, timeout=2, nodes=3, extra=()):
+    def __init__(self, skiff, timeout=2, nodes=3, extra=(), identity=False, shared_key=True):
         self.skiff = os.path.abspath(skiff)
         self.tmp = tempfile.TemporaryDirectory(prefix="skiff-mn-")
         self.dir = self.tmp.name
         self.key = os.path.join(self.dir, "cluster.key")
         subprocess.run([self.skiff, "--genkey", self.key], check=True)
+        self.shared_key = shared_key
+        self.identity = identity
+        self.ca = os.path.join(self.dir, "ca")
+        if identity:
+            subprocess.run([self.skiff, "--genkey", "cluster", self.ca], check=True,
+                           stderr=subprocess.DEVNULL)
         self.master_port = free_port()
         self.timeout = timeout
         self.nnodes = nodes
@@ -81,13 +89,29 @@ class Cluster:
             self.nodes[nid] = Node(self, nid)
         return self.nodes[nid]
 
+    def cred(self, nid, ca=None):
+        """The credential file of node nid (issued on first use) by the cluster's
+        signing key, or by the one in directory `ca`."""
+        ca = ca or self.ca
+        path = os.path.join(ca, "node%d.cred" % nid)
+        if not os.path.exists(path):
+            subprocess.run([self.skiff, "--genkey", "node", "--id", str(nid), "--signer",
+                            os.path.join(ca, "cluster.secret"), path], check=True)
+        return path
+
     def config(self, n, master, role, extra):
+        keys = []
+        if self.shared_key:
+            keys.append('cluster_key = "%s"' % self.key)
+        if self.identity:
+            keys.append('cluster_pub = "%s/cluster.pub"' % self.ca)
+            keys.append('node_credential = "%s"' % self.cred(n.id))
         lines = [
             "thread = 2",
             "harbor = %d" % n.id,
             'address = "%s"' % n.address,
             'master = "127.0.0.1:%d"' % self.master_port,
-            'cluster_key = "%s"' % self.key,
+        ] + keys + [
             "harbor_timeout = %s" % self.timeout,
             'start = "mn_node"',
             'luaservice = luaservice .. ";%s/?.lua"' % HERE,
@@ -102,11 +126,11 @@ class Cluster:
             f.write("\n".join(lines) + "\n")
         return path
 
-    def start(self, nid, master=False, role="idle", extra=(), wait_ready=True):
+    def start(self, nid, master=False, role="idle", extra=(), wait_ready=True, preexec_fn=None):
         n = self.node(nid)
         cfg = self.config(n, master, role, extra)
         n.runs += 1
-        n.run = harness.Node(self.skiff, cfg, cwd=self.dir, name=str(nid),
+        n.run = harness.Node(self.skiff, cfg, cwd=self.dir, name=str(nid), preexec_fn=preexec_fn,
                              log=os.path.join(self.dir, "node%d.run%d.log" % (nid, n.runs)))
         if wait_ready:
             self.wait(nid, r"MN READY %d" % nid)
