@@ -29,6 +29,7 @@ skiff_lualib_preload(lua_State *L) {
 		{ "md5", luaopen_md5 },
 		{ "skynet.sharebox", luaopen_skynet_sharebox },
 		{ "skynet.stm", luaopen_skynet_stm },
+		{ "skynet.secretfile", luaopen_skynet_secretfile },
 		{ NULL, NULL },
 	};
 	luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_PRELOAD_TABLE);

@@ -8,7 +8,7 @@
  * without megabytes of input.
  *
  * The splitter keeps only what a packet cut across reads needs (the header
- * bytes seen so far and the packet being filled), so the gate feeds each
+ * bytes seen so far and the part of the packet that arrived), so the gate feeds each
  * socket read as it comes and pulls whole packets out one at a time:
  *
  *     while ((r = gate_split_next(s, &data, &sz, &pkt, &len)) == GATE_SPLIT_PACKET)
@@ -39,6 +39,10 @@ struct gate_split; /* one connection's partial packet */
 struct gate_split *gate_split_new(int header_size, size_t max_len);
 /* Frees the partial packet too; accepts NULL. */
 void gate_split_free(struct gate_split *s);
+
+/* Bytes held for the packet being read (0 between packets): what the gate
+ * counts against its buffer caps.  Accepts NULL. */
+size_t gate_split_buffered(const struct gate_split *s);
 
 /* Consumes bytes from *data / *sz (both advanced past what was used) until
  * a packet is whole or the input ends.  A packet is malloc'd with exactly

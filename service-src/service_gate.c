@@ -2,15 +2,30 @@
  * service_gate.c — the C `gate` service: accept TCP clients, cut their byte
  * streams into length-prefixed packets, and route each packet.
  *
- * Args: "S|L watchdog [host:]port client_tag max_conn"
+ * Args: "S|L watchdog [host:]port client_tag max_conn [name=bytes ...]"
  *   S / L       packet header: 2 or 4 bytes, big-endian length of the body
  *   watchdog    ":hex" or ".name" told about opens/closes (and data, when nobody
  *               else takes it); "!" for none
  *   client_tag  message type for packets to agents/broker (0 = PTYPE_CLIENT)
+ *   caps, each also a config key (gate_<name>) giving every gate's default:
+ *     max_packet  [16 MiB]  a packet length at or over it closes the connection;
+ *                           so one connection buffers less than this
+ *     max_buffer  [64 MiB]  unfinished packets of all connections together;
+ *                           past it the connection holding the most is closed
+ *     send_limit  [16 MiB]  bytes queued for one client that does not read;
+ *                           past it the connection is closed (checked when the
+ *                           socket layer warns: at 1 MiB and each doubling, so
+ *                           a limit under 1 MiB acts as 1 MiB)
+ *   e.g. skynet.launch("gate", "L", watchdog, "0.0.0.0:8000", 0, 1024, "max_buffer=33554432")
+ *
+ * Memory: an unfinished packet holds only the bytes that arrived (see
+ * gate_split.c), so the gate's input buffers stay under max_buffer whatever
+ * its clients announce; every cap closes only the connection at fault, with a
+ * log line, and the others go on.
  *
  * Stream grammar per connection:  packet* ; packet = len:u16be|u32be byte[len]
- * A length >= 16 MiB closes the connection.  The splitting itself lives in
- * gate_split.c (no runtime dependency, so it is fuzzed on its own).
+ * The splitting itself lives in gate_split.c (no runtime dependency, so it is
+ * fuzzed on its own).
  *
  * Routing of one packet: broker if set (session = connection id, source 0); else
  * the connection's agent (source = its client handle); else the watchdog as text
@@ -34,6 +49,10 @@
 #include "skynet_socket.h"
 
 #define BACKLOG 128
+#define DEFAULT_MAX_PACKET ((size_t)GATE_SPLIT_MAX)
+#define DEFAULT_MAX_BUFFER ((size_t)64 << 20)
+#define DEFAULT_SEND_LIMIT ((size_t)16 << 20)
+#define CAP_LIMIT ((size_t)1 << 30) /* no cap may be set above 1 GiB */
 
 struct connection {
 	int id; /* -1 when the slot is free */
@@ -52,6 +71,10 @@ struct gate {
 	uint32_t broker;
 	int client_tag;
 	int header_size;
+	size_t max_packet;   /* first refused packet length */
+	size_t max_buffer;   /* cap on `buffered` */
+	size_t send_limit;   /* cap on one client's unsent bytes */
+	size_t buffered;     /* sum of gate_split_buffered over the connections */
 	int max_connection;
 	int count;
 	int free_list;
@@ -130,6 +153,7 @@ static void remove_conn(struct gate *g, struct connection *c)
 	while (*p != i)
 		p = &g->conn[*p].next;
 	*p = c->next;
+	g->buffered -= gate_split_buffered(c->split);
 	gate_split_free(c->split);
 	c->split = NULL;
 	c->id = -1;
@@ -183,29 +207,73 @@ static void forward(struct gate *g, struct connection *c, uint8_t *data, size_t 
 	skynet_free(data);
 }
 
+/* Closes a connection at fault: its unfinished packet is freed now (so the
+ * memory is back at once), its data is ignored until the socket's close. */
+static void drop_conn(struct gate *g, struct connection *c)
+{
+	g->buffered -= gate_split_buffered(c->split);
+	gate_split_free(c->split);
+	c->split = NULL;
+	c->dead = true;
+	skynet_socket_close(g->ctx, c->id);
+}
+
+/* While the gate's unfinished packets exceed max_buffer, close the connection
+ * holding the most: a client that sends a long packet slowly (or never ends
+ * it) is the one cut off, not whoever happened to send next.  A scan over the
+ * slots, but only when the cap is passed. */
+static void enforce_max_buffer(struct gate *g)
+{
+	while (g->buffered > g->max_buffer) {
+		struct connection *worst = NULL;
+		size_t most = 0;
+		for (int i = 0; i < g->max_connection; i++) {
+			struct connection *c = &g->conn[i];
+			size_t n = c->id >= 0 ? gate_split_buffered(c->split) : 0;
+			if (n > most) {
+				most = n;
+				worst = c;
+			}
+		}
+		if (worst == NULL)
+			return; /* cannot happen: buffered is the sum of these */
+		skynet_error(g->ctx, "gate: connection %d (%s) closed: unfinished packets of this gate "
+			"reached %zu bytes, over max_buffer %zu; it held the most (%zu)",
+			worst->id, worst->remote_name, g->buffered, g->max_buffer, most);
+		drop_conn(g, worst);
+	}
+}
+
 /* Cut `sz` bytes of a connection's stream into packets. */
 static void feed(struct gate *g, struct connection *c, const uint8_t *data, size_t sz)
 {
 	if (c->dead)
 		return;
+	size_t before = gate_split_buffered(c->split);
 	for (;;) {
 		uint8_t *p;
 		size_t size;
 		enum gate_split_result r = gate_split_next(c->split, &data, &sz, &p, &size);
 		if (r == GATE_SPLIT_NEED)
-			return;
+			break;
 		if (r == GATE_SPLIT_PACKET) {
 			forward(g, c, p, size);
 			continue;
 		}
+		g->buffered -= before;
+		before = gate_split_buffered(c->split);
+		g->buffered += before;
 		if (r == GATE_SPLIT_TOOBIG)
-			skynet_error(g->ctx, "Recv socket message > 16M");
+			skynet_error(g->ctx, "gate: connection %d (%s) closed: a packet length at or over "
+				"max_packet (%zu bytes)", c->id, c->remote_name, g->max_packet);
 		else
-			skynet_error(g->ctx, "gate: out of memory for a packet");
-		c->dead = true; /* the socket's close arrives later: ignore data until then */
-		skynet_socket_close(g->ctx, c->id);
+			skynet_error(g->ctx, "gate: connection %d (%s) closed: out of memory for a packet",
+				c->id, c->remote_name);
+		drop_conn(g, c);
 		return;
 	}
+	g->buffered = g->buffered - before + gate_split_buffered(c->split);
+	enforce_max_buffer(g);
 }
 
 static void on_socket(struct gate *g, const struct skynet_socket_message *m, size_t sz)
@@ -250,7 +318,7 @@ static void on_socket(struct gate *g, const struct skynet_socket_message *m, siz
 		int id = m->ud;
 		struct gate_split *split = NULL;
 		if (find_conn(g, id) == NULL)
-			split = gate_split_new(g->header_size, GATE_SPLIT_MAX);
+			split = gate_split_new(g->header_size, g->max_packet);
 		struct connection *c = split ? add_conn(g, id, split) : NULL;
 		if (c == NULL) {
 			gate_split_free(split);
@@ -267,9 +335,21 @@ static void on_socket(struct gate *g, const struct skynet_socket_message *m, siz
 			skynet_socket_start(ctx, id); /* nobody will tell us to */
 		break;
 	}
-	case SKYNET_SOCKET_TYPE_WARNING:
-		skynet_error(ctx, "fd (%d) send buffer (%d)K", m->id, m->ud);
+	case SKYNET_SOCKET_TYPE_WARNING: {
+		/* ud: KiB queued for this client, raised as the queue doubles from
+		 * 1 MiB (0 once it drained) */
+		struct connection *c = find_conn(g, m->id);
+		if (c && !c->dead && (size_t)m->ud * 1024 >= g->send_limit) {
+			skynet_error(ctx, "gate: connection %d (%s) closed: %d KiB queued for a client that "
+				"does not read, over send_limit (%zu bytes)", m->id, c->remote_name, m->ud,
+				g->send_limit);
+			drop_conn(g, c);
+			skynet_socket_shutdown(ctx, m->id); /* drop what is queued, not wait for it */
+		} else if (m->ud > 0) {
+			skynet_error(ctx, "fd (%d) send buffer (%d)K", m->id, m->ud);
+		}
 		break;
+	}
 	case SKYNET_SOCKET_TYPE_UDP:
 		skynet_free(m->buffer);
 		break;
@@ -360,17 +440,55 @@ static int gate_cb(struct skynet_context *ctx, void *ud, int type, int session, 
 	}
 }
 
+/* A cap from the config key (or the default), then from "name=bytes" in the
+ * open parameters; 0 on success, -1 (reported) on a bad value. */
+static int read_cap(struct skynet_context *ctx, const char *name, const char *extra, size_t dflt,
+	size_t *out)
+{
+	char key[32], pattern[40];
+	snprintf(key, sizeof(key), "gate_%s", name);
+	const char *v = skynet_command(ctx, "GETENV", key);
+	const char *from = key;
+	snprintf(pattern, sizeof(pattern), "%s=", name);
+	for (const char *s = extra; s && (s = strstr(s, pattern)) != NULL; s++) {
+		if (s == extra || s[-1] == ' ') {
+			v = s + strlen(pattern);
+			from = name;
+			break;
+		}
+	}
+	if (v == NULL || *v == '\0') {
+		*out = dflt;
+		return 0;
+	}
+	char *end;
+	unsigned long long n = strtoull(v, &end, 10);
+	if (end == v || (*end != '\0' && *end != ' ') || n == 0 || n > CAP_LIMIT || v[0] == '-') {
+		skynet_error(ctx, "gate: %s must be a number of bytes from 1 to %zu", from, CAP_LIMIT);
+		return -1;
+	}
+	*out = (size_t)n;
+	return 0;
+}
+
 int gate_init(struct gate *g, struct skynet_context *ctx, const char *parm)
 {
 	if (parm == NULL)
 		return 1;
 	char header;
 	char watchdog[64], binding[128];
-	int client_tag = 0, max = 0;
-	if (sscanf(parm, "%c %63s %127s %d %d", &header, watchdog, binding, &client_tag, &max) != 5) {
+	int client_tag = 0, max = 0, used = 0;
+	if (sscanf(parm, "%c %63s %127s %d %d%n", &header, watchdog, binding, &client_tag, &max, &used) != 5) {
 		skynet_error(ctx, "gate: invalid parameter %s", parm);
 		return 1;
 	}
+	const char *extra = parm + used;
+	while (*extra == ' ')
+		extra++;
+	if (read_cap(ctx, "max_packet", extra, DEFAULT_MAX_PACKET, &g->max_packet) != 0 ||
+		read_cap(ctx, "max_buffer", extra, DEFAULT_MAX_BUFFER, &g->max_buffer) != 0 ||
+		read_cap(ctx, "send_limit", extra, DEFAULT_SEND_LIMIT, &g->send_limit) != 0)
+		return 1;
 	if (max <= 0) {
 		skynet_error(ctx, "gate: need max connection");
 		return 1;

@@ -3,10 +3,28 @@
 -- asked); port 0 picks a free port.  The bound address is logged as
 -- "Start debug console at IP:PORT".
 --
+-- Whoever speaks to the console can stop, start and inspect every service of
+-- the node, so it is authenticated and refuses browsers (docs/console.md):
+--  * config `console_token`: path of a file holding the access token (at
+--    least 16 characters), mode 0600 or 0400, a regular file; without it, or
+--    with a file group or others may read, the console does not start and
+--    says why.
+--  * line protocol: the first line must be `auth <token>` (answered by
+--    "<CMD OK>"); anything else gets "<CMD Error>" and the connection closes.
+--    A connection that has not authenticated within AUTH_TIMEOUT is closed.
+--  * HTTP (first line a request line): one request per connection, answered
+--    and closed.  It needs `Authorization: Bearer <token>`, a Host header naming
+--    this console (localhost, an IP literal or a name in `console_hosts`, with
+--    the console's port if any: a DNS-rebound name is refused) and no Origin
+--    header other than the console's own.  GET (`GET /cmd/arg...`) runs only
+--    read-only commands; every other command needs POST with
+--    `Content-Type: application/x-skiff-command` and the command line as body
+--    (a type no HTML form or simple cross-site request can send).
+--  * `inject`, `debug`, and `dbgcmd` RUN / INJECT / REMOTEDEBUG run Lua code
+--    chosen by the operator inside a service: off unless `console_run = true`.
+--
 -- Line protocol: one command per line, words separated by spaces; the answer
--- is tab-separated lines ended by "<CMD OK>" or "<CMD Error>".  A connection
--- whose first line is an HTTP request (GET /cmd/arg..., or POST with the
--- command line as body) gets one plain-text HTTP answer and is closed.
+-- is tab-separated lines ended by "<CMD OK>" or "<CMD Error>".
 --
 -- JSON: any command prefixed with the word `json` (`json list`, over HTTP
 -- `GET /json/list`) answers with one line `{"ok":true,"result":...}` or
@@ -25,6 +43,7 @@ local core = require "skynet.core"
 local socket = require "skynet.socket"
 local json = require "skynet.json"
 local nodestatus = require "skynet.nodestatus"
+local secretfile = require "skynet.secretfile"
 require "skynet.manager"
 
 local args = table.pack(...)
@@ -36,6 +55,28 @@ local COMMAND = {}   -- name -> function(args...)
 local COMMANDX = {}  -- name -> function(words{ [1] = whole line, fd = socket })
 local TEXT = {}      -- name -> function(print, result): a command's own text layout
 local REMOTE_TIMEOUT = 100 -- cs, for asking other nodes' consoles
+
+local TOKEN_MIN = 16         -- characters of a usable token
+local AUTH_TIMEOUT = 1000    -- cs to authenticate (line protocol) or send a whole request (HTTP)
+local AUTH_FAIL_DELAY = 20   -- cs before a refusal is answered: slows guessing
+local LINE_MAX = 8192        -- bytes of an unauthenticated line, or of an HTTP head
+local BODY_MAX = 65536       -- bytes of an HTTP command body
+local COMMAND_TYPE = "application/x-skiff-command"
+
+local token           -- the access token, read at start
+local allow_run = false -- config console_run: inject, debug and dbgcmd RUN/INJECT/REMOTEDEBUG
+local bound_port      -- the port Host headers must name
+local extra_hosts = {} -- config console_hosts: more names a Host header may give
+
+-- Commands that change nothing: the only ones a GET may run.
+local READ_ONLY = {
+	help = true, list = true, stat = true, mem = true, service = true, task = true,
+	uniqtask = true, cmem = true, ping = true, netstat = true, getenv = true,
+	nodes = true, names = true, links = true, cluster = true, metrics = true,
+}
+
+-- Debug commands that run Lua code chosen by the operator in the target.
+local CODE_DEBUG = { RUN = true, INJECT = true, REMOTEDEBUG = true }
 
 local function format_table(t)
 	local keys = {}
@@ -132,29 +173,157 @@ local function url_decode(s)
 	return (string.gsub(s, "%%(%x%x)", function(h) return string.char(tonumber(h, 16)) end))
 end
 
--- One HTTP exchange: the command comes from the path or the body.
-local function http_exchange(fd, request_line)
-	local method, path = string.match(request_line, "^(%u+)%s+(%S+)")
-	local length = 0
+-- The command line a GET path names: "/json/getenv/x" -> "json getenv x".
+local function path_command(path)
+	local words = {}
+	for seg in string.gmatch(string.match(path, "^[^?#]*"), "[^/]+") do
+		words[#words + 1] = url_decode(seg)
+	end
+	return table.concat(words, " ")
+end
+
+-- True when a Host header value names this console: localhost, an IPv4
+-- literal, a bracketed IPv6 literal or a configured name, with no port or
+-- the console's port.  Any other name may be a DNS name an attacker points at
+-- 127.0.0.1 (DNS rebinding), so it is refused.
+local function host_allowed(host, port_, extra)
+	if type(host) ~= "string" then return false end
+	host = string.lower(host)
+	local name, p = string.match(host, "^(%[[%x:%.]+%]):?(%d*)$")
+	if not name then
+		name, p = string.match(host, "^([^:%[%]]+):?(%d*)$")
+	end
+	if not name then return false end
+	if p ~= "" and tonumber(p) ~= port_ then return false end
+	if name == "localhost" or string.sub(name, 1, 1) == "[" or extra[name] then
+		return true
+	end
+	local a, b, c_, d = string.match(name, "^(%d+)%.(%d+)%.(%d+)%.(%d+)$")
+	return a ~= nil and tonumber(a) < 256 and tonumber(b) < 256 and tonumber(c_) < 256 and tonumber(d) < 256
+end
+
+-- The verdict on one HTTP request, before anything runs.  req: method,
+-- target, headers (lower-case names, one value each; a repeated Host,
+-- Origin, Authorization or Content-Type is `false`).  policy: token, port,
+-- hosts, check_token(a, b), known(name) (true for a command that exists: an
+-- unknown one may come by GET and get its "Invalid command").  Returns 200 and the command line, or an error
+-- status and a one-line reason.
+local function http_verdict(req, policy)
+	local h = req.headers
+	if not req.method or not req.target then
+		return 400, "malformed request line"
+	end
+	if not host_allowed(h.host, policy.port, policy.hosts) then
+		return 403, "Host not allowed: this console answers only to its own address"
+	end
+	if h.origin ~= nil and h.origin ~= "http://" .. h.host then
+		return 403, "cross-origin request refused"
+	end
+	local given = type(h.authorization) == "string" and string.match(h.authorization, "^[Bb]earer +(%S+) *$")
+	if not given or not policy.check_token(policy.token, given) then
+		return 401, "missing or wrong token (Authorization: Bearer <token>)"
+	end
+	if req.method == "GET" then
+		local line = path_command(req.target)
+		local words = split_words(line)
+		local name = words[1] == "json" and words[2] or words[1]
+		if name ~= nil and not READ_ONLY[name] and policy.known(name) then
+			return 405, string.format("%s changes the node: use POST with Content-Type: %s", name, COMMAND_TYPE)
+		end
+		return 200, line
+	elseif req.method == "POST" then
+		local ctype = type(h["content-type"]) == "string" and string.lower(string.match(h["content-type"], "^[^;]*")) or nil
+		if ctype == nil or string.match(ctype, "^%s*(.-)%s*$") ~= COMMAND_TYPE then
+			return 415, "POST needs Content-Type: " .. COMMAND_TYPE
+		end
+		local n = tonumber(h["content-length"] or "")
+		if not n or n ~= math.floor(n) or n < 0 then
+			return 411, "POST needs Content-Length"
+		end
+		if n > BODY_MAX then
+			return 413, "command body too large"
+		end
+		return 200, nil
+	end
+	return 405, "only GET (read-only commands) and POST"
+end
+
+local REASON = {
+	[200] = "OK", [400] = "Bad Request", [401] = "Unauthorized", [403] = "Forbidden",
+	[405] = "Method Not Allowed", [411] = "Length Required", [413] = "Payload Too Large",
+	[415] = "Unsupported Media Type",
+}
+
+local function http_answer(fd, status, ctype, body, extra)
+	socket.write(fd, string.format(
+		"HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %d\r\nConnection: close\r\n%s\r\n%s",
+		status, REASON[status] or "Error", ctype, #body, extra or "", body))
+end
+
+local HEADER_KEEP = { host = true, origin = true, authorization = true, ["content-type"] = true,
+	["content-length"] = true }
+
+-- The request http_verdict judges, from the request line and the header
+-- lines (without their line ends): method and target (nil when the request
+-- line is malformed) and the headers the console looks at, by lower-case
+-- name; a repeated one is `false`, so neither copy is trusted.
+local function parse_request(request_line, header_lines)
+	local method, target = string.match(request_line, "^(%u+) (%S+) HTTP/1%.%d$")
+	local headers = {}
+	for _, header in ipairs(header_lines) do
+		local name, value = string.match(header, "^([%w%-]+):%s*(.-)%s*$")
+		if name then
+			name = string.lower(name)
+			if HEADER_KEEP[name] then
+				if headers[name] == nil then
+					headers[name] = value
+				else
+					headers[name] = false
+				end
+			end
+		end
+	end
+	return { method = method, target = target, headers = headers }
+end
+
+-- One HTTP exchange: the command comes from the path (GET) or the body (POST).
+-- passed() is called once the request is let in and whole (the command may
+-- take longer than AUTH_TIMEOUT; the request itself may not).
+local function http_exchange(fd, request_line, addr, passed)
+	local lines = {}
+	local size = #request_line
 	while true do
 		local header = socket.readline(fd, "\n")
 		if not header then return end
+		size = size + #header + 1
+		if size > LINE_MAX then
+			http_answer(fd, 400, "text/plain", "request head too large\n")
+			return
+		end
 		header = string.gsub(header, "\r$", "")
 		if header == "" then break end
-		local n = string.match(string.lower(header), "^content%-length:%s*(%d+)")
-		if n then length = tonumber(n) end
+		lines[#lines + 1] = header
 	end
-	local line
-	if method == "POST" then
-		line = length > 0 and socket.read(fd, length) or ""
+	local req = parse_request(request_line, lines)
+	local method, headers = req.method, req.headers
+	local status, line = http_verdict(req, {
+		token = token, port = bound_port, hosts = extra_hosts, check_token = secretfile.equal,
+		known = function(name) return COMMAND[name] ~= nil or COMMANDX[name] ~= nil end,
+	})
+	if status ~= 200 then
+		if status == 401 then skynet.sleep(AUTH_FAIL_DELAY) end
+		skynet.error(string.format("debug console: refused HTTP %s from %s: %d %s",
+			tostring(method), tostring(addr), status, line))
+		local extra = status == 401 and "WWW-Authenticate: Bearer\r\n" or nil
+		http_answer(fd, status, "text/plain", line .. "\n", extra)
+		return
+	end
+	if line == nil then
+		local n = tonumber(headers["content-length"])
+		line = n > 0 and socket.read(fd, n) or ""
 		if not line then return end
-	else
-		local words = {}
-		for seg in string.gmatch(path or "", "[^/]+") do
-			words[#words + 1] = url_decode(seg)
-		end
-		line = table.concat(words, " ")
 	end
+	passed()
 	local out = {}
 	local function print(...)
 		local n = select("#", ...)
@@ -169,10 +338,7 @@ local function http_exchange(fd, request_line)
 		ctype = "application/json"
 		out[#out] = nil
 	end
-	local body = table.concat(out, "\n") .. "\n"
-	socket.write(fd, string.format(
-		"HTTP/1.1 200 OK\r\nContent-Type: %s\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s",
-		ctype, #body, body))
+	http_answer(fd, 200, ctype, table.concat(out, "\n") .. "\n")
 end
 
 local function console_main_loop(fd, addr)
@@ -183,21 +349,38 @@ local function console_main_loop(fd, addr)
 		socket.write(fd, table.concat(parts, "\t") .. "\n")
 	end
 	socket.start(fd)
+	socket.limit(fd, LINE_MAX)
+	local authenticated = false
+	skynet.timeout(AUTH_TIMEOUT, function()
+		if not authenticated then
+			socket.shutdown(fd) -- wakes the reader with a close
+		end
+	end)
 	skynet.error(addr, "connected")
 	local ok, err = pcall(function()
-		local first = true
+		local line = socket.readline(fd, "\n")
+		if not line then return end
+		line = string.gsub(line, "\r$", "")
+		if string.match(line, "^%u+ %S+ HTTP/") then
+			http_exchange(fd, line, addr, function() authenticated = true end)
+			return
+		end
+		local given = string.match(line, "^auth +(%S+) *$")
+		if not given or not secretfile.equal(token, given) then
+			skynet.sleep(AUTH_FAIL_DELAY)
+			skynet.error(string.format("debug console: authentication failed from %s", addr))
+			print("authentication required: the first line must be auth <token>")
+			print("<CMD Error>")
+			return
+		end
+		authenticated = true
+		socket.limit(fd, nil)
+		print("Welcome to skiff console")
+		print("<CMD OK>")
 		while true do
-			local line = socket.readline(fd, "\n")
+			line = socket.readline(fd, "\n")
 			if not line then break end
 			line = string.gsub(line, "\r$", "")
-			if first then
-				first = false
-				if string.match(line, "^GET ") or string.match(line, "^POST ") then
-					http_exchange(fd, line)
-					break
-				end
-				print("Welcome to skiff console")
-			end
 			if line ~= "" then
 				docmd(line, print, fd)
 			end
@@ -344,7 +527,14 @@ function COMMAND.killtask(address, threadname)
 	return skynet.call(adjust_address(address), "debug", "KILLTASK", threadname)
 end
 
+local function need_run(what)
+	if not allow_run then
+		error(what .. " runs Lua code in a service: disabled unless the config sets console_run = true", 0)
+	end
+end
+
 function COMMAND.inject(address, filename, ...)
+	need_run("inject")
 	address = adjust_address(address)
 	local f = assert(io.open(filename, "rb"), "Can't open " .. tostring(filename))
 	local source = f:read "a"
@@ -444,6 +634,9 @@ function COMMAND.netstat()
 end
 
 function COMMAND.dbgcmd(address, cmd, ...)
+	if CODE_DEBUG[string.upper(tostring(cmd))] then
+		need_run("dbgcmd " .. tostring(cmd))
+	end
 	return skynet.call(adjust_address(address), "debug", cmd, ...)
 end
 
@@ -457,6 +650,7 @@ end
 
 -- debug addr: this connection becomes the debugger's prompt until `cont`
 function COMMANDX.debug(words)
+	need_run("debug")
 	return require("skynet.remotedebug").attach(words.fd, adjust_address(words[2]))
 end
 
@@ -673,7 +867,35 @@ TEXT.metrics = function(print, text)
 	for line in string.gmatch(text, "[^\n]+") do print(line) end
 end
 
+-- The token and the run switch from the config; raises a one-line reason.
+local function load_settings()
+	local path = skynet.getenv "console_token"
+	if not path or path == "" then
+		error("debug console not started: set console_token to a file (mode 0600) holding an access token of at least "
+			.. TOKEN_MIN .. " characters", 0)
+	end
+	local t, err = secretfile.read(path)
+	if not t then
+		error("debug console not started: " .. err, 0)
+	end
+	if #t < TOKEN_MIN or string.find(t, "%s") then
+		error(string.format("debug console not started: token file %s: the token must be at least %d characters with no white space",
+			path, TOKEN_MIN), 0)
+	end
+	token = t
+	allow_run = skynet.getenv "console_run" == "true"
+	for name in string.gmatch(skynet.getenv "console_hosts" or "", "[^%s,]+") do
+		extra_hosts[string.lower(name)] = true
+	end
+end
+
 skynet.start(function()
+	local ok, err = pcall(load_settings)
+	if not ok then
+		skynet.error(err) -- said once, without a traceback: it is the operator's to fix
+		skynet.exit()
+		return
+	end
 	skynet.dispatch("lua", function(_, _, cmd)
 		if cmd == "STATUS" then
 			skynet.ret(skynet.pack(nodestatus.get()))
@@ -685,8 +907,10 @@ skynet.start(function()
 	if harbor_id ~= 0 then
 		require("skynet.harbor").globalname(console_name(harbor_id))
 	end
-	local listen_id, bound_ip, bound_port = socket.listen(ip, port)
-	skynet.error(string.format("Start debug console at %s:%s", tostring(bound_ip or ip), tostring(bound_port or port)))
+	local listen_id, bound_ip
+	listen_id, bound_ip, bound_port = socket.listen(ip, port)
+	bound_port = tonumber(bound_port) or port
+	skynet.error(string.format("Start debug console at %s:%s", tostring(bound_ip or ip), tostring(bound_port)))
 	socket.start(listen_id, function(id, addr)
 		skynet.fork(console_main_loop, id, addr)
 	end)

@@ -49,6 +49,18 @@ def make_key(path):
     return path
 
 
+def make_token(path):
+    """A debug console token file (48 random hex characters, mode 0600), for
+    the config key console_token; returns (path, token)."""
+    token = os.urandom(24).hex()
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        os.write(fd, token.encode() + b"\n")
+    finally:
+        os.close(fd)
+    return path, token
+
+
 def write_config(path, lines):
     with open(path, "w") as f:
         f.write("\n".join(lines) + "\n")

@@ -8,7 +8,17 @@
 --   open(source, conf)      after the listen socket is up; conf.address/port
 --                           hold the bound address (optional)
 --   command(cmd, source, ...) for "lua" commands other than open/close
--- Lua commands: open(conf{address, port, maxclient, nodelay, backlog}), close.
+-- Lua commands: open(conf{address, port, maxclient, nodelay, backlog,
+-- send_limit}), close.
+--
+-- Back-pressure: agents write to clients straight through the socket layer,
+-- so a client that never reads makes its queue grow.  The socket layer warns
+-- the gate as a client's queue passes 1 MiB (and each doubling after):
+-- the gate then stops reading that client (no new requests, no new answers
+-- to queue) until the queue has drained, when it reads again; a queue that
+-- still reaches send_limit bytes (conf, else config gate_send_limit, else
+-- 16 MiB) closes the client at once, dropping what was queued.  Each step is
+-- logged.
 --
 -- connection[fd]: true = open, false = the peer closed (we may still write),
 -- nil = unknown or closed by us.
@@ -25,10 +35,16 @@ local client_number = 0
 local CMD = setmetatable({}, { __gc = function() netpack.clear(queue) end })
 local nodelay = false
 local connection = {}
+local reading = {}  -- fd -> true once openclient started it
+local paused = {}   -- fd -> true while its reads are held back for a full send queue
+local send_limit
 
 function gateserver.openclient(fd)
 	if connection[fd] then
-		socketdriver.start(fd)
+		reading[fd] = true
+		if not paused[fd] then
+			socketdriver.start(fd)
+		end
 	end
 end
 
@@ -36,6 +52,8 @@ function gateserver.closeclient(fd)
 	local c = connection[fd]
 	if c ~= nil then
 		connection[fd] = nil
+		reading[fd] = nil
+		paused[fd] = nil
 		socketdriver.close(fd)
 	end
 end
@@ -51,6 +69,7 @@ function gateserver.start(handler)
 		local address = conf.address or "0.0.0.0"
 		local port = assert(conf.port)
 		maxclient = conf.maxclient or 1024
+		send_limit = tonumber(conf.send_limit) or tonumber(skynet.getenv "gate_send_limit") or 16 * 1024 * 1024
 		nodelay = conf.nodelay
 		socket = assert(socketdriver.listen(address, port, conf.backlog or 128))
 		listen_context.co = coroutine.running()
@@ -112,6 +131,8 @@ function gateserver.start(handler)
 	end
 
 	local function closed(fd)
+		reading[fd] = nil
+		paused[fd] = nil
 		if connection[fd] ~= nil then
 			client_number = client_number - 1
 			connection[fd] = false -- the read side is gone; closeclient releases it
@@ -140,7 +161,26 @@ function gateserver.start(handler)
 		end
 	end
 
+	-- size: KiB queued for the client, 0 once the queue drained
 	function MSG.warning(fd, size)
+		if connection[fd] then
+			if size * 1024 >= send_limit then
+				skynet.error(string.format("gate: fd %d closed: %d KiB queued for a client that does not read, over send_limit (%d bytes)",
+					fd, size, send_limit))
+				connection[fd] = false -- its close event reports the disconnect
+				socketdriver.shutdown(fd)
+			elseif size > 0 and not paused[fd] then
+				paused[fd] = true
+				socketdriver.pause(fd)
+				skynet.error(string.format("gate: fd %d paused: %d KiB queued for a client that does not read", fd, size))
+			elseif size == 0 and paused[fd] then
+				paused[fd] = nil
+				if reading[fd] then
+					socketdriver.start(fd)
+				end
+				skynet.error(string.format("gate: fd %d resumed: its send queue drained", fd))
+			end
+		end
 		if handler.warning then
 			handler.warning(fd, size)
 		end

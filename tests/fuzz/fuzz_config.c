@@ -15,7 +15,10 @@
  *         _ENV["<key bytes, all escaped>"] = <value> where the value is a quoted
  *         string of arbitrary bytes (embedded NULs too), an integer, a float, a
  *         boolean, an empty table, a $SKIFF_FUZZ_SET / $SKIFF_FUZZ_UNSET
- *         expansion, or an include of a missing file or of a non-string.
+ *         expansion (in a quoted string, in code and in a long string; the
+ *         set value holds quotes, ]], a newline and os.exit, so were it ever
+ *         run as code the fuzzer would stop), or an include of a missing file
+ *         or of a non-string.
  *
  * Properties: load returns 0 or -1; on -1 the error is one non-empty line;
  * on 0 every default is set in the env and, for keys made only of safe
@@ -91,7 +94,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static int ready;
 	if (!ready) {
-		setenv("SKIFF_FUZZ_SET", "set by the fuzzer", 1);
+		/* a value that, pasted as text, would end any literal and stop the
+		 * process: it must come through as data */
+		setenv("SKIFF_FUZZ_SET", "set \"]]'==] by the fuzzer\nos.exit(3) --", 1);
 		unsetenv("SKIFF_FUZZ_UNSET");
 		ready = 1;
 	}
@@ -131,7 +136,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			case 12: puts_(&t, "luaservice .. \";x\""); break;
 			case 13: puts_(&t, "nil include \"skiff-fuzz-no-such-file.conf\""); break;
 			case 14: puts_(&t, "nil include(42)"); break;
-			default: puts_(&t, "nil"); break;
+			default: puts_(&t, "$SKIFF_FUZZ_SET .. [[$SKIFF_FUZZ_SET]]"); break;
 			}
 			puts_(&t, "\n");
 		}

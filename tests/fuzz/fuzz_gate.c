@@ -22,7 +22,9 @@
  * byte; a read ends with nothing whole left over; an error comes exactly when
  * the reference finds the bad header, and stays.  Every read is an exact-size
  * heap copy, so ASan sees any read past it, and every packet is exactly its
- * length (or 1 byte for an empty one).
+ * length (or 1 byte for an empty one).  The memory held for an unfinished
+ * packet (gate_split_buffered) stays under the limit and within twice what
+ * arrived (or one 64 KiB chunk), however long the packet announced is.
  */
 #include <stdbool.h>
 #include <stdlib.h>
@@ -153,6 +155,12 @@ static void on_read(struct conn *c, const uint8_t *p, size_t n)
 		break;
 	}
 	free(copy);
+	/* memory held for an unfinished packet follows what arrived: at most
+	 * twice the bytes not yet cut (or the first 64 KiB chunk), never the
+	 * announced length up front, and always under the limit */
+	size_t held = gate_split_buffered(c->split);
+	FUZZ_ASSERT(held < limit || (held == 1 && limit == 1));
+	FUZZ_ASSERT(held <= (c->m.len * 2 > 65536 ? c->m.len * 2 : 65536));
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

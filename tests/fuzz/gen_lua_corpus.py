@@ -85,6 +85,15 @@ write('console', [
     b'\1help', b'\1  list  ', b'\1json stat', b'\1call :0000000b "ping", 1',
     b'\1\tinject\t:8  x.lua\r\n', b'\1', b'\1 \x0b\x0c ',
     b'\0%41%42+c', b'\0%zz%4', b'\0%%%%41', b'\0a+b+%2F',
+    # request heads for http_verdict (first byte 2): allowed, and one per refusal
+    b'\2GET /list HTTP/1.1\nHost: 127.0.0.1:7000\nAuthorization: Bearer fuzz-token-0123456789abcdef',
+    b'\2GET /json/kill/.x HTTP/1.1\nHost: localhost\nAuthorization: Bearer fuzz-token-0123456789abcdef',
+    b'\2POST / HTTP/1.1\nHost: [::1]:7000\nOrigin: http://[::1]:7000\n'
+    b'Authorization: bearer fuzz-token-0123456789abcdef\nContent-Type: application/x-skiff-command; a=b\n'
+    b'Content-Length: 4',
+    b'\2POST / HTTP/1.1\nHost: evil.test:7000\nOrigin: http://evil.test:7000\nContent-Type: text/plain',
+    b'\2GET /list HTTP/1.0\nHost: skiff.test\nHost: evil.test\nAuthorization: Bearer x',
+    b'\2OPTIONS / HTTP/1.1\nHost: 127.0.0.1\nOrigin: null',
 ])
 
 # --- cluster frames (fuzz_cluster_frames.c): type byte, then protobuf ---

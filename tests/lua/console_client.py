@@ -9,11 +9,21 @@ import socket
 import time
 
 
+def console_token():
+    """The token run_test.write_config wrote (SKIFF_CONSOLE_TOKEN_FILE)."""
+    with open(os.environ["SKIFF_CONSOLE_TOKEN_FILE"]) as f:
+        return f.read().strip()
+
+
 class Console:
-    def __init__(self, host, port, deadline):
+    """A line-protocol console session; authenticates with the test's token
+    (or the one given) before anything else."""
+
+    def __init__(self, host, port, deadline, token=None):
         self.deadline = deadline
         self.sock = socket.create_connection((host, port), timeout=10)
         self.buf = b""
+        self.cmd("auth " + (token or console_token()))
 
     def close(self):
         self.sock.close()
@@ -174,13 +184,18 @@ def run(host, port, node, tmpdir, deadline):
     c.cmd("info", ok=False)
     c.close()
 
-    # HTTP forms: one answer, then the console closes the connection
-    r = http(host, port, "GET /list HTTP/1.1\r\nHost: x\r\n\r\n")
+    # HTTP forms: one answer, then the console closes the connection.  The
+    # token goes in an Authorization header; GET runs read-only commands, the
+    # others need POST with the console's own content type.
+    tok = console_token()
+    auth = f"Host: 127.0.0.1:{port}\r\nAuthorization: Bearer {tok}\r\n"
+    r = http(host, port, f"GET /list HTTP/1.1\r\n{auth}\r\n")
     expect(r.startswith("HTTP/1.1 200 OK") and "snlua test_console" in r and "<CMD OK>" in r, f"GET: {r[:300]}")
     body = f"info {target} post"
-    r = http(host, port, f"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: {len(body)}\r\n\r\n{body}")
+    r = http(host, port, f"POST / HTTP/1.1\r\n{auth}Content-Type: application/x-skiff-command\r\n"
+             f"Content-Length: {len(body)}\r\n\r\n{body}")
     expect("target info post" in r and "<CMD OK>" in r, f"POST: {r[:300]}")
-    r = http(host, port, "GET /getenv/console_test_key HTTP/1.1\r\n\r\n")
+    r = http(host, port, f"GET /getenv/console_test_key HTTP/1.1\r\n{auth}\r\n")
     expect("console_test_key\tv42" in r, f"GET with args: {r[:300]}")
 
     # the console survives a client that disconnects mid-command

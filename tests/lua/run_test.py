@@ -41,7 +41,14 @@ def write_config(tmpdir, test, threads, mode, extra=()):
     else:
         lines.append('start = "test_runner"')
     if mode == "console":
+        # the console needs a token file of mode 0600; clients find it through
+        # SKIFF_CONSOLE_TOKEN_FILE (console_client.Console, tools/skiff-status).
+        # console_run: the test drives inject and the remote debugger.
+        token_file, _ = harness.make_token(os.path.join(tmpdir, "console.token"))
+        os.environ["SKIFF_CONSOLE_TOKEN_FILE"] = token_file
         lines.append('console = "127.0.0.1:0"')
+        lines.append(f'console_token = "{token_file}"')
+        lines.append('console_run = true')
     if is_sanitized(sys.argv[1]):
         lines.append('sanitized = "true"')
     for kv in extra:

@@ -20,6 +20,11 @@ from harness import free_port  # noqa: E402,F401  (tests import it from here)
 ROOT = os.path.dirname(os.path.dirname(HERE))
 STATUS_TOOL = os.path.join(ROOT, "tools", "skiff-status")
 
+# The console token of the current Group (one group at a time per test): the
+# Console class and http_get present it; skiff-status reads the file named by
+# SKIFF_CONSOLE_TOKEN_FILE, which the Group sets for the programs it runs.
+CONSOLE_TOKEN = None
+
 
 def check(cond, what):
     if not cond:
@@ -53,6 +58,9 @@ class Group:
         self.nodes = {}
         self.key = None
         self.master_port = None
+        global CONSOLE_TOKEN
+        self.token_file, CONSOLE_TOKEN = harness.make_token(os.path.join(self.dir, "console.token"))
+        os.environ["SKIFF_CONSOLE_TOKEN_FILE"] = self.token_file
 
     def __enter__(self):
         return self
@@ -75,6 +83,7 @@ class Group:
             'start = "obs_traffic"',
             'luaservice = luaservice .. ";%s/?.lua"' % HERE,
             'console = "127.0.0.1:0"',
+            'console_token = "%s"' % self.token_file,
         ]
 
     def single(self, extra=()):
@@ -132,7 +141,8 @@ def http_raw(port, request, timeout=10):
 
 
 def http_get(port, path, method="GET"):
-    req = "%s %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nUser-Agent: obs-test\r\n\r\n" % (method, path, port)
+    auth = "Authorization: Bearer %s\r\n" % CONSOLE_TOKEN if CONSOLE_TOKEN else ""
+    req = "%s %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nUser-Agent: obs-test\r\n%s\r\n" % (method, path, port, auth)
     return http_raw(port, req.encode())
 
 
@@ -222,10 +232,11 @@ def scrape(port):
 # ---- the console ----------------------------------------------------------------------
 
 class Console:
-    def __init__(self, port, timeout=15):
+    def __init__(self, port, timeout=15, token=None):
         self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
         self.buf = b""
         self.timeout = timeout
+        self.cmd("auth " + (token or CONSOLE_TOKEN))
 
     def close(self):
         self.sock.close()
