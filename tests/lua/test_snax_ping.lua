@@ -51,6 +51,17 @@ T.main("test_snax_ping", function()
 	T.raises("no exist", function() return ps.post.ping end)
 	T.eq(ps.req.count(), 101, "alive after refused patches")
 
+	-- a patch's local function reaches the service's locals through the
+	-- patched method; a patch's hotfix that raises makes snax.hotfix raise
+	T.eq(snax.hotfix(ps, [[
+local i
+local function current() return i end
+function response.count() return current() end
+function hotfix(k) return k * 2 end
+]], 21), 42, "the patch's hotfix results")
+	T.eq(ps.req.count(), 101, "a patch's local function sees the service's i")
+	T.raises("patch refused", snax.hotfix, ps, "function hotfix() error('patch refused') end")
+
 	local self_class = snax.interface("pingserver")
 	T.eq(self_class.system.init, 1, "system ids come first")
 	T.ok(self_class.accept.sleep and self_class.response.ping, "interface lists methods")

@@ -19,6 +19,10 @@ T.main("test_snax_queue", function()
 	end
 	T.eq(snax.queryservice("pingserver").handle, ps.handle, "queryservice finds the unique one")
 	T.eq(snax.uniqueservice("pingserver"), ps, "one object per handle")
+	local g = snax.globalservice("pingserver", "global one")
+	T.ok(g.handle ~= ps.handle, "the global one is another service")
+	T.eq(snax.queryglobal("pingserver"), g, "queryglobal finds it")
+	snax.kill(g, "global")
 	-- the locked sleeps add up to 5.5 s
 	T.eventually(function() return ps.req.count() == 20 end, "twenty hellos", 2000)
 	snax.kill(ps, "done")
