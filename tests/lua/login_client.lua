@@ -60,8 +60,8 @@ local function encode_token(t)
 		crypt.base64encode(t.server), crypt.base64encode(t.pass))
 end
 
--- The whole login; returns the reply line and the secret.
-local function login(token)
+-- The whole login up to the token; returns the connection and the secret.
+local function start_login(token)
 	local c = connect(login_port)
 	local challenge = crypt.base64decode(readline(c))
 	local clientkey = crypt.randomkey()
@@ -69,6 +69,12 @@ local function login(token)
 	local secret = crypt.dhsecret(crypt.base64decode(readline(c)), clientkey)
 	writeline(c, crypt.base64encode(crypt.hmac64(challenge, secret)))
 	writeline(c, crypt.base64encode(crypt.desencode(secret, encode_token(token))))
+	return c, secret
+end
+
+-- The whole login; returns the reply line and the secret.
+local function login(token)
+	local c, secret = start_login(token)
 	local reply = readline(c)
 	assert(read_with(c, cut_line) == nil, "the login server closes after its answer")
 	socket.close(c.fd)
@@ -76,6 +82,22 @@ local function login(token)
 end
 
 local token = { server = "sample", user = "hello", pass = "password" }
+
+-- a client that stalls after the challenge: closed after t_logind's timeout,
+-- and meanwhile the others log in
+local stalled = connect(login_port)
+readline(stalled)
+
+-- a client key that is not 8 bytes of base64 is refused
+do
+	local c = connect(login_port)
+	readline(c)
+	writeline(c, "not a key!")
+	local reply = readline(c)
+	assert(reply == "401 Unauthorized", "bad client key: " .. reply)
+	print("bad client key:", reply)
+	socket.close(c.fd)
+end
 
 -- a wrong password is refused
 local bad = { server = "sample", user = "hello", pass = "guess" }
@@ -198,4 +220,22 @@ send_request(c, "new login", 0)
 local ok4, text4 = recv_response(c)
 assert(ok4 and text4 == "new login", "the new login's agent answers")
 socket.close(c.fd)
+-- two logins of one user at once: the second is refused while the first runs
+do
+	local slow = { server = "sample", user = "slowpoke", pass = "password" }
+	local first = start_login(slow)
+	socket.usleep(500000) -- let its login_handler start (it sleeps 3 s)
+	local second = start_login(slow)
+	local r2 = readline(second)
+	local r1 = readline(first)
+	print("concurrent login:", r1, r2)
+	assert(r2 == "406 Not Acceptable", "second concurrent login: " .. r2)
+	assert(r1:sub(1, 4) == "200 ", "first concurrent login: " .. r1)
+	socket.close(first.fd)
+	socket.close(second.fd)
+end
+
+assert(read_with(stalled, cut_line) == nil, "the stalled login is closed")
+socket.close(stalled.fd)
+print("CLIENT STALLED LOGIN CLOSED")
 print("CLIENT LOGIN FLOW OK")

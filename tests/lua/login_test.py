@@ -63,6 +63,7 @@ def main():
                         ("login server logout", r"hello@sample is logout"),
                         ("bad password", r"wrong password"),
                         ("failed request", r"the agent refuses boom"),
+                        ("stalled login", r"login from \S+ \(fd = \d+\) timed out"),
                     ]
                     for what, rx in want:
                         if not node.wait_line(lambda l, rx=rx: re.search(rx, l), deadline):

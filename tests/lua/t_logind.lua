@@ -11,6 +11,7 @@ local server = {
 	multilogin = false,
 	name = "login_master",
 	instance = tonumber(skynet.getenv "login_instances") or 4,
+	timeout = 2, -- seconds; the client checks that a stalled login is closed
 }
 
 local gates = {}  -- server name -> gate address
@@ -27,6 +28,9 @@ end
 function server.login_handler(srv, uid, secret)
 	print(string.format("%s@%s is login, secret is %s", uid, srv, crypt.hexencode(secret)))
 	local gate = assert(gates[srv], "unknown server")
+	if uid == "slowpoke" then
+		skynet.sleep(300) -- the test logs in a second time meanwhile (406)
+	end
 	local last = online[uid]
 	if last then
 		skynet.call(last.gate, "lua", "kick", uid, last.subid)
