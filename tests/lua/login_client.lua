@@ -220,6 +220,16 @@ send_request(c, "new login", 0)
 local ok4, text4 = recv_response(c)
 assert(ok4 and text4 == "new login", "the new login's agent answers")
 socket.close(c.fd)
+-- a line longer than the login server's 8 KiB limit: closed without an answer
+do
+	local c = connect(login_port)
+	readline(c)
+	socket.send(c.fd, string.rep("A", 20000))
+	assert(read_with(c, cut_line) == nil, "an over-long line closes the connection")
+	socket.close(c.fd)
+	print("CLIENT LONG LINE CLOSED")
+end
+
 -- two logins of one user at once: the second is refused while the first runs
 do
 	local slow = { server = "sample", user = "slowpoke", pass = "password" }
