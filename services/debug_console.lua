@@ -660,8 +660,11 @@ end
 COMMAND.profactive = COMMAND.jmem
 COMMAND.dumpheap = COMMAND.jmem
 
-function COMMAND.snax()
-	error "snax is not supported by Skiff"
+-- snax NAME ARGS...: start a snax service (skynet.snax.newservice).
+function COMMAND.snax(name, ...)
+	local snax = require "skynet.snax"
+	local obj = snax.newservice(assert(name, "snax needs a service name"), ...)
+	return { [skynet.address(obj.handle)] = name }
 end
 
 -- ---- cluster view -------------------------------------------------------------

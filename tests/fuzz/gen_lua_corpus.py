@@ -117,3 +117,22 @@ write('cluster_frames', [
     b'\0' + fb(4, b'a') + f32(3, 5),          # oneof set twice
     b'\1' + fv(99, 1) + fb(3, b'unknown field before'),
 ])
+
+# --- msgserver script (fuzz_msgserver.c): opcode | fd << 3, operands ---
+def op(kind, fd=0): return bytes([kind | (fd << 3)])
+def txt(b): return bytes([len(b)]) + b
+def signed(user, index, fd=0): return op(1, fd) + bytes([user, index + 128])
+write('msgserver', [
+    b'',
+    signed(0, 1) + op(3) + txt(b'echo') + b'\0',
+    # request, disconnect, reconnect with index + 1 and ask the same session again
+    signed(0, 1) + op(4) + txt(b'echo') + b'\0' + op(6) + signed(0, 2, 1)
+        + op(3, 1) + txt(b'fake') + b'\0' + op(5) + op(3, 1) + txt(b'again') + b'\1',
+    signed(1, 5) + signed(1, 5, 1) + signed(1, 4, 2) + signed(1, 6, 2),
+    op(0) + txt(b'dQ==@cw==#MQ==:1:AAAAAAAAAAA=') + op(0) + txt(b'no colons')
+        + op(0) + txt(b'x:y:z') + op(0) + txt(b'dQ==@cw==#MQ==:1:!!'),
+    signed(0, 1) + op(2) + txt(b'ab') + op(2) + txt(b'abcd') + op(2) + txt(b'hello\0\0\0\7'),
+    signed(0, 1) + b''.join(op(3) + txt(b'm%d' % i) + bytes([i]) for i in range(12)),
+    signed(0, 1) + op(4) + txt(b'p') + b'\2' + op(4) + txt(b'q') + b'\2' + op(5),
+    signed(0, 1) + op(7) + op(3) + txt(b'after logout') + b'\3' + signed(0, 1),
+])

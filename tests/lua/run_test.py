@@ -64,6 +64,23 @@ def Node(exe, config, stdin=False):
     return harness.Node(exe, config, stdin=stdin, name="lua test")
 
 
+def check_expected(lines, path):
+    """PASS when every pattern of the file matches a line of the output, in
+    the file's order (other lines may come between); else what is missing."""
+    import re
+    with open(path) as f:
+        patterns = [p.rstrip("\n") for p in f if p.strip() and not p.startswith("#")]
+    at = 0
+    for pat in patterns:
+        rx = re.compile(pat)
+        while at < len(lines) and not rx.search(lines[at]):
+            at += 1
+        if at == len(lines):
+            return f"expected output missing (in order): {pat!r}"
+        at += 1
+    return "PASS"
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("skiff")
@@ -72,6 +89,8 @@ def main():
     ap.add_argument("--threads", type=int, default=4)
     ap.add_argument("--set", action="append", default=[],
                     help="extra config line KEY=VALUE (string value)")
+    ap.add_argument("--expect", help="file of regular expressions ('#' lines are comments) "
+                    "that lines of the node's output must match, in this order")
     ap.add_argument("--mode", choices=["plain", "console", "stdin"], default="plain")
     args = ap.parse_args()
 
@@ -117,6 +136,8 @@ def main():
         log = "\n".join(node.lines())
         if verdict == "PASS" and "TEST FAIL" in log:
             verdict = "a TEST FAIL line was logged"
+        if verdict == "PASS" and args.expect:
+            verdict = check_expected(node.lines(), args.expect)
         print(log)
         rc = node.proc.returncode
         print(f"--- {args.test}: {verdict} (exit code {rc})")
