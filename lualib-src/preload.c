@@ -10,6 +10,7 @@
 #include "lua-multicast.h"
 #include "lua-cluster.h"
 #include "lua-debugchannel.h"
+#include "lua-crypt.h"
 
 void
 skiff_lualib_preload(lua_State *L) {
@@ -24,6 +25,8 @@ skiff_lualib_preload(lua_State *L) {
 		{ "skynet.cluster.core", luaopen_skynet_cluster_core },
 		{ "skynet.metrics", luaopen_skynet_metrics },
 		{ "skynet.debugchannel", luaopen_skynet_debugchannel },
+		{ "skynet.crypt", luaopen_skynet_crypt },
+		{ "md5", luaopen_md5 },
 		{ NULL, NULL },
 	};
 	luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_PRELOAD_TABLE);

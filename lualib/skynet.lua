@@ -266,7 +266,11 @@ function suspend(co, ok, command)
 			c.trace(thread_tracetag[co], "error")
 			thread_tracetag[co] = nil
 		end
-		error(traceback(co, tostring(command)), 0)
+		-- close its pending to-be-closed variables with the error, as
+		-- skynet does (a `<close>` lock guard must not stay held)
+		local tb = traceback(co, tostring(command))
+		coroutine_close(co)
+		error(tb, 0)
 	end
 	if command == "QUIT" then
 		-- skynet.exit: the service is gone, nothing more runs

@@ -27,4 +27,13 @@ echo "$out"
 echo "$out" | grep -q "HELLO from outside" || { echo "FAIL: service did not start"; exit 1; }
 echo "$out" | grep -q "hello got: ping" || { echo "FAIL: service got no message"; exit 1; }
 echo "$out" | grep -q "KILL self" || { echo "FAIL: service did not exit"; exit 1; }
+# the plain-Lua client modules: lib/skiff/luaclib/client.so in a stock lua5.4
+client=$(find "$tmp/root" -path '*/skiff/luaclib/client.so' -type f | head -n1)
+[ -f "$client" ] || { echo "FAIL: no installed luaclib/client.so"; exit 1; }
+command -v lua5.4 >/dev/null || { echo "FAIL: lua5.4 not found (Debian package lua5.4)"; exit 1; }
+lua5.4 -e "package.cpath = '$(dirname "$client")/?.so;' .. package.cpath
+local crypt, socket = require 'client.crypt', require 'client.socket'
+assert(crypt.hexencode(crypt.sha1 'abc') == 'a9993e364706816aba3e25717850c26c9cd0d89d')
+assert(type(socket.connect) == 'function')
+print 'installed client.so loads'" || { echo "FAIL: installed client.so"; exit 1; }
 echo OK

@@ -1,0 +1,18 @@
+/*
+ * lua-crypt.h — skynet.crypt (lua-crypt.c) and md5 (lua-md5.c).
+ *
+ * Both files are built twice: into snlua (registered in package.preload) and
+ * into luaclib/client.so, which a stock lua5.4 interpreter loads as
+ * `client.crypt` (with `client.socket` from lua-clientsocket.c).
+ */
+#ifndef SKIFF_LUA_CRYPT_H
+#define SKIFF_LUA_CRYPT_H
+
+#include <lua.h>
+
+int luaopen_skynet_crypt(lua_State *L);
+int luaopen_client_crypt(lua_State *L);  /* the same table, for plain Lua */
+int luaopen_md5(lua_State *L);
+int luaopen_client_socket(lua_State *L); /* lua-clientsocket.c, client.so only */
+
+#endif

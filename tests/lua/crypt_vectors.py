@@ -1,0 +1,159 @@
+#!/usr/bin/env python3
+"""Byte vectors for skynet.crypt, computed independently of the C module.
+
+The skynet-specific functions are reimplemented here from their published
+description (hashkey: djb2 and JS hashes side by side; hmac64: the 64 MD5
+steps, no feed-forward, over a block built from the two 8-byte arguments;
+the DH group p = 2^64 - 59, g = 5); the standard ones use Python's hashlib,
+hmac and base64.  Our MD5 steps are first checked against hashlib.md5, so the
+MD5 part of hmac64 is known to be right.
+
+usage: crypt_vectors.py OUT.lua [SEED]   writes `return { {fn, args, out}, ... }`
+"""
+import base64
+import hashlib
+import hmac
+import math
+import random
+import struct
+import sys
+
+M32 = 0xFFFFFFFF
+P = 2**64 - 59
+K = [int(abs(math.sin(i + 1)) * 2**32) & M32 for i in range(64)]
+S = [(7, 12, 17, 22), (5, 9, 14, 20), (4, 11, 16, 23), (6, 10, 15, 21)]
+IV = (0x67452301, 0xEFCDAB89, 0x98BADCFE, 0x10325476)
+
+
+def rotl(x, n):
+    return ((x << n) | (x >> (32 - n))) & M32
+
+
+def md5_steps(words, state=IV):
+    """The 64 MD5 steps on 16 words from `state`, without the final addition."""
+    a, b, c, d = state
+    for i in range(64):
+        r = i // 16
+        if r == 0:
+            f, k = (b & c) | (~b & d), i
+        elif r == 1:
+            f, k = (d & b) | (~d & c), (5 * i + 1) % 16
+        elif r == 2:
+            f, k = b ^ c ^ d, (3 * i + 5) % 16
+        else:
+            f, k = c ^ (b | (~d & M32)), (7 * i) % 16
+        f &= M32
+        a, b, c, d = d, (b + rotl((a + f + K[i] + words[k]) & M32, S[r][i % 4])) & M32, b, c
+    return a, b, c, d
+
+
+def md5_full(data):
+    """Complete MD5 built on md5_steps, to check the steps against hashlib."""
+    msg = data + b"\x80" + b"\0" * ((55 - len(data)) % 64) + struct.pack("<Q", len(data) * 8)
+    h = IV
+    for off in range(0, len(msg), 64):
+        w = struct.unpack("<16I", msg[off:off + 64])
+        r = md5_steps(w, h)
+        h = tuple((x + y) & M32 for x, y in zip(h, r))
+    return struct.pack("<4I", *h)
+
+
+def hashkey(s):
+    djb, js = 5381, 1315423911
+    for c in s:
+        djb = (djb + (djb << 5) + c) & M32
+        js = (js ^ ((js << 5) + c + (js >> 2))) & M32
+    return struct.pack("<II", djb, js)
+
+
+def hmac64(x, y):
+    x0, x1 = struct.unpack("<II", x)
+    y0, y1 = struct.unpack("<II", y)
+    a, b, c, d = md5_steps([x1, x0, y1, y0] * 4)
+    return struct.pack("<II", c ^ d, a ^ b)
+
+
+def hmac64_md5(x, y):
+    m = hashlib.md5((x + y) * 3).digest()
+    return bytes(p ^ q for p, q in zip(m[:8], m[8:]))
+
+
+def hmac_hash(key, text):
+    return hmac64(hashkey(text), key)
+
+
+def le64(b):
+    return struct.unpack("<Q", b)[0]
+
+
+def dhexchange(x):
+    return struct.pack("<Q", pow(5, le64(x), P))
+
+
+def dhsecret(x, y):
+    a, e = le64(x), le64(y)
+    if a > P:
+        a %= P
+    # e == 1 gives the (reduced) base back unchanged, as skynet's does
+    return struct.pack("<Q", a if e == 1 else pow(a, e, P))
+
+
+def lua_str(b):
+    return '"' + "".join("\\x%02x" % c for c in b) + '"'
+
+
+def main():
+    out = sys.argv[1]
+    rng = random.Random(int(sys.argv[2]) if len(sys.argv) > 2 else 20261205)
+    for probe in (b"", b"a", b"abc", bytes(range(55)), bytes(range(56)), bytes(range(200))):
+        assert md5_full(probe) == hashlib.md5(probe).digest(), "md5 steps disagree with hashlib"
+
+    def rnd(n):
+        return bytes(rng.getrandbits(8) for _ in range(n))
+
+    def nonzero8():
+        while True:
+            b = rnd(8)
+            if le64(b):
+                return b
+
+    vec = []
+    for n in list(range(0, 70)) + [rng.randrange(70, 2000) for _ in range(30)]:
+        s = rnd(n)
+        vec.append(("hashkey", [s], hashkey(s)))
+        vec.append(("sha1", [s], hashlib.sha1(s).digest()))
+        vec.append(("base64encode", [s], base64.b64encode(s)))
+        vec.append(("base64decode", [base64.b64encode(s)], s))
+        vec.append(("hexencode", [s], s.hex().encode()))
+        key = rnd(rng.randrange(0, 130))
+        vec.append(("hmac_sha1", [key, s], hmac.new(key, s, hashlib.sha1).digest()))
+        k8 = rnd(8)
+        vec.append(("hmac_hash", [k8, s], hmac_hash(k8, s)))
+    for _ in range(100):
+        x, y = rnd(8), rnd(8)
+        vec.append(("hmac64", [x, y], hmac64(x, y)))
+        vec.append(("hmac64_md5", [x, y], hmac64_md5(x, y)))
+        a, b = nonzero8(), nonzero8()
+        vec.append(("dhexchange", [a], dhexchange(a)))
+        vec.append(("dhsecret", [a, b], dhsecret(a, b)))
+        # the two halves of an exchange agree
+        assert dhsecret(dhexchange(a), b) == dhsecret(dhexchange(b), a)
+    # edges of the DH group: base p-1, p, p+k; exponents 1, 2, 2^64-1
+    edges = [P - 1, P, P + 1, 2**64 - 1, 1, 2]
+    for a in edges:
+        for e in (1, 2, 3, 2**64 - 1):
+            xa, xe = struct.pack("<Q", a), struct.pack("<Q", e)
+            vec.append(("dhsecret", [xa, xe], dhsecret(xa, xe)))
+        vec.append(("dhexchange", [struct.pack("<Q", a)], dhexchange(struct.pack("<Q", a))))
+
+    with open(out, "w") as f:
+        f.write("-- generated by crypt_vectors.py\nreturn {\n")
+        for fn, args, res in vec:
+            f.write("{%s, {%s}, %s},\n" % (
+                '"' + fn + '"', ", ".join(lua_str(a) for a in args), lua_str(res)))
+        f.write("}\n")
+    print(f"{len(vec)} vectors written to {out}")
+
+
+if __name__ == "__main__":
+    main()
