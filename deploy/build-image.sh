@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 TAG=${SKIFF_IMAGE:-skiff-demo:latest}
 BASE=${SKIFF_BASE_IMAGE:-skiff-base:bookworm}
 SKIFF_BASE_IMAGE=$BASE deploy/make-base-image.sh
-parts="meson.build meson_options.txt core proto harbor cluster lualib services"
+parts="meson.build meson_options.txt core main proto link harbor cluster lualib-src lualib service-src services luaclib"
 parts="$parts deploy/Dockerfile deploy/node.conf deploy/bots.conf deploy/demo deploy/healthcheck.sh"
 context() {
 	# shellcheck disable=SC2086

@@ -29,6 +29,8 @@ skiff_lualib_preload(lua_State *L) {
 		{ "skynet.crypt", luaopen_skynet_crypt },
 		{ "md5", luaopen_md5 },
 		{ "sproto.core", luaopen_sproto_core },
+		{ "skynet.sharebox", luaopen_skynet_sharebox },
+		{ "skynet.stm", luaopen_skynet_stm },
 		{ NULL, NULL },
 	};
 	luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_PRELOAD_TABLE);

@@ -19,6 +19,8 @@ int luaopen_skynet_profile(lua_State *L);
 int luaopen_skynet_memory(lua_State *L);
 int luaopen_skynet_codecache(lua_State *L);
 int luaopen_skynet_metrics(lua_State *L);
+int luaopen_skynet_sharebox(lua_State *L);
+int luaopen_skynet_stm(lua_State *L);
 /* Message handler for lua_pcall: the error as a string plus a traceback. */
 int skiff_traceback(lua_State *L);  /* runtime counters (lua-metrics.c) */
 

@@ -2,7 +2,11 @@
 # Install the Debian packages Skiff needs to build and test (as root, or via sudo).
 # Skips apt entirely when everything is already there.
 set -eu
+# libssl-dev: OpenSSL's libcrypto (skynet.crypt's SHA-1, HMAC, DES, MD5) and libssl (TLS).
 pkgs="meson ninja-build gcc pkg-config liblua5.4-dev lua5.4 libprotobuf-c-dev protobuf-c-compiler libsodium-dev libssl-dev libjemalloc-dev python3"
+# Real database servers for the driver tests (tests/db): each test starts its own
+# as a plain process on a free port; the packages' system services stay stopped.
+pkgs="$pkgs redis-server redis-tools mariadb-server mariadb-client"
 missing=""
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
@@ -16,5 +20,15 @@ SUDO=""
 echo "skiff: installing:$missing" >&2
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
+# Keep package scripts from starting system services (redis, mariadb) while
+# installing: tests run their own servers, and nothing else should listen.
+policy=/usr/sbin/policy-rc.d
+made_policy=0
+if [ ! -e "$policy" ]; then
+	printf '#!/bin/sh\nexit 101\n' | $SUDO tee "$policy" >/dev/null && $SUDO chmod 0755 "$policy" && made_policy=1
+fi
 # shellcheck disable=SC2086
-$SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
+rc=0
+$SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null || rc=$?
+[ $made_policy = 1 ] && $SUDO rm -f "$policy"
+exit $rc

@@ -5,70 +5,26 @@ started with a `start` service from this folder and read their role from
 config keys (cl_*).  Every wait has a deadline; stop() kills what is left.
 """
 import os
-import re
-import signal
-import socket
-import subprocess
 import sys
 import tempfile
-import threading
-import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.dirname(HERE))
+import harness  # noqa: E402
+from harness import free_port  # noqa: E402,F401  (the cluster tests import it from here)
 
 
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
+class Node(harness.Node):
+    """A cluster node; wait() returns None on a miss, must() raises."""
 
-
-class Node:
     def __init__(self, name, exe, config):
-        self.name = name
-        self.proc = subprocess.Popen([exe, config], stdin=subprocess.DEVNULL,
-                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                     text=True, errors="replace")
-        self.lines = []
-        self.cond = threading.Condition()
-        self.reader = threading.Thread(target=self._read, daemon=True)
-        self.reader.start()
-
-    def _read(self):
-        for line in self.proc.stdout:
-            with self.cond:
-                self.lines.append(line.rstrip("\n"))
-                self.cond.notify_all()
-        with self.cond:
-            self.cond.notify_all()
+        super().__init__(exe, config, name=name)
 
     def wait(self, regex, timeout, start=0):
-        """The match object of the first line from index `start` matching regex."""
-        rx = re.compile(regex)
-        deadline = time.monotonic() + timeout
-        seen = start
-        with self.cond:
-            while True:
-                while seen < len(self.lines):
-                    m = rx.search(self.lines[seen])
-                    seen += 1
-                    if m:
-                        return m
-                if self.proc.poll() is not None and not self.reader.is_alive():
-                    return None
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    return None
-                self.cond.wait(min(left, 0.2))
+        return self.search(regex, timeout, start)
 
     def must(self, regex, timeout, what=None):
-        m = self.wait(regex, timeout)
-        if m is None:
-            raise AssertionError("node %s: no /%s/ within %ss%s\n--- log ---\n%s" % (
-                self.name, regex, timeout, " (%s)" % what if what else "", self.text()))
-        return m
+        return harness.Node.wait(self, regex, timeout, what=what)
 
     def verdict(self, timeout):
         """Waits for the driver's CLTEST line; raises unless it is a PASS."""
@@ -76,33 +32,12 @@ class Node:
         if m.group(1) != "PASS":
             raise AssertionError("node %s failed:\n%s" % (self.name, self.text()))
 
-    def text(self):
-        with self.cond:
-            return "\n".join(self.lines)
-
-    def signal(self, sig):
-        if self.proc.poll() is None:
-            self.proc.send_signal(sig)
-
-    def kill(self):
-        if self.proc.poll() is None:
-            try:
-                self.proc.send_signal(signal.SIGCONT)
-            except OSError:
-                pass
-            self.proc.kill()
-        self.proc.wait()
-        self.reader.join(2)
-
 
 class Cluster:
     def __init__(self, exe, tmp):
         self.exe = exe
         self.tmp = tmp
-        self.key = os.path.join(tmp, "cluster.key")
-        fd = os.open(self.key, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        os.write(fd, os.urandom(32).hex().encode() + b"\n")
-        os.close(fd)
+        self.key = harness.make_key(os.path.join(tmp, "cluster.key"))
         self.nodes = []
         self.seq = 0
 
@@ -126,7 +61,7 @@ class Cluster:
             'cluster = "%s"' % cluster_file,
             'cluster_key = "%s"' % self.key,
             'luaservice = luaservice .. ";%s/?.lua"' % HERE,
-            'lua_path = lua_path .. ";%s/?.lua"' % HERE,
+            'lua_path = lua_path .. ";%s/?.lua;%s/?.lua"' % (HERE, harness.TESTS_DIR),
             'start = "%s"' % start,
             'cl_name = "%s"' % name,
         ]
@@ -158,9 +93,9 @@ def run(main):
         finally:
             cl.stop()
         for n in cl.nodes:
-            for bad in ("AddressSanitizer", "runtime error:", "LeakSanitizer"):
-                if bad in n.text():
-                    print("FAIL: %s in the log of %s\n%s" % (bad, n.name, n.text()))
-                    sys.exit(1)
+            bad = harness.sanitizer_report(n.text())
+            if bad:
+                print("FAIL: %s in the log of %s\n%s" % (bad, n.name, n.text()))
+                sys.exit(1)
     print("PASS")
     sys.exit(0)

@@ -22,11 +22,13 @@ Exits 77 only when no Docker engine (or no compose) is reachable.
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
 import time
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from harness import free_port  # noqa: E402
 
 BOTS = 24
 EXTRA_BOTS = 8
@@ -44,14 +46,6 @@ def run(cmd, check=True, timeout=600, env=None, capture=True):
     if check and p.returncode != 0:
         raise Fail("%s exited %d:\n%s" % (" ".join(cmd), p.returncode, (p.stdout or "")[-4000:]))
     return p
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def compose_command():

@@ -9,16 +9,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "../check.h"
 #include "link.h"
 
-#define CHECK(cond)                                                                   \
-	do {                                                                          \
-		if (!(cond)) {                                                        \
-			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, \
-			        #cond);                                               \
-			exit(1);                                                      \
-		}                                                                     \
-	} while (0)
 
 struct pair_end {
 	struct link *l;

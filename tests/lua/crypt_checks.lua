@@ -190,6 +190,32 @@ function checks.behaviour(crypt)
 		eq(crypt.hexdecode(crypt.hexencode(s)), s, "hex round trip " .. len)
 		n = n + 5
 	end
+	-- hostile text into the decoders: a string or skynet's error, never
+	-- anything else (what a login server feeds them comes from the network)
+	local alphabet = "ABCZaz09+/=\n \0\x80\xff-_"
+	for i = 1, 3000 do
+		local t = {}
+		for j = 1, (i % 37) do
+			local p = (i * 31 + j * 17) % #alphabet + 1
+			t[j] = alphabet:sub(p, p)
+		end
+		local text = table.concat(t)
+		local rnd = string.pack("<i8", i * 0x9e3779b97f4a7c15):rep(1 + i % 4)
+		for _, call in ipairs {
+			{ "Invalid base64 text", crypt.base64decode, text },
+			{ "Invalid hex text", crypt.hexdecode, text },
+			{ "Invalid des crypt text", crypt.desdecode, key, rnd },
+			{ "Invalid des crypt text", crypt.desdecode, key, rnd, crypt.padding.pkcs7 },
+		} do
+			local ok, r = pcall(table.unpack(call, 2))
+			if ok then
+				if type(r) ~= "string" then error("decoder returned " .. type(r)) end
+			elseif not string.find(tostring(r), call[1], 1, true) then
+				error("decoder error: " .. tostring(r))
+			end
+		end
+		n = n + 1
+	end
 	-- hmac64_md5 is md5 of (a..b) three times with its halves XORed, so it
 	-- agrees with sha1-free identities: two calls, same answer; x/y order matters
 	local a, b = "abcdefgh", "12345678"

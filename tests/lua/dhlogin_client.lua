@@ -6,7 +6,7 @@ local port = assert(tonumber(arg[2]), "port")
 local socket = require "client.socket"
 local crypt = require "client.crypt"
 
-local fd = socket.connect("127.0.0.1", port)
+local fd
 local buffer = ""
 local deadline = os.time() + 20
 
@@ -34,6 +34,23 @@ local function writeline(s)
 	socket.send(fd, s .. "\n")
 end
 
+-- 1. a wrong challenge hmac: the server answers 401 and closes
+fd = socket.connect("127.0.0.1", port)
+do
+	local challenge = crypt.base64decode(readline())
+	local ckey = crypt.randomkey()
+	writeline(crypt.base64encode(crypt.dhexchange(ckey)))
+	local secret = crypt.dhsecret(crypt.base64decode(readline()), ckey)
+	writeline(crypt.base64encode(crypt.hmac64(challenge, crypt.xor_str(secret, "\1"))))
+	local reply = readline()
+	assert(reply == "401 Unauthorized", "refusal: " .. reply)
+	socket.close(fd)
+	buffer = ""
+	print("CLIENT REFUSED OK")
+end
+
+-- 2. the real login
+fd = socket.connect("127.0.0.1", port)
 local challenge = crypt.base64decode(readline())
 local ckey = crypt.randomkey()
 writeline(crypt.base64encode(crypt.dhexchange(ckey)))

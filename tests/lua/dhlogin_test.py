@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """A DH login between a service (test_dhlogin.lua) on a real node and a plain
 lua5.4 client (dhlogin_client.lua) using client.socket and client.crypt.
-Pass: the client gets the server's "200" answer, both print the same shared
-secret, and the service reports TEST PASS.
+Pass: a first login with a wrong challenge hmac is refused with 401, the next
+gets the server's "200" answer, both sides print the same shared secret, and
+the service reports TEST PASS.
 
 usage: dhlogin_test.py SKIFF_EXE LUACLIB_DIR [--timeout S]
 """
@@ -47,8 +48,12 @@ def main():
                 end = node.wait_line(lambda l: "TEST PASS" in l or "TEST FAIL" in l, deadline)
                 csec = re.search(r"CLIENT SECRET (\w+)", client.stdout)
                 ssec = node.wait_line(lambda l: l.startswith("SERVER SECRET "), deadline)
-                if client.returncode != 0 or "CLIENT LOGIN OK" not in client.stdout:
+                refused = node.wait_line(lambda l: l.startswith("SERVER REFUSED "), deadline)
+                if client.returncode != 0 or "CLIENT LOGIN OK" not in client.stdout \
+                        or "CLIENT REFUSED OK" not in client.stdout:
                     verdict = "client failed"
+                elif refused is None or "challenge hmac does not match" not in refused:
+                    verdict = f"server did not refuse the bad hmac: {refused}"
                 elif end is None or "TEST PASS" not in end:
                     verdict = f"service: {end}"
                 elif not csec or not ssec or ssec.split()[-1] != csec.group(1):
@@ -59,7 +64,7 @@ def main():
             verdict = f"timeout: {e}"
         finally:
             node.stop()
-        print("\n".join(node.lines))
+        print("\n".join(node.lines()))
         print(f"--- test_dhlogin: {verdict}")
         return 0 if verdict == "PASS" else 1
 

@@ -193,7 +193,7 @@ def main():
                     verdict = f"remotedebug client: {e!r}"
         finally:
             node.stop()
-        print("\n".join(node.lines))
+        print(node.text())
         print(f"--- test_remotedebug: {verdict}")
         return 0 if verdict == "PASS" else 1
 

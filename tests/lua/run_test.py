@@ -18,19 +18,12 @@ import os
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-
-
-def is_sanitized(exe):
-    """True for an ASan build: its RSS says nothing about our memory use."""
-    try:
-        with open(exe, "rb") as f:
-            return b"__asan_init" in f.read()
-    except OSError:
-        return False
+sys.path.insert(0, os.path.dirname(HERE))
+import harness  # noqa: E402
+from harness import is_sanitized  # noqa: E402
 
 
 def write_config(tmpdir, test, threads, mode, extra=()):
@@ -39,7 +32,7 @@ def write_config(tmpdir, test, threads, mode, extra=()):
         "harbor = 0",
         f'luaservice = luaservice .. ";{HERE}/?.lua;{HERE}/?/main.lua"',
         f'preload = "{HERE}/t_preload.lua"',
-        f'lua_path = lua_path .. ";{HERE}/?.lua"',
+        f'lua_path = lua_path .. ";{HERE}/?.lua;{harness.TESTS_DIR}/?.lua"',
         f'test_name = "{test}"',
         f'logpath = "{tmpdir}"',
     ]
@@ -60,57 +53,8 @@ def write_config(tmpdir, test, threads, mode, extra=()):
     return path
 
 
-class Node:
-    """A skiff process whose stdout is collected line by line."""
-
-    def __init__(self, exe, config, stdin=False):
-        self.proc = subprocess.Popen(
-            [exe, config],
-            stdin=subprocess.PIPE if stdin else subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            errors="replace",
-        )
-        self.lines = []
-        self.cond = threading.Condition()
-        self.reader = threading.Thread(target=self._read, daemon=True)
-        self.reader.start()
-
-    def _read(self):
-        for line in self.proc.stdout:
-            with self.cond:
-                self.lines.append(line.rstrip("\n"))
-                self.cond.notify_all()
-        with self.cond:
-            self.cond.notify_all()
-
-    def wait_line(self, pred, deadline):
-        """The first line satisfying pred, or None at the deadline or exit."""
-        seen = 0
-        with self.cond:
-            while True:
-                while seen < len(self.lines):
-                    line = self.lines[seen]
-                    seen += 1
-                    if pred(line):
-                        return line
-                if self.proc.poll() is not None and not self.reader.is_alive():
-                    return None
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    return None
-                self.cond.wait(min(left, 0.2))
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.reader.join(2)
+def Node(exe, config, stdin=False):
+    return harness.Node(exe, config, stdin=stdin, name="lua test")
 
 
 def main():
@@ -147,7 +91,7 @@ def main():
             else:
                 if args.mode == "stdin":
                     time.sleep(0.5)
-                    node.proc.stdin.write(args.test + " hello 42\n")
+                    node.proc.stdin.write((args.test + " hello 42\n").encode())
                     node.proc.stdin.flush()
                 line = node.wait_line(lambda l: "TEST PASS" in l or "TEST FAIL" in l, deadline)
                 if line is None:
@@ -163,7 +107,7 @@ def main():
                         verdict = "node did not exit after TEST PASS"
         finally:
             node.stop()
-        log = "\n".join(node.lines)
+        log = "\n".join(node.lines())
         if verdict == "PASS" and "TEST FAIL" in log:
             verdict = "a TEST FAIL line was logged"
         print(log)

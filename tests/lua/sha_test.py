@@ -27,9 +27,9 @@ def main():
             end = node.wait_line(lambda l: "TEST PASS" in l or "TEST FAIL" in l, deadline)
         finally:
             node.stop()
-        print("\n".join(node.lines))
-        head = [l for l in node.lines if l.startswith("SHA CASES ")]
-        numbers = [l for l in node.lines if l.isdigit()]
+        print("\n".join(node.lines()))
+        head = [l for l in node.lines() if l.startswith("SHA CASES ")]
+        numbers = [l for l in node.lines() if l.isdigit()]
         if end is None or "TEST PASS" not in end:
             verdict = f"service: {end}"
         elif not head:

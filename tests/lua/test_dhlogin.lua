@@ -1,6 +1,7 @@
 -- A DH login between this service and a plain lua5.4 client (dhlogin_client.lua,
 -- started by dhlogin_test.py) using client.socket and client.crypt: the
--- steps of skynet's login protocol, each side computing its half.
+-- steps of skynet's login protocol, each side computing its half. The client
+-- first tries once with a wrong challenge hmac and must be refused.
 --   S: base64(challenge)           C: base64(dhexchange(ckey))
 --   S: base64(dhexchange(skey))    C: base64(hmac64(challenge, secret))
 --   C: base64(desencode(secret, b64(user) "@" b64(server) ":" b64(password)))
@@ -46,10 +47,16 @@ end
 T.main("test_dhlogin", function()
 	local lid, _, port = socket.listen("127.0.0.1", 0)
 	local result
+	-- a refused login (bad challenge hmac) is reported and the next one served
 	socket.start(lid, function(id)
 		socket.start(id)
-		result = table.pack(pcall(login, id))
+		local r = table.pack(pcall(login, id))
 		socket.close(id)
+		if r[1] then
+			result = r
+		else
+			say("SERVER REFUSED " .. tostring(r[2]))
+		end
 	end)
 	say("DHLOGIN PORT " .. port)
 	T.eventually(function() return result ~= nil end, "a client login", 3000)

@@ -1,4 +1,5 @@
--- To-be-closed variables of service threads: a thread that ends with an error
+-- To-be-closed variables of service threads (the cases of skynet's to-be-closed
+-- script, with assertions instead of log lines): a thread that ends with an error
 -- closes its pending `<close>` variables with that error (a lock held by a
 -- guard is released); threads still parked when the service exits are closed
 -- without one.

@@ -17,6 +17,8 @@ import sys
 import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.dirname(HERE))
+import harness  # noqa: E402
 
 
 def main():
@@ -40,7 +42,7 @@ def main():
             "harbor = 0",
             'start = "%s"' % " ".join(a.service),
             'luaservice = luaservice .. ";%s/?.lua"' % HERE,
-            'lua_path = lua_path .. ";%s/?.lua"' % HERE,
+            'lua_path = lua_path .. ";%s/?.lua;%s/?.lua"' % (HERE, harness.TESTS_DIR),
             'luac_dir = "%s"' % HERE,
             'luac_tmp = "%s"' % tmp,
         ] + a.config
@@ -60,7 +62,7 @@ def main():
         print(out)
         if not a.no_pass and not re.search(r"LUAC PASS", out):
             problems.append("no LUAC PASS line")
-        for rx in [r"LUAC FAIL"] + a.reject:
+        for rx in [r"LUAC FAIL", harness.SANITIZER_RX] + a.reject:
             if re.search(rx, out, re.M):
                 problems.append("/%s/ found" % rx)
         for rx in a.expect:

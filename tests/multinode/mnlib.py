@@ -8,40 +8,42 @@ Ports are picked free at run time; every node shares one key file made with
 `skiff --genkey`.  Every wait has a timeout; every node is killed at the end.
 """
 import os
-import re
 import signal
-import socket
 import subprocess
+import sys
 import tempfile
-import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
+sys.path.insert(0, os.path.dirname(HERE))
+import harness  # noqa: E402
+from harness import free_port  # noqa: E402,F401  (soak and the tests use mnlib.free_port)
 
 
 class Node:
+    """Node `id` of the cluster: its port stays across restarts; each run is a
+    harness.Node logging to its own file (nodeN.runK.log)."""
+
     def __init__(self, cluster, nid):
         self.c = cluster
         self.id = nid
         self.port = free_port()
-        self.proc = None
-        self.log = None
+        self.run = None
         self.runs = 0
 
     @property
     def address(self):
         return "127.0.0.1:%d" % self.port
 
+    @property
+    def proc(self):
+        return self.run.proc if self.run else None
+
+    @property
+    def log(self):
+        return self.run.log if self.run else None
+
     def text(self):
-        with open(self.log, errors="replace") as f:
-            return f.read()
+        return self.run.text()
 
 
 class Cluster:
@@ -62,13 +64,8 @@ class Cluster:
 
     def __exit__(self, *exc):
         for n in self.nodes.values():
-            if n.proc and n.proc.poll() is None:
-                try:
-                    n.proc.send_signal(signal.SIGCONT)
-                    n.proc.kill()
-                except OSError:
-                    pass
-                n.proc.wait()
+            if n.run:
+                n.run.kill()
         if exc[0] is not None:
             self.dump()
         self.tmp.cleanup()
@@ -109,11 +106,8 @@ class Cluster:
         n = self.node(nid)
         cfg = self.config(n, master, role, extra)
         n.runs += 1
-        n.log = os.path.join(self.dir, "node%d.run%d.log" % (nid, n.runs))
-        out = open(n.log, "w")
-        n.proc = subprocess.Popen([self.skiff, cfg], stdout=out, stderr=subprocess.STDOUT,
-                                  cwd=self.dir)
-        out.close()
+        n.run = harness.Node(self.skiff, cfg, cwd=self.dir, name=str(nid),
+                             log=os.path.join(self.dir, "node%d.run%d.log" % (nid, n.runs)))
         if wait_ready:
             self.wait(nid, r"MN READY %d" % nid)
         return n
@@ -121,22 +115,10 @@ class Cluster:
     def wait(self, nid, rx, timeout=15, after=0):
         """Waits until regex rx appears in node nid's current log (from offset
         `after`); returns the match."""
-        n = self.nodes[nid]
-        deadline = time.time() + timeout
-        pat = re.compile(rx, re.M)
-        while True:
-            text = n.text()
-            m = pat.search(text, after)
-            if m:
-                return m
-            if n.proc.poll() is not None:
-                raise AssertionError("node %d exited (%s) before /%s/" % (nid, n.proc.returncode, rx))
-            if time.time() > deadline:
-                raise AssertionError("node %d: no /%s/ within %ss" % (nid, rx, timeout))
-            time.sleep(0.02)
+        return self.nodes[nid].run.wait(rx, timeout, after)
 
     def mark(self, nid):
-        return len(self.nodes[nid].text())
+        return self.nodes[nid].run.mark()
 
     def kill(self, nid, sig=signal.SIGKILL):
         n = self.nodes[nid]

@@ -7,23 +7,18 @@ end of its `with` block.
 """
 import os
 import re
-import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.dirname(HERE))
+import harness  # noqa: E402
+from harness import free_port  # noqa: E402,F401  (tests import it from here)
 ROOT = os.path.dirname(os.path.dirname(HERE))
 STATUS_TOOL = os.path.join(ROOT, "tools", "skiff-status")
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def check(cond, what):
@@ -31,48 +26,21 @@ def check(cond, what):
         raise AssertionError(what)
 
 
-class Node:
+class Node(harness.Node):
     def __init__(self, group, nid, lines):
         self.group = group
         self.id = nid
-        self.conf = os.path.join(group.dir, "node%d.conf" % nid)
-        self.log = os.path.join(group.dir, "node%d.log" % nid)
-        with open(self.conf, "w") as f:
-            f.write("\n".join(lines) + "\n")
-        out = open(self.log, "w")
-        self.proc = subprocess.Popen([group.skiff, self.conf], stdout=out, stderr=subprocess.STDOUT,
-                                     cwd=group.dir)
-        out.close()
+        self.conf = harness.write_config(os.path.join(group.dir, "node%d.conf" % nid), lines)
+        super().__init__(group.skiff, self.conf, cwd=group.dir, name=str(nid),
+                         log=os.path.join(group.dir, "node%d.log" % nid))
         self.console = None
         self.metrics = None
-
-    def text(self):
-        with open(self.log, errors="replace") as f:
-            return f.read()
-
-    def wait(self, rx, timeout=15):
-        deadline = time.monotonic() + timeout
-        pat = re.compile(rx, re.M)
-        while True:
-            m = pat.search(self.text())
-            if m:
-                return m
-            if self.proc.poll() is not None:
-                raise AssertionError("node %d exited (%s) before /%s/" % (self.id, self.proc.returncode, rx))
-            if time.monotonic() > deadline:
-                raise AssertionError("node %d: no /%s/ within %ss" % (self.id, rx, timeout))
-            time.sleep(0.02)
 
     def started(self, timeout=15):
         self.console = int(self.wait(r"Start debug console at 127\.0\.0\.1:(\d+)", timeout).group(1))
         self.metrics = int(self.wait(r"Start metrics at 127\.0\.0\.1:(\d+)", timeout).group(1))
         self.wait(r"OBS READY %d" % self.group.harbor_id(self), timeout)
         return self
-
-    def kill(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGKILL)
-            self.proc.wait(10)
 
 
 class Group:

@@ -21,7 +21,6 @@ import os
 import queue
 import re
 import signal
-import subprocess
 import sys
 import tempfile
 import threading
@@ -31,6 +30,8 @@ import time
 FATAL = r"lua loader error|init service failed|start service failed"
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.dirname(HERE))
+import harness  # noqa: E402
 
 
 def main():
@@ -60,70 +61,67 @@ def main():
           + a.config_line
         with open(cfg, "w") as f:
             f.write("\n".join(lines) + "\n")
-        node = subprocess.Popen([os.path.abspath(a.skiff), cfg], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                cwd=tmp, start_new_session=True)
-        out_lines = []
-        events = queue.Queue()
-
-        def pump():
-            for raw in node.stdout:
-                line = raw.decode(errors="replace").rstrip("\n")
-                out_lines.append(line)
-                events.put(("line", line))
-            events.put(("eof", None))
-
-        threading.Thread(target=pump, daemon=True).start()
+        node = harness.Node(os.path.abspath(a.skiff), cfg, cwd=tmp, new_session=True)
         deadline = time.monotonic() + a.timeout
         verdict = None
         client_thread = None
+        client_done = queue.Queue()
 
         def run_client(port):
             import socket_clients
             try:
                 getattr(socket_clients, a.client)(port)
-                events.put(("client", None))
+                client_done.put(None)
             except BaseException as e:  # report anything, including assertion errors
                 import traceback
-                events.put(("client", "%s\n%s" % (e, traceback.format_exc())))
+                client_done.put("%s\n%s" % (e, traceback.format_exc()))
 
+        seen = 0
         while verdict is None:
             left = deadline - time.monotonic()
             if left <= 0:
                 verdict = "FAIL: timeout after %ss" % a.timeout
                 break
             try:
-                kind, val = events.get(timeout=left)
-            except queue.Empty:
-                continue
-            if kind == "eof":
-                verdict = "FAIL: node exited (status %s)" % node.poll()
-            elif kind == "client":
+                val = client_done.get_nowait()
                 verdict = "PASS" if val is None else "FAIL: client: " + val
-            elif "SOCKTEST FAIL" in val or re.search(FATAL, val):
-                verdict = "FAIL: " + val
-            elif "SOCKTEST PASS" in val and not a.client:
-                verdict = "PASS"
-            else:
-                m = re.search(a.ready, val)
-                if m and a.client and client_thread is None:
-                    client_thread = threading.Thread(target=run_client, args=(int(m.group(1)),),
-                                                     daemon=True)
-                    client_thread.start()
+                break
+            except queue.Empty:
+                pass
+            exited = node.finished()
+            lines = node.lines()
+            for line in lines[seen:]:
+                if "SOCKTEST FAIL" in line or re.search(FATAL, line):
+                    verdict = "FAIL: " + line
+                elif "SOCKTEST PASS" in line and not a.client:
+                    verdict = "PASS"
+                else:
+                    m = re.search(a.ready, line)
+                    if m and a.client and client_thread is None:
+                        client_thread = threading.Thread(target=run_client, args=(int(m.group(1)),),
+                                                         daemon=True)
+                        client_thread.start()
+                if verdict:
+                    break
+            seen = len(lines)
+            if verdict is None and exited:
+                verdict = "FAIL: node exited (status %s)" % node.proc.returncode
+            elif verdict is None:
+                node.pause(min(left, 0.1))
         # let the node log what it was doing, then stop it
         time.sleep(0.3)
         try:
-            os.killpg(node.pid, signal.SIGKILL)
+            os.killpg(node.proc.pid, signal.SIGKILL)
         except ProcessLookupError:
             pass
-        node.wait()
-        time.sleep(0.1)
-        out = "\n".join(out_lines)
+        node.kill()
+        out = node.text()
         ok = verdict == "PASS"
         for rx in a.expect:
             if not re.search(rx, out, re.M):
                 print("FAIL: expected /%s/ in the output" % rx)
                 ok = False
-        for rx in a.reject + [r"AddressSanitizer|ThreadSanitizer|runtime error:"]:
+        for rx in a.reject + [harness.SANITIZER_RX]:
             if re.search(rx, out, re.M):
                 print("FAIL: /%s/ must not appear in the output" % rx)
                 ok = False

@@ -20,15 +20,8 @@
 
 #include "skynet_malloc.h"
 #include "socket_server.h"
+#include "../check.h"
 
-#define CHECK(cond)                                                                  \
-	do {                                                                         \
-		if (!(cond)) {                                                       \
-			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, \
-				#cond);                                              \
-			exit(1);                                                     \
-		}                                                                    \
-	} while (0)
 
 static struct socket_server *SS;
 

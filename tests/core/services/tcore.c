@@ -42,15 +42,14 @@ void *tcore_create(void) { return skynet_calloc(1, sizeof(struct tcore)); }
 
 void tcore_release(struct tcore *t) { skynet_free(t); }
 
-#define CHECK(cond, ...)                                              \
-	do {                                                          \
-		if (!(cond)) {                                        \
-			char why_[200];                               \
-			snprintf(why_, sizeof(why_), __VA_ARGS__);    \
-			fail(t, why_, __LINE__);                      \
-			return 0;                                     \
-		}                                                     \
+/* A failed check fails the test service, never the node: it reports and
+ * returns from the callback. */
+#define CHECK_FAILED(file, line, text) \
+	do {                           \
+		fail(t, (text), (line)); \
+		return 0;              \
 	} while (0)
+#include "../../check.h"
 
 static void fail(struct tcore *t, const char *why, int line)
 {
@@ -132,21 +131,21 @@ static int mode_timeout(struct tcore *t, int type, int session)
 		for (int i = 0; i < t->ntimers; i++) {
 			t->tdelay[i] = delays[i];
 			t->tsession[i] = timeout(t, delays[i]);
-			CHECK(t->tsession[i] > 0, "TIMEOUT returned session %d", t->tsession[i]);
+			CHECKF(t->tsession[i] > 0, "TIMEOUT returned session %d", t->tsession[i]);
 		}
 		t->step = 1;
 		return 0;
 	}
-	CHECK(type == PTYPE_RESPONSE, "unexpected type %d", type);
+	CHECKF(type == PTYPE_RESPONSE, "unexpected type %d", type);
 	int i;
 	for (i = 0; i < t->ntimers; i++)
 		if (t->tsession[i] == session)
 			break;
-	CHECK(i < t->ntimers, "unknown session %d", session);
+	CHECKF(i < t->ntimers, "unknown session %d", session);
 	uint64_t waited = skynet_now() - t->tstart;
-	CHECK(waited + 1 >= (uint64_t)t->tdelay[i], "timer %d cs fired after %llu cs", t->tdelay[i],
+	CHECKF(waited + 1 >= (uint64_t)t->tdelay[i], "timer %d cs fired after %llu cs", t->tdelay[i],
 		(unsigned long long)waited);
-	CHECK(waited <= (uint64_t)t->tdelay[i] + 50, "timer %d cs fired late after %llu cs",
+	CHECKF(waited <= (uint64_t)t->tdelay[i] + 50, "timer %d cs fired late after %llu cs",
 		t->tdelay[i], (unsigned long long)waited);
 	t->tsession[i] = -1;
 	if (++t->tfired == t->ntimers)
@@ -161,10 +160,10 @@ static int mode_monitor(struct tcore *t, int type, int session, uint32_t source)
 		snprintf(me, sizeof(me), ":%x", t->self);
 		skynet_command(t->ctx, "MONITOR", me);
 		const char *m = skynet_command(t->ctx, "MONITOR", "");
-		CHECK(m && parse_handle(m) == t->self, "MONITOR get returned %s", m ? m : "NULL");
+		CHECKF(m && parse_handle(m) == t->self, "MONITOR get returned %s", m ? m : "NULL");
 		t->child[0] = launch(t, "tcore idle");
 		t->child[1] = launch(t, "tcore exitself");
-		CHECK(t->child[0] && t->child[1], "launch failed");
+		CHECKF(t->child[0] && t->child[1], "launch failed");
 		char kill[16];
 		snprintf(kill, sizeof(kill), ":%x", t->child[0]);
 		skynet_command(t->ctx, "KILL", kill);
@@ -172,14 +171,14 @@ static int mode_monitor(struct tcore *t, int type, int session, uint32_t source)
 		return 0;
 	}
 	if (type == PTYPE_CLIENT) {
-		CHECK(source == t->child[0] || source == t->child[1], "exit notice from :%x", source);
+		CHECKF(source == t->child[0] || source == t->child[1], "exit notice from :%x", source);
 		if (source == t->child[0])
 			t->monitor_seen |= 1;
 		else
 			t->monitor_seen |= 2;
 		if (t->monitor_seen == 3) {
 			/* Both gone: their handles must be stale now. */
-			CHECK(skynet_send(t->ctx, 0, t->child[0], PTYPE_TEXT, 0, "x", 1) == -1,
+			CHECKF(skynet_send(t->ctx, 0, t->child[0], PTYPE_TEXT, 0, "x", 1) == -1,
 				"send to a killed service succeeded");
 			skynet_command(t->ctx, "MONITOR", NULL);
 			pass(t);
@@ -192,7 +191,7 @@ static int mode_overload(struct tcore *t, int type, int session)
 {
 	if (t->step == 0) {
 		t->child[0] = launch(t, "tcore slow");
-		CHECK(t->child[0], "launch slow failed");
+		CHECKF(t->child[0], "launch slow failed");
 		/* Keep the child busy so the backlog builds up whatever the load. */
 		skynet_send(t->ctx, 0, t->child[0], PTYPE_TEXT, 0, "block", 5);
 		for (int i = 0; i < 3000; i++)
@@ -201,7 +200,7 @@ static int mode_overload(struct tcore *t, int type, int session)
 		t->step = 1;
 		return 0;
 	}
-	CHECK(type == PTYPE_RESPONSE, "unexpected type %d", type);
+	CHECKF(type == PTYPE_RESPONSE, "unexpected type %d", type);
 	pass(t);
 	return 0;
 }
@@ -210,7 +209,7 @@ static int mode_endless(struct tcore *t, int type, int session)
 {
 	if (t->step == 0) {
 		t->child[0] = launch(t, "tcore spin");
-		CHECK(t->child[0], "launch spin failed");
+		CHECKF(t->child[0], "launch spin failed");
 		skynet_send(t->ctx, 0, t->child[0], PTYPE_TEXT | PTYPE_TAG_ALLOCSESSION, 0, "go", 2);
 		t->step = 1;
 		return 0;
@@ -223,7 +222,7 @@ static int mode_drop(struct tcore *t, int type, int session)
 	if (t->step == 0) {
 		/* Requests queued to a service that dies get PTYPE_ERROR back. */
 		t->child[0] = launch(t, "tcore slow 100000"); /* 100 ms per message */
-		CHECK(t->child[0], "launch slow failed");
+		CHECKF(t->child[0], "launch slow failed");
 		t->expect = 10;
 		for (int i = 0; i < t->expect; i++)
 			skynet_send(t->ctx, 0, t->child[0], PTYPE_TEXT | PTYPE_TAG_ALLOCSESSION, 0, "x", 1);
@@ -238,7 +237,7 @@ static int mode_drop(struct tcore *t, int type, int session)
 	else if (type == PTYPE_ERROR && session != 0)
 		t->errors++;
 	if (t->responses + t->errors == t->expect) {
-		CHECK(t->errors >= t->expect - 2, "only %d errors, %d responses", t->errors, t->responses);
+		CHECKF(t->errors >= t->expect - 2, "only %d errors, %d responses", t->errors, t->responses);
 		pass(t);
 	}
 	return 0;
@@ -252,62 +251,62 @@ static int mode_commands(struct tcore *t)
 
 	r = skynet_command(ctx, "REG", NULL);
 	snprintf(buf, sizeof(buf), ":%x", t->self);
-	CHECK(r && strcmp(r, buf) == 0, "REG returned %s, want %s", r ? r : "NULL", buf);
+	CHECKF(r && strcmp(r, buf) == 0, "REG returned %s, want %s", r ? r : "NULL", buf);
 	r = skynet_command(ctx, "REG", ".tcore_name");
-	CHECK(r && strcmp(r, "tcore_name") == 0, "REG .name returned %s", r ? r : "NULL");
+	CHECKF(r && strcmp(r, "tcore_name") == 0, "REG .name returned %s", r ? r : "NULL");
 	r = skynet_command(ctx, "REG", ".tcore_name");
-	CHECK(r == NULL, "REG of a taken name must fail");
+	CHECKF(r == NULL, "REG of a taken name must fail");
 	r = skynet_command(ctx, "REG", "GLOBAL");
-	CHECK(r == NULL, "REG of a global name must fail in C");
+	CHECKF(r == NULL, "REG of a global name must fail in C");
 	r = skynet_command(ctx, "QUERY", ".tcore_name");
-	CHECK(r && strcmp(r, buf) == 0, "QUERY returned %s", r ? r : "NULL");
+	CHECKF(r && strcmp(r, buf) == 0, "QUERY returned %s", r ? r : "NULL");
 	r = skynet_command(ctx, "QUERY", ".nobody");
-	CHECK(r == NULL, "QUERY of a missing name must be NULL");
-	CHECK(skynet_queryname(ctx, ".tcore_name") == t->self, "skynet_queryname .name");
-	CHECK(skynet_queryname(ctx, buf) == t->self, "skynet_queryname :hex");
+	CHECKF(r == NULL, "QUERY of a missing name must be NULL");
+	CHECKF(skynet_queryname(ctx, ".tcore_name") == t->self, "skynet_queryname .name");
+	CHECKF(skynet_queryname(ctx, buf) == t->self, "skynet_queryname :hex");
 
 	uint32_t child = launch(t, "tcore idle");
 	r = skynet_command(ctx, "LAUNCH", "tcore idle");
-	CHECK(r && strlen(r) == 9 && r[0] == ':', "LAUNCH format %s", r ? r : "NULL");
+	CHECKF(r && strlen(r) == 9 && r[0] == ':', "LAUNCH format %s", r ? r : "NULL");
 	for (int i = 1; i < 9; i++)
-		CHECK((r[i] >= '0' && r[i] <= '9') || (r[i] >= 'A' && r[i] <= 'F'), "LAUNCH not uppercase hex: %s", r);
+		CHECKF((r[i] >= '0' && r[i] <= '9') || (r[i] >= 'A' && r[i] <= 'F'), "LAUNCH not uppercase hex: %s", r);
 	uint32_t child2 = parse_handle(r);
-	CHECK(child && child2 && child != child2, "LAUNCH handles");
-	CHECK(skynet_command(ctx, "LAUNCH", "no_such_module") == NULL, "LAUNCH of a missing module");
+	CHECKF(child && child2 && child != child2, "LAUNCH handles");
+	CHECKF(skynet_command(ctx, "LAUNCH", "no_such_module") == NULL, "LAUNCH of a missing module");
 
 	snprintf(buf, sizeof(buf), ".tcore_child :%x", child);
 	r = skynet_command(ctx, "NAME", buf);
-	CHECK(r && strcmp(r, "tcore_child") == 0, "NAME returned %s", r ? r : "NULL");
-	CHECK(skynet_command(ctx, "NAME", "GLOBALX :1") == NULL, "NAME of a global name must fail in C");
-	CHECK(skynet_command(ctx, "NAME", ".x 12") == NULL, "NAME needs a :hex handle");
+	CHECKF(r && strcmp(r, "tcore_child") == 0, "NAME returned %s", r ? r : "NULL");
+	CHECKF(skynet_command(ctx, "NAME", "GLOBALX :1") == NULL, "NAME of a global name must fail in C");
+	CHECKF(skynet_command(ctx, "NAME", ".x 12") == NULL, "NAME needs a :hex handle");
 
-	CHECK(skynet_command(ctx, "GETENV", "no_such_key") == NULL, "GETENV missing");
+	CHECKF(skynet_command(ctx, "GETENV", "no_such_key") == NULL, "GETENV missing");
 	skynet_command(ctx, "SETENV", "tcore_key some value");
 	r = skynet_command(ctx, "GETENV", "tcore_key");
-	CHECK(r && strcmp(r, "some value") == 0, "SETENV/GETENV: %s", r ? r : "NULL");
+	CHECKF(r && strcmp(r, "some value") == 0, "SETENV/GETENV: %s", r ? r : "NULL");
 	skynet_command(ctx, "SETENV", "tcore_key other");
 	r = skynet_command(ctx, "GETENV", "tcore_key");
-	CHECK(r && strcmp(r, "some value") == 0, "env must be write-once: %s", r ? r : "NULL");
+	CHECKF(r && strcmp(r, "some value") == 0, "env must be write-once: %s", r ? r : "NULL");
 	r = skynet_command(ctx, "GETENV", "thread");
-	CHECK(r && atoi(r) >= 1, "thread default written back: %s", r ? r : "NULL");
+	CHECKF(r && atoi(r) >= 1, "thread default written back: %s", r ? r : "NULL");
 
 	r = skynet_command(ctx, "STARTTIME", NULL);
-	CHECK(r && strtoul(r, NULL, 10) > 1600000000UL, "STARTTIME %s", r ? r : "NULL");
+	CHECKF(r && strtoul(r, NULL, 10) > 1600000000UL, "STARTTIME %s", r ? r : "NULL");
 	r = skynet_command(ctx, "STAT", "mqlen");
-	CHECK(r && strcmp(r, "0") == 0, "STAT mqlen %s", r ? r : "NULL");
+	CHECKF(r && strcmp(r, "0") == 0, "STAT mqlen %s", r ? r : "NULL");
 	r = skynet_command(ctx, "STAT", "endless");
-	CHECK(r && strcmp(r, "0") == 0, "STAT endless %s", r ? r : "NULL");
+	CHECKF(r && strcmp(r, "0") == 0, "STAT endless %s", r ? r : "NULL");
 	r = skynet_command(ctx, "STAT", "message");
-	CHECK(r && atoi(r) >= 1, "STAT message %s", r ? r : "NULL");
+	CHECKF(r && atoi(r) >= 1, "STAT message %s", r ? r : "NULL");
 	r = skynet_command(ctx, "STAT", "cpu");
-	CHECK(r && strchr(r, '.'), "STAT cpu %s", r ? r : "NULL");
+	CHECKF(r && strchr(r, '.'), "STAT cpu %s", r ? r : "NULL");
 	r = skynet_command(ctx, "STAT", "time");
-	CHECK(r && strchr(r, '.'), "STAT time %s", r ? r : "NULL");
+	CHECKF(r && strchr(r, '.'), "STAT time %s", r ? r : "NULL");
 	r = skynet_command(ctx, "STAT", "bogus");
-	CHECK(r && r[0] == '\0', "STAT other must be empty");
-	CHECK(skynet_command(ctx, "NO_SUCH_COMMAND", NULL) == NULL, "unknown command");
+	CHECKF(r && r[0] == '\0', "STAT other must be empty");
+	CHECKF(skynet_command(ctx, "NO_SUCH_COMMAND", NULL) == NULL, "unknown command");
 	r = skynet_command(ctx, "TIMEOUT", "10");
-	CHECK(r && atoi(r) > 0, "TIMEOUT returns a session: %s", r ? r : "NULL");
+	CHECKF(r && atoi(r) > 0, "TIMEOUT returns a session: %s", r ? r : "NULL");
 
 	/* LOGON/LOGOFF write <logpath>/<handle>.log */
 	snprintf(buf, sizeof(buf), ":%x", child);
@@ -320,27 +319,27 @@ static int mode_commands(struct tcore *t)
 
 	/* Send return values and the ownership rule on error paths (run under ASan
 	 * or valgrind: a leak or double free fails the test). */
-	CHECK(skynet_send(ctx, 0, 0x00ffffff, PTYPE_TEXT, 0, "x", 1) == -1, "send to a missing handle");
+	CHECKF(skynet_send(ctx, 0, 0x00ffffff, PTYPE_TEXT, 0, "x", 1) == -1, "send to a missing handle");
 	char *owned = skynet_malloc(8);
 	memcpy(owned, "payload", 8);
-	CHECK(skynet_send(ctx, 0, 0x00ffffff, PTYPE_TEXT | PTYPE_TAG_DONTCOPY, 0, owned, 8) == -1,
+	CHECKF(skynet_send(ctx, 0, 0x00ffffff, PTYPE_TEXT | PTYPE_TAG_DONTCOPY, 0, owned, 8) == -1,
 		"DONTCOPY send to a missing handle");
 	owned = skynet_malloc(8);
-	CHECK(skynet_send(ctx, 0, 0, PTYPE_TEXT | PTYPE_TAG_DONTCOPY, 0, owned, 8) == -1, "send to 0 with data");
+	CHECKF(skynet_send(ctx, 0, 0, PTYPE_TEXT | PTYPE_TAG_DONTCOPY, 0, owned, 8) == -1, "send to 0 with data");
 	int s = skynet_send(ctx, 0, 0, PTYPE_TEXT | PTYPE_TAG_ALLOCSESSION, 0, NULL, 0);
-	CHECK(s > 0, "send to 0 without data allocates a session: %d", s);
+	CHECKF(s > 0, "send to 0 without data allocates a session: %d", s);
 	owned = skynet_malloc(8);
-	CHECK(skynet_sendname(ctx, 0, ".missing", PTYPE_TEXT | PTYPE_TAG_DONTCOPY, 0, owned, 8) == -1,
+	CHECKF(skynet_sendname(ctx, 0, ".missing", PTYPE_TEXT | PTYPE_TAG_DONTCOPY, 0, owned, 8) == -1,
 		"sendname to a missing .name");
-	CHECK(skynet_sendname(ctx, 0, ".tcore_child", PTYPE_TEXT, 0, "y", 1) == 0, "sendname to .name");
+	CHECKF(skynet_sendname(ctx, 0, ".tcore_child", PTYPE_TEXT, 0, "y", 1) == 0, "sendname to .name");
 	snprintf(buf, sizeof(buf), ":%x", child);
-	CHECK(skynet_sendname(ctx, 0, buf, PTYPE_TEXT, 0, "y", 1) == 0, "sendname to :hex");
+	CHECKF(skynet_sendname(ctx, 0, buf, PTYPE_TEXT, 0, "y", 1) == 0, "sendname to :hex");
 	owned = skynet_malloc(8);
-	CHECK(skynet_send(ctx, 0, child, PTYPE_TEXT | PTYPE_TAG_DONTCOPY, 0, owned, ((size_t)1 << 56) + 8) == -2,
+	CHECKF(skynet_send(ctx, 0, child, PTYPE_TEXT | PTYPE_TAG_DONTCOPY, 0, owned, ((size_t)1 << 56) + 8) == -2,
 		"too large");
 	int harbor = -1;
-	CHECK(!skynet_isremote(ctx, t->self, &harbor) && harbor == 0, "self is local");
-	CHECK(skynet_isremote(ctx, 0x05000001, &harbor) && harbor == 5, "0x05000001 is remote");
+	CHECKF(!skynet_isremote(ctx, t->self, &harbor) && harbor == 0, "self is local");
+	CHECKF(skynet_isremote(ctx, 0x05000001, &harbor) && harbor == 5, "0x05000001 is remote");
 
 	/* Remote handle and unknown global name on a single node: PTYPE_ERROR back. */
 	t->expect = 2;
@@ -349,8 +348,8 @@ static int mode_commands(struct tcore *t)
 	/* A node-local global name delivers (the single-node harbor stand-in). */
 	uint32_t echo = launch(t, "tcore echo");
 	snprintf(buf, sizeof(buf), "ECHO :%x", echo);
-	CHECK(skynet_command(ctx, "HARBORNAME", buf) != NULL, "HARBORNAME bind");
-	CHECK(skynet_command(ctx, "HARBORNAME", buf) == NULL, "HARBORNAME first binding wins");
+	CHECKF(skynet_command(ctx, "HARBORNAME", buf) != NULL, "HARBORNAME bind");
+	CHECKF(skynet_command(ctx, "HARBORNAME", buf) == NULL, "HARBORNAME first binding wins");
 	skynet_sendname(ctx, 0, "ECHO", PTYPE_TEXT | PTYPE_TAG_ALLOCSESSION, 0, "global", 6);
 	t->step = 1;
 	return 0;
@@ -376,7 +375,7 @@ static int test_cb(struct skynet_context *ctx, void *ud, int type, int session, 
 	if (strcmp(t->mode, "endless") == 0) {
 		if (mode_endless(t, type, session) == 0)
 			return 0;
-		CHECK(type == PTYPE_RESPONSE && sz == 1 && ((const char *)msg)[0] == '1',
+		CHECKF(type == PTYPE_RESPONSE && sz == 1 && ((const char *)msg)[0] == '1',
 			"endless flag not set (type %d)", type);
 		pass(t);
 		return 0;
@@ -387,7 +386,7 @@ static int test_cb(struct skynet_context *ctx, void *ud, int type, int session, 
 		if (type == PTYPE_ERROR) {
 			t->errors++;
 		} else if (type == PTYPE_RESPONSE && source != 0) {
-			CHECK(sz == 6 && memcmp(msg, "global", 6) == 0, "echo via global name");
+			CHECKF(sz == 6 && memcmp(msg, "global", 6) == 0, "echo via global name");
 			t->responses++;
 		}
 		if (t->errors == 2 && t->responses == 1)

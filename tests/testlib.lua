@@ -1,9 +1,11 @@
--- testlib — what every Lua test service uses.
+-- testlib — the one assertion library of Skiff's Lua tests (every suite).
 -- A test is a service; T.main(name, fn) runs fn as its start function.  The
 -- node's stdout then gets "TEST PASS <name>" when fn returns, or
 -- "TEST FAIL <name>: <error>" when it raises, and the node aborts so the
 -- runner (run_test.py) sees the verdict and the exit.  The verdict goes to
 -- stdout directly as well as to the log: an abort may drop queued log lines.
+-- Suites whose runners read another verdict word get the same functions
+-- through T.suite(word, opts) (tests/luac/luac_t.lua, tests/cluster/cltest.lua).
 local skynet = require "skynet"
 require "skynet.manager"
 
@@ -40,6 +42,18 @@ function T.eq(got, want, what)
 	end
 end
 
+-- check(cond, ...): the extra arguments, joined by spaces, say what failed.
+function T.check(cond, ...)
+	if not cond then
+		local parts = { "check failed:" }
+		for i = 1, select("#", ...) do
+			parts[#parts + 1] = tostring((select(i, ...)))
+		end
+		error(table.concat(parts, " "), 2)
+	end
+	return cond
+end
+
 function T.ok(cond, what)
 	if not cond then
 		error("assertion failed: " .. tostring(what), 2)
@@ -60,6 +74,20 @@ function T.raises(pattern, f, ...)
 	end
 	if not string.find(tostring(err), pattern, 1, true) then
 		error("expected an error matching '" .. pattern .. "', got: " .. tostring(err), 2)
+	end
+	return err
+end
+
+-- Expect f(...) to raise an error whose text starts with `prefix`.
+function T.fails(prefix, f, ...)
+	if type(prefix) ~= "string" or prefix == "" then
+		error("T.fails needs the start of the error it expects", 2)
+	end
+	local ok, err = pcall(f, ...)
+	err = tostring(err)
+	if ok or err:sub(1, #prefix) ~= prefix then
+		error("expected an error starting with '" .. prefix .. "', got: " ..
+			(ok and "success" or err), 2)
 	end
 	return err
 end
@@ -102,6 +130,28 @@ function T.rss_kib()
 		end
 	end
 	f:close()
+end
+
+-- The same functions, with run(name, body): body runs as the start function
+-- and the verdict is logged as "<word> PASS <name>" or "<word> FAIL <name>: why";
+-- opts.abort stops the node after the verdict.
+function T.suite(word, opts)
+	local S = setmetatable({}, { __index = T })
+	function S.run(name, body)
+		skynet.start(function()
+			local ok, err = xpcall(body, debug.traceback)
+			if ok then
+				skynet.error(word .. " PASS " .. name)
+			else
+				skynet.error(word .. " FAIL " .. name .. ": " .. tostring(err))
+			end
+			if opts and opts.abort then
+				skynet.sleep(1) -- let the logger print
+				skynet.abort()
+			end
+		end)
+	end
+	return S
 end
 
 return T

@@ -1,0 +1,213 @@
+"""The one test harness of Skiff's Python tests: real `skiff` processes on
+127.0.0.1, their output, and the small things every test needs.
+
+    import harness
+    port = harness.free_port()
+    node = harness.Node(skiff, config_path, cwd=tmp)     # output collected in memory
+    node = harness.Node(skiff, config_path, log=path)    # output in a file (kept for a dump)
+    node.wait(r"READY (\\d+)", timeout=15)               # match, or AssertionError with the log
+    node.search(r"...", timeout=5)                       # match, or None
+    mark = node.mark(); ...; node.wait(rx, after=mark)   # only what came after `mark`
+    node.kill()
+
+Every wait has a deadline, and a wait ends early when the node has exited and
+its output is all read.  Ports are picked at run time.  Suite-specific helpers
+(mnlib, clusterlib, obslib, the runners) are built on this module; the ones
+they share live here, once.
+"""
+import os
+import re
+import signal
+import socket
+import subprocess
+import threading
+import time
+
+# tests/: on every test node's lua_path, for testlib.lua (the Lua assertions).
+TESTS_DIR = os.path.dirname(os.path.abspath(__file__))
+
+# A sanitizer report anywhere in a node's output fails the test that ran it.
+SANITIZER_RX = r"ERROR: AddressSanitizer|WARNING: ThreadSanitizer|runtime error:|ERROR: LeakSanitizer"
+
+
+def free_port(host="127.0.0.1"):
+    """A TCP port free on `host` right now."""
+    s = socket.socket()
+    s.bind((host, 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def make_key(path):
+    """A cluster key file (32 random bytes as hex, mode 0600), as `skiff --genkey` makes."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        os.write(fd, os.urandom(32).hex().encode() + b"\n")
+    finally:
+        os.close(fd)
+    return path
+
+
+def write_config(path, lines):
+    with open(path, "w") as f:
+        f.write("\n".join(lines) + "\n")
+    return path
+
+
+def is_sanitized(exe):
+    """True for an ASan build: its RSS and timings say nothing about ours."""
+    try:
+        with open(exe, "rb") as f:
+            return b"__asan_init" in f.read()
+    except OSError:
+        return False
+
+
+def sanitizer_report(text):
+    """The first sanitizer line in `text`, or None."""
+    m = re.search(SANITIZER_RX, text, re.M)
+    return m.group(0) if m else None
+
+
+class Node:
+    """One skiff process and everything it prints (stdout and stderr together).
+
+    With `log`, the output goes to that file and text() reads it back; without,
+    a reader thread collects it in memory.  Offsets (mark(), `after`) are
+    character offsets into text()."""
+
+    def __init__(self, exe, config, cwd=None, log=None, stdin=False, env=None, name=None,
+                 new_session=False):
+        self.name = name if name is not None else os.path.basename(config)
+        self.log = log
+        self._buf = []
+        self._len = 0
+        self._cond = threading.Condition()
+        out = open(log, "w") if log else subprocess.PIPE
+        try:
+            self.proc = subprocess.Popen(
+                [os.path.abspath(exe), config], cwd=cwd, env=env,
+                stdin=subprocess.PIPE if stdin else subprocess.DEVNULL,
+                stdout=out, stderr=subprocess.STDOUT,
+                start_new_session=new_session)
+        finally:
+            if log:
+                out.close()
+        self._reader = None
+        if not log:
+            self._reader = threading.Thread(target=self._read, daemon=True)
+            self._reader.start()
+
+    def _read(self):
+        for raw in self.proc.stdout:
+            line = raw.decode(errors="replace")
+            with self._cond:
+                self._buf.append(line)
+                self._len += len(line)
+                self._cond.notify_all()
+        with self._cond:
+            self._cond.notify_all()
+
+    def text(self):
+        if self.log:
+            try:
+                with open(self.log, errors="replace") as f:
+                    return f.read()
+            except FileNotFoundError:
+                return ""
+        with self._cond:
+            return "".join(self._buf)
+
+    def lines(self):
+        return self.text().splitlines()
+
+    def mark(self):
+        """An offset for `after`: only output from now on is searched."""
+        if self.log:
+            return len(self.text())
+        with self._cond:
+            return self._len
+
+    def finished(self):
+        """Exited, and every byte it wrote has been read."""
+        if self.proc.poll() is None:
+            return False
+        return self._reader is None or not self._reader.is_alive()
+
+    def search(self, rx, timeout=15, after=0):
+        """The first match of rx (multi-line mode) in the output from offset
+        `after`; None at the deadline, or once the node exited without it."""
+        pat = re.compile(rx, re.M)
+        deadline = time.monotonic() + timeout
+        while True:
+            done = self.finished()    # read before the text: no line slips between
+            m = pat.search(self.text(), after)
+            if m:
+                return m
+            left = deadline - time.monotonic()
+            if done or left <= 0:
+                return None
+            self.pause(left)
+
+    def pause(self, left):
+        """Sleeps until more output may have come, at most `left` seconds."""
+        if self.log:
+            time.sleep(min(left, 0.02))
+        else:
+            with self._cond:
+                self._cond.wait(min(left, 0.2))
+
+    def wait_line(self, pred, deadline):
+        """The first line satisfying pred, or None at the deadline (a
+        time.monotonic() value) or once the node exited without one."""
+        seen = 0
+        while True:
+            done = self.finished()
+            lines = self.lines()
+            for line in lines[seen:]:
+                if pred(line):
+                    return line
+            seen = len(lines)
+            left = deadline - time.monotonic()
+            if done or left <= 0:
+                return None
+            self.pause(left)
+
+    def wait(self, rx, timeout=15, after=0, what=None):
+        """Like search(), but a miss raises AssertionError with the log's tail."""
+        m = self.search(rx, timeout, after)
+        if m is None:
+            state = ("exited (%s)" % self.proc.returncode) if self.proc.poll() is not None \
+                else "no match within %ss" % timeout
+            raise AssertionError("node %s: /%s/ not seen, %s%s\n--- log tail ---\n%s" % (
+                self.name, rx, state, " (%s)" % what if what else "", self.text()[-6000:]))
+        return m
+
+    def signal(self, sig):
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+
+    def kill(self):
+        """SIGKILL (a stopped process is continued first) and reap."""
+        if self.proc.poll() is None:
+            try:
+                self.proc.send_signal(signal.SIGCONT)
+                self.proc.kill()
+            except OSError:
+                pass
+        self.proc.wait()
+        if self._reader:
+            self._reader.join(2)
+
+    def stop(self, grace=5):
+        """SIGTERM, then SIGKILL after `grace` seconds; returns the exit status."""
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(grace)
+            except subprocess.TimeoutExpired:
+                self.kill()
+        if self._reader:
+            self._reader.join(2)
+        return self.proc.returncode
