@@ -66,7 +66,7 @@ def main():
                     verdict = "lua client failed"
                 elif end is None or "TEST PASS" not in end:
                     verdict = f"service: {end}"
-                elif not any("set\tpy\tfrom python" in l for l in node.lines):
+                elif not any("set\tpy\tfrom python" in l for l in node.lines()):
                     verdict = "the agent did not log the python client's set"
                 else:
                     node.proc.wait(max(1.0, min(10.0, deadline - time.monotonic())))
@@ -74,7 +74,7 @@ def main():
             verdict = f"timeout: {e}"
         finally:
             node.stop()
-        print("\n".join(node.lines))
+        print("\n".join(node.lines()))
         print(f"--- test_sproto_demo: {verdict}")
         return 0 if verdict == "PASS" else 1
 
