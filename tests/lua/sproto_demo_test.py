@@ -3,6 +3,7 @@
 2-byte length-prefixed socket) on a real node, with two clients: one in
 Python that codes the sproto wire format itself (sproto_client.py), and one in
 a stock lua5.4 using client.socket and luaclib/sproto.so (sproto_client.lua).
+The Python client first sends malformed packets, which its agent must drop.
 Pass: both clients finish handshake, set, get (their own value back), a
 server heartbeat and quit, and the node's test service sees both agents
 closed (TEST PASS).
@@ -51,7 +52,7 @@ def main():
                 port = line.split()[-1]
                 left = max(5, deadline - time.monotonic())
                 py = subprocess.Popen([sys.executable, os.path.join(DEMO, "sproto_client.py"),
-                                       port, "py", "from python"],
+                                       port, "py", "from python", "--garbage-first"],
                                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
                 lu = subprocess.Popen([lua, os.path.join(DEMO, "sproto_client.lua"), args.luaclib,
                                        LUALIB, port, "lua", "from lua"],

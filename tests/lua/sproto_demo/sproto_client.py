@@ -4,7 +4,8 @@ wire format (struct encoding, 0-packing, the RPC package header) is coded
 here from its description, so a passing run shows that a client built
 independently of Skiff's codec talks to it.
 
-usage: sproto_client.py PORT KEY VALUE
+usage: sproto_client.py PORT KEY VALUE [--garbage-first]
+With --garbage-first, malformed packets go first (see Client.garbage).
 Does: handshake, set KEY VALUE, get KEY (expects VALUE back), waits for a
 heartbeat request from the server, quit, and waits for the server to close.
 Prints CLIENT OK at the end; exits 1 with a reason otherwise.
@@ -141,6 +142,15 @@ class Client:
         self.session = 0
         self.pending = {}  # session -> response fields
 
+    def garbage(self):
+        """Frames no sproto host accepts: not a packed stream, a packed
+        header promising more than it holds, an unknown protocol tag, a
+        truncated struct. The agent must drop each and keep serving."""
+        for payload in (b"\xff\x05abc", pack(b"\x05\x00\x00\x00"), 
+                        pack(encode(PACKAGE, {"type": 99, "session": 1000})),
+                        pack(encode(PACKAGE, {"type": 2, "session": 1001}) + b"\x01\x00\x00\x00\x09")):
+            self.sock.sendall(struct.pack(">H", len(payload)) + payload)
+
     def request(self, name, args=None):
         tag, req, resp = C2S[name]
         self.session += 1
@@ -179,6 +189,8 @@ def main():
     c = Client(port)
     deadline = time.monotonic() + 20
     responses, heartbeats = {}, 0
+    if len(sys.argv) > 4 and sys.argv[4] == "--garbage-first":
+        c.garbage()
     hs = c.request("handshake")
     st = c.request("set", {"what": key, "value": value})
     gt = None
