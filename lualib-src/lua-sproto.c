@@ -349,13 +349,48 @@ static void enc_substruct(struct enc *e, const struct spw_type *st, const struct
 	put32(e->p + at, (uint32_t)(e->len - at - 4));
 }
 
+/* pairs() over the table at arr, honouring __pairs as the reference does
+ * (proxy tables): pairs_begin pushes the iterator state (f, s, k; or just the
+ * first key for lua_next) and returns where it starts, 0 for lua_next;
+ * pairs_next leaves key and value on top, or nothing at the end. */
+static int pairs_begin(lua_State *L, int arr)
+{
+	if (luaL_getmetafield(L, arr, "__pairs") == LUA_TNIL) {
+		if (!lua_istable(L, arr))
+			luaL_error(L, "%s is not a table and has no __pairs", luaL_typename(L, arr));
+		lua_pushnil(L);
+		return 0;
+	}
+	lua_pushvalue(L, arr);
+	lua_call(L, 1, 3);
+	return lua_gettop(L) - 2;
+}
+
+static int pairs_next(lua_State *L, int arr, int it)
+{
+	if (it == 0)
+		return lua_next(L, arr);
+	lua_pushvalue(L, it);
+	lua_pushvalue(L, it + 1);
+	lua_pushvalue(L, -3); /* the last key */
+	lua_call(L, 2, 2);
+	if (lua_isnil(L, -2)) {
+		lua_pop(L, 3);
+		return 0;
+	}
+	lua_remove(L, -3); /* the last key: the new one replaces it */
+	lua_pushvalue(L, -2);
+	lua_replace(L, it + 2);
+	return 1;
+}
+
 /* The array at the top of the stack, as one chunk. */
 static void enc_array(struct enc *e, const struct spw_type *st, const struct spw_fielddef *f,
                       int depth)
 {
 	lua_State *L = e->L;
 	int arr = lua_gettop(L);
-	if (!lua_istable(L, arr))
+	if (!lua_istable(L, arr) && lua_type(L, arr) != LUA_TUSERDATA)
 		enc_error(e, st, f, "a table", arr);
 	reserve(e, 4);
 	size_t at = e->len;
@@ -413,27 +448,27 @@ static void enc_array(struct enc *e, const struct spw_type *st, const struct spw
 		lua_pop(L, 1);
 		break;
 	default:
-		if (f->map) {
-			/* key -> value: each pair is an element {f0 = key, f1 = value} */
-			lua_createtable(L, 0, 2);
-			int entry = lua_gettop(L);
-			lua_pushnil(L);
-			while (lua_next(L, arr) != 0) {
-				lua_setfield(L, entry, f->value->name);
-				lua_pushvalue(L, -1);
-				lua_setfield(L, entry, f->key->name);
-				lua_pushvalue(L, entry);
+		if (f->map || f->key) {
+			/* pairs(arr): a map sends each key -> value as the element
+			 * {f0 = key, f1 = value}; an array keyed by a field of its
+			 * elements sends the values only */
+			int entry = 0;
+			if (f->map) {
+				lua_createtable(L, 0, 2);
+				entry = lua_gettop(L);
+			}
+			int it = pairs_begin(L, arr);
+			while (pairs_next(L, arr, it)) {
+				if (entry) {
+					lua_setfield(L, entry, f->value->name);
+					lua_pushvalue(L, -1);
+					lua_setfield(L, entry, f->key->name);
+					lua_pushvalue(L, entry);
+				}
 				enc_substruct(e, st, f, depth);
 				lua_pop(L, 1);
 			}
-			lua_pop(L, 1);
-		} else if (f->key) {
-			/* keyed by a field of the element: the table's keys are not sent */
-			lua_pushnil(L);
-			while (lua_next(L, arr) != 0) {
-				enc_substruct(e, st, f, depth);
-				lua_pop(L, 1);
-			}
+			lua_settop(L, arr);
 		} else {
 			for (lua_Integer i = 1; lua_geti(L, arr, i) != LUA_TNIL; i++) {
 				enc_substruct(e, st, f, depth);

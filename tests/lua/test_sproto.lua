@@ -174,6 +174,14 @@ local function check_roundtrips()
 		items = { { count = 4 } }, byid = { [1] = { id = 1 } }, byname = { k = { name = "k" } },
 		dict = { one = 1 }, prices = { 0.5 }, nested = { note = "x" }, far = 1 << 50,
 	}, "every field at once")
+	-- keyed arrays and maps honour __pairs (proxy tables), plain arrays __index
+	local backing = { byid = { [2] = { id = 2, name = "p" } }, dict = { q = 5 }, ints = { 7, 8 } }
+	local function proxy(t)
+		return setmetatable({}, { __pairs = function() return next, t, nil end, __index = t })
+	end
+	local viaproxy = full:decode("All", full:encode("All",
+		{ byid = proxy(backing.byid), dict = proxy(backing.dict), ints = proxy(backing.ints) }))
+	T.same(viaproxy, backing, "proxy tables")
 	-- a whole number given as a float or a numeric string is an integer
 	T.eq(full:decode("All", full:encode("All", { i = 3.0 })).i, 3, "3.0 encodes as 3")
 	-- decode fills a table it is given, and returns the bytes it used
