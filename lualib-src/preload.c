@@ -11,6 +11,7 @@
 #include "lua-cluster.h"
 #include "lua-debugchannel.h"
 #include "lua-crypt.h"
+#include "lua-sproto.h"
 
 void
 skiff_lualib_preload(lua_State *L) {
@@ -27,6 +28,7 @@ skiff_lualib_preload(lua_State *L) {
 		{ "skynet.debugchannel", luaopen_skynet_debugchannel },
 		{ "skynet.crypt", luaopen_skynet_crypt },
 		{ "md5", luaopen_md5 },
+		{ "sproto.core", luaopen_sproto_core },
 		{ "skynet.sharebox", luaopen_skynet_sharebox },
 		{ "skynet.stm", luaopen_skynet_stm },
 		{ "skynet.secretfile", luaopen_skynet_secretfile },

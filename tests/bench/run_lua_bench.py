@@ -16,7 +16,7 @@ import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-BENCHES = ["call", "send", "pairs", "fanout", "spawn", "timeout", "payload", "pack", "shared"]
+BENCHES = ["call", "send", "pairs", "fanout", "spawn", "timeout", "payload", "pack", "shared", "sproto"]
 
 
 def run_one(skiff, name, threads, scale, timeout):

@@ -36,4 +36,13 @@ local crypt, socket = require 'client.crypt', require 'client.socket'
 assert(crypt.hexencode(crypt.sha1 'abc') == 'a9993e364706816aba3e25717850c26c9cd0d89d')
 assert(type(socket.connect) == 'function')
 print 'installed client.so loads'" || { echo "FAIL: installed client.so"; exit 1; }
+# sproto for plain Lua: luaclib/sproto.so with the installed lualib/*.lua
+sprotoso=$(find "$tmp/root" -path '*/skiff/luaclib/sproto.so' -type f | head -n1)
+sprotolua=$(find "$tmp/root" -path '*/lualib/sproto.lua' -type f | head -n1)
+[ -f "$sprotoso" ] && [ -f "$sprotolua" ] || { echo "FAIL: no installed luaclib/sproto.so or lualib/sproto.lua"; exit 1; }
+lua5.4 -e "package.cpath = '$(dirname "$sprotoso")/?.so;' .. package.cpath
+package.path = '$(dirname "$sprotolua")/?.lua;' .. package.path
+local sp = require 'sproto'.parse '.P { name 0 : string  age 1 : integer }'
+assert(sp:encode('P', { name = 'Alice', age = 13 }) == '\\2\\0\\0\\0\\28\\0\\5\\0\\0\\0Alice')
+print 'installed sproto.so loads'" || { echo "FAIL: installed sproto.so"; exit 1; }
 echo OK
