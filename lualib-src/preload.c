@@ -11,6 +11,7 @@
 #include "lua-cluster.h"
 #include "lua-debugchannel.h"
 #include "lua-crypt.h"
+#include "lua-db.h"
 
 void
 skiff_lualib_preload(lua_State *L) {
@@ -27,6 +28,7 @@ skiff_lualib_preload(lua_State *L) {
 		{ "skynet.debugchannel", luaopen_skynet_debugchannel },
 		{ "skynet.crypt", luaopen_skynet_crypt },
 		{ "md5", luaopen_md5 },
+		{ "skynet.db.mysql.aux", luaopen_skynet_db_mysql_aux },
 		{ NULL, NULL },
 	};
 	luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_PRELOAD_TABLE);
