@@ -10,6 +10,6 @@
 #include <lua.h>
 
 int luaopen_skynet_db_mysql_aux(lua_State *L);
-
+int luaopen_bson(lua_State *L);
 
 #endif

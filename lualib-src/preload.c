@@ -29,6 +29,7 @@ skiff_lualib_preload(lua_State *L) {
 		{ "skynet.crypt", luaopen_skynet_crypt },
 		{ "md5", luaopen_md5 },
 		{ "skynet.db.mysql.aux", luaopen_skynet_db_mysql_aux },
+		{ "bson", luaopen_bson },
 		{ NULL, NULL },
 	};
 	luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_PRELOAD_TABLE);
