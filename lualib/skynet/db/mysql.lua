@@ -584,6 +584,9 @@ local function login(self, conf)
 	return function(channel)
 		local ok, err = pcall(self._login, self, conf, channel)
 		if not ok then
+			if type(err) == "string" and not find(err, "^mysql: ") then
+				err = "mysql: malformed reply during login: " .. err
+			end
 			self._login_error = err -- for mysql.connect's message
 			error(err, 0)
 		end
@@ -790,7 +793,7 @@ end
 mysql._wire = {
 	read_results = function(sock, binary, compact) return guarded(read_results, sock, binary, compact) end,
 	read_prepare = function(sock) return guarded(read_prepare, sock) end,
-	parse_handshake = parse_handshake,
+	parse_handshake = function(data) return guarded(parse_handshake, data) end,
 	native_token = native_token,
 	sha2_token = sha2_token,
 	compose = compose,
