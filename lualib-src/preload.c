@@ -12,6 +12,7 @@
 #include "lua-debugchannel.h"
 #include "lua-crypt.h"
 #include "lua-sproto.h"
+#include "lua-db.h"
 
 void
 skiff_lualib_preload(lua_State *L) {
@@ -32,6 +33,8 @@ skiff_lualib_preload(lua_State *L) {
 		{ "skynet.sharebox", luaopen_skynet_sharebox },
 		{ "skynet.stm", luaopen_skynet_stm },
 		{ "skynet.secretfile", luaopen_skynet_secretfile },
+		{ "skynet.db.mysql.aux", luaopen_skynet_db_mysql_aux },
+		{ "bson", luaopen_bson },
 		{ NULL, NULL },
 	};
 	luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_PRELOAD_TABLE);

@@ -1,0 +1,78 @@
+/*
+ * fuzz_redis.c — skynet.db.redis's reply parser, read_reply
+ * (lualib/skynet/db/redis.lua), on bytes from a hostile server.
+ *
+ * The driver's source file is loaded as it is and redis.read_reply is fed a
+ * fake socket over the input (all of it: replies are read until the data
+ * ends, as a pipeline's are).
+ * Properties: each reply is (true|false, value) with a value of a RESP type
+ * (string, integer, nil, or a table of those); the only errors are the
+ * parser's "redis: malformed reply" and the fake socket's end of data.
+ * Deep nesting may also end in Lua's own "stack overflow" error, which the
+ * channel handles like any other (the connection is closed).
+ */
+#include <stdio.h>
+
+#include "fuzz_dbreply.h"
+#include "skiff_paths.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static const char checks[] =
+	"local redis = ...\n"
+	"local function value(v, depth)\n"
+	"  local t = type(v)\n"
+	"  if t == 'table' then\n"
+	"    for k, x in pairs(v) do\n"
+	"      assert(math.type(k) == 'integer', 'array key')\n"
+	"      value(x, depth + 1)\n"
+	"    end\n"
+	"  else\n"
+	"    assert(t == 'string' or math.type(v) == 'integer' or v == nil, 'value type ' .. t)\n"
+	"  end\n"
+	"end\n"
+	"return function(bytes)\n"
+	"  local sock = fake_sock(bytes)\n"
+	"  for _ = 1, 1000 do\n"
+	"    local ok, r1, r2 = pcall(redis.read_reply, sock)\n"
+	"    if not ok then\n"
+	"      if type(r1) == 'string' and (r1:find('redis: malformed reply', 1, true)\n"
+	"          or r1 == 'fuzz: end of data' or r1:find('stack overflow', 1, true)) then return end\n"
+	"      error('unexpected error: ' .. tostring(r1))\n"
+	"    end\n"
+	"    assert(type(r1) == 'boolean', 'first result is ok')\n"
+	"    value(r2, 0)\n"
+	"  end\n"
+	"end\n";
+
+static lua_State *
+setup(void)
+{
+	lua_State *L = fuzz_lua_state();
+	FUZZ_ASSERT(luaL_loadfile(L, SKIFF_SOURCE_ROOT "/lualib/skynet/db/redis.lua") == LUA_OK);
+	lua_call(L, 0, 1);
+	FUZZ_ASSERT(luaL_loadbuffer(L, checks, sizeof(checks) - 1, "=checks") == LUA_OK);
+	lua_insert(L, -2);
+	lua_call(L, 1, 1);
+	lua_setglobal(L, "check");
+	return L;
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static lua_State *L;
+	if (L == NULL)
+		L = setup();
+	lua_settop(L, 0);
+	lua_getglobal(L, "check");
+	lua_pushlstring(L, (const char *)data, size);
+	if (lua_pcall(L, 1, 0, 0) != LUA_OK) {
+		fprintf(stderr, "redis reply: %s\n", lua_tostring(L, -1));
+		FUZZ_ASSERT(0);
+	}
+	static unsigned runs;
+	if (++runs % 256 == 0)
+		lua_gc(L, LUA_GCCOLLECT);
+	return 0;
+}
