@@ -24,6 +24,7 @@ skiff_lualib_preload(lua_State *L) {
 		{ "skynet.cluster.core", luaopen_skynet_cluster_core },
 		{ "skynet.metrics", luaopen_skynet_metrics },
 		{ "skynet.debugchannel", luaopen_skynet_debugchannel },
+		{ "http.wscore", luaopen_http_wscore },
 		{ NULL, NULL },
 	};
 	luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_PRELOAD_TABLE);
