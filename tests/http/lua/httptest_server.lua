@@ -49,7 +49,7 @@ local function route(id, method, target, header, body)
 		local unit = "0123456789abcdef"
 		return 200, unit:rep(n // 16) .. unit:sub(1, n % 16)
 	elseif path == "/pid" then
-		return 200, tostring(id)
+		return 200, tostring(id) .. "\n"
 	elseif path == "/close" then
 		return 200, "bye\n", { connection = "close" }
 	end
@@ -76,6 +76,11 @@ local function serve(id, addr)
 		local status, rbody, rheader = route(id, method, target, header, body)
 		local keep = httpd.keepalive(header, version) and not (rheader and rheader.connection == "close")
 		if method == "HEAD" then
+			-- the GET answer's length, no body (RFC 7231 §4.3.2)
+			rheader = rheader or {}
+			if type(rbody) == "string" then
+				rheader["content-length"] = #rbody
+			end
 			rbody = nil
 		end
 		local ok, err = httpd.write_response(write, status, rbody, rheader)
