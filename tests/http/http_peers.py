@@ -167,7 +167,9 @@ def dns_server(tmp):
       count.test   A 10.0.0.<queries seen so far>, TTL 0
       missing.test NXDOMAIN
       silent.test  no answer at all
-      stray.test   a reply with a wrong id (to be dropped), then nothing"""
+      stray.test   a reply with a wrong id (to be dropped), then nothing
+      loop.test    an answer whose compressed name points at itself
+      trunc.test   a reply cut short in its answer"""
     sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
@@ -205,6 +207,14 @@ def dns_server(tmp):
             return None
         elif name == "stray.test":
             tid ^= 0x5555
+        elif name == "loop.test":
+            # an answer whose name points at itself
+            off = 12 + len(question)
+            rrs = [struct.pack(">H", 0xc000 | off) + struct.pack(">HHIH", 1, 1, 60, 4) + bytes(4)]
+        elif name == "trunc.test":
+            rrs = [ptr + struct.pack(">HHIH", 1, 1, 60, 4) + bytes(4)]
+            head = struct.pack(">HHHHHH", tid, 0x8180, 1, 1, 0, 0)
+            return (head + question + rrs[0])[:-3]
         head = struct.pack(">HHHHHH", tid, 0x8180 | rcode, 1, len(rrs), 0, 0)
         return head + question + b"".join(rrs)
 

@@ -41,6 +41,9 @@ T.run(function()
 	T.raises(function() dns.resolve("silent.test") end, "timeout")
 	check(skynet.now() - t0 >= 45 and skynet.now() - t0 < 200, "timeout took", skynet.now() - t0)
 	T.raises(function() dns.resolve("stray.test") end, "timeout")
+	-- malformed replies are dropped (with a log line): the question times out
+	T.raises(function() dns.resolve("loop.test") end, "timeout")
+	T.raises(function() dns.resolve("trunc.test") end, "timeout")
 	-- many lookups at once from as many coroutines
 	local done = 0
 	for _ = 1, 50 do
