@@ -25,6 +25,8 @@ skiff_lualib_preload(lua_State *L) {
 		{ "skynet.metrics", luaopen_skynet_metrics },
 		{ "skynet.debugchannel", luaopen_skynet_debugchannel },
 		{ "http.wscore", luaopen_http_wscore },
+		{ "ltls.c", luaopen_ltls_c },
+		{ "ltls.init.c", luaopen_ltls_init_c },
 		{ NULL, NULL },
 	};
 	luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_PRELOAD_TABLE);

@@ -2,7 +2,7 @@
 # Install the Debian packages Skiff needs to build and test (as root, or via sudo).
 # Skips apt entirely when everything is already there.
 set -eu
-pkgs="meson ninja-build gcc pkg-config liblua5.4-dev lua5.4 libprotobuf-c-dev protobuf-c-compiler libsodium-dev libjemalloc-dev python3 python3-websockets curl"
+pkgs="meson ninja-build gcc pkg-config liblua5.4-dev lua5.4 libprotobuf-c-dev protobuf-c-compiler libsodium-dev libjemalloc-dev python3 python3-websockets curl libssl-dev openssl"
 missing=""
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

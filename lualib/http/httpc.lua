@@ -11,8 +11,10 @@
 --   httpc.keepalive    true: keep finished connections (per host, at most
 --                      httpc.max_idle each) for the next request
 --   httpc.dns(server, port)  ask this DNS server (default: /etc/resolv.conf)
+--   httpc.cafile       extension: https checks certificates (and names)
+--                      against this CA file; nil accepts any (as skynet)
 -- host: "name", "name:port", "ip:port", "[v6]:port", with "http://" or
--- without.  Names are resolved by skynet.dns (hosts file, then UDP), never
+-- "https://" or without.  Names are resolved by skynet.dns (hosts file, then UDP), never
 -- by a blocking call.  recvheader (a table) receives the response fields,
 -- names lower-case.  content: a string, or a function giving the body in
 -- pieces (sent chunked).  Errors (connect, timeout, malformed answer) raise.
@@ -43,9 +45,6 @@ local function parse_host(s)
 	if not port_of then
 		error("httpc: unsupported protocol " .. protocol)
 	end
-	if protocol == "https" then
-		error("httpc: https needs TLS, which this build does not have")
-	end
 	rest = rest:gsub("/.*$", "")
 	local name, port = rest:match("^%[(.-)%]:?(%d*)$")
 	if not name then
@@ -59,6 +58,23 @@ local function parse_host(s)
 	end
 	port = port ~= "" and tonumber(port) or port_of
 	return protocol, name, port, rest
+end
+
+-- One TLS context for every https request of this service (made on first
+-- use).  httpc.cafile (extension): check servers' certificates and names
+-- against these CAs; without it, as in skynet, any certificate is accepted.
+local client_ctx, client_ctx_cafile
+
+local function tls_ctx()
+	if not client_ctx or client_ctx_cafile ~= httpc.cafile then
+		local tls = require "http.tlshelper"
+		client_ctx = tls.newctx()
+		if httpc.cafile then
+			client_ctx:set_verify(httpc.cafile)
+		end
+		client_ctx_cafile = httpc.cafile
+	end
+	return client_ctx
 end
 
 local idle = {}  -- "ip:port" -> { fd, ... } of kept connections
@@ -83,16 +99,28 @@ local function connect(host, timeout)
 		end
 		addr = ip
 	end
-	local key = addr .. "#" .. port
+	local key = protocol .. "://" .. addr .. "#" .. port
 	local c = httpc.keepalive and take_idle(key)
+	local fresh = false
 	if not c then
 		local fd = socket.connect(addr, port, timeout)
 		c = { fd = fd, key = key }
-		c.read = socket.readfunc(fd)
-		c.write = socket.writefunc(fd)
-		c.readall = function() return socket.readall(fd) end
+		if protocol == "https" then
+			local tls = require "http.tlshelper"
+			local named = addr ~= name and name or nil
+			c.tls = tls.newtls("client", tls_ctx(), named)
+			c.init = tls.init_requestfunc(fd, c.tls)
+			c.read = tls.readfunc(fd, c.tls)
+			c.write = tls.writefunc(fd, c.tls)
+			c.readall = tls.readallfunc(fd, c.tls)
+		else
+			c.read = socket.readfunc(fd)
+			c.write = socket.writefunc(fd)
+			c.readall = function() return socket.readall(fd) end
+		end
 		-- an idle connection the server closes must not linger in the list
 		require("skynet.socket").onclose(fd, function() c.dead = true end)
+		fresh = true
 	end
 	c.finish = nil
 	c.round = (c.round or 0) + 1
@@ -104,6 +132,18 @@ local function connect(host, timeout)
 				socket.shutdown(c.fd)
 			end
 		end)
+	end
+	if fresh and c.init then
+		local ok, err = pcall(c.init)
+		if not ok then
+			c.finish = true
+			socket.close(c.fd)
+			c.tls:close()
+			if c.timedout then
+				error("httpc: timeout")
+			end
+			error(err, 0)
+		end
 	end
 	return c, hostheader
 end
@@ -120,6 +160,9 @@ local function release(c, reuse)
 	end
 	c.dead = true
 	socket.close(c.fd)
+	if c.tls then
+		c.tls:close()
+	end
 end
 
 local function fail(c, err)

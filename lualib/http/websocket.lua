@@ -11,9 +11,12 @@
 --       server speaks, the first one the client offers is chosen (default
 --       { "chat" }; none chosen when nothing matches); options.header: extra
 --       fields of the 101 answer; options.max_frame_size.
+--   protocol "wss": TLS with the certificate of the config keys certfile and
+--     keyfile (default ./server-cert.pem, ./server-key.pem).
 -- Client:
 --   websocket.connect(url [, header [, timeout [, options]]]) -> id
---     url "ws://host[:port][/path]"; header: extra request fields (give
+--     url "ws://host[:port][/path]" or "wss://..." (websocket.cafile, an
+--     extension, makes it check the server's certificate); header: extra request fields (give
 --     "Sec-WebSocket-Protocol" to offer subprotocols); timeout in cs for the
 --     connect and the handshake.  Raises on failure.
 -- Both:
@@ -55,18 +58,52 @@ local function try_handle(ws, name, ...)
 	end
 end
 
-local function new_ws(id, mode, handle)
+-- TLS contexts, made on first use: the server's certificate comes from the
+-- config keys certfile / keyfile (default ./server-cert.pem, ./server-key.pem,
+-- as skynet); websocket.cafile (extension) makes the client check servers.
+local server_ctx, client_ctx
+
+local function tls_ctx(mode)
+	local tls = require "http.tlshelper"
+	if mode == "server" then
+		if not server_ctx then
+			local ctx = tls.newctx()
+			ctx:set_cert(skynet.getenv "certfile" or "./server-cert.pem",
+				skynet.getenv "keyfile" or "./server-key.pem")
+			server_ctx = ctx
+		end
+		return server_ctx
+	end
+	if not client_ctx then
+		client_ctx = tls.newctx()
+		if M.cafile then
+			client_ctx:set_verify(M.cafile)
+		end
+	end
+	return client_ctx
+end
+
+local function new_ws(id, mode, handle, protocol, hostname)
 	local ws = {
 		id = id,
 		mode = mode,
 		handle = handle,
-		read = sockethelper.readfunc(id),
 		st = {},
 		maxsize = M.MAX_FRAME_SIZE,
 	}
-	ws.write = function(s)
-		if not socket.write(id, s) then
-			error(socket_error("write failed fd = " .. id))
+	if protocol == "wss" then
+		local tls = require "http.tlshelper"
+		local session = tls.newtls(mode, tls_ctx(mode), hostname)
+		ws.tls = session
+		ws.read = tls.readfunc(id, session)
+		ws.write = tls.writefunc(id, session)
+		ws.init = mode == "server" and tls.init_responsefunc(id, session) or tls.init_requestfunc(id, session)
+	else
+		ws.read = sockethelper.readfunc(id)
+		ws.write = function(s)
+			if not socket.write(id, s) then
+				error(socket_error("write failed fd = " .. id))
+			end
 		end
 	end
 	pool[id] = ws
@@ -232,9 +269,9 @@ end
 
 function M.accept(id, handle, protocol, addr, options)
 	protocol = protocol or "ws"
-	if protocol ~= "ws" then
+	if protocol ~= "ws" and protocol ~= "wss" then
 		socket.close(id)
-		return false, "websocket: protocol " .. tostring(protocol) .. " is not available (no TLS)"
+		return false, "websocket: protocol is ws or wss, not " .. tostring(protocol)
 	end
 	if not (options and options.upgrade) then
 		local ok, err = socket.start(id)
@@ -242,13 +279,27 @@ function M.accept(id, handle, protocol, addr, options)
 			return false, err
 		end
 	end
-	local ws = new_ws(id, "server", handle)
+	local ok_new, ws = pcall(new_ws, id, "server", handle, protocol)
+	if not ok_new then
+		socket.close(id)
+		return false, ws
+	end
 	ws.addr = addr
 	if options and options.max_frame_size then
 		ws.maxsize = options.max_frame_size
 	end
 	if handle and handle.warning then
 		socket.warning(id, function(_, kib) handle.warning(id, kib) end)
+	end
+	if ws.init then
+		-- the TLS handshake: a failure is the peer's, logged in one line
+		local ok, err = pcall(ws.init)
+		if not ok then
+			drop(ws)
+			local msg = tostring(err)
+			skynet.error(string.format("websocket %d %s: %s", id, tostring(addr), msg))
+			return false, msg
+		end
 	end
 	local ok, err = xpcall(serve, function(e)
 		if e == socket_error or getmetatable(e) == internal.WSERR then
@@ -282,9 +333,7 @@ end
 function M.connect(url, header, timeout, options)
 	local scheme, host, path = url:match("^(%a+)://([^/]+)(.*)$")
 	scheme = scheme and scheme:lower()
-	if scheme == "wss" then
-		error("websocket: wss needs TLS, which this build does not have")
-	elseif scheme ~= "ws" then
+	if scheme ~= "ws" and scheme ~= "wss" then
 		error("websocket: not a ws:// url: " .. tostring(url))
 	end
 	local name, port = host:match("^%[(.-)%]:?(%d*)$")
@@ -294,14 +343,18 @@ function M.connect(url, header, timeout, options)
 	if not name then
 		error("websocket: bad host " .. host)
 	end
-	port = tonumber(port) or 80
+	port = tonumber(port) or (scheme == "wss" and 443 or 80)
 	path = path == "" and "/" or path
 	local addr = name
 	if not name:match("^%d+%.%d+%.%d+%.%d+$") and not name:find(":", 1, true) then
 		addr = assert(dns.resolve(name))
 	end
 	local id = sockethelper.connect(addr, port, timeout)
-	local ws = new_ws(id, "client")
+	local ok_new, ws = pcall(new_ws, id, "client", nil, scheme, addr ~= name and name or nil)
+	if not ok_new then
+		socket.close(id)
+		error(ws, 0)
+	end
 	ws.addr = host
 	if options and options.max_frame_size then
 		ws.maxsize = options.max_frame_size
@@ -329,6 +382,9 @@ function M.connect(url, header, timeout, options)
 		end
 	end
 	local ok, err = pcall(function()
+		if ws.init then
+			ws.init(addr ~= name and name or nil)  -- the TLS handshake
+		end
 		local code, rest, h = internal.request(ws, "GET", host, path, nil, fields)
 		if code ~= 101 then
 			error(string.format("websocket: handshake answered %d", code))

@@ -42,11 +42,14 @@ def wait_count(lines, regex, n, timeout=10):
         time.sleep(0.05)
 
 
+CURL_TLS = []  # extra curl arguments when the suite runs over https
+
+
 def curl(*args, data=None):
     exe = shutil.which("curl")
     if not exe:
         raise AssertionError("curl is missing: install the Debian package curl")
-    r = subprocess.run([exe, "-sS", "--max-time", "30"] + list(args), input=data,
+    r = subprocess.run([exe, "-sS", "--max-time", "30"] + CURL_TLS + list(args), input=data,
                        capture_output=True, timeout=40)
     if r.returncode != 0:
         raise AssertionError("curl %s failed: %s" % (args, r.stderr.decode(errors="replace")))
@@ -55,8 +58,8 @@ def curl(*args, data=None):
 
 # ---------------------------------------------------------------- httpd + curl
 
-def curl_suite(port, lines):
-    base = "http://%s:%d" % (HOST, port)
+def curl_suite(port, lines, base=None):
+    base = base or "http://%s:%d" % (HOST, port)
     # keep-alive: several URLs in one curl run share one connection
     out, err = curl("-v", base + "/pid", base + "/pid", base + "/echo?x=a%20b")
     need(err.count("Re-using existing connection") >= 2, "curl did not reuse the connection:\n" + err)
@@ -96,6 +99,8 @@ def curl_suite(port, lines):
         out, _ = curl(base + "/big?n=%d" % (10 << 20))
         unit = b"0123456789abcdef"
         need(len(out) == 10 << 20 and out == unit * ((10 << 20) // 16), "10 MiB download")
+    if base.startswith("https"):
+        return
     # a pipelined pair on one socket: both answered, in order
     s = socket.create_connection((HOST, port), timeout=10)
     s.sendall(b"GET /echo?x=1 HTTP/1.1\r\nHost: t\r\n\r\nGET /echo?x=2 HTTP/1.1\r\nHost: t\r\n\r\n")
@@ -106,6 +111,28 @@ def curl_suite(port, lines):
         got += piece
     s.close()
     need(got.index(b"q=1") < got.index(b"q=2"), "pipelined answers out of order")
+
+
+def curl_tls_suite(port, lines):
+    """The curl suite over HTTPS (certificate checked against the test's own
+    CA), then plain HTTP and garbage on the TLS port: refused, logged, and the
+    server keeps serving."""
+    CURL_TLS[:] = ["--cacert", os.environ["HTTPTEST_CERT"]]
+    curl_suite(port, lines, "https://localhost:%d" % port)
+    out, err = curl("-v", "https://localhost:%d/echo?x=tls" % port)
+    need("SSL connection using TLSv1.3" in err or "SSL connection using TLSv1.2" in err, "no TLS in: " + err)
+    for junk in (b"GET / HTTP/1.1\r\nHost: x\r\n\r\n", os.urandom(3000)):
+        got = exchange(port, junk)
+        need(not got.startswith(b"HTTP/1.1 200"), "plain bytes on the TLS port answered %r" % got[:40])
+    wait_count(lines, r"httptest: tls handshake failed", 2)
+    # a client that rejects our certificate (no CA given): the handshake fails on its side
+    CURL_TLS[:] = []
+    r = subprocess.run(["curl", "-sS", "--max-time", "10", "https://localhost:%d/echo" % port],
+                       capture_output=True, timeout=20)
+    need(r.returncode != 0, "curl accepted a self-signed certificate without its CA")
+    CURL_TLS[:] = ["--cacert", os.environ["HTTPTEST_CERT"]]
+    out, _ = curl("https://localhost:%d/echo?x=after" % port)
+    need(b"q=after" in out, "server not answering after bad TLS input")
 
 
 # ---------------------------------------------------------------- hostile HTTP
@@ -183,13 +210,17 @@ def websockets_module():
         raise AssertionError("Python websockets is missing: install the Debian package python3-websockets")
 
 
-def ws_suite(port, lines):
+def ws_suite(port, lines, scheme="ws"):
     websockets = websockets_module()
-    url = "ws://%s:%d/chat?room=1" % (HOST, port)
+    url = "%s://%s:%d/chat?room=1" % (scheme, "localhost" if scheme == "wss" else HOST, port)
+    kw = {}
+    if scheme == "wss":
+        import ssl
+        kw["ssl"] = ssl.create_default_context(cafile=os.environ["HTTPTEST_CERT"])
 
     async def main():
         async with websockets.connect(url, subprotocols=["nope", "chat"],
-                                      extra_headers={"X-Test": "hello"}) as ws:
+                                      extra_headers={"X-Test": "hello"}, **kw) as ws:
             need(ws.subprotocol == "chat", "subprotocol %r" % ws.subprotocol)
             await ws.send("héllo text")
             need(await ws.recv() == "héllo text", "text echo")
@@ -216,7 +247,7 @@ def ws_suite(port, lines):
         wait_log(lines, r"ws pong \d+ srv")
         wait_log(lines, r"ws close \d+ code=4001 reason=bye now")
         # the server closes on request, with its code
-        async with websockets.connect(url) as ws:
+        async with websockets.connect(url, **kw) as ws:
             need(ws.subprotocol is None, "no subprotocol asked, none chosen")
             await ws.send("close please")
             try:
@@ -226,7 +257,7 @@ def ws_suite(port, lines):
                 need(e.rcvd and e.rcvd.code == 4002 and e.rcvd.reason == "as asked", "server close: %r" % e)
         # an oversize frame and an oversize fragmented message are refused with 1009
         for payload in ("y" * (300 * 1024), ["z" * (100 * 1024)] * 3):
-            async with websockets.connect(url, max_size=None) as ws:
+            async with websockets.connect(url, max_size=None, **kw) as ws:
                 await ws.send(payload)
                 try:
                     await ws.recv()
@@ -237,6 +268,14 @@ def ws_suite(port, lines):
         wait_log(lines, r"websocket \d+ .*message of more than 262144.*close 1009")
 
     asyncio.run(asyncio.wait_for(main(), 40))
+
+
+def wss_suite(port, lines):
+    ws_suite(port, lines, "wss")
+    # plain WebSocket bytes on the wss port: the TLS handshake fails, logged
+    got = exchange(port, b"GET / HTTP/1.1\r\nHost: t\r\nUpgrade: websocket\r\n\r\n")
+    need(not got.startswith(b"HTTP/1.1 101"), "plain handshake accepted on the wss port")
+    wait_log(lines, r"ws accept failed: .*tls: handshake failed")
 
 
 def ws_frame(op, payload, fin=True, mask=True, rsv=0):

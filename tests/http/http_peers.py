@@ -92,8 +92,17 @@ class Server(http.server.ThreadingHTTPServer):
     daemon_threads = True
 
 
-def http_server(tmp):
+def tls_context(tmp):
+    import ssl
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(os.path.join(tmp, "cert.pem"), os.path.join(tmp, "key.pem"))
+    return ctx
+
+
+def http_server(tmp, tls=False):
     srv = Server(("127.0.0.1", 0), Handler)
+    if tls:
+        srv.socket = tls_context(tmp).wrap_socket(srv.socket, server_side=True)
     threading.Thread(target=srv.serve_forever, daemon=True).start()
     port = srv.server_address[1]
 
@@ -103,9 +112,19 @@ def http_server(tmp):
     return ['httptest_peer_port = "%d"' % port], stop
 
 
+def https_server(tmp):
+    """http_server behind TLS (the runner's --tls certificate)."""
+    return http_server(tmp, tls=True)
+
+
 # ---------------------------------------------------------------- websockets
 
-def ws_server(tmp):
+def wss_server(tmp):
+    """ws_server behind TLS (the runner's --tls certificate)."""
+    return ws_server(tmp, tls=True)
+
+
+def ws_server(tmp, tls=False):
     try:
         import websockets
     except ImportError:
@@ -136,7 +155,7 @@ def ws_server(tmp):
 
         async def main():
             async with websockets.serve(echo, "127.0.0.1", 0, subprotocols=["chat", "other"],
-                                        max_size=None) as srv:
+                                        max_size=None, ssl=tls_context(tmp) if tls else None) as srv:
                 box["port"] = srv.sockets[0].getsockname()[1]
                 box["loop"] = loop
                 box["stop"] = loop.create_future()

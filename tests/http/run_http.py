@@ -15,6 +15,9 @@ usage: run_http.py SKIFF --service NAME [options]
   --reject REGEX      must not appear (repeatable)
   --config-line LINE  extra config line (repeatable)
   --timeout S         whole-test deadline (default 60)
+  --tls               make a self-signed certificate for localhost/127.0.0.1
+                      with the openssl command (cert.pem, key.pem in the test's
+                      folder); the node gets certfile/keyfile/httptest_cafile
 
 Without --client the node must print "HTTPTEST PASS"; "HTTPTEST FAIL"
 anywhere fails.  The node is killed at the end.
@@ -35,6 +38,25 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
 
+def make_cert(tmp):
+    import shutil
+    exe = shutil.which("openssl")
+    if not exe:
+        raise SystemExit("FAIL: the openssl command is missing: install the Debian package openssl")
+    cert, key = os.path.join(tmp, "cert.pem"), os.path.join(tmp, "key.pem")
+    other, other_key = os.path.join(tmp, "other.pem"), os.path.join(tmp, "other-key.pem")
+    for c, k in ((cert, key), (other, other_key)):
+        subprocess.run([exe, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+                        "-keyout", k, "-out", c, "-subj", "/CN=localhost",
+                        "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"],
+                       check=True, capture_output=True, timeout=60)
+    os.environ["HTTPTEST_CERT"] = cert  # for the Python clients and peers
+    # other.pem: a second, unrelated certificate, to be used as a CA that
+    # must not vouch for cert.pem
+    return ['certfile = "%s"' % cert, 'keyfile = "%s"' % key, 'httptest_cafile = "%s"' % cert,
+            'httptest_othercafile = "%s"' % other]
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("skiff")
@@ -45,6 +67,7 @@ def main():
     ap.add_argument("--reject", action="append", default=[])
     ap.add_argument("--config-line", action="append", default=[])
     ap.add_argument("--timeout", type=float, default=60)
+    ap.add_argument("--tls", action="store_true")
     a = ap.parse_args()
 
     stop_peer = None
@@ -56,6 +79,8 @@ def main():
             'luaservice = luaservice .. ";%s/lua/?.lua"' % HERE,
             'lua_path = lua_path .. ";%s/lua/?.lua"' % HERE,
         ] + a.config_line
+        if a.tls:
+            lines += make_cert(tmp)
         if a.peer:
             import http_peers
             extra, stop_peer = getattr(http_peers, a.peer)(tmp)

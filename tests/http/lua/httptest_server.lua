@@ -56,10 +56,34 @@ local function route(id, method, target, header, body)
 	return 404, "no such page\n"
 end
 
+-- With the config key httptest_tls set, every connection is HTTPS
+-- (http.tlshelper, certificate from certfile/keyfile).
+local tls_ctx
+local function interface(id)
+	if not skynet.getenv "httptest_tls" then
+		return sockethelper.readfunc(id), sockethelper.writefunc(id)
+	end
+	local tls = require "http.tlshelper"
+	if not tls_ctx then
+		tls_ctx = tls.newctx()
+		tls_ctx:set_cert(skynet.getenv "certfile", skynet.getenv "keyfile")
+	end
+	local session = tls.newtls("server", tls_ctx)
+	local ok, err = pcall(tls.init_responsefunc(id, session))
+	if not ok then
+		skynet.error("httptest: tls handshake failed: " .. tostring(err))
+		return nil
+	end
+	return tls.readfunc(id, session), tls.writefunc(id, session)
+end
+
 local function serve(id, addr)
 	socket.start(id)
-	local read = sockethelper.readfunc(id)
-	local write = sockethelper.writefunc(id)
+	local read, write = interface(id)
+	if not read then
+		socket.close(id)
+		return
+	end
 	while true do
 		local code, target, method, header, body, version = httpd.read_request(read, BODY_LIMIT, write)
 		if not code then

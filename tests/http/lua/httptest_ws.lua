@@ -4,6 +4,7 @@
 --   "frag please"   the answer "one-two-three" goes out as 3 frames
 --   "close please"  the server closes with code 4002 "as asked"
 --   "ping please"   the server pings with payload "srv" first
+-- With the config key httptest_tls set, it serves wss (certfile/keyfile).
 -- The subprotocols spoken are "echo" and "chat"; every callback logs a line
 -- the client checks.
 local skynet = require "skynet"
@@ -50,7 +51,7 @@ skynet.start(function()
 	local listen, _, port = socket.listen("127.0.0.1", 0)
 	socket.start(listen, function(id, addr)
 		skynet.fork(function()
-			local ok, err = websocket.accept(id, handle, "ws", addr, { protocols = { "echo", "chat" } })
+			local ok, err = websocket.accept(id, handle, skynet.getenv "httptest_tls" and "wss" or "ws", addr, { protocols = { "echo", "chat" } })
 			if not ok then
 				skynet.error("ws accept failed: " .. tostring(err))
 			end
