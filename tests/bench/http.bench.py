@@ -5,6 +5,8 @@
 #     Python's http.server (ThreadingHTTPServer)
 #   WebSocket echo of 64-byte text messages: Skiff (http.websocket in one Lua
 #     service) vs Python websockets (asyncio)
+#   10,000 idle WebSocket connections held open: the server's RSS growth per
+#     connection, Skiff vs Python websockets
 # The Skiff node runs 2 worker threads.  Figures are printed, never asserted.
 import os
 import re
@@ -60,7 +62,63 @@ def _bench(mode, conns, seconds):
     return run
 
 
+def _rss_kib(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    raise RuntimeError("no VmRSS for %d" % pid)
+
+
+def _held_growth(build, args, regex, group, n, cwd=None):
+    """Start a server, hold n WebSocket connections to it, return its RSS
+    growth per connection in KiB."""
+    import time
+    p = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, cwd=cwd)
+    client = None
+    try:
+        port = None
+        for raw in p.stdout:
+            m = re.search(regex, raw.decode(errors="replace"))
+            if m:
+                port = int(m.group(group))
+                break
+        if port is None:
+            raise RuntimeError("%s printed no port" % args[0])
+        time.sleep(0.5)
+        before = _rss_kib(p.pid)
+        client = subprocess.Popen([os.path.join(build, "tests", "bench", "http_load"), "hold", str(port),
+                                   str(n), "60"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        line = client.stdout.readline().decode(errors="replace")
+        if not line.startswith("HELD %d" % n):
+            raise RuntimeError("held only: %r %s" % (line, client.stdout.read(2000)))
+        time.sleep(1.0)
+        return (_rss_kib(p.pid) - before) / n
+    finally:
+        if client:
+            client.kill()
+            client.wait()
+        p.kill()
+        p.wait()
+
+
+def _hold(n):
+    def run(build):
+        with tempfile.TemporaryDirectory(prefix="skiff-bench-http-") as tmp:
+            cfg = os.path.join(tmp, "config")
+            with open(cfg, "w") as f:
+                f.write("thread = 2\nharbor = 0\nstart = \"http_bench_server\"\n"
+                        "luaservice = luaservice .. \";%s/?.lua\"\n" % _HERE)
+            skiff = _held_growth(build, [os.path.join(build, "skiff"), cfg], r"BENCH HTTP (\d+) WS (\d+)", 2, n,
+                                 cwd=tmp)
+        ref = _held_growth(build, [_SYS_PY, os.path.join(_HERE, "http_refservers.py"), "ws"], r"REF PORT (\d+)",
+                           1, n)
+        return {"skiff KiB/conn": skiff, "python reference KiB/conn": ref}
+    return run
+
+
 BENCHES = [
     ("httpd keep-alive GET, 50 connections", _bench("http", 50, 5), "*", _bench("http", 4, 0.5)),
     ("WebSocket echo 64 B, 50 connections", _bench("ws", 50, 5), "*", _bench("ws", 4, 0.5)),
+    ("10,000 idle WebSocket connections, server RSS", _hold(10000), "*", _hold(50)),
 ]

@@ -9,6 +9,9 @@
  *   http_load ws PORT CONNS SECONDS      a WebSocket handshake, then a 64-byte
  *                                        masked text frame, waiting for its
  *                                        echo (an unmasked frame, 66 bytes)
+ *   http_load hold PORT CONNS SECONDS    CONNS WebSocket handshakes, then
+ *                                        "HELD <n>" and the connections stay
+ *                                        open, idle, for SECONDS
  * Prints "RESULT <count> in <seconds> s: <rate>/s".  Exits 1 on any
  * protocol surprise (a status other than 200/101, an unexpected frame).
  */
@@ -25,7 +28,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define BUF 65536
+#define BUF 16384
 
 struct conn {
 	int fd;
@@ -35,6 +38,8 @@ struct conn {
 };
 
 static int ws_mode;
+static int hold_mode;
+static long held;
 static const char http_req[] = "GET /hello HTTP/1.1\r\nHost: bench\r\n\r\n";
 static const char ws_hello[] =
 	"GET /ws HTTP/1.1\r\nHost: bench\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
@@ -102,6 +107,10 @@ static long consume(struct conn *c)
 				c->ws_open = 1;
 				memmove(c->in, c->in + head, c->used - head);
 				c->used -= head;
+				if (hold_mode) {
+					held++;
+					break;
+				}
 				send_next(c);
 				continue;
 			}
@@ -126,11 +135,30 @@ static long consume(struct conn *c)
 	return done;
 }
 
+/* hold mode: read handshake answers until `want` are in (or 120 s pass) */
+static void wait_held(int ep, long want)
+{
+	struct epoll_event evs[256];
+	double give_up = now() + 120;
+	while (held < want && now() < give_up) {
+		int k = epoll_wait(ep, evs, 256, 100);
+		for (int i = 0; i < k; i++) {
+			struct conn *c = evs[i].data.ptr;
+			ssize_t r = read(c->fd, c->in + c->used, BUF - 1 - c->used);
+			if (r <= 0)
+				die("a connection failed during the handshake");
+			c->used += (size_t)r;
+			consume(c);
+		}
+	}
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 5)
 		die("usage: http_load http|ws PORT CONNS SECONDS");
-	ws_mode = strcmp(argv[1], "ws") == 0;
+	hold_mode = strcmp(argv[1], "hold") == 0;
+	ws_mode = hold_mode || strcmp(argv[1], "ws") == 0;
 	int port = atoi(argv[2]), n = atoi(argv[3]);
 	double seconds = atof(argv[4]);
 	ws_frame[0] = 0x81;
@@ -147,8 +175,10 @@ int main(int argc, char **argv)
 	inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
 	for (int i = 0; i < n; i++) {
 		int fd = socket(AF_INET, SOCK_STREAM, 0);
-		if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
-			die("connect failed");
+		if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+			fprintf(stderr, "http_load: connection %d: %s\n", i, strerror(errno));
+			exit(1);
+		}
 		int one = 1;
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 		conns[i].fd = fd;
@@ -158,8 +188,20 @@ int main(int argc, char **argv)
 			send_all(fd, ws_hello, sizeof(ws_hello) - 1);
 		else
 			send_next(&conns[i]);
+		/* hold mode opens thousands: in steps, so the listen backlog never overflows */
+		if (hold_mode && (i + 1) % 200 == 0)
+			wait_held(ep, i + 1);
 	}
 	long count = 0;
+	if (hold_mode) {
+		/* every handshake answered, then idle */
+		wait_held(ep, n);
+		printf("HELD %ld\n", held);
+		fflush(stdout);
+		struct timespec ts = { (time_t)seconds, 0 };
+		nanosleep(&ts, NULL);
+		return held == n ? 0 : 1;
+	}
 	double start = now(), stop = start + seconds;
 	struct epoll_event evs[256];
 	while (now() < stop) {
