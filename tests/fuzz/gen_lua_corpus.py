@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """gen_lua_corpus.py — writes the seed corpora of the Lua-side fuzz targets
-(seri, netpack, config, console) and of cluster_frames into corpus/<target>/.
+(seri, netpack, config, console, http) and of cluster_frames into corpus/<target>/
 Seeds are valid inputs (and a few near misses), so the fuzzer starts behind
 the first checks.  Run from anywhere; rewrites the seed files it owns."""
 import os, struct, sys
