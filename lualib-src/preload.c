@@ -35,6 +35,9 @@ skiff_lualib_preload(lua_State *L) {
 		{ "skynet.secretfile", luaopen_skynet_secretfile },
 		{ "skynet.db.mysql.aux", luaopen_skynet_db_mysql_aux },
 		{ "bson", luaopen_bson },
+		{ "http.wscore", luaopen_http_wscore },
+		{ "ltls.c", luaopen_ltls_c },
+		{ "ltls.init.c", luaopen_ltls_init_c },
 		{ NULL, NULL },
 	};
 	luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_PRELOAD_TABLE);

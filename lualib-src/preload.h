@@ -22,6 +22,9 @@ int luaopen_skynet_metrics(lua_State *L);
 int luaopen_skynet_sharebox(lua_State *L);
 int luaopen_skynet_stm(lua_State *L);
 int luaopen_skynet_secretfile(lua_State *L);
+int luaopen_http_wscore(lua_State *L);     /* lua-wscore.c */
+int luaopen_ltls_c(lua_State *L);          /* lua-tls.c */
+int luaopen_ltls_init_c(lua_State *L);
 /* Message handler for lua_pcall: the error as a string plus a traceback. */
 int skiff_traceback(lua_State *L);  /* runtime counters (lua-metrics.c) */
 

@@ -7,6 +7,9 @@
 --   GET /metrics (or HEAD)  200, Content-Type: text/plain; version=0.0.4
 --   GET /                   200, a one-line pointer to /metrics
 --   another path            404;  another method  405;  a malformed request  400
+--   (a body, or a header over MAX_HEADER bytes: 413)
+-- Requests are parsed and answers written by http.httpd / http.internal, the
+-- HTTP helper shared with the http.* library.
 -- Every answer has Content-Length and "Connection: close", and the connection
 -- is closed after it.  Nothing here blocks the node: sockets are skynet
 -- sockets, each connection runs in its own coroutine, a request that has not
@@ -16,6 +19,10 @@
 local skynet = require "skynet"
 local socket = require "skynet.socket"
 local nodemetrics = require "skynet.nodemetrics"
+local httpd = require "http.httpd"
+local internal = require "http.internal"
+local sockethelper = require "http.sockethelper"
+local urllib = require "http.url"
 require "skynet.manager"
 
 local args = table.pack(...)
@@ -28,52 +35,38 @@ local MAX_HEADER = 8192       -- bytes of request line + headers
 local MAX_CONNECTIONS = 64
 local POLL_INTERVAL = 300     -- cs
 
+internal.MAX_HEADER = MAX_HEADER  -- this service's requests are small
+
 local collector = nodemetrics.new { topn = tonumber(skynet.getenv "metrics_topn") or 10 }
 local connections = 0
 
-local REASON = { [200] = "OK", [400] = "Bad Request", [404] = "Not Found",
-	[405] = "Method Not Allowed", [503] = "Service Unavailable" }
-
+-- One answer, written by the shared HTTP helper (http.internal).
 local function respond(fd, status, ctype, body, head_only, extra)
-	local header = string.format(
-		"HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %d\r\nConnection: close\r\n%s\r\n",
-		status, REASON[status], ctype, #body, extra or "")
+	local header = { ["content-type"] = ctype, connection = "close" }
+	if extra then
+		for k, v in pairs(extra) do
+			header[k] = v
+		end
+	end
 	if head_only then
-		socket.write(fd, header)
-	else
-		socket.write(fd, header .. body)
+		header["content-length"] = #body
+		body = nil
 	end
-end
-
--- Reads the request line and headers; returns method, target or nil.
-local function read_request(fd)
-	local line = socket.readline(fd, "\n")
-	if not line then return nil end
-	local method, target, version = string.match(line, "^(%u+) (%S+) (HTTP/1%.%d)\r?$")
-	local size = #line
-	while true do
-		local header = socket.readline(fd, "\n")
-		if not header then return nil end
-		size = size + #header + 1
-		if size > MAX_HEADER then return false end
-		if header == "" or header == "\r" then break end
-	end
-	if not method or not version then return false end
-	return method, target
+	httpd.write_response(sockethelper.writefunc(fd), status, body, header)
 end
 
 local function serve(fd)
-	local method, target = read_request(fd)
-	if method == nil then
+	local code, target, method = httpd.read_request(sockethelper.readfunc(fd), 0)
+	if code == nil then
 		return -- closed or timed out before a whole request
 	end
-	if method == false then
-		respond(fd, 400, "text/plain; charset=utf-8", "bad request\n")
+	if code ~= 200 then
+		respond(fd, code == 413 and 413 or 400, "text/plain; charset=utf-8", "bad request\n")
 		return
 	end
-	local path = string.match(target, "^[^?#]*")
+	local path = urllib.parse(target)
 	if method ~= "GET" and method ~= "HEAD" then
-		respond(fd, 405, "text/plain; charset=utf-8", "only GET and HEAD\n", false, "Allow: GET, HEAD\r\n")
+		respond(fd, 405, "text/plain; charset=utf-8", "only GET and HEAD\n", false, { allow = "GET, HEAD" })
 	elseif path == "/metrics" then
 		local ok, text = pcall(collector.render, collector)
 		if ok then

@@ -4,6 +4,8 @@
 set -eu
 # libssl-dev: OpenSSL's libcrypto (skynet.crypt's SHA-1, HMAC, DES, MD5) and libssl (TLS).
 pkgs="meson ninja-build gcc pkg-config liblua5.4-dev lua5.4 libprotobuf-c-dev protobuf-c-compiler libsodium-dev libssl-dev libjemalloc-dev python3"
+# Test peers: curl and Python's websockets for the web modules, openssl for test certificates.
+pkgs="$pkgs python3-websockets curl openssl"
 # Real database servers for the driver tests (tests/db): each test starts its own
 # as a plain process on a free port; the packages' system services stay stopped.
 pkgs="$pkgs redis-server redis-tools mariadb-server mariadb-client"

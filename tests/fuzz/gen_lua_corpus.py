@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """gen_lua_corpus.py — writes the seed corpora of the Lua-side fuzz targets
-(seri, netpack, config, console) and of cluster_frames into corpus/<target>/.
+(seri, netpack, config, console, http) and of cluster_frames into corpus/<target>/
 Seeds are valid inputs (and a few near misses), so the fuzzer starts behind
 the first checks.  Run from anywhere; rewrites the seed files it owns."""
 import os, struct, sys
@@ -135,4 +135,31 @@ write('msgserver', [
     signed(0, 1) + b''.join(op(3) + txt(b'm%d' % i) + bytes([i]) for i in range(12)),
     signed(0, 1) + op(4) + txt(b'p') + b'\2' + op(4) + txt(b'q') + b'\2' + op(5),
     signed(0, 1) + op(7) + op(3) + txt(b'after logout') + b'\3' + signed(0, 1),
+# --- HTTP/WebSocket parsers (fuzz_http.c): byte 0 = mode | (step-1) << 2 ---
+def wsf(op, payload, fin=True, key=None):
+    b1 = (0x80 if fin else 0) | op
+    m = 0x80 if key else 0
+    n = len(payload)
+    if n < 126: head = bytes([b1, m | n])
+    elif n < 65536: head = bytes([b1, m | 126]) + struct.pack('>H', n)
+    else: head = bytes([b1, m | 127]) + struct.pack('>Q', n)
+    if not key: return head + payload
+    return head + key + bytes(c ^ key[i % 4] for i, c in enumerate(payload))
+K = b'\x11\x22\x33\x44'
+def http(mode, step, text): return bytes([mode | ((step - 1) << 2)]) + text
+write('http', [
+    http(0, 64, b'GET /a?b=c HTTP/1.1\r\nHost: x\r\nAccept: */*\r\n\r\n'),
+    http(0, 1, b'POST /p HTTP/1.1\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\nhello'),
+    http(0, 7, b'POST /c HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5;x=y\r\nhello\r\n0\r\nT: 1\r\n\r\n'),
+    http(0, 64, b'GET /1 HTTP/1.1\r\nHost: a\r\n\r\nGET /2 HTTP/1.0\r\nConnection: keep-alive\r\n\r\n'),
+    http(0, 3, b'GET / HTTP/1.1\r\nX: a\r\nX: b\r\nConnection: close, te\r\n\r\n'),
+    http(1, 64, wsf(1, b'hello', key=K) + wsf(2, b'\0\1', key=K) + wsf(9, b'p', key=K)),
+    http(1, 5, wsf(1, b'frag', False, K) + wsf(10, b'', key=K) + wsf(0, b'ment', key=K) + wsf(8, b'\x03\xe8bye', key=K)),
+    http(1, 64, wsf(2, b'x' * 300, key=K) + wsf(8, b'', key=K)),
+    http(2, 64, wsf(1, 'h\u00e9llo'.encode()) + wsf(2, b'y' * 70000) + wsf(8, b'\x0f\xa0')),
+    http(2, 2, wsf(1, b'a', False) + wsf(0, b'b', False) + wsf(0, b'c')),
+    http(3, 64, b'HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nabc'),
+    http(3, 4, b'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n'),
+    http(3, 64, b'HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 204 No Content\r\n\r\n'),
+    http(3, 9, b'HTTP/1.0 200 OK\r\n\r\nuntil the end'),
 ])
