@@ -938,8 +938,11 @@ static void on_established(void *ud, struct hconn *c)
 	/* Only the nodes the master listed, in the incarnation it listed, are
 	 * peers: a key holder cannot link as an id the master never admitted, nor
 	 * as a previous or next life of a member.  A node that dials us before the
-	 * master's NodeJoin for it reached us is refused once and retries. */
-	if (!nd->member || nd->incarnation != p->incarnation) {
+	 * master's NodeJoin for it reached us is refused once and retries.  A node
+	 * the master declared down that comes back in the same incarnation (it was
+	 * frozen or cut off, not restarted) is the node the master listed: it is
+	 * let in, and the master lists it again when it re-announces. */
+	if (nd->incarnation == 0 || nd->incarnation != p->incarnation) {
 		snprintf(why, sizeof(why), "node %u incarnation %016llx is not listed by the master%s",
 		         p->node_id, (unsigned long long)p->incarnation,
 		         nd->member ? " (it lists another incarnation)" : "");
