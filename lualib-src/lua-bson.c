@@ -402,7 +402,7 @@ grow(lua_State *L, struct out *o, size_t n) {
 
 static void
 put_bytes(lua_State *L, struct out *o, const void *s, size_t n) {
-	if (n > 0)
+	if (n > 0 && s != NULL)
 		memcpy(grow(L, o, n), s, n);
 }
 

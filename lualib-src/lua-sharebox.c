@@ -271,8 +271,10 @@ static struct sharebox *freeze(lua_State *L, struct builder *bd)
 	            bd->nvalues * sizeof(struct sb_value) + bd->nentries * sizeof(struct sb_entry) +
 	            nslots * sizeof(uint32_t) + bd->strsize + 16;
 	struct sharebox *b = skynet_malloc(sz);
-	if (b == NULL)
+	if (b == NULL) {
 		luaL_error(L, "sharebox: out of memory");
+		return NULL; /* not reached: luaL_error does not return */
+	}
 	char *p = (char *)(b + 1);
 	atomic_init(&b->ref, 1);
 	b->nnodes = (uint32_t)bd->nnodes;

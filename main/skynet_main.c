@@ -176,6 +176,8 @@ static int genkey_node(int argc, char *argv[])
 	for (int i = 3; i < argc; i++) {
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 		char *end = NULL;
+		if (a == NULL)
+			break;
 		if (strcmp(a, "--id") == 0 && v) {
 			errno = 0;
 			id = strtoul(v, &end, 10);
