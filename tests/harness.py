@@ -76,6 +76,23 @@ def is_sanitized(exe):
         return False
 
 
+def lua_client_env(luaclib):
+    """The environment for a stock lua5.4 that loads our luaclib/*.so: in a
+    sanitizer build those need the sanitizer runtimes loaded first."""
+    env = dict(os.environ)
+    so = os.path.join(luaclib, "client.so")
+    if is_sanitized(so):
+        libs = []
+        for name in ("libasan.so", "libubsan.so"):
+            p = subprocess.run(["cc", "-print-file-name=" + name], stdout=subprocess.PIPE,
+                               text=True).stdout.strip()
+            if os.path.isabs(p) and os.path.exists(p):
+                libs.append(p)
+        env["LD_PRELOAD"] = " ".join(libs)
+        env["ASAN_OPTIONS"] = "detect_leaks=0"
+    return env
+
+
 def sanitizer_report(text):
     """The first sanitizer line in `text`, or None."""
     m = re.search(SANITIZER_RX, text, re.M)

@@ -31,7 +31,16 @@ echo "$out" | grep -q "KILL self" || { echo "FAIL: service did not exit"; exit 1
 client=$(find "$tmp/root" -path '*/skiff/luaclib/client.so' -type f | head -n1)
 [ -f "$client" ] || { echo "FAIL: no installed luaclib/client.so"; exit 1; }
 command -v lua5.4 >/dev/null || { echo "FAIL: lua5.4 not found (Debian package lua5.4)"; exit 1; }
-lua5.4 -e "package.cpath = '$(dirname "$client")/?.so;' .. package.cpath
+# a sanitizer build's modules need the sanitizer runtimes loaded first in a stock lua5.4
+lua_run() {
+	if grep -q __asan_init "$client"; then
+		LD_PRELOAD="$(cc -print-file-name=libasan.so) $(cc -print-file-name=libubsan.so)" \
+			ASAN_OPTIONS=detect_leaks=0 lua5.4 "$@"
+	else
+		lua5.4 "$@"
+	fi
+}
+lua_run -e "package.cpath = '$(dirname "$client")/?.so;' .. package.cpath
 local crypt, socket = require 'client.crypt', require 'client.socket'
 assert(crypt.hexencode(crypt.sha1 'abc') == 'a9993e364706816aba3e25717850c26c9cd0d89d')
 assert(type(socket.connect) == 'function')
@@ -40,7 +49,7 @@ print 'installed client.so loads'" || { echo "FAIL: installed client.so"; exit 1
 sprotoso=$(find "$tmp/root" -path '*/skiff/luaclib/sproto.so' -type f | head -n1)
 sprotolua=$(find "$tmp/root" -path '*/lualib/sproto.lua' -type f | head -n1)
 [ -f "$sprotoso" ] && [ -f "$sprotolua" ] || { echo "FAIL: no installed luaclib/sproto.so or lualib/sproto.lua"; exit 1; }
-lua5.4 -e "package.cpath = '$(dirname "$sprotoso")/?.so;' .. package.cpath
+lua_run -e "package.cpath = '$(dirname "$sprotoso")/?.so;' .. package.cpath
 package.path = '$(dirname "$sprotolua")/?.lua;' .. package.path
 local sp = require 'sproto'.parse '.P { name 0 : string  age 1 : integer }'
 assert(sp:encode('P', { name = 'Alice', age = 13 }) == '\\2\\0\\0\\0\\28\\0\\5\\0\\0\\0Alice')

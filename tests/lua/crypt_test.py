@@ -12,6 +12,9 @@ import sys
 import tempfile
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+import harness  # noqa: E402
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
@@ -30,7 +33,7 @@ def main():
         vectors = os.path.join(tmp, "vectors.lua")
         subprocess.run([sys.executable, os.path.join(HERE, "crypt_vectors.py"), vectors],
                        check=True, timeout=30)
-        client = subprocess.run([lua, os.path.join(HERE, "crypt_client.lua"), args.luaclib, vectors],
+        client = subprocess.run(env=harness.lua_client_env(args.luaclib), args=[lua, os.path.join(HERE, "crypt_client.lua"), args.luaclib, vectors],
                                 capture_output=True, text=True,
                                 timeout=max(5, deadline - time.monotonic()))
         print(client.stdout + client.stderr)

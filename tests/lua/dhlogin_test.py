@@ -16,6 +16,9 @@ import sys
 import tempfile
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+import harness  # noqa: E402
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 from run_test import Node, write_config  # noqa: E402
@@ -41,8 +44,7 @@ def main():
                 verdict = "the service printed no port"
             else:
                 port = line.split()[-1]
-                client = subprocess.run(
-                    [lua, os.path.join(HERE, "dhlogin_client.lua"), args.luaclib, port],
+                client = subprocess.run(env=harness.lua_client_env(args.luaclib), args=[lua, os.path.join(HERE, "dhlogin_client.lua"), args.luaclib, port],
                     capture_output=True, text=True, timeout=max(5, deadline - time.monotonic()))
                 print(client.stdout + client.stderr)
                 end = node.wait_line(lambda l: "TEST PASS" in l or "TEST FAIL" in l, deadline)

@@ -18,6 +18,9 @@ import sys
 import tempfile
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+import harness  # noqa: E402
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 from run_test import Node, write_config  # noqa: E402
@@ -45,8 +48,7 @@ def main():
             if ready is None or not lport or not gport:
                 verdict = "the node did not report its ports"
             else:
-                client = subprocess.run(
-                    [lua, os.path.join(HERE, "login_client.lua"), args.luaclib,
+                client = subprocess.run(env=harness.lua_client_env(args.luaclib), args=[lua, os.path.join(HERE, "login_client.lua"), args.luaclib,
                      lport.group(1), gport.group(1)],
                     capture_output=True, text=True,
                     timeout=max(5, deadline - time.monotonic()))

@@ -18,6 +18,9 @@ import sys
 import tempfile
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+import harness  # noqa: E402
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 DEMO = os.path.join(HERE, "sproto_demo")
 LUALIB = os.path.join(os.path.dirname(os.path.dirname(HERE)), "lualib")
@@ -54,7 +57,7 @@ def main():
                 py = subprocess.Popen([sys.executable, os.path.join(DEMO, "sproto_client.py"),
                                        port, "py", "from python", "--garbage-first"],
                                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-                lu = subprocess.Popen([lua, os.path.join(DEMO, "sproto_client.lua"), args.luaclib,
+                lu = subprocess.Popen(env=harness.lua_client_env(args.luaclib), args=[lua, os.path.join(DEMO, "sproto_client.lua"), args.luaclib,
                                        LUALIB, port, "lua", "from lua"],
                                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
                 pyout = py.communicate(timeout=left)[0]
