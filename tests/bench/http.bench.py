@@ -20,8 +20,9 @@ _SYS_PY = "/usr/bin/python3" if os.path.exists("/usr/bin/python3") else sys.exec
 
 def _load(build, mode, port, conns, seconds):
     exe = os.path.join(build, "tests", "bench", "http_load")
-    out = subprocess.run([exe, mode, str(port), str(conns), str(seconds)], stdout=subprocess.PIPE,
-                         stderr=subprocess.STDOUT, timeout=seconds + 60).stdout.decode(errors="replace")
+    p = subprocess.run([exe, mode, str(port), str(conns), str(seconds)], stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT, timeout=seconds + 60)
+    out = p.stdout.decode(errors="replace") + "(exit status %s)" % p.returncode
     m = re.search(r"RESULT \d+ in [\d.]+ s: (\d+)/s", out)
     if not m:
         raise RuntimeError("http_load %s failed: %s" % (mode, out))

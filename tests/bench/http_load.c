@@ -19,6 +19,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -155,6 +156,8 @@ static void wait_held(int ep, long want)
 
 int main(int argc, char **argv)
 {
+	/* a server that closes a connection must not kill the load generator silently */
+	signal(SIGPIPE, SIG_IGN);
 	if (argc != 5)
 		die("usage: http_load http|ws PORT CONNS SECONDS");
 	hold_mode = strcmp(argv[1], "hold") == 0;
@@ -222,5 +225,10 @@ int main(int argc, char **argv)
 	}
 	double took = now() - start;
 	printf("RESULT %ld in %.2f s: %.0f/s\n", count, took, (double)count / took);
+	for (int i = 0; i < n; i++)
+		if (conns[i].fd > 0)
+			close(conns[i].fd);
+	free(conns);
+	close(ep);
 	return 0;
 }

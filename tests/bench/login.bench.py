@@ -6,6 +6,11 @@ import os
 import re
 import shutil
 import subprocess
+import importlib.util as _ilu
+
+_hspec = _ilu.spec_from_file_location("harness", os.path.join(ROOT, "tests", "harness.py"))
+_harness = _ilu.module_from_spec(_hspec)
+_hspec.loader.exec_module(_harness)
 import sys
 import tempfile
 import time
@@ -40,7 +45,8 @@ def _logins(clients, per_client):
                 procs = [subprocess.Popen(
                     [lua, os.path.join(_HERE, "login_bench_client.lua"), luaclib, port,
                      str(per_client), "user%d" % i],
-                    stdout=subprocess.PIPE, stderr=subprocess.STDOUT) for i in range(clients)]
+                    stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                    env=_harness.lua_client_env(luaclib)) for i in range(clients)]
                 outs = [p.communicate(timeout=300)[0].decode(errors="replace") for p in procs]
                 elapsed = time.monotonic() - t0
             finally:
