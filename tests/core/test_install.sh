@@ -36,6 +36,8 @@ lua_run() {
 	if grep -q __asan_init "$client"; then
 		LD_PRELOAD="$(cc -print-file-name=libasan.so) $(cc -print-file-name=libubsan.so)" \
 			ASAN_OPTIONS=detect_leaks=0 lua5.4 "$@"
+	elif grep -q __tsan_init "$client"; then
+		LD_PRELOAD="$(cc -print-file-name=libtsan.so)" lua5.4 "$@"
 	else
 		lua5.4 "$@"
 	fi
