@@ -8,8 +8,8 @@
 --   GET /                   200, a one-line pointer to /metrics
 --   another path            404;  another method  405;  a malformed request  400
 --   (a body, or a header over MAX_HEADER bytes: 413)
--- Requests are parsed and answers written by http.httpd / http.internal, the
--- HTTP helper shared with the http.* library.
+-- Requests are read and answers written by http.admin (on http.internal's
+-- parser), the HTTP helper shared with the debug console.
 -- Every answer has Content-Length and "Connection: close", and the connection
 -- is closed after it.  Nothing here blocks the node: sockets are skynet
 -- sockets, each connection runs in its own coroutine, a request that has not
@@ -19,10 +19,8 @@
 local skynet = require "skynet"
 local socket = require "skynet.socket"
 local nodemetrics = require "skynet.nodemetrics"
-local httpd = require "http.httpd"
-local internal = require "http.internal"
+local admin = require "http.admin"
 local sockethelper = require "http.sockethelper"
-local urllib = require "http.url"
 require "skynet.manager"
 
 local args = table.pack(...)
@@ -35,36 +33,26 @@ local MAX_HEADER = 8192       -- bytes of request line + headers
 local MAX_CONNECTIONS = 64
 local POLL_INTERVAL = 300     -- cs
 
-internal.MAX_HEADER = MAX_HEADER  -- this service's requests are small
-
 local collector = nodemetrics.new { topn = tonumber(skynet.getenv "metrics_topn") or 10 }
 local connections = 0
 
--- One answer, written by the shared HTTP helper (http.internal).
-local function respond(fd, status, ctype, body, head_only, extra)
-	local header = { ["content-type"] = ctype, connection = "close" }
-	if extra then
-		for k, v in pairs(extra) do
-			header[k] = v
-		end
-	end
-	if head_only then
-		header["content-length"] = #body
-		body = nil
-	end
-	httpd.write_response(sockethelper.writefunc(fd), status, body, header)
+local function respond(fd, status, ctype, body, head_only, header)
+	admin.respond(sockethelper.writefunc(fd), status, ctype, body, { head_only = head_only, header = header })
 end
 
 local function serve(fd)
-	local code, target, method = httpd.read_request(sockethelper.readfunc(fd), 0)
-	if code == nil then
-		return -- closed or timed out before a whole request
-	end
-	if code ~= 200 then
-		respond(fd, code == 413 and 413 or 400, "text/plain; charset=utf-8", "bad request\n")
+	local req, code = admin.read_request(sockethelper.readfunc(fd), MAX_HEADER)
+	if not req then
+		respond(fd, code, "text/plain; charset=utf-8", "bad request\n")
 		return
 	end
-	local path = urllib.parse(target)
+	local method = req.method
+	local h = req.header
+	if h["content-length"] ~= nil and h["content-length"] ~= "0" or h["transfer-encoding"] ~= nil then
+		respond(fd, 413, "text/plain; charset=utf-8", "no body expected\n")
+		return
+	end
+	local path = string.match(req.target, "^[^?#]*")
 	if method ~= "GET" and method ~= "HEAD" then
 		respond(fd, 405, "text/plain; charset=utf-8", "only GET and HEAD\n", false, { allow = "GET, HEAD" })
 	elseif path == "/metrics" then
