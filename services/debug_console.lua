@@ -207,7 +207,7 @@ local function listen_unix(path)
 	local id = socket.listen_unix(path)
 	skynet.error(string.format("Start debug console at unix:%s", path))
 	socket.start(id, function(fd, addr)
-		skynet.fork(console_main_loop, fd, "unix:" .. tostring(addr), true)
+		skynet.fork(console_main_loop, fd, tostring(addr), true)
 	end)
 end
 
