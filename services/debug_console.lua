@@ -106,10 +106,8 @@ local function http_exchange(fd, first, addr, passed, local_socket)
 	end
 	local ok, result, as_json, spec = commands.execute(line, fd)
 	commands.render(print, ok, result, as_json, spec)
-	if not as_json then
-		print(ok and "<CMD OK>" or "<CMD Error>")
-	end
-	answer(fd, 200, as_json and "application/json" or "text/plain", table.concat(out, "\n") .. "\n")
+	local body = #out > 0 and table.concat(out, "\n") .. "\n" or ""
+	answer(fd, ok and 200 or 500, as_json and "application/json" or "text/plain; charset=utf-8", body)
 end
 
 local function console_main_loop(fd, addr, local_socket)

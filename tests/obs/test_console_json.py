@@ -36,6 +36,14 @@ def main(skiff):
         check(err, "json error of a failing command")
         call = c.json('call .launcher "LIST"')
         check(call["n"] == 1, "json call")
+        # numbers print as short decimals: the echo service hands back what it got
+        echo = [a for a, v in lst.items() if v == "snlua obs_traffic"][0]
+        raw = c.cmd('json call %s "echo", 0.1 + 0.2' % echo)[0]
+        check('"1":0.3,' in raw or '"1":0.3}' in raw, "0.1 + 0.2 as a short decimal: %r" % raw)
+        raw = c.cmd('json call %s "echo", 1 + 2^-52' % echo)[0]
+        check('"1":1,' in raw or '"1":1}' in raw, "1 + 2^-52 as a short decimal: %r" % raw)
+        raw = c.cmd('json call %s "echo", 1/1000' % echo)[0]
+        check('"1":0.001' in raw, "0.001: %r" % raw)
 
         nodes = c.json("nodes")["nodes"]
         check(len(nodes) == 1 and nodes[0]["id"] == 0 and nodes[0]["state"] == "up" and nodes[0]["self"],
@@ -53,14 +61,18 @@ def main(skiff):
         # HTTP: the text form and the JSON form of the same command
         status, headers, body = http_get(node.console, "/nodes")
         check(status == 200 and headers["content-type"].startswith("text/plain"), "GET /nodes")
-        check(body.decode().rstrip("\n").endswith("<CMD OK>"), "text answer ends with the terminator")
+        text = body.decode()
+        check("<CMD" not in text and text.split("\n")[0].startswith("id\tname"), "HTTP text is the table alone: %r" % text)
         status, headers, body = http_get(node.console, "/json/nodes")
         check(status == 200 and headers["content-type"] == "application/json", "GET /json/nodes")
         doc = json.loads(body)
         check(doc["ok"] and doc["result"]["nodes"][0]["id"] == 0, "JSON over HTTP: %r" % doc)
         status, headers, body = http_get(node.console, "/json/nope")
         doc = json.loads(body)
-        check(doc["ok"] is False and "Invalid command" in doc["error"], "JSON error over HTTP")
+        check(status == 500 and doc["ok"] is False and "Invalid command" in doc["error"], "JSON error over HTTP")
+        status, headers, body = http_get(node.console, "/nope")
+        check(status == 500 and body.decode() == "Invalid command, type help for command list\n",
+              "text error over HTTP: %d %r" % (status, body))
 
         # the companion program
         r = subprocess.run([sys.executable, STATUS_TOOL, "127.0.0.1:%d" % node.console],
