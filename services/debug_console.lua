@@ -31,11 +31,11 @@
 --    chosen by the operator inside a service: off unless `console_run = true`.
 --
 -- In harbor mode the console registers the global name skiffcon<id> and
--- answers the "lua" command STATUS with its node's status (the `cluster`
--- view of skynet.console.cluster asks every node's console this).
+-- answers the "lua" requests command modules declare (commands.remote:
+-- STATUS for the `cluster` view, LOAD for the `overview`), which is how one
+-- node's console shows every node.
 local skynet = require "skynet"
 local socket = require "skynet.socket"
-local nodestatus = require "skynet.nodestatus"
 local secretfile = require "skynet.secretfile"
 local sockethelper = require "http.sockethelper"
 local admin = require "http.admin"
@@ -47,6 +47,7 @@ require "skynet.manager"
 local MODULES = {
 	"skynet.console.classic",
 	"skynet.console.cluster",
+	"skynet.console.overview",
 }
 
 local args = table.pack(...)
@@ -56,6 +57,22 @@ local port = tonumber(args[args.n]) or 0
 local AUTH_TIMEOUT = 1000    -- cs to authenticate (line protocol) or send a whole request (HTTP)
 local AUTH_FAIL_DELAY = 20   -- cs before a refusal is answered: slows guessing
 local LINE_MAX = 8192        -- bytes of an unauthenticated line, or of an HTTP head
+
+-- The dashboard (docs/console.md): static files from console_web/ beside
+-- this file, read once at start, served to GET / and /ui/<name>.
+local WEB_FILES = { ["index.html"] = "text/html; charset=utf-8", ["app.js"] = "text/javascript; charset=utf-8",
+	["style.css"] = "text/css; charset=utf-8" }
+local WEB = {}         -- name -> { ctype, body }
+local web_missing      -- why the dashboard is not served, or nil
+-- The page may load only itself: no external assets, no framing, no forms
+-- posting elsewhere; its scripts may talk only to this console.
+local STATIC_HEADER = {
+	["content-security-policy"] = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "
+		.. "img-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+	["x-content-type-options"] = "nosniff",
+	["referrer-policy"] = "no-referrer",
+	["cache-control"] = "no-store",
+}
 
 local token            -- the access token, read at start (nil: TCP console off)
 local bound_port       -- the port Host headers must name
@@ -71,14 +88,24 @@ end
 local function http_exchange(fd, first, addr, passed, local_socket)
 	local readbytes = sockethelper.readfunc(fd, first .. "\n")
 	local req, status, reason = admin.read_request(readbytes, LINE_MAX)
-	local line
+	local line, file
 	if req then
-		status, line = gate.verdict(req, {
+		status, line, file = gate.verdict(req, {
 			token = token, equal = secretfile.equal, port = bound_port, hosts = extra_hosts,
 			readonly = commands.readonly, known = function(name) return commands.get(name) ~= nil end,
 			local_socket = local_socket,
 		})
 		reason = line
+	end
+	if file then
+		passed()
+		local content = WEB[file]
+		if not content then
+			answer(fd, 404, "text/plain", (web_missing or ("no dashboard file " .. file)) .. "\n")
+		else
+			answer(fd, 200, content.ctype, content.body, STATIC_HEADER)
+		end
+		return
 	end
 	if status ~= 200 then
 		if status == 401 then skynet.sleep(AUTH_FAIL_DELAY) end
@@ -192,6 +219,22 @@ local function load_settings()
 	return true
 end
 
+local function load_web()
+	local dir = string.match(debug.getinfo(1, "S").source, "^@(.*/)") or "./"
+	dir = dir .. "console_web/"
+	for name, ctype in pairs(WEB_FILES) do
+		local f = io.open(dir .. name, "rb")
+		if not f then
+			web_missing = "dashboard not installed: " .. dir .. name .. " is missing"
+			skynet.error("debug console: " .. web_missing)
+			WEB = {}
+			return
+		end
+		WEB[name] = { ctype = ctype, body = f:read "a" }
+		f:close()
+	end
+end
+
 local function load_modules()
 	for _, name in ipairs(MODULES) do
 		commands.load(name)
@@ -221,12 +264,14 @@ skynet.start(function()
 		end
 	end
 	load_modules()
-	skynet.dispatch("lua", function(_, _, cmd)
-		if cmd == "STATUS" then
-			skynet.ret(skynet.pack(nodestatus.get()))
-		else
+	load_web()
+	-- requests of other nodes' consoles (commands.remote: STATUS, LOAD, ...)
+	skynet.dispatch("lua", function(_, _, cmd, ...)
+		local f = commands.remote_handler(cmd)
+		if not f then
 			error("debug_console: unknown command " .. tostring(cmd))
 		end
+		skynet.ret(skynet.pack(f(...)))
 	end)
 	local harbor_id = tonumber(skynet.getenv "harbor" or 0) or 0
 	if harbor_id ~= 0 then

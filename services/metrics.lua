@@ -32,6 +32,7 @@
 -- request are buffered, and MAX_CONNECTIONS connections are served at once.
 -- Socket byte counters are folded in every POLL_INTERVAL (see nodemetrics).
 local skynet = require "skynet"
+local calltimeout = require "skynet.calltimeout"
 local socket = require "skynet.socket"
 local nodemetrics = require "skynet.nodemetrics"
 local admin = require "http.admin"
@@ -63,35 +64,13 @@ local function respond(fd, status, ctype, body, head_only, header)
 	admin.respond(sockethelper.writefunc(fd), status, ctype, body, { head_only = head_only, header = header })
 end
 
--- A call that gives up after ti centiseconds: ok, result.
-local function call_timeout(ti, ...)
-	local co = coroutine.running()
-	local answered, ok, result = false, false, "no answer within " .. ti / 100 .. " s"
-	local args = table.pack(...)
-	skynet.fork(function()
-		local cok, cresult = pcall(skynet.call, table.unpack(args, 1, args.n))
-		if not answered then
-			answered, ok, result = true, cok, cresult
-			skynet.wakeup(co)
-		end
-	end)
-	skynet.timeout(ti, function()
-		if not answered then
-			answered = true
-			skynet.wakeup(co)
-		end
-	end)
-	skynet.wait(co)
-	return ok, result
-end
-
 -- 200 or 503, and a one-line reason.
 local function readiness()
 	if not started then
 		return 503, "starting: the start service has not finished"
 	end
 	if skynet.localname ".shutdown" then
-		local ok, state = call_timeout(SHUTDOWN_TIMEOUT, ".shutdown", "lua", "state")
+		local ok, state = calltimeout(SHUTDOWN_TIMEOUT, ".shutdown", "lua", "state")
 		if not ok then
 			return 503, "the shutdown service did not say its state: " .. tostring(state)
 		end

@@ -20,7 +20,8 @@
  * reading and judging a head never raises, and the verdict lets a request
  * through only with an allowed Host, no foreign Origin, the exact token, a GET
  * naming a read-only (or unknown) command or a POST of the console's own
- * content type.
+ * content type; or, without the token, a GET of a dashboard file whose name
+ * is a plain file name (no folder, no "..").
  */
 #include <lauxlib.h>
 #include <lualib.h>
@@ -64,11 +65,16 @@ static const char http_checks[] =
 	"  equal = function(a, b) return a == b end,\n"
 	"  readonly = function(n) return ro[n] == true end,\n"
 	"  known = function(n) return known[n] == true end }\n"
-	"local status, line = gate.verdict(req, policy)\n"
+	"local status, line, file = gate.verdict(req, policy)\n"
 	"assert(type(status) == 'number')\n"
 	"if status ~= 200 then assert(type(line) == 'string' and #line > 0) return true end\n"
 	"local h = req.header\n"
 	"assert(type(h.host) == 'string')\n"
+	"if file then\n"
+	"  assert(req.method == 'GET' and line == nil and file:match('^[%w_%-]+%.%a+$'), file)\n"
+	"  assert(h.origin == nil or h.origin == 'http://' .. h.host)\n"
+	"  return true\n"
+	"end\n"
 	"local name = h.host:lower():match('^(.-):?%d*$')\n"
 	"assert(name == 'localhost' or name == 'skiff.test' or name:match('^%[') or name:match('^%d+%.%d+%.%d+%.%d+$'), h.host)\n"
 	"local p = h.host:match(':(%d+)$')\n"

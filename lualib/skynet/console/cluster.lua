@@ -7,6 +7,7 @@
 -- node's status (services/debug_console.lua), which is how `cluster` on one
 -- node shows every node's links.
 local skynet = require "skynet"
+local calltimeout = require "skynet.calltimeout"
 local json = require "skynet.json"
 local nodestatus = require "skynet.nodestatus"
 local commands = require "skynet.console.commands"
@@ -87,27 +88,8 @@ local function status()
 	return st
 end
 
--- A call that gives up after ti centiseconds: ok, result.
-local function call_timeout(ti, ...)
-	local co = coroutine.running()
-	local answered, ok, result = false, false, "timeout"
-	local args = table.pack(...)
-	skynet.fork(function()
-		local cok, cresult = pcall(skynet.call, table.unpack(args, 1, args.n))
-		if not answered then
-			answered, ok, result = true, cok, cresult
-			skynet.wakeup(co)
-		end
-	end)
-	skynet.timeout(ti, function()
-		if not answered then
-			answered = true
-			skynet.wakeup(co)
-		end
-	end)
-	skynet.wait(co)
-	return ok, result
-end
+-- other nodes' `cluster` asks this
+commands.remote("STATUS", nodestatus.get)
 
 local C = {}
 
@@ -173,7 +155,7 @@ C.cluster = {
 				elseif not handle then
 					entry.error = "no console on that node"
 				else
-					local ok, remote = call_timeout(REMOTE_TIMEOUT, tonumber(string.sub(handle, 2), 16), "lua", "STATUS")
+					local ok, remote = calltimeout(REMOTE_TIMEOUT, tonumber(string.sub(handle, 2), 16), "lua", "STATUS")
 					if ok and type(remote) == "table" then
 						entry.links = links_of(remote)
 					else

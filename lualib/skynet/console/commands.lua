@@ -21,6 +21,12 @@
 -- `console_modules`).  A name may be registered once: a second module that
 -- brings the same name is refused with an error naming both.
 --
+-- A module may also answer requests of other nodes' consoles (harbor mode:
+-- every console registers the global name commands.console_name(id)):
+-- commands.remote("NAME", function(...) return result end) at load time; the
+-- console service answers "lua" NAME with it (STATUS for the cluster view,
+-- LOAD for the overview).
+--
 -- `commands.settings` holds what the transport read from the config
 -- (run = console_run); commands.need_run(what) raises unless it is on.
 --
@@ -35,6 +41,7 @@ local json = require "skynet.json"
 local commands = {}
 
 local TABLE = {}    -- name -> spec
+local REMOTE = {}   -- "lua" request name -> function, for other nodes' consoles
 local ORIGIN = {}   -- name -> module that brought it
 
 commands.settings = { run = false }
@@ -60,6 +67,15 @@ function commands.load(modname)
 	for _, name in ipairs(names) do
 		commands.add(name, mod[name], modname)
 	end
+end
+
+function commands.remote(name, fn)
+	assert(REMOTE[name] == nil, "console remote request " .. name .. " is already defined")
+	REMOTE[name] = fn
+end
+
+function commands.remote_handler(name)
+	return REMOTE[name]
 end
 
 function commands.get(name)

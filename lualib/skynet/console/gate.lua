@@ -4,7 +4,10 @@
 -- runs, and tests/fuzz/fuzz_console.c runs it on arbitrary request heads.
 --
 -- gate.verdict(req, policy) -> 200, command line (GET) or 200, nil (POST: the
--- line is the body), or an error status and a one-line reason.
+-- line is the body) or 200, nil, file (GET of the dashboard's static files:
+-- "/" is index.html, "/ui/<name>" the file <name>; they hold no secret, so no
+-- token is asked, but Host and Origin are checked), or an error status and a
+-- one-line reason.
 --   req: from http.admin.read_request.
 --   policy: token, equal(a, b), port, hosts (extra Host names), readonly(name),
 --     known(name) (true for a command that exists: an unknown one may come by
@@ -28,8 +31,31 @@ function gate.path_command(target)
 	return table.concat(admin.path_words(target), " ")
 end
 
+-- The dashboard file a GET path names, or nil: "/" -> "index.html",
+-- "/ui/app.js" -> "app.js" (a plain name: no folders, no dots but the one
+-- before the extension).
+function gate.static_file(target)
+	local path = string.match(target, "^[^?#]*")
+	if path == "/" then
+		return "index.html"
+	end
+	return string.match(path, "^/ui/([%w_%-]+%.%a+)$")
+end
+
 function gate.verdict(req, policy)
 	local h = req.header
+	if req.method == "GET" and not policy.local_socket then
+		local file = gate.static_file(req.target)
+		if file then
+			if not admin.host_allowed(h.host, policy.port, policy.hosts) then
+				return 403, "Host not allowed: this endpoint answers only to its own address"
+			end
+			if not admin.origin_allowed(h) then
+				return 403, "cross-origin request refused"
+			end
+			return 200, nil, file
+		end
+	end
 	if not policy.local_socket then
 		local status, reason = admin.guard(req, policy)
 		if status then
