@@ -87,7 +87,10 @@ end
 -- take longer than AUTH_TIMEOUT; the request itself may not).
 local function http_exchange(fd, first, addr, passed, local_socket)
 	local readbytes = sockethelper.readfunc(fd, first .. "\n")
-	local req, status, reason = admin.read_request(readbytes, LINE_MAX)
+	local rok, req, status, reason = pcall(admin.read_request, readbytes, LINE_MAX)
+	if not rok then
+		return -- the peer left (or AUTH_TIMEOUT shut it) before a whole head: nothing to answer
+	end
 	local line, file
 	if req then
 		status, line, file = gate.verdict(req, {
@@ -117,7 +120,10 @@ local function http_exchange(fd, first, addr, passed, local_socket)
 	end
 	if line == nil then
 		socket.limit(fd, nil)
-		line, status, reason = admin.read_body(readbytes, req, gate.BODY_MAX)
+		rok, line, status, reason = pcall(admin.read_body, readbytes, req, gate.BODY_MAX)
+		if not rok then
+			return -- the peer left before the whole body
+		end
 		if not line then
 			answer(fd, status, "text/plain", reason .. "\n")
 			return
