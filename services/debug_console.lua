@@ -263,6 +263,9 @@ skynet.start(function()
 	local unix_path = skynet.getenv "console_unix"
 	if unix_path == "" then unix_path = nil end
 	if not tcp_ok then
+		if unix_path then
+			why = string.gsub(why, "^debug console not started", "debug console: TCP port not opened")
+		end
 		skynet.error(why) -- said once, without a traceback: it is the operator's to fix
 		if not unix_path then
 			skynet.exit()

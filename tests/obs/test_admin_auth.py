@@ -17,6 +17,7 @@ One real node (harbor = 0) with metrics_token and console_unix set:
 A node without metrics_token serves the probes and refuses /metrics with 403.
 """
 import os
+import re
 import socket
 import stat
 import subprocess
@@ -134,6 +135,18 @@ def main(skiff):
         with open(sock_path) as f:
             check(f.read() == "keep me\n", "a regular file at console_unix is not removed")
         n3.kill()
+        # the Unix socket alone, without console_token: it opens, the TCP port does not
+        only_unix = os.path.join(g.dir, "only.sock")
+        n4 = Node(g, 4, [l for l in g.base() if not l.startswith("console_token")]
+                  + ["harbor = 0", 'obs_role = "single"', 'console_unix = "%s"' % only_unix])
+        g.nodes[4] = n4
+        n4.wait(r"debug console: TCP port not opened: set console_token")
+        n4.wait(r"Start debug console at unix:" + only_unix)
+        n4.wait(r"OBS READY 0")
+        check(not re.search(r"Start debug console at \d", n4.text()), "no TCP console without a token")
+        out = unix_exchange(only_unix, b"ping .launcher\n")
+        check(out.startswith("Welcome to skiff console\n<CMD OK>\n"), "unix-only console serves: %r" % out[:200])
+        n4.kill()
 
     # -- no metrics_token: probes open, /metrics closed
     with Group(skiff) as g:
