@@ -86,5 +86,9 @@ skynet.start(function()
 		require("skynet.core").command("ABORT", "1")
 		return
 	end
+	-- the node is ready: joined (harbor.ready above) and its start service ran
+	if skynet.localname ".metrics" then
+		skynet.send(".metrics", "lua", "STARTED")
+	end
 	skynet.exit()
 end)

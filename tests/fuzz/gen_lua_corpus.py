@@ -94,6 +94,11 @@ write('console', [
     b'\2POST / HTTP/1.1\nHost: evil.test:7000\nOrigin: http://evil.test:7000\nContent-Type: text/plain',
     b'\2GET /list HTTP/1.0\nHost: skiff.test\nHost: evil.test\nAuthorization: Bearer x',
     b'\2OPTIONS / HTTP/1.1\nHost: 127.0.0.1\nOrigin: null',
+    # the dashboard's files: no token, Host and Origin still checked, plain names only
+    b'\2GET / HTTP/1.1\nHost: 127.0.0.1:7000',
+    b'\2GET /ui/app.js?x=1 HTTP/1.1\nHost: localhost:7000\nOrigin: http://localhost:7000',
+    b'\2GET /ui/../debug_console.lua HTTP/1.1\nHost: 127.0.0.1',
+    b'\2GET /ui/app.js HTTP/1.1\nHost: evil.test\nOrigin: http://evil.test',
 ])
 
 # --- cluster frames (fuzz_cluster_frames.c): type byte, then protobuf ---
