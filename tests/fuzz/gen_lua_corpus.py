@@ -140,6 +140,8 @@ write('msgserver', [
     signed(0, 1) + b''.join(op(3) + txt(b'm%d' % i) + bytes([i]) for i in range(12)),
     signed(0, 1) + op(4) + txt(b'p') + b'\2' + op(4) + txt(b'q') + b'\2' + op(5),
     signed(0, 1) + op(7) + op(3) + txt(b'after logout') + b'\3' + signed(0, 1),
+])
+
 # --- HTTP/WebSocket parsers (fuzz_http.c): byte 0 = mode | (step-1) << 2 ---
 def wsf(op, payload, fin=True, key=None):
     b1 = (0x80 if fin else 0) | op
