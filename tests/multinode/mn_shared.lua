@@ -1,5 +1,7 @@
--- Start service of test_shared.py (cluster-wide shared data over a harbor),
--- and its reader services (args "reader", n).
+-- Start service of tests/multinode/test_shared.py (cluster-wide shared data
+-- over a harbor) and of tests/cluster/test_shared.py (the same over cluster
+-- mode: the node opens its cl_name first), and its reader services (args
+-- "reader", n).
 --
 -- The start service prints "MN READY <id>", starts READERS readers, then
 -- runs the commands the python side appends to the file cmd<id> (in the
@@ -21,7 +23,9 @@ local sharetable = require "skynet.sharetable"
 
 local N = 2000
 local READERS = 3
-local id = tonumber(skynet.getenv "harbor") or 0
+-- harbor mode: the node id; cluster mode (tests/cluster/test_shared.py): the node name
+local id = skynet.getenv "cl_name" or tonumber(skynet.getenv "harbor") or 0
+local cmdfile = (skynet.getenv "test_cmddir" or ".") .. "/cmd" .. id
 
 local function say(...)
 	skynet.error("MN " .. table.concat({ ... }, " "))
@@ -63,7 +67,7 @@ local function reader(n)
 	local seen, seen_t, ticks = nil, nil, 0
 	while true do
 		local bad = check(cfg)
-		if bad ~= "" then say("SHARED MIX node=" .. id, "reader=" .. n, "sharedata", bad) end
+		if bad ~= "" then say("SHARED MIX node=" .. tostring(id), "reader=" .. n, "sharedata", bad) end
 		if cfg.ver ~= seen then
 			seen = cfg.ver
 			say("SHARED SEEN node=" .. id, "reader=" .. n, "ver=" .. seen)
@@ -73,7 +77,7 @@ local function reader(n)
 			local t = sharetable.query("cfgt")
 			if t then
 				bad = check(t)
-				if bad ~= "" then say("SHARED MIX node=" .. id, "reader=" .. n, "sharetable", bad) end
+				if bad ~= "" then say("SHARED MIX node=" .. tostring(id), "reader=" .. n, "sharetable", bad) end
 				if t.ver ~= seen_t then
 					seen_t = t.ver
 					say("SHARETABLE SEEN node=" .. id, "reader=" .. n, "ver=" .. seen_t)
@@ -83,7 +87,7 @@ local function reader(n)
 			if held then
 				bad = check(held)
 				if bad ~= "" or held.ver ~= held_ver then
-					say("SHARED MIX node=" .. id, "reader=" .. n, "held", bad, tostring(held.ver))
+					say("SHARED MIX node=" .. tostring(id), "reader=" .. n, "held", bad, tostring(held.ver))
 				end
 			end
 		end
@@ -94,7 +98,7 @@ end
 local function driver()
 	local done = 0
 	while true do
-		local f = io.open("cmd" .. id)
+		local f = io.open(cmdfile)
 		if f then
 			local lines = {}
 			for line in f:lines() do lines[#lines + 1] = line end
@@ -131,6 +135,10 @@ skynet.start(function()
 	if args[1] == "reader" then
 		skynet.fork(reader, tonumber(args[2]))
 		return
+	end
+	if skynet.getenv "cl_name" then
+		require("skynet.cluster").open(id)
+		skynet.uniqueservice "sharedatad" -- reachable by the other nodes from now on
 	end
 	for n = 1, READERS do
 		skynet.newservice(SERVICE_NAME, "reader", n)
