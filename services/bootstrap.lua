@@ -53,6 +53,9 @@ skynet.start(function()
 		-- take updates (and to catch up when this node comes back)
 		local sok, serr = pcall(skynet.uniqueservice, "sharedatad")
 		if not sok then skynet.error("bootstrap: sharedatad failed to start: " .. tostring(serr)) end
+		-- hot reload is harbor-wide too: the console of any node reaches this one's
+		sok, serr = pcall(skynet.uniqueservice, "reloadd")
+		if not sok then skynet.error("bootstrap: reloadd failed to start: " .. tostring(serr)) end
 	end
 
 	if skynet.getenv "enablessl" == "true" then

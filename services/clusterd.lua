@@ -96,6 +96,13 @@ function command.listen(source, port_or_name, host)
 		host = host or "0.0.0.0"
 	end
 	local r = ctl("listen", host, port, name or "-")
+	if name then
+		-- a named node takes part in cluster-wide hot reload (services/reloadd.lua)
+		skynet.fork(function()
+			local ok, err = pcall(skynet.uniqueservice, "reloadd")
+			if not ok then skynet.error("clusterd: reloadd failed to start: " .. tostring(err)) end
+		end)
+	end
 	local bound = tonumber(r:match "OK (%d+)")
 	skynet.error(string.format("cluster listening on %s %s:%d", name or "-", host, bound))
 	return host, bound

@@ -892,6 +892,9 @@ local function load_settings()
 	end
 end
 
+-- hot reload: reload, clearcache, hotfix (skynet.reload_console)
+require("skynet.reload_console").register(COMMAND, TEXT, need_run)
+
 skynet.start(function()
 	local ok, err = pcall(load_settings)
 	if not ok then

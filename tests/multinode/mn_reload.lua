@@ -1,0 +1,122 @@
+-- Start service of test_reload.py (hot reload across a harbor of three nodes).
+--
+-- Each node starts two instances of the service type rl_handler (its files,
+-- rl_handler.lua and its module rl_impl.lua, are written by the python side
+-- into the test's directory, which is on luaservice and lua_path) and
+-- registers them as the global names rlh<id>a and rlh<id>b.  It prints
+-- "MN READY <id>", then runs the lines the python side appends to cmd<id>:
+--   go               one caller thread per handler of every node: a call
+--                    ("ask", n) after another, as long as the node runs
+--   expect <prefix>  every call started from now on must be answered with a
+--                    text starting with <prefix> (the new code), or with
+--                    newer code still
+--   spawn            starts one more rl_handler and prints its answer
+--   report           "MN RELOAD REPORT node=<id> calls=<n> fails=<n>
+--                    stale=<n> handles=<same|changed> fresh=<n>": fresh is
+--                    the fewest calls any handler answered since the last
+--                    expect (0 would mean a caller is stuck: a lost call)
+local skynet = require "skynet"
+local harbor = require "skynet.harbor"
+
+local id = tonumber(skynet.getenv "harbor") or 0
+local nodes = tonumber(skynet.getenv "test_nodes") or 3
+
+local function say(...)
+	skynet.error("MN " .. table.concat({ ... }, " "))
+end
+
+local expect = nil  -- prefix the answers of calls started now must have
+local calls, fails, stale = 0, 0, 0
+local fresh = {}    -- target name -> calls answered since the last expect
+local handles = {}  -- target name -> handle when first resolved
+
+-- expects in the order given: an answer is stale when its prefix came
+-- before the one expected; a prefix never expected is newer code (a call may
+-- start before its node reads the expect that a reload already made true)
+local order = {}
+local function rank(text)
+	for i = #order, 1, -1 do
+		local p = order[i]
+		if text:sub(1, #p) == p then return i end
+	end
+	return math.huge
+end
+
+local function caller(name)
+	local h = harbor.queryname(name)
+	handles[name] = h
+	local n = 0
+	while true do
+		n = n + 1
+		local want = expect
+		local ok, answer = pcall(skynet.call, h, "lua", "ask", n)
+		calls = calls + 1
+		if not ok then
+			fails = fails + 1
+			say("RELOAD FAIL", name, tostring(answer))
+		elseif want and rank(answer) < rank(want) then
+			stale = stale + 1
+			say("RELOAD STALE", name, "want " .. want, "got " .. tostring(answer))
+		elseif want == expect then
+			fresh[name] = (fresh[name] or 0) + 1
+		end
+		skynet.sleep(1)
+	end
+end
+
+local function report()
+	local least = math.huge
+	local same = "same"
+	for node = 1, nodes do
+		for _, s in ipairs { "a", "b" } do
+			local name = "rlh" .. node .. s
+			least = math.min(least, fresh[name] or 0)
+			if handles[name] and harbor.queryname(name) ~= handles[name] then same = "changed" end
+		end
+	end
+	say("RELOAD REPORT node=" .. id, "calls=" .. calls, "fails=" .. fails, "stale=" .. stale,
+		"handles=" .. same, "fresh=" .. least)
+end
+
+local function driver()
+	local done = 0
+	while true do
+		local f = io.open("cmd" .. id)
+		if f then
+			local lines = {}
+			for line in f:lines() do lines[#lines + 1] = line end
+			f:close()
+			for i = done + 1, #lines do
+				local cmd, arg = lines[i]:match("^(%a+)%s*(%S*)")
+				if cmd == "go" then
+					for node = 1, nodes do
+						for _, s in ipairs { "a", "b" } do
+							skynet.fork(caller, "rlh" .. node .. s)
+						end
+					end
+					say("RELOAD GOING node=" .. id)
+				elseif cmd == "expect" then
+					expect = arg
+					order[#order + 1] = arg
+					fresh = {}
+					say("RELOAD EXPECT node=" .. id, arg)
+				elseif cmd == "spawn" then
+					local h = skynet.newservice "rl_handler"
+					say("RELOAD NEW node=" .. id, (skynet.call(h, "lua", "ask", 0)))
+				elseif cmd == "report" then
+					report()
+				end
+			end
+			done = #lines
+		end
+		skynet.sleep(5)
+	end
+end
+
+skynet.start(function()
+	for _, s in ipairs { "a", "b" } do
+		harbor.globalname("rlh" .. id .. s, skynet.newservice "rl_handler")
+	end
+	say("READY", id)
+	skynet.fork(driver)
+end)
