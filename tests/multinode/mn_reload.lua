@@ -11,6 +11,8 @@
 --                    text starting with <prefix> (the new code), or with
 --                    newer code still
 --   spawn            starts one more rl_handler and prints its answer
+--   snax / snaxask   starts the snax service rl_snax / asks it again: prints
+--                    "MN RELOAD SNAX node=<id> <answer>"
 --   report           "MN RELOAD REPORT node=<id> calls=<n> fails=<n>
 --                    stale=<n> handles=<same|changed> fresh=<n>": fresh is
 --                    the fewest calls any handler answered since the last
@@ -25,6 +27,7 @@ local function say(...)
 	skynet.error("MN " .. table.concat({ ... }, " "))
 end
 
+local snax_obj      -- the rl_snax service (snax, snaxask)
 local expect = nil  -- prefix the answers of calls started now must have
 local calls, fails, stale = 0, 0, 0
 local fresh = {}    -- target name -> calls answered since the last expect
@@ -103,6 +106,10 @@ local function driver()
 				elseif cmd == "spawn" then
 					local h = skynet.newservice "rl_handler"
 					say("RELOAD NEW node=" .. id, (skynet.call(h, "lua", "ask", 0)))
+				elseif cmd == "snax" or cmd == "snaxask" then
+					local snax = require "skynet.snax"
+					if cmd == "snax" then snax_obj = snax.newservice "rl_snax" end
+					say("RELOAD SNAX node=" .. id, snax_obj.req.ask())
 				elseif cmd == "report" then
 					report()
 				end

@@ -11,6 +11,8 @@ the debug console of node 1 while every node calls every handler all the time:
     services go on unchanged;
   - `reload cluster rl_handler new` after another change: running instances
     keep their code, a new instance loads the new one;
+  - `hotfix cluster rl_snax FILE` patches the snax service (snax hotfix,
+    state kept); a patch with a method the service lacks is refused;
   - `clearcache cluster` answers once per node.
 After each step every call started later gets the new code; no call fails,
 none is lost (every caller keeps getting answers)."""
@@ -37,6 +39,13 @@ end)
 IMPL = """local M = {}
 function M.answer(n) return "%s:" .. tostring(n) end
 return M
+"""
+SNAX = """local n = 0
+function response.ask() n = n + 1 return "s1:" .. n end
+function init() end
+"""
+SNAX_PATCH = """local n
+function response.ask() n = n + 1 return "s2:" .. n end
 """
 
 
@@ -135,6 +144,23 @@ def main(skiff):
         m = c.wait(2, r"MN RELOAD NEW node=2 (\S+)")
         assert m.group(1) == "v5:0/S3", m.group(1)
         check_flow("reload new: running instances unchanged (still hot)")
+
+        # 6. snax hotfix goes through the same path (state kept)
+        write(os.path.join(c.dir, "rl_snax.lua"), SNAX)
+        command("snax", nodes=(3,))
+        assert c.wait(3, r"MN RELOAD SNAX node=3 (\S+)").group(1) == "s1:1"
+        patch = os.path.join(c.dir, "snax_patch.lua")
+        write(patch, SNAX_PATCH)
+        rows, summary = rows_of(con.cmd("hotfix cluster rl_snax " + patch))
+        assert summary == "3 ok, 0 failed", (summary, rows)
+        assert [r[0] for r in rows if r[1] != "-"] == ["3"], rows
+        m = c.mark(3)
+        command("snaxask", nodes=(3,))
+        assert c.wait(3, r"MN RELOAD SNAX node=3 (\S+)", after=m).group(1) == "s2:2"
+        write(patch, "function accept.nosuch() end\n")
+        rows, summary = rows_of(con.cmd("hotfix cluster rl_snax " + patch))
+        assert summary == "2 ok, 1 failed" and "nosuch" in " ".join(r[3] for r in rows), (summary, rows)
+        print("snax hotfix through the console: patched in place, state kept; a bad patch is refused")
 
         rows, summary = rows_of(con.cmd("clearcache cluster"))
         assert summary == "3 ok, 0 failed", (summary, rows)
