@@ -20,8 +20,32 @@
 local skynet = require "skynet"
 local harbor = require "skynet.harbor"
 
-local id = tonumber(skynet.getenv "harbor") or 0
-local nodes = tonumber(skynet.getenv "test_nodes") or 3
+-- cluster mode (tests/cluster/test_reload.py): cl_name names this node,
+-- test_peers lists every node; handlers are the cluster names rlha, rlhb
+local cl_name = skynet.getenv "cl_name"
+local cluster = cl_name and require "skynet.cluster"
+local id = cl_name or tonumber(skynet.getenv "harbor") or 0
+local node_list = {}
+if cl_name then
+	for n in (skynet.getenv "test_peers"):gmatch("[^,]+") do node_list[#node_list + 1] = n end
+else
+	for n = 1, tonumber(skynet.getenv "test_nodes") or 3 do node_list[n] = n end
+end
+
+-- target "rlh<node><a|b>": where it is now, and a call to it
+local function resolve(node, s)
+	if cluster then
+		return cluster.query(node, "rlh" .. s)
+	end
+	return harbor.queryname("rlh" .. node .. s)
+end
+
+local function ask(node, s, h, n)
+	if cluster then
+		return cluster.call(node, h, "ask", n)
+	end
+	return skynet.call(h, "lua", "ask", n)
+end
 
 local function say(...)
 	skynet.error("MN " .. table.concat({ ... }, " "))
@@ -45,14 +69,15 @@ local function rank(text)
 	return math.huge
 end
 
-local function caller(name)
-	local h = harbor.queryname(name)
+local function caller(node, s)
+	local name = "rlh" .. node .. s
+	local h = resolve(node, s)
 	handles[name] = h
 	local n = 0
 	while true do
 		n = n + 1
 		local want = expect
-		local ok, answer = pcall(skynet.call, h, "lua", "ask", n)
+		local ok, answer = pcall(ask, node, s, h, n)
 		calls = calls + 1
 		if not ok then
 			fails = fails + 1
@@ -70,11 +95,11 @@ end
 local function report()
 	local least = math.huge
 	local same = "same"
-	for node = 1, nodes do
+	for _, node in ipairs(node_list) do
 		for _, s in ipairs { "a", "b" } do
 			local name = "rlh" .. node .. s
 			least = math.min(least, fresh[name] or 0)
-			if handles[name] and harbor.queryname(name) ~= handles[name] then same = "changed" end
+			if handles[name] and resolve(node, s) ~= handles[name] then same = "changed" end
 		end
 	end
 	say("RELOAD REPORT node=" .. id, "calls=" .. calls, "fails=" .. fails, "stale=" .. stale,
@@ -84,7 +109,7 @@ end
 local function driver()
 	local done = 0
 	while true do
-		local f = io.open("cmd" .. id)
+		local f = io.open((skynet.getenv "test_cmddir" or ".") .. "/cmd" .. id)
 		if f then
 			local lines = {}
 			for line in f:lines() do lines[#lines + 1] = line end
@@ -92,9 +117,9 @@ local function driver()
 			for i = done + 1, #lines do
 				local cmd, arg = lines[i]:match("^(%a+)%s*(%S*)")
 				if cmd == "go" then
-					for node = 1, nodes do
+					for _, node in ipairs(node_list) do
 						for _, s in ipairs { "a", "b" } do
-							skynet.fork(caller, "rlh" .. node .. s)
+							skynet.fork(caller, node, s)
 						end
 					end
 					say("RELOAD GOING node=" .. id)
@@ -122,7 +147,16 @@ end
 
 skynet.start(function()
 	for _, s in ipairs { "a", "b" } do
-		harbor.globalname("rlh" .. id .. s, skynet.newservice "rl_handler")
+		local h = skynet.newservice "rl_handler"
+		if cluster then
+			cluster.register("rlh" .. s, h)
+		else
+			harbor.globalname("rlh" .. id .. s, h)
+		end
+	end
+	if cluster then
+		cluster.open(id)
+		skynet.uniqueservice "reloadd" -- (cluster.open starts it too; wait until it is there)
 	end
 	say("READY", id)
 	skynet.fork(driver)
