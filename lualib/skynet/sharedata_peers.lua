@@ -21,11 +21,13 @@
 -- "off"): each node's sharedatad registers the cluster name "sharedatad"; the
 -- peers are the nodes of clusterd's table with an address, but this node.
 -- Cluster mode has no link events, so a peer is "up" when a call to it
--- succeeds: a peer that failed is retried every RETRY cs and on_up runs when
--- it answers again (sharedatad marks a peer failed when a push to it fails).
+-- succeeds: a peer that failed is retried after RETRY cs, then after twice as
+-- long each time up to RETRY_MAX, and on_up runs when it answers again
+-- (a push to it that fails marks it failed too).
 local skynet = require "skynet"
 
-local RETRY = 100  -- cs between two attempts at a cluster peer that failed
+local RETRY = 100  -- cs before the first new attempt at a cluster peer that failed
+local RETRY_MAX = 3000 -- cs: the longest wait between two attempts
 local SCAN = 100   -- cs between two looks at the harbor's peer table
 
 local M = {}
@@ -102,8 +104,16 @@ function M.new(on_up)
 		end
 	elseif p.mode == "cluster" then
 		local cluster = require "skynet.cluster"
-		local failed = {}  -- name -> true: a peer to catch up with once it answers
+		-- name -> { at = when to try next (cs), delay = cs }: a peer to catch up
+		-- with once it answers; the delay doubles up to RETRY_MAX while it does not
+		local failed = {}
 		local busy = {}
+		local function fail(name)
+			local f = failed[name]
+			if f == nil then
+				failed[name] = { at = skynet.now() + RETRY, delay = RETRY }
+			end
+		end
 		local function table_of_nodes()
 			local clusterd = skynet.uniqueservice "clusterd"
 			return skynet.call(clusterd, "lua", "nodes")
@@ -130,27 +140,33 @@ function M.new(on_up)
 				if not ok and not tostring(err):find("unknown name", 1, true) then
 					-- down or unreachable: caught up when it answers again;
 					-- a node without sharedatad catches up itself when it starts one
-					failed[name] = true
+					fail(name)
 				end
 			end, ...)
 		end
-		local function attempt(name)
+		local function attempt(name, f)
 			if busy[name] then return end
 			busy[name] = true
 			local ok, err = pcall(on_up, name)
 			busy[name] = nil
 			if ok or tostring(err):find("unknown name", 1, true) then
 				failed[name] = nil -- caught up, or it has no sharedatad yet (it pulls when it starts one)
+			else
+				f.delay = math.min(f.delay * 2, RETRY_MAX)
+				f.at = skynet.now() + f.delay
 			end
 		end
 		function p.watch()
 			for _, name in ipairs(p.list()) do
-				failed[name] = true
+				failed[name] = { at = 0, delay = RETRY }
 			end
 			skynet.fork(function()
 				while true do
-					for name in pairs(failed) do
-						skynet.fork(attempt, name)
+					local now = skynet.now()
+					for name, f in pairs(failed) do
+						if f.at <= now then
+							skynet.fork(attempt, name, f)
+						end
 					end
 					skynet.sleep(RETRY)
 				end
