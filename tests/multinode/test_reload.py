@@ -7,6 +7,8 @@ the debug console of node 1 while every node calls every handler all the time:
     instance runs the new main file, keeping its handle; the JSON answer has
     one row per service, all ok;
   - `hotfix cluster rl_handler FILE`: the patch runs in every instance;
+    `hotfix :ADDR FILE` (and `hotfix cluster :ADDR FILE` for a service of
+    another node) runs it in that service only;
   - a hotfix that does not compile: one error row per service, and the
     services go on unchanged;
   - `reload cluster rl_handler new` after another change: running instances
@@ -127,6 +129,17 @@ def main(skiff):
         assert summary == "6 ok, 0 failed", (summary, rows)
         command("expect hot:")
         check_flow("hotfix (hot)")
+
+        # 3b. one service by address: on its own node, and from node 1 with `cluster`
+        mark = os.path.join(c.dir, "mark.lua")
+        write(mark, "HOTFIX_MARK = true\n")
+        addr = {r["node"]: r["address"] for r in res["rows"]}
+        rows, summary = rows_of(con.cmd("hotfix %s %s" % (addr[1], mark)))
+        assert summary == "1 ok, 0 failed" and rows[0][1] == addr[1], (summary, rows)
+        rows, summary = rows_of(con.cmd("hotfix cluster %s %s" % (addr[2], mark)))
+        assert summary == "3 ok, 0 failed", (summary, rows)
+        assert [r[1] for r in rows if r[1] != "-"] == [addr[2]], rows
+        print("hotfix of one service by address: only that service answers")
 
         # 4. a broken hotfix: an error per service, nothing changes
         bad = os.path.join(c.dir, "bad.lua")
