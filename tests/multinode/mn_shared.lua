@@ -7,7 +7,9 @@
 -- runs the commands the python side appends to the file cmd<id> (in the
 -- node's working directory), one per line:
 --   update <v>   sharedata "cfg" and sharetable "cfgt" become version v
---   delete       sharedata "gone" is deleted
+--   delete       sharedata "gone" is deleted (new: created)
+--   probe        prints whether "gone" is there; which: the version of "cfg"
+--                this node holds (counter/origin) and its data's ver
 -- Every version of the data is N records { ver = v, i = i } plus ver = v at
 -- the top, so a reader that saw a mix of two versions can tell.
 --
@@ -116,6 +118,15 @@ local function driver()
 				elseif cmd == "new" then
 					sharedata.new("gone", { x = 1 })
 					say("SHARED NEW node=" .. id)
+				elseif cmd == "which" then
+					-- the version this node's sharedatad holds for "cfg", and its data's ver
+					local r = require "skynet.sharebox_reader"
+					local sb = require "skynet.sharebox"
+					local v, o = r.call("version", "sharedata", "cfg")
+					local h = r.call("query", "sharedata", "cfg")
+					local ver = h and sb.root(sb.open(h)).ver
+					say("SHARED WHICH node=" .. id, "version=" .. tostring(v) .. "/" .. tostring(o),
+						"ver=" .. tostring(ver))
 				elseif cmd == "probe" then
 					-- is "gone" there (node-local answer after catch-up)?
 					local r = require "skynet.sharebox_reader"

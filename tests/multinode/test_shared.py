@@ -5,6 +5,7 @@
     ever sees a mix of two versions, and a sharetable held from before an
     update stays whole at its old version;
   - an update made on another node supersedes it everywhere;
+  - two nodes update at the same moment: all three end with the same one;
   - node 3 is killed and, at once, node 1 updates: nodes 1 and 2 get it;
     node 3 is restarted and its readers' first version is the new one;
   - a name created then deleted while node 3 is down is absent on node 3
@@ -38,6 +39,13 @@ def probe(c, nid):
     return c.wait(nid, r"MN SHARED PROBE node=%d (\w+)" % nid, after=m).group(1)
 
 
+def which(c, nid):
+    m = c.mark(nid)
+    command(c, nid, "which")
+    r = c.wait(nid, r"MN SHARED WHICH node=%d version=(\S+) ver=(\S+)" % nid, after=m)
+    return r.group(1), r.group(2)
+
+
 def marks(c, nodes):
     return {n: c.mark(n) for n in nodes}
 
@@ -57,6 +65,21 @@ def main(skiff):
         command(c, 2, "update 2")
         seen_everywhere(c, (1, 2, 3), 2, m)
         print("version 2, made on node 2, seen everywhere")
+
+        # two nodes update at the same moment: every node ends with the same one
+        command(c, 1, "update 10")
+        command(c, 3, "update 11")
+        c.wait(1, r"MN SHARED UPDATED node=1 ver=10")
+        c.wait(3, r"MN SHARED UPDATED node=3 ver=11")
+        deadline = time.time() + 10
+        while True:
+            held = [which(c, n) for n in (1, 2, 3)]
+            if len(set(held)) == 1 and held[0][1] in ("10", "11"):
+                break
+            assert time.time() < deadline, "concurrent updates did not converge: %s" % held
+            time.sleep(0.2)
+        print("concurrent updates on nodes 1 and 3: every node keeps %s (version %s)"
+              % (held[0][1], held[0][0]))
 
         command(c, 1, "new")
         c.wait(1, r"MN SHARED NEW node=1")
