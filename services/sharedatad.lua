@@ -296,8 +296,9 @@ local function start_peers()
 end
 
 skynet.start(function()
-	skynet.dispatch("lua", function(_, _, cmd, ...)
+	skynet.dispatch("lua", function(_, source, cmd, ...)
 		local f = peer_command[cmd]
+		local from_peer = f ~= nil
 		if f == nil then
 			f = command[cmd]
 			if f == nil then
@@ -311,6 +312,10 @@ skynet.start(function()
 		-- replies are (true, results...) or (false, error text): a bad load is
 		-- the caller's error, with its reason, not a "call failed"
 		local r = table.pack(pcall(f, ...))
+		if from_peer and not r[1] then
+			-- a push (send) has nobody to answer: say it once here
+			skynet.error(string.format("sharedatad: %s from %s failed: %s", cmd, skynet.address(source), tostring(r[2])))
+		end
 		if r[2] ~= NORET then
 			skynet.ret(skynet.pack(table.unpack(r, 1, r.n)))
 		end
