@@ -258,6 +258,9 @@ local function listen_unix(path)
 	end)
 end
 
+-- hot reload: reload, clearcache, hotfix (skynet.reload_console)
+require("skynet.reload_console").register(COMMAND, TEXT, need_run)
+
 skynet.start(function()
 	local tcp_ok, why = load_settings()
 	local unix_path = skynet.getenv "console_unix"
