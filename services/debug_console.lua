@@ -48,6 +48,7 @@ local MODULES = {
 	"skynet.console.classic",
 	"skynet.console.cluster",
 	"skynet.console.overview",
+	"skynet.console.reload",
 }
 
 local args = table.pack(...)
@@ -257,9 +258,6 @@ local function listen_unix(path)
 		skynet.fork(console_main_loop, fd, tostring(addr), true)
 	end)
 end
-
--- hot reload: reload, clearcache, hotfix (skynet.reload_console)
-require("skynet.reload_console").register(COMMAND, TEXT, need_run)
 
 skynet.start(function()
 	local tcp_ok, why = load_settings()

@@ -1,6 +1,6 @@
 -- reloadd (unique per node): hot reload of this node's Lua services, and the
 -- fan-out of a reload to every node.  The console's reload, clearcache and
--- hotfix commands (skynet.reload_console) call it; docs/hot-reload.md says
+-- hotfix commands (skynet.console.reload) call it; docs/hot-reload.md says
 -- what is safe to reload.
 --
 -- Commands ("lua"), each answered with a list of rows

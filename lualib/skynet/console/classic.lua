@@ -101,12 +101,6 @@ C.log = { help = "launch a new lua service with log", run = function(...)
 	return "Failed"
 end }
 
-C.clearcache = { help = "clear lua code cache", run = function()
-	local cache = skynet.cache
-	assert(cache and cache.clear, "no code cache")
-	cache.clear()
-end }
-
 C.service = { help = "List unique service", readonly = true,
 	run = function() return skynet.call("SERVICE", "lua", "LIST") end }
 

@@ -1,9 +1,7 @@
--- skynet.reload_console: the debug console's hot reload commands.  The
--- console registers them with one line:
---   require("skynet.reload_console").register(COMMAND, TEXT, need_run)
--- COMMAND: name -> function(words...); TEXT: name -> function(print, result)
--- (the text layout; `json <command>` answers the same result as JSON);
--- need_run(what) raises unless the config allows running operator code.
+-- skynet.console.reload: the debug console's hot reload commands, a command
+-- module (skynet.console.commands) listed in services/debug_console.lua.
+-- Each answers a table (text: one line per row; `json <command>` answers the
+-- same result as JSON).
 --
 --   reload [cluster] TYPE [new|inject|restart] [module...]
 --       clears the code cache, then: new (the default) leaves running
@@ -22,6 +20,7 @@
 -- the counts ok and failed.  The command itself succeeds when it could be
 -- carried out; whether each service took it is in its row.
 local skynet = require "skynet"
+local commands = require "skynet.console.commands"
 
 local M = {}
 
@@ -54,31 +53,38 @@ local function text(print, r)
 	print(string.format("%d ok, %d failed", r.ok, r.failed))
 end
 
-function M.register(COMMAND, TEXT, need_run)
-	function COMMAND.reload(...)
+M.reload = {
+	help = "reload [cluster] TYPE [new|inject|restart] [module...] : hot reload a Lua service type",
+	text = text,
+	run = function(...)
 		local call, typ, mode = scope(...)
 		assert(typ, "usage: reload [cluster] TYPE [new|inject|restart] [module...]")
 		local modules = { select(call == "all" and 4 or 3, ...) }
 		return result(skynet.call(reloadd(), "lua", call, "reload", typ, mode, modules))
-	end
-	TEXT.reload = text
+	end,
+}
 
-	function COMMAND.clearcache(...)
+M.clearcache = {
+	help = "clearcache [cluster] : clear the Lua code cache (of every node with cluster)",
+	text = text,
+	run = function(...)
 		local call = scope(...)
 		return result(skynet.call(reloadd(), "lua", call, "clearcache"))
-	end
-	TEXT.clearcache = text
+	end,
+}
 
-	function COMMAND.hotfix(...)
-		need_run("hotfix")
+M.hotfix = {
+	help = "hotfix [cluster] ADDRESS|TYPE FILE : run FILE in a service or every service of a type (console_run)",
+	text = text,
+	run = function(...)
+		commands.need_run("hotfix")
 		local call, target, filename = scope(...)
 		assert(target and filename, "usage: hotfix [cluster] TARGET FILE")
 		local f = assert(io.open(filename, "rb"), "Can't open " .. tostring(filename))
 		local source = f:read "a"
 		f:close()
 		return result(skynet.call(reloadd(), "lua", call, "hotfix", target, source, filename))
-	end
-	TEXT.hotfix = text
-end
+	end,
+}
 
 return M
