@@ -125,7 +125,7 @@ int main(int argc, char **argv)
 	};
 	cfg.self.incarnation = 1;
 	snprintf(cfg.self.name, sizeof(cfg.self.name), "attacker");
-	struct link *l = link_create(&cfg, now_ms());
+	struct link *l = link_new(&cfg, now_ms());
 	struct link_buf out = { 0 };
 	link_start(l, &out);
 	write_all(fd, out.data, out.len);
@@ -164,7 +164,7 @@ int main(int argc, char **argv)
 		printf("%s: %s after %llu ms\n", mode, closed ? "closed by the node" : "still open",
 		       (unsigned long long)(now_ms() - t0));
 	}
-	link_destroy(l);
+	link_free(l);
 	link_buf_free(&out);
 	close(fd);
 	return ok ? 0 : 1;

@@ -144,9 +144,9 @@ static void responder_side(unsigned mode, const char *tag)
 	feed(check, &whole, &scratch);
 	if (!link_clean(check) || n != 4)
 		die("responder seed does not replay");
-	link_destroy(check);
-	link_destroy(i);
-	link_destroy(r);
+	link_free(check);
+	link_free(i);
+	link_free(r);
 	link_buf_free(&whole);
 	link_buf_free(&i1);
 	link_buf_free(&r1);
@@ -193,9 +193,9 @@ static void initiator_side(unsigned mode, const char *tag)
 	feed(check, &whole, &scratch);
 	if (!link_clean(check) || n != 4)
 		die("initiator seed does not replay");
-	link_destroy(check);
-	link_destroy(i);
-	link_destroy(r);
+	link_free(check);
+	link_free(i);
+	link_free(r);
 	link_buf_free(&whole);
 	link_buf_free(&i1);
 	link_buf_free(&r1);
@@ -258,8 +258,8 @@ static void hostile_seeds(unsigned mode, const char *tag)
 				put("handshake_initiator", tagged(tag, bad[k].name), (uint8_t)mode, &copy, 1);
 				link_buf_free(&copy);
 			}
-			link_destroy(t);
-			link_destroy(p);
+			link_free(t);
+			link_free(p);
 			link_buf_free(&t1);
 			link_buf_free(&p1);
 			link_buf_free(&t2);

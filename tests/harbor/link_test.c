@@ -156,22 +156,22 @@ static void test_bad_config(void)
 	struct pair_end e;
 	struct link_config cfg = {.role = LINK_INITIATOR, .purpose = LINK_HARBOR_PEER,
 	                          .cluster_key = key};
-	CHECK(link_create(&cfg, T0) == NULL);               /* no on_record */
+	CHECK(link_new(&cfg, T0) == NULL);               /* no on_record */
 	end_init(&e, LINK_INITIATOR, LINK_HARBOR_PEER, 1, "ok", 1, key, T0);
 	end_free(&e);
 	cfg.on_record = small_rec_dummy;
-	CHECK((e.l = link_create(&cfg, T0)) != NULL);      /* the minimal valid config */
-	link_destroy(e.l);
+	CHECK((e.l = link_new(&cfg, T0)) != NULL);      /* the minimal valid config */
+	link_free(e.l);
 	snprintf(cfg.self.name, sizeof cfg.self.name, "bad\nname");
-	CHECK(link_create(&cfg, T0) == NULL);
+	CHECK(link_new(&cfg, T0) == NULL);
 	cfg.self.name[0] = '\0';
 	cfg.purpose = 0;
-	CHECK(link_create(&cfg, T0) == NULL);
+	CHECK(link_new(&cfg, T0) == NULL);
 	cfg.purpose = LINK_CLUSTER;
 	cfg.cluster_key = NULL;
-	CHECK(link_create(&cfg, T0) == NULL);
-	CHECK(link_create(NULL, T0) == NULL);
-	link_destroy(NULL);
+	CHECK(link_new(&cfg, T0) == NULL);
+	CHECK(link_new(NULL, T0) == NULL);
+	link_free(NULL);
 
 	/* Input before link_start is a caller bug: refused loudly, not dropped. */
 	end_init(&e, LINK_RESPONDER, LINK_HARBOR_PEER, 2, "r", 1, key, T0);
@@ -427,10 +427,10 @@ static void test_timeout(void)
 	struct link_config cfg = {.role = LINK_RESPONDER, .purpose = LINK_HARBOR_PEER,
 	                          .cluster_key = key, .handshake_timeout_ms = 50,
 	                          .on_record = small_rec_dummy};
-	struct link *l = link_create(&cfg, T0);
+	struct link *l = link_new(&cfg, T0);
 	CHECK(link_tick(l, T0 + 49) == LINK_HANDSHAKE);
 	CHECK(link_tick(l, T0 + 50) == LINK_CLOSED);
-	link_destroy(l);
+	link_free(l);
 
 	/* An established link never times out here: liveness is the user's business. */
 	established_pair(&i, &r);
@@ -684,7 +684,7 @@ static void test_max_record_config(void)
 	struct link_config cfg = {.role = LINK_RESPONDER, .purpose = LINK_HARBOR_PEER,
 	                          .self = {.node_id = 2}, .cluster_key = key, .max_record = 100,
 	                          .on_record = small_rec, .ud = &count};
-	struct link *r = link_create(&cfg, T0);
+	struct link *r = link_new(&cfg, T0);
 	CHECK(r != NULL && link_max_record(r) == 100);
 	end_init(&i, LINK_INITIATOR, LINK_HARBOR_PEER, 1, "a", 1, key, T0);
 	CHECK(link_start(i.l, &i.out) == LINK_OK && link_start(r, &rout) == LINK_OK);
@@ -701,7 +701,7 @@ static void test_max_record_config(void)
 	i.out.len = 0;
 	CHECK(link_seal(i.l, &i.out, TYPE_APP, buf, 101) == LINK_OK);   /* sender allows 16 MiB */
 	CHECK(link_feed(r, i.out.data, LINK_SEALED_HEADER, T0, &rout) == LINK_CLOSED && count == 1);
-	link_destroy(r);
+	link_free(r);
 	link_buf_free(&rout);
 	end_free(&i);
 }

@@ -248,7 +248,7 @@ static void conn_open(struct conn *c, const char *tag, const char *host, int por
 	cfg.self.node_id = self_id;
 	cfg.self.incarnation = incarnation;
 	snprintf(cfg.self.name, sizeof cfg.self.name, "hattack");
-	c->l = link_create(&cfg, now_ms());
+	c->l = link_new(&cfg, now_ms());
 	link_start(c->l, &c->out);
 }
 
@@ -257,7 +257,7 @@ static void conn_close(struct conn *c)
 	if (c->fd >= 0)
 		close(c->fd);
 	c->fd = -1;
-	link_destroy(c->l);
+	link_free(c->l);
 	c->l = NULL;
 	link_buf_free(&c->out);
 }
@@ -450,7 +450,7 @@ int main(int argc, char **argv)
 	randombytes_buf(&cfg.self.incarnation, sizeof cfg.self.incarnation);
 	snprintf(cfg.self.name, sizeof cfg.self.name, "hattack");
 	uint64_t t0 = now_ms();
-	struct link *l = link_create(&cfg, t0);
+	struct link *l = link_new(&cfg, t0);
 	int slow = strcmp(mode, "slow") == 0;
 	size_t slow_at = 0;
 	int flipped = 0;

@@ -119,10 +119,10 @@ int main(int argc, char **argv)
 	randombytes_buf(&cfg.self.incarnation, sizeof cfg.self.incarnation);
 	snprintf(cfg.self.name, sizeof cfg.self.name, "node%u", cfg.self.node_id);
 	uint64_t t0 = now_ms();
-	struct link *l = link_create(&cfg, t0);
+	struct link *l = link_new(&cfg, t0);
 	sodium_memzero(&cred, sizeof cred);
 	if (l == NULL) {
-		fprintf(stderr, "hcred: link_create refused the config\n");
+		fprintf(stderr, "hcred: link_new refused the config\n");
 		return 2;
 	}
 	struct link_buf out = {0};
