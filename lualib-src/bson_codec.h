@@ -17,34 +17,46 @@
 #define META "bson"   /* metatable of a bson object (a userdata of bytes) */
 
 enum {
-	T_DOUBLE = 0x01, T_STRING = 0x02, T_DOCUMENT = 0x03, T_ARRAY = 0x04,
-	T_BINARY = 0x05, T_UNDEFINED = 0x06, T_OBJECTID = 0x07, T_BOOLEAN = 0x08,
-	T_DATE = 0x09, T_NULL = 0x0a, T_REGEX = 0x0b, T_DBPOINTER = 0x0c,
-	T_CODE = 0x0d, T_SYMBOL = 0x0e, T_CODEWS = 0x0f, T_INT32 = 0x10,
-	T_TIMESTAMP = 0x11, T_INT64 = 0x12, T_DECIMAL128 = 0x13,
-	T_MINKEY = 0xff, T_MAXKEY = 0x7f,
+	T_DOUBLE = 0x01,
+	T_STRING = 0x02,
+	T_DOCUMENT = 0x03,
+	T_ARRAY = 0x04,
+	T_BINARY = 0x05,
+	T_UNDEFINED = 0x06,
+	T_OBJECTID = 0x07,
+	T_BOOLEAN = 0x08,
+	T_DATE = 0x09,
+	T_NULL = 0x0a,
+	T_REGEX = 0x0b,
+	T_DBPOINTER = 0x0c,
+	T_CODE = 0x0d,
+	T_SYMBOL = 0x0e,
+	T_CODEWS = 0x0f,
+	T_INT32 = 0x10,
+	T_TIMESTAMP = 0x11,
+	T_INT64 = 0x12,
+	T_DECIMAL128 = 0x13,
+	T_MINKEY = 0xff,
+	T_MAXKEY = 0x7f,
 };
 
 /* ------------------------------------------------------------ little-endian */
 
-static inline uint32_t
-get32(const uint8_t *p) {
+static inline uint32_t get32(const uint8_t *p)
+{
 	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
-static inline uint64_t
-get64(const uint8_t *p) {
-	return (uint64_t)get32(p) | (uint64_t)get32(p + 4) << 32;
-}
+static inline uint64_t get64(const uint8_t *p) { return (uint64_t)get32(p) | (uint64_t)get32(p + 4) << 32; }
 
-static inline void
-put32(uint8_t *p, uint32_t v) {
+static inline void put32(uint8_t *p, uint32_t v)
+{
 	for (int i = 0; i < 4; i++)
 		p[i] = (uint8_t)(v >> (8 * i));
 }
 
-static inline void
-put64(uint8_t *p, uint64_t v) {
+static inline void put64(uint8_t *p, uint64_t v)
+{
 	put32(p, (uint32_t)v);
 	put32(p + 4, (uint32_t)(v >> 32));
 }

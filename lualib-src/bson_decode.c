@@ -15,19 +15,25 @@
 
 /* length of the valid UTF-8 sequence at s (at most n bytes), 0 if invalid:
  * no overlong forms, no surrogates, nothing past U+10FFFF */
-static size_t
-utf8_len(const uint8_t *s, size_t n) {
+static size_t utf8_len(const uint8_t *s, size_t n)
+{
 	uint8_t c = s[0];
 	if (c < 0x80)
 		return 1;
 	size_t len;
 	uint32_t cp, min;
 	if ((c & 0xe0) == 0xc0) {
-		len = 2; cp = c & 0x1f; min = 0x80;
+		len = 2;
+		cp = c & 0x1f;
+		min = 0x80;
 	} else if ((c & 0xf0) == 0xe0) {
-		len = 3; cp = c & 0x0f; min = 0x800;
+		len = 3;
+		cp = c & 0x0f;
+		min = 0x800;
 	} else if ((c & 0xf8) == 0xf0) {
-		len = 4; cp = c & 0x07; min = 0x10000;
+		len = 4;
+		cp = c & 0x07;
+		min = 0x10000;
 	} else {
 		return 0;
 	}
@@ -43,8 +49,8 @@ utf8_len(const uint8_t *s, size_t n) {
 	return len;
 }
 
-int
-bson_utf8_valid(const uint8_t *s, size_t n) {
+int bson_utf8_valid(const uint8_t *s, size_t n)
+{
 	while (n > 0) {
 		size_t k = utf8_len(s, n);
 		if (k == 0)
@@ -64,13 +70,10 @@ struct reader {
 	size_t left;
 };
 
-static int
-bad(lua_State *L, const char *what) {
-	return luaL_error(L, "Invalid bson: %s", what);
-}
+static int bad(lua_State *L, const char *what) { return luaL_error(L, "Invalid bson: %s", what); }
 
-static const uint8_t *
-take(struct reader *r, size_t n, const char *what) {
+static const uint8_t *take(struct reader *r, size_t n, const char *what)
+{
 	if (n > r->left)
 		bad(r->L, what);
 	const uint8_t *p = r->p;
@@ -79,14 +82,11 @@ take(struct reader *r, size_t n, const char *what) {
 	return p;
 }
 
-static int32_t
-take_i32(struct reader *r, const char *what) {
-	return (int32_t)get32(take(r, 4, what));
-}
+static int32_t take_i32(struct reader *r, const char *what) { return (int32_t)get32(take(r, 4, what)); }
 
 /* a NUL-terminated key or regex part, UTF-8 checked; returns its length */
-static const char *
-take_cstring(struct reader *r, size_t *len) {
+static const char *take_cstring(struct reader *r, size_t *len)
+{
 	const uint8_t *end = memchr(r->p, 0, r->left);
 	if (end == NULL)
 		bad(r->L, "cstring without its NUL");
@@ -98,8 +98,8 @@ take_cstring(struct reader *r, size_t *len) {
 }
 
 /* a BSON string: int32 length (with the NUL) then bytes then NUL */
-static const char *
-take_string(struct reader *r, size_t *len) {
+static const char *take_string(struct reader *r, size_t *len)
+{
 	int32_t n = take_i32(r, "string length");
 	if (n < 1)
 		bad(r->L, "string length below 1");
@@ -115,8 +115,8 @@ take_string(struct reader *r, size_t *len) {
 static void decode_doc(struct reader *r, int array, int depth);
 
 /* the value of one element of type `type`; pushes it */
-static void
-decode_value(struct reader *r, int type, int depth) {
+static void decode_value(struct reader *r, int type, int depth)
+{
 	lua_State *L = r->L;
 	size_t n;
 	switch (type) {
@@ -133,9 +133,7 @@ decode_value(struct reader *r, int type, int depth) {
 		break;
 	}
 	case T_DOCUMENT:
-	case T_ARRAY:
-		decode_doc(r, type == T_ARRAY, depth + 1);
-		break;
+	case T_ARRAY: decode_doc(r, type == T_ARRAY, depth + 1); break;
 	case T_BINARY: {
 		int32_t len = take_i32(r, "binary length");
 		if (len < 0)
@@ -153,9 +151,7 @@ decode_value(struct reader *r, int type, int depth) {
 		luaL_pushresult(&b);
 		break;
 	}
-	case T_OBJECTID:
-		bson_push_special(L, T_OBJECTID, take(r, 12, "objectid"), 12);
-		break;
+	case T_OBJECTID: bson_push_special(L, T_OBJECTID, take(r, 12, "objectid"), 12); break;
 	case T_BOOLEAN: {
 		uint8_t v = *take(r, 1, "boolean");
 		if (v > 1)
@@ -179,9 +175,7 @@ decode_value(struct reader *r, int type, int depth) {
 	case T_UNDEFINED:
 	case T_NULL:
 	case T_MINKEY:
-	case T_MAXKEY:
-		bson_push_special(L, type, NULL, 0);
-		break;
+	case T_MAXKEY: bson_push_special(L, type, NULL, 0); break;
 	case T_REGEX: {
 		const uint8_t *start = r->p;
 		size_t a, b;
@@ -219,26 +213,17 @@ decode_value(struct reader *r, int type, int depth) {
 		bson_push_special(L, T_CODEWS, start, (size_t)total);
 		break;
 	}
-	case T_INT32:
-		lua_pushinteger(L, take_i32(r, "int32"));
-		break;
-	case T_TIMESTAMP:
-		bson_push_special(L, T_TIMESTAMP, take(r, 8, "timestamp"), 8);
-		break;
-	case T_INT64:
-		lua_pushinteger(L, (lua_Integer)get64(take(r, 8, "int64")));
-		break;
-	case T_DECIMAL128:
-		bson_push_special(L, T_DECIMAL128, take(r, 16, "decimal128"), 16);
-		break;
-	default:
-		luaL_error(L, "Invalid bson: unknown element type %d", type);
+	case T_INT32: lua_pushinteger(L, take_i32(r, "int32")); break;
+	case T_TIMESTAMP: bson_push_special(L, T_TIMESTAMP, take(r, 8, "timestamp"), 8); break;
+	case T_INT64: lua_pushinteger(L, (lua_Integer)get64(take(r, 8, "int64"))); break;
+	case T_DECIMAL128: bson_push_special(L, T_DECIMAL128, take(r, 16, "decimal128"), 16); break;
+	default: luaL_error(L, "Invalid bson: unknown element type %d", type);
 	}
 }
 
 /* a document or array at r (length, elements, NUL); pushes a table */
-static void
-decode_doc(struct reader *r, int array, int depth) {
+static void decode_doc(struct reader *r, int array, int depth)
+{
 	lua_State *L = r->L;
 	if (depth > MAX_DEPTH)
 		bad(L, "nested too deep");
@@ -267,8 +252,8 @@ decode_doc(struct reader *r, int array, int depth) {
 }
 
 /* the bytes of a bson object or a string argument */
-static const uint8_t *
-doc_bytes(lua_State *L, int idx, size_t *n) {
+static const uint8_t *doc_bytes(lua_State *L, int idx, size_t *n)
+{
 	if (lua_type(L, idx) == LUA_TSTRING)
 		return (const uint8_t *)lua_tolstring(L, idx, n);
 	void *ud = luaL_checkudata(L, idx, META);
@@ -276,8 +261,8 @@ doc_bytes(lua_State *L, int idx, size_t *n) {
 	return ud;
 }
 
-int
-bson_ldecode(lua_State *L) {
+int bson_ldecode(lua_State *L)
+{
 	size_t n;
 	const uint8_t *p = doc_bytes(L, 1, &n);
 	if (n < 5 || get32(p) != n)
@@ -289,8 +274,8 @@ bson_ldecode(lua_State *L) {
 
 /* the payload of a special string must be what the wire holds for its type:
  * checked by decoding it */
-void
-bson_check_payload(lua_State *L, int type, const uint8_t *p, size_t n) {
+void bson_check_payload(lua_State *L, int type, const uint8_t *p, size_t n)
+{
 	struct reader r = { L, p, n };
 	decode_value(&r, type, MAX_DEPTH - 1);
 	lua_pop(L, 1);

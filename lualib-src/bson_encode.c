@@ -21,16 +21,16 @@ struct out {
 	size_t n, cap;
 };
 
-static int
-out_gc(lua_State *L) {
+static int out_gc(lua_State *L)
+{
 	struct out *o = lua_touserdata(L, 1);
 	free(o->p);
 	o->p = NULL;
 	return 0;
 }
 
-static uint8_t *
-grow(lua_State *L, struct out *o, size_t n) {
+static uint8_t *grow(lua_State *L, struct out *o, size_t n)
+{
 	if (o->cap - o->n < n) {
 		size_t cap = o->cap ? o->cap : 256;
 		while (cap - o->n < n) {
@@ -49,29 +49,20 @@ grow(lua_State *L, struct out *o, size_t n) {
 	return at;
 }
 
-static void
-put_bytes(lua_State *L, struct out *o, const void *s, size_t n) {
+static void put_bytes(lua_State *L, struct out *o, const void *s, size_t n)
+{
 	if (n > 0 && s != NULL)
 		memcpy(grow(L, o, n), s, n);
 }
 
-static void
-put_byte(lua_State *L, struct out *o, uint8_t b) {
-	*grow(L, o, 1) = b;
-}
+static void put_byte(lua_State *L, struct out *o, uint8_t b) { *grow(L, o, 1) = b; }
 
-static void
-put_i32(lua_State *L, struct out *o, uint32_t v) {
-	put32(grow(L, o, 4), v);
-}
+static void put_i32(lua_State *L, struct out *o, uint32_t v) { put32(grow(L, o, 4), v); }
 
-static void
-put_i64(lua_State *L, struct out *o, uint64_t v) {
-	put64(grow(L, o, 8), v);
-}
+static void put_i64(lua_State *L, struct out *o, uint64_t v) { put64(grow(L, o, 8), v); }
 
-static void
-put_key(lua_State *L, struct out *o, int type, const char *key, size_t klen) {
+static void put_key(lua_State *L, struct out *o, int type, const char *key, size_t klen)
+{
 	if (memchr(key, 0, klen) != NULL)
 		luaL_error(L, "bson key contains a NUL byte");
 	if (!bson_utf8_valid((const uint8_t *)key, klen))
@@ -83,8 +74,9 @@ put_key(lua_State *L, struct out *o, int type, const char *key, size_t klen) {
 
 static void encode_table(lua_State *L, struct out *o, const char *key, size_t klen, int depth);
 
-static void
-encode_special(lua_State *L, struct out *o, const char *key, size_t klen, const uint8_t *s, size_t n) {
+static void encode_special(lua_State *L, struct out *o, const char *key, size_t klen, const uint8_t *s,
+                           size_t n)
+{
 	int type = s[1];
 	const uint8_t *p = s + 2;
 	n -= 2;
@@ -132,19 +124,16 @@ encode_special(lua_State *L, struct out *o, const char *key, size_t klen, const 
 	case T_CODE:
 	case T_SYMBOL:
 	case T_CODEWS:
-	case T_DECIMAL128:
-		bson_check_payload(L, type, p, n);
-		break;
-	default:
-		luaL_error(L, "Invalid subtype %d", type);
+	case T_DECIMAL128: bson_check_payload(L, type, p, n); break;
+	default: luaL_error(L, "Invalid subtype %d", type);
 	}
 	put_key(L, o, type, key, klen);
 	put_bytes(L, o, p, n);
 }
 
 /* the value at the top of the stack, under `key` */
-static void
-encode_value(lua_State *L, struct out *o, const char *key, size_t klen, int depth) {
+static void encode_value(lua_State *L, struct out *o, const char *key, size_t klen, int depth)
+{
 	int t = lua_type(L, -1);
 	switch (t) {
 	case LUA_TNUMBER:
@@ -186,9 +175,7 @@ encode_value(lua_State *L, struct out *o, const char *key, size_t klen, int dept
 		put_byte(L, o, 0);
 		break;
 	}
-	case LUA_TTABLE:
-		encode_table(L, o, key, klen, depth + 1);
-		break;
+	case LUA_TTABLE: encode_table(L, o, key, klen, depth + 1); break;
 	case LUA_TUSERDATA: {
 		/* an encoded document, embedded as it is */
 		void *ud = luaL_testudata(L, -1, META);
@@ -198,31 +185,28 @@ encode_value(lua_State *L, struct out *o, const char *key, size_t klen, int dept
 		put_bytes(L, o, ud, lua_rawlen(L, -1));
 		break;
 	}
-	case LUA_TNIL:
-		luaL_error(L, "Bson array has a hole (nil), Use bson.null instead");
-		break;
-	default:
-		luaL_error(L, "Invalid value type : %s", lua_typename(L, t));
+	case LUA_TNIL: luaL_error(L, "Bson array has a hole (nil), Use bson.null instead"); break;
+	default: luaL_error(L, "Invalid value type : %s", lua_typename(L, t));
 	}
 }
 
 /* start a document: its length is patched by doc_end */
-static size_t
-doc_begin(lua_State *L, struct out *o) {
+static size_t doc_begin(lua_State *L, struct out *o)
+{
 	size_t at = o->n;
 	grow(L, o, 4);
 	return at;
 }
 
-static void
-doc_end(lua_State *L, struct out *o, size_t at) {
+static void doc_end(lua_State *L, struct out *o, size_t at)
+{
 	put_byte(L, o, 0);
 	put32(o->p + at, (uint32_t)(o->n - at));
 }
 
 /* the key/value pair at -2/-1 of a document; pops the value */
-static void
-encode_pair(lua_State *L, struct out *o, int depth) {
+static void encode_pair(lua_State *L, struct out *o, int depth)
+{
 	int kt = lua_type(L, -2);
 	if (kt == LUA_TNUMBER)
 		luaL_error(L, "Bson dictionary's key can't be number");
@@ -234,8 +218,8 @@ encode_pair(lua_State *L, struct out *o, int depth) {
 	lua_pop(L, 1);
 }
 
-static void
-encode_array_body(lua_State *L, struct out *o, lua_Integer len, int depth) {
+static void encode_array_body(lua_State *L, struct out *o, lua_Integer len, int depth)
+{
 	size_t at = doc_begin(L, o);
 	for (lua_Integer i = 1; i <= len; i++) {
 		char key[24];
@@ -248,8 +232,8 @@ encode_array_body(lua_State *L, struct out *o, lua_Integer len, int depth) {
 }
 
 /* the table at the top: its pairs, by __pairs when it has one */
-static void
-encode_dict_body(lua_State *L, struct out *o, int depth) {
+static void encode_dict_body(lua_State *L, struct out *o, int depth)
+{
 	size_t at = doc_begin(L, o);
 	if (luaL_getmetafield(L, -1, "__pairs") != LUA_TNIL) {
 		lua_pushvalue(L, -2);
@@ -264,7 +248,7 @@ encode_dict_body(lua_State *L, struct out *o, int depth) {
 				break;
 			}
 			encode_pair(L, o, depth); /* leaves k */
-			lua_replace(L, -2); /* k is the new control */
+			lua_replace(L, -2);       /* k is the new control */
 		}
 	} else {
 		lua_pushnil(L);
@@ -276,8 +260,8 @@ encode_dict_body(lua_State *L, struct out *o, int depth) {
 
 /* an array when __len says so, or when the first key next() gives is 1 or an
  * integer within the table's border; an empty table is a document */
-static int
-array_length(lua_State *L, lua_Integer *len) {
+static int array_length(lua_State *L, lua_Integer *len)
+{
 	if (luaL_getmetafield(L, -1, "__len") != LUA_TNIL) {
 		lua_pushvalue(L, -2);
 		lua_call(L, 1, 1);
@@ -304,8 +288,8 @@ array_length(lua_State *L, lua_Integer *len) {
 	return 0;
 }
 
-static void
-encode_table(lua_State *L, struct out *o, const char *key, size_t klen, int depth) {
+static void encode_table(lua_State *L, struct out *o, const char *key, size_t klen, int depth)
+{
 	if (depth > MAX_DEPTH)
 		luaL_error(L, "Too depth while encoding bson");
 	luaL_checkstack(L, 16, "bson nesting");
@@ -320,8 +304,8 @@ encode_table(lua_State *L, struct out *o, const char *key, size_t klen, int dept
 }
 
 /* a new output at the top of the stack */
-static struct out *
-new_out(lua_State *L) {
+static struct out *new_out(lua_State *L)
+{
 	struct out *o = lua_newuserdatauv(L, sizeof(*o), 0);
 	o->p = NULL;
 	o->n = o->cap = 0;
@@ -335,8 +319,8 @@ new_out(lua_State *L) {
 
 /* the finished output as a new bson object (the output's own buffer is freed
  * now; its userdata goes with the next collection) */
-static int
-finish(lua_State *L, struct out *o) {
+static int finish(lua_State *L, struct out *o)
+{
 	void *ud = lua_newuserdatauv(L, o->n, 0);
 	memcpy(ud, o->p, o->n);
 	luaL_setmetatable(L, META);
@@ -345,8 +329,8 @@ finish(lua_State *L, struct out *o) {
 	return 1;
 }
 
-int
-bson_lencode(lua_State *L) {
+int bson_lencode(lua_State *L)
+{
 	luaL_checktype(L, 1, LUA_TTABLE);
 	lua_settop(L, 1);
 	struct out *o = new_out(L);
@@ -356,8 +340,8 @@ bson_lencode(lua_State *L) {
 	return finish(L, o);
 }
 
-int
-bson_lencode_order(lua_State *L) {
+int bson_lencode_order(lua_State *L)
+{
 	int n = lua_gettop(L);
 	if (n % 2 != 0)
 		return luaL_error(L, "Invalid ordered dict");

@@ -19,8 +19,8 @@
 #include "bson_codec.h"
 
 /* push "\0" type payload */
-void
-bson_push_special(lua_State *L, int type, const void *payload, size_t n) {
+void bson_push_special(lua_State *L, int type, const void *payload, size_t n)
+{
 	luaL_Buffer b;
 	luaL_buffinit(L, &b);
 	luaL_addchar(&b, '\0');
@@ -31,8 +31,8 @@ bson_push_special(lua_State *L, int type, const void *payload, size_t n) {
 
 /* ------------------------------------------------------------ constructors */
 
-static int
-lint64(lua_State *L) {
+static int lint64(lua_State *L)
+{
 	uint8_t v[8];
 	put64(v, (uint64_t)luaL_checkinteger(L, 1));
 	bson_push_special(L, T_INT64, v, 8);
@@ -41,8 +41,8 @@ lint64(lua_State *L) {
 
 /* date(seconds[, milliseconds]): skynet's 4-byte seconds form when it holds
  * the value, else 8 bytes of milliseconds */
-static int
-ldate(lua_State *L) {
+static int ldate(lua_State *L)
+{
 	lua_Integer sec = luaL_checkinteger(L, 1);
 	lua_Integer ms = luaL_optinteger(L, 2, 0);
 	if (ms == 0 && sec >= 0 && sec <= (lua_Integer)UINT32_MAX) {
@@ -60,8 +60,8 @@ ldate(lua_State *L) {
 static atomic_uint_least32_t ts_counter;
 
 /* timestamp(seconds[, increment]); without one, a process-wide counter */
-static int
-ltimestamp(lua_State *L) {
+static int ltimestamp(lua_State *L)
+{
 	lua_Integer sec = luaL_checkinteger(L, 1);
 	uint32_t inc;
 	if (lua_isnoneornil(L, 2))
@@ -75,8 +75,8 @@ ltimestamp(lua_State *L) {
 	return 1;
 }
 
-static int
-lregex(lua_State *L) {
+static int lregex(lua_State *L)
+{
 	size_t pn, on;
 	const char *pat = luaL_checklstring(L, 1, &pn);
 	const char *opt = luaL_optlstring(L, 2, "", &on);
@@ -94,8 +94,8 @@ lregex(lua_State *L) {
 	return 1;
 }
 
-static int
-lbinary(lua_State *L) {
+static int lbinary(lua_State *L)
+{
 	size_t n;
 	const char *s = luaL_checklstring(L, 1, &n);
 	lua_Integer sub = luaL_optinteger(L, 2, 0);
@@ -113,8 +113,8 @@ lbinary(lua_State *L) {
 static uint8_t oid_random[5];
 static atomic_uint_least32_t oid_counter;
 
-static int
-hexval(int c) {
+static int hexval(int c)
+{
 	if (c >= '0' && c <= '9')
 		return c - '0';
 	if (c >= 'a' && c <= 'f')
@@ -126,8 +126,8 @@ hexval(int c) {
 
 /* objectid(): 4 bytes of time (big-endian), 5 random bytes per process, a
  * 3-byte counter (big-endian); objectid(hex): those 12 bytes */
-static int
-lobjectid(lua_State *L) {
+static int lobjectid(lua_State *L)
+{
 	uint8_t id[12];
 	if (!lua_isnoneornil(L, 1)) {
 		size_t n;
@@ -158,8 +158,8 @@ lobjectid(lua_State *L) {
 
 /* ------------------------------------------------------------ bson.type */
 
-static int
-ltype(lua_State *L) {
+static int ltype(lua_State *L)
+{
 	int t = lua_type(L, 1);
 	switch (t) {
 	case LUA_TNUMBER:
@@ -168,13 +168,9 @@ ltype(lua_State *L) {
 		lua_pushstring(L, lua_typename(L, t));
 		lua_pushvalue(L, 1);
 		return 2;
-	case LUA_TNIL:
-		lua_pushliteral(L, "nil");
-		return 1;
-	case LUA_TSTRING:
-		break;
-	default:
-		return luaL_error(L, "Invalid type %s", lua_typename(L, t));
+	case LUA_TNIL: lua_pushliteral(L, "nil"); return 1;
+	case LUA_TSTRING: break;
+	default: return luaL_error(L, "Invalid type %s", lua_typename(L, t));
 	}
 	size_t n;
 	const uint8_t *s = (const uint8_t *)lua_tolstring(L, 1, &n);
@@ -239,15 +235,9 @@ ltype(lua_State *L) {
 		lua_pushlstring(L, (const char *)z + 1, n - (size_t)(z - p) - 2);
 		return 3;
 	}
-	case T_MINKEY:
-		lua_pushliteral(L, "minkey");
-		return 1;
-	case T_MAXKEY:
-		lua_pushliteral(L, "maxkey");
-		return 1;
-	case T_NULL:
-		lua_pushliteral(L, "nil");
-		return 1;
+	case T_MINKEY: lua_pushliteral(L, "minkey"); return 1;
+	case T_MAXKEY: lua_pushliteral(L, "maxkey"); return 1;
+	case T_NULL: lua_pushliteral(L, "nil"); return 1;
 	case T_INT64:
 		if (n != 8)
 			return luaL_error(L, "Invalid int64");
@@ -264,13 +254,12 @@ ltype(lua_State *L) {
 		lua_pushlstring(L, (const char *)p, n);
 		lua_pushinteger(L, s[1]);
 		return 3;
-	default:
-		return luaL_error(L, "Invalid subtype %d", s[1]);
+	default: return luaL_error(L, "Invalid subtype %d", s[1]);
 	}
 }
 
-void
-bson_values_register(lua_State *L) {
+void bson_values_register(lua_State *L)
+{
 	/* once per process; a second state only redraws the same kind of bytes */
 	static atomic_flag seeded = ATOMIC_FLAG_INIT;
 	if (!atomic_flag_test_and_set(&seeded)) {
@@ -278,14 +267,10 @@ bson_values_register(lua_State *L) {
 		atomic_store(&oid_counter, randombytes_uniform(1u << 24));
 	}
 	static const luaL_Reg l[] = {
-		{ "date", ldate },
-		{ "timestamp", ltimestamp },
-		{ "regex", lregex },
-		{ "binary", lbinary },
-		{ "objectid", lobjectid },
-		{ "int64", lint64 },
-		{ "type", ltype },
-		{ NULL, NULL },
+		{ "date", ldate },         { "timestamp", ltimestamp },
+		{ "regex", lregex },       { "binary", lbinary },
+		{ "objectid", lobjectid }, { "int64", lint64 },
+		{ "type", ltype },         { NULL, NULL },
 	};
 	luaL_setfuncs(L, l, 0);
 }

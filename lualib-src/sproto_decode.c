@@ -56,8 +56,8 @@ static void push_int(lua_State *L, const struct spw_fielddef *f, int64_t v)
 		lua_pushinteger(L, (lua_Integer)v);
 }
 
-static size_t dec_struct(lua_State *L, const struct spw_type *st, const uint8_t *p, size_t len,
-                         int tbl, int depth);
+static size_t dec_struct(lua_State *L, const struct spw_type *st, const uint8_t *p, size_t len, int tbl,
+                         int depth);
 
 /* Decodes one struct chunk into a new table left at the top of the stack;
  * the chunk must be exactly one struct. */
@@ -69,8 +69,8 @@ static void dec_substruct(lua_State *L, const struct spw_type *st, const struct 
 		dec_error(L, st, f->name, "struct size mismatch");
 }
 
-static void dec_array(lua_State *L, const struct spw_type *st, const struct spw_fielddef *f,
-                      const uint8_t *p, uint32_t size, int depth)
+static void dec_array(lua_State *L, const struct spw_type *st, const struct spw_fielddef *f, const uint8_t *p,
+                      uint32_t size, int depth)
 {
 	switch (f->kind) {
 	case SPW_INTEGER:
@@ -101,8 +101,7 @@ static void dec_array(lua_State *L, const struct spw_type *st, const struct spw_
 			lua_rawseti(L, -2, (lua_Integer)i + 1);
 		}
 		return;
-	default:
-		break;
+	default: break;
 	}
 	lua_newtable(L);
 	int arr = lua_gettop(L);
@@ -115,7 +114,8 @@ static void dec_array(lua_State *L, const struct spw_type *st, const struct spw_
 	while (size > 0) {
 		if (size < 4)
 			dec_error(L, st, f->name, "truncated array");
-		uint32_t sz = (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+		uint32_t sz =
+			(uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 		if (size - 4 < sz)
 			dec_error(L, st, f->name, "truncated array element");
 		const uint8_t *q = p + 4;
@@ -153,8 +153,8 @@ static void dec_array(lua_State *L, const struct spw_type *st, const struct spw_
 
 /* Decodes the struct at p into the table at stack index tbl; returns the
  * bytes it used (the struct may be followed by more). */
-static size_t dec_struct(lua_State *L, const struct spw_type *st, const uint8_t *p, size_t len,
-                         int tbl, int depth)
+static size_t dec_struct(lua_State *L, const struct spw_type *st, const uint8_t *p, size_t len, int tbl,
+                         int depth)
 {
 	if (depth >= MAX_DEPTH)
 		dec_error(L, st, NULL, "nested too deep");
@@ -179,22 +179,15 @@ static size_t dec_struct(lua_State *L, const struct spw_type *st, const uint8_t 
 			dec_array(L, st, f, v.data, v.size, depth);
 		} else {
 			switch (f->kind) {
-			case SPW_INTEGER:
-				push_int(L, f, chunk_int(L, st, f, v.data, v.size));
-				break;
+			case SPW_INTEGER: push_int(L, f, chunk_int(L, st, f, v.data, v.size)); break;
 			case SPW_DOUBLE:
 				if (v.size != 8)
 					dec_error(L, st, f->name, "double of bad size");
 				lua_pushnumber(L, chunk_double(v.data));
 				break;
-			case SPW_STRING:
-				lua_pushlstring(L, (const char *)v.data, v.size);
-				break;
-			case SPW_STRUCT:
-				dec_substruct(L, st, f, v.data, v.size, depth);
-				break;
-			default:
-				dec_error(L, st, f->name, "boolean in a chunk");
+			case SPW_STRING: lua_pushlstring(L, (const char *)v.data, v.size); break;
+			case SPW_STRUCT: dec_substruct(L, st, f, v.data, v.size, depth); break;
+			default: dec_error(L, st, f->name, "boolean in a chunk");
 			}
 		}
 		lua_setfield(L, tbl, f->name);

@@ -62,16 +62,12 @@ static void put64(uint8_t *p, uint64_t v)
 	put32(p + 4, (uint32_t)(v >> 32));
 }
 
-static int fits32(int64_t v)
-{
-	return v >= INT32_MIN && v <= INT32_MAX;
-}
+static int fits32(int64_t v) { return v >= INT32_MIN && v <= INT32_MAX; }
 
 static void enc_error(struct enc *e, const struct spw_type *st, const struct spw_fielddef *f,
                       const char *want, int idx)
 {
-	luaL_error(e->L, "%s.%s is not %s (Is a %s)", st->name, f->name, want,
-	           luaL_typename(e->L, idx));
+	luaL_error(e->L, "%s.%s is not %s (Is a %s)", st->name, f->name, want, luaL_typename(e->L, idx));
 }
 
 /* The integer at the top of the stack, scaled for integer(p). */
@@ -85,7 +81,8 @@ static int64_t to_int(struct enc *e, const struct spw_type *st, const struct spw
 			enc_error(e, st, f, "a number", -1);
 		double r = round(n * (double)f->scale);
 		if (!(r >= -9223372036854775808.0 && r < 9223372036854775808.0))
-			luaL_error(L, "%s.%s is out of range for integer(%d)", st->name, f->name, f->precision);
+			luaL_error(L, "%s.%s is out of range for integer(%d)", st->name, f->name,
+			           f->precision);
 		return (int64_t)r;
 	}
 	int isint;
@@ -129,8 +126,7 @@ static void enc_string(struct enc *e, const struct spw_type *st, const struct sp
 }
 
 /* Appends a chunk holding the struct at the top of the stack. */
-static void enc_substruct(struct enc *e, const struct spw_type *st, const struct spw_fielddef *f,
-                          int depth)
+static void enc_substruct(struct enc *e, const struct spw_type *st, const struct spw_fielddef *f, int depth)
 {
 	int t = lua_type(e->L, -1);
 	if (t != LUA_TTABLE && t != LUA_TUSERDATA)
@@ -178,8 +174,7 @@ static int pairs_next(lua_State *L, int arr, int it)
 }
 
 /* The array at the top of the stack, as one chunk. */
-static void enc_array(struct enc *e, const struct spw_type *st, const struct spw_fielddef *f,
-                      int depth)
+static void enc_array(struct enc *e, const struct spw_type *st, const struct spw_fielddef *f, int depth)
 {
 	lua_State *L = e->L;
 	int arr = lua_gettop(L);
@@ -315,9 +310,7 @@ static void enc_struct(struct enc *e, const struct spw_type *st, int tbl, int de
 				}
 				break;
 			}
-			case SPW_BOOLEAN:
-				entry = to_bool(e, st, f) ? 4 : 2;
-				break;
+			case SPW_BOOLEAN: entry = to_bool(e, st, f) ? 4 : 2; break;
 			case SPW_DOUBLE: {
 				double d = to_double(e, st, f);
 				uint64_t bits;
@@ -328,12 +321,8 @@ static void enc_struct(struct enc *e, const struct spw_type *st, int tbl, int de
 				e->len += 12;
 				break;
 			}
-			case SPW_STRING:
-				enc_string(e, st, f);
-				break;
-			default:
-				enc_substruct(e, st, f, depth);
-				break;
+			case SPW_STRING: enc_string(e, st, f); break;
+			default: enc_substruct(e, st, f, depth); break;
 			}
 		}
 		lua_pop(L, 1);
