@@ -27,7 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fuzz_common.h"
+#include "fuzz_lua.h"
 #include "skiff_paths.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -96,9 +96,7 @@ static const char http_checks[] =
 
 static lua_State *setup(void)
 {
-	lua_State *L = luaL_newstate();
-	FUZZ_ASSERT(L != NULL);
-	luaL_openlibs(L);
+	lua_State *L = fuzz_lua_newstate();
 	const char *path = SKIFF_SOURCE_ROOT "/services/debug_console.lua";
 	FILE *f = fopen(path, "rb");
 	FUZZ_ASSERT(f != NULL);
@@ -135,6 +133,7 @@ static lua_State *setup(void)
 	lua_setglobal(L, "check_split");
 	FUZZ_ASSERT(luaL_loadbuffer(L, http_checks, sizeof(http_checks) - 1, "=http_checks") == LUA_OK);
 	lua_setglobal(L, "check_http");
+	fuzz_lua_trace(L);
 	return L;
 }
 
@@ -149,31 +148,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (data[0] % 3 == 2) {
 		lua_getglobal(L, "check_http");
 		lua_pushlstring(L, (const char *)data + 1, size - 1);
-		if (lua_pcall(L, 1, 1, 0) != LUA_OK) {
-			fprintf(stderr, "http_verdict: %s\n", lua_tostring(L, -1));
-			FUZZ_ASSERT(0);
-		}
+		fuzz_lua_check(L, 1, 1, "http_verdict");
 	} else if (data[0] % 3 == 1) {
 		lua_getglobal(L, "check_split");
 		lua_pushlstring(L, (const char *)data + 1, size - 1);
-		if (lua_pcall(L, 1, 1, 0) != LUA_OK) {
-			fprintf(stderr, "split_words: %s\n", lua_tostring(L, -1));
-			FUZZ_ASSERT(0);
-		}
+		fuzz_lua_check(L, 1, 1, "split_words");
 	} else {
 		lua_getglobal(L, "url_decode");
 		lua_pushlstring(L, (const char *)data + 1, size - 1);
-		if (lua_pcall(L, 1, 1, 0) != LUA_OK) {
-			fprintf(stderr, "url_decode: %s\n", lua_tostring(L, -1));
-			FUZZ_ASSERT(0);
-		}
+		fuzz_lua_check(L, 1, 1, "url_decode");
 		size_t n;
 		FUZZ_ASSERT(lua_tolstring(L, -1, &n) != NULL);
 		FUZZ_ASSERT(n <= size - 1);
 	}
 	lua_settop(L, 0);
-	static unsigned runs;
-	if (++runs % 256 == 0)
-		lua_gc(L, LUA_GCCOLLECT);
+	fuzz_lua_done(L);
 	return 0;
 }

@@ -49,12 +49,7 @@ static lua_State *
 setup(void)
 {
 	lua_State *L = fuzz_lua_state();
-	FUZZ_ASSERT(luaL_loadfile(L, SKIFF_SOURCE_ROOT "/lualib/skynet/db/redis.lua") == LUA_OK);
-	lua_call(L, 0, 1);
-	FUZZ_ASSERT(luaL_loadbuffer(L, checks, sizeof(checks) - 1, "=checks") == LUA_OK);
-	lua_insert(L, -2);
-	lua_call(L, 1, 1);
-	lua_setglobal(L, "check");
+	fuzz_lua_checks_for(L, SKIFF_SOURCE_ROOT "/lualib/skynet/db/redis.lua", checks, sizeof(checks) - 1);
 	return L;
 }
 
@@ -67,12 +62,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	lua_settop(L, 0);
 	lua_getglobal(L, "check");
 	lua_pushlstring(L, (const char *)data, size);
-	if (lua_pcall(L, 1, 0, 0) != LUA_OK) {
-		fprintf(stderr, "redis reply: %s\n", lua_tostring(L, -1));
-		FUZZ_ASSERT(0);
-	}
-	static unsigned runs;
-	if (++runs % 256 == 0)
-		lua_gc(L, LUA_GCCOLLECT);
+	fuzz_lua_check(L, 1, 0, "redis reply");
+	fuzz_lua_done(L);
 	return 0;
 }
