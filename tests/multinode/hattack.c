@@ -53,18 +53,12 @@
 #include "keyfile.h"
 #include "link.h"
 #include "link.pb-c.h"
+#include "linktool.h"
 
 /* A one-shot attack tool that exits from many places: its memory is the OS's
  * to reclaim, so leak reports from it (under ASan) would only be noise. */
 const char *__asan_default_options(void);
 const char *__asan_default_options(void) { return "detect_leaks=0"; }
-
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 static int established;
 static FILE *recfile;
@@ -89,17 +83,12 @@ static void on_rec(void *ud, struct link *l, unsigned t, uint8_t *d, size_t n)
 	skiff__link__heartbeat__free_unpacked(hb, NULL);
 }
 
+/* Sends, and records what was sent when recording. */
 static void put(int fd, const uint8_t *p, size_t n)
 {
 	if (recfile)
 		fwrite(p, 1, n, recfile);
-	while (n) {
-		ssize_t w = write(fd, p, n);
-		if (w <= 0)
-			return;
-		p += w;
-		n -= (size_t)w;
-	}
+	tool_write_all(fd, p, n);
 }
 
 /* ---- node mode --------------------------------------------------------------- */
@@ -219,24 +208,12 @@ static void node_rec(void *ud, struct link *l, unsigned type, uint8_t *d, size_t
 	fflush(stdout);
 }
 
-static int dial(const char *host, int port)
-{
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-	inet_pton(AF_INET, host, &sa.sin_addr);
-	if (connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0) {
-		perror("connect");
-		exit(2);
-	}
-	return fd;
-}
-
 static void conn_open(struct conn *c, const char *tag, const char *host, int port,
                       enum link_purpose purpose, const uint8_t *key, uint64_t incarnation)
 {
 	memset(c, 0, sizeof *c);
 	c->tag = tag;
-	c->fd = dial(host, port);
+	c->fd = tool_dial(host, port);
 	struct link_config cfg = {
 		.role = LINK_INITIATOR,
 		.purpose = purpose,
@@ -248,7 +225,7 @@ static void conn_open(struct conn *c, const char *tag, const char *host, int por
 	cfg.self.node_id = self_id;
 	cfg.self.incarnation = incarnation;
 	snprintf(cfg.self.name, sizeof cfg.self.name, "hattack");
-	c->l = link_new(&cfg, now_ms());
+	c->l = link_new(&cfg, tool_now_ms());
 	link_start(c->l, &c->out);
 }
 
@@ -265,7 +242,7 @@ static void conn_close(struct conn *c)
 /* Moves bytes both ways on every open connection for up to ms. */
 static void pump(struct conn **cs, int n, uint64_t ms)
 {
-	uint64_t end = now_ms() + ms;
+	uint64_t end = tool_now_ms() + ms;
 	for (;;) {
 		struct pollfd p[4];
 		for (int i = 0; i < n; i++) {
@@ -278,7 +255,7 @@ static void pump(struct conn **cs, int n, uint64_t ms)
 			p[i].events = POLLIN;
 			p[i].revents = 0;
 		}
-		uint64_t now = now_ms();
+		uint64_t now = tool_now_ms();
 		if (now >= end)
 			return;
 		if (poll(p, (nfds_t)n, (int)(end - now)) <= 0)
@@ -296,7 +273,7 @@ static void pump(struct conn **cs, int n, uint64_t ms)
 				fflush(stdout);
 				continue;
 			}
-			link_feed(c->l, buf, (size_t)r, now_ms(), &c->out);
+			link_feed(c->l, buf, (size_t)r, tool_now_ms(), &c->out);
 		}
 	}
 }
@@ -389,12 +366,12 @@ static int run_node(char **argv)
 			size_t at = peer.out.len;
 			link_seal(peer.l, &peer.out, SKIFF__HARBOR__FRAME_TYPE__DATA, data, sizeof data);
 			peer.out.data[at + 1] ^= 0x10;
-			uint64_t t0 = now_ms();
+			uint64_t t0 = tool_now_ms();
 			struct conn *one[1] = {&peer};
-			while (!peer.eof && now_ms() - t0 < 10000)
+			while (!peer.eof && tool_now_ms() - t0 < 10000)
 				pump(one, 1, 50);
 			printf("FLIP %s after %llu ms\n", peer.eof ? "closed" : "still open",
-			       (unsigned long long)(now_ms() - t0));
+			       (unsigned long long)(tool_now_ms() - t0));
 		} else if (strcmp(w[0], "wait") == 0 && k >= 2) {
 			pump(both, 2, strtoull(w[1], NULL, 0));
 		}
@@ -429,13 +406,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "%s\n", err);
 		return 2;
 	}
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)atoi(argv[3]))};
-	inet_pton(AF_INET, argv[2], &sa.sin_addr);
-	if (connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0) {
-		perror("connect");
-		return 2;
-	}
+	int fd = tool_dial(argv[2], atoi(argv[3]));
 	struct link_buf out = {0};
 	struct link_config cfg = {
 		.role = LINK_INITIATOR,
@@ -449,7 +420,7 @@ int main(int argc, char **argv)
 	cfg.self.node_id = (uint32_t)strtoul(argv[6], NULL, 10);
 	randombytes_buf(&cfg.self.incarnation, sizeof cfg.self.incarnation);
 	snprintf(cfg.self.name, sizeof cfg.self.name, "hattack");
-	uint64_t t0 = now_ms();
+	uint64_t t0 = tool_now_ms();
 	struct link *l = link_new(&cfg, t0);
 	int slow = strcmp(mode, "slow") == 0;
 	size_t slow_at = 0;
@@ -491,7 +462,7 @@ int main(int argc, char **argv)
 			put(fd, out.data + slow_at, 1);
 			slow_at++;
 		}
-		if (now_ms() - t0 > 30000) {
+		if (tool_now_ms() - t0 > 30000) {
 			printf("TIMEOUT\n");
 			return 1;
 		}
@@ -508,11 +479,11 @@ int main(int argc, char **argv)
 			} else if (established) {
 				st = "established";
 			}
-			printf("EOF %llu %s%s\n", (unsigned long long)(now_ms() - t0), st,
+			printf("EOF %llu %s%s\n", (unsigned long long)(tool_now_ms() - t0), st,
 			       established ? " (was established)" : "");
 			return 0;
 		}
 		if (strcmp(mode, "idle") != 0 && strcmp(mode, "bighdr") != 0 && strcmp(mode, "replay") != 0)
-			link_feed(l, buf, (size_t)n, now_ms(), &out);
+			link_feed(l, buf, (size_t)n, tool_now_ms(), &out);
 	}
 }
