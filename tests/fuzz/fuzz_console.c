@@ -139,12 +139,9 @@ static lua_State *setup(void)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static lua_State *L;
-	if (L == NULL)
-		L = setup();
+	lua_State *L = fuzz_lua_input(setup);
 	if (size == 0)
 		return 0;
-	lua_settop(L, 0);
 	if (data[0] % 3 == 2) {
 		lua_getglobal(L, "check_http");
 		lua_pushlstring(L, (const char *)data + 1, size - 1);

@@ -45,6 +45,17 @@ static inline lua_State *fuzz_lua_newstate(void)
 	return L;
 }
 
+/* The target's state, made by setup() for the first input, with an empty
+ * stack: the start of every LLVMFuzzerTestOneInput. */
+static inline lua_State *fuzz_lua_input(lua_State *(*setup)(void))
+{
+	static lua_State *L;
+	if (L == NULL)
+		L = setup();
+	lua_settop(L, 0);
+	return L;
+}
+
 /* From now on the Lua lines run are coverage (call it when setup is done,
  * so that only the code under test counts). */
 static inline void fuzz_lua_trace(lua_State *L) { lua_sethook(L, fuzz_line_hook, LUA_MASKLINE, 0); }

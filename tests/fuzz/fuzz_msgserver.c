@@ -169,10 +169,7 @@ static lua_State *setup(void)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static lua_State *L;
-	if (L == NULL)
-		L = setup();
-	lua_settop(L, 0);
+	lua_State *L = fuzz_lua_input(setup);
 	lua_getglobal(L, "run");
 	lua_pushlstring(L, (const char *)data, size);
 	fuzz_lua_check(L, 1, 0, "msgserver");

@@ -63,12 +63,9 @@ setup(void)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static lua_State *L;
-	if (L == NULL)
-		L = setup();
+	lua_State *L = fuzz_lua_input(setup);
 	if (size == 0)
 		return 0;
-	lua_settop(L, 0);
 	lua_getglobal(L, "check");
 	lua_pushinteger(L, data[0] % 5);
 	lua_pushlstring(L, (const char *)data + 1, size - 1);

@@ -56,10 +56,7 @@ setup(void)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static lua_State *L;
-	if (L == NULL)
-		L = setup();
-	lua_settop(L, 0);
+	lua_State *L = fuzz_lua_input(setup);
 	lua_getglobal(L, "check");
 	lua_pushlstring(L, (const char *)data, size);
 	fuzz_lua_check(L, 1, 0, "redis reply");
