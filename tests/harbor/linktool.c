@@ -6,6 +6,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/socket.h>
@@ -44,6 +45,29 @@ int tool_write_all(int fd, const uint8_t *p, size_t n)
 		n -= (size_t)w;
 	}
 	return 0;
+}
+
+long tool_read(int fd, uint8_t *buf, size_t cap, int poll_ms, uint64_t deadline)
+{
+	struct pollfd p = {.fd = fd, .events = POLLIN};
+	int r = poll(&p, 1, poll_ms);
+	if (tool_now_ms() > deadline) {
+		printf("TIMEOUT\n");
+		exit(1);
+	}
+	if (r <= 0)
+		return 0;
+	ssize_t n = read(fd, buf, cap);
+	return n > 0 ? (long)n : -1;
+}
+
+const char *tool_link_state(const struct link *l, int established, char *buf, size_t cap)
+{
+	if (link_state(l) == LINK_CLOSED) {
+		snprintf(buf, cap, "closed:%s", link_reason(l));
+		return buf;
+	}
+	return established ? "established" : "handshake";
 }
 
 void tool_note_established(void *ud, struct link *l)

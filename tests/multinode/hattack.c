@@ -65,13 +65,9 @@ static FILE *recfile;
 
 static void on_est(void *ud, struct link *l) { established = 1; }
 
-/* Heartbeat probes are answered, as a live node would: a link that is closed
- * must be closed for what it did, not for silence. */
-static void on_rec(void *ud, struct link *l, unsigned t, uint8_t *d, size_t n)
+/* A heartbeat probe is answered, as a live node would: into out. */
+static void answer_heartbeat(struct link *l, struct link_buf *out, const uint8_t *d, size_t n)
 {
-	struct link_buf *out = ud;
-	if (t != LINK_TYPE_HEARTBEAT)
-		return;
 	Skiff__Link__Heartbeat *hb = skiff__link__heartbeat__unpack(NULL, n, d);
 	if (hb && !hb->reply) {
 		Skiff__Link__Heartbeat r = SKIFF__LINK__HEARTBEAT__INIT;
@@ -81,6 +77,14 @@ static void on_rec(void *ud, struct link *l, unsigned t, uint8_t *d, size_t n)
 		frame_send(l, out, LINK_TYPE_HEARTBEAT, &r.base);
 	}
 	skiff__link__heartbeat__free_unpacked(hb, NULL);
+}
+
+/* Heartbeat probes are answered, as a live node would: a link that is closed
+ * must be closed for what it did, not for silence. */
+static void on_rec(void *ud, struct link *l, unsigned t, uint8_t *d, size_t n)
+{
+	if (t == LINK_TYPE_HEARTBEAT)
+		answer_heartbeat(l, ud, d, n);
 }
 
 /* Sends, and records what was sent when recording. */
@@ -145,15 +149,7 @@ static void node_rec(void *ud, struct link *l, unsigned type, uint8_t *d, size_t
 {
 	struct conn *c = ud;
 	if (type == LINK_TYPE_HEARTBEAT) {
-		Skiff__Link__Heartbeat *hb = skiff__link__heartbeat__unpack(NULL, n, d);
-		if (hb && !hb->reply) {
-			Skiff__Link__Heartbeat r = SKIFF__LINK__HEARTBEAT__INIT;
-			r.seq = hb->seq;
-			r.time_ms = hb->time_ms;
-			r.reply = 1;
-			frame_send(l, &c->out, LINK_TYPE_HEARTBEAT, &r.base);
-		}
-		skiff__link__heartbeat__free_unpacked(hb, NULL);
+		answer_heartbeat(l, &c->out, d, n);
 		return;
 	}
 	switch (type) {
@@ -456,30 +452,18 @@ int main(int argc, char **argv)
 			printf("RECORDED\n");
 			return 0;
 		}
-		struct pollfd p = {.fd = fd, .events = POLLIN};
-		int r = poll(&p, 1, slow ? 1000 : 200);
-		if (slow && slow_at < out.len && r == 0) {
+		uint8_t buf[65536];
+		long n = tool_read(fd, buf, sizeof buf, slow ? 1000 : 200, t0 + 30000);
+		if (slow && slow_at < out.len && n == 0) {
 			put(fd, out.data + slow_at, 1);
 			slow_at++;
 		}
-		if (tool_now_ms() - t0 > 30000) {
-			printf("TIMEOUT\n");
-			return 1;
-		}
-		if (r <= 0)
+		if (n == 0)
 			continue;
-		uint8_t buf[65536];
-		ssize_t n = read(fd, buf, sizeof buf);
-		if (n <= 0) {
-			const char *st = "handshake";
-			char closed[300];
-			if (link_state(l) == LINK_CLOSED) {
-				snprintf(closed, sizeof closed, "closed:%s", link_reason(l));
-				st = closed;
-			} else if (established) {
-				st = "established";
-			}
-			printf("EOF %llu %s%s\n", (unsigned long long)(tool_now_ms() - t0), st,
+		if (n < 0) {
+			char st[300];
+			printf("EOF %llu %s%s\n", (unsigned long long)(tool_now_ms() - t0),
+			       tool_link_state(l, established, st, sizeof st),
 			       established ? " (was established)" : "");
 			return 0;
 		}

@@ -17,8 +17,6 @@
  * is), or closed:<reason> (a CLOSE record, or our own end refused)), or
  * "TIMEOUT".
  */
-#include <poll.h>
-#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -97,21 +95,14 @@ int main(int argc, char **argv)
 			printf("ACCEPTED\n");
 			return 0;
 		}
-		struct pollfd p = {.fd = fd, .events = POLLIN};
-		int r = poll(&p, 1, 200);
-		if (tool_now_ms() - t0 > 30000) {
-			printf("TIMEOUT\n");
-			return 1;
-		}
-		if (r <= 0)
-			continue;
 		uint8_t buf[65536];
-		ssize_t n = read(fd, buf, sizeof buf);
-		if (n <= 0) {
-			bool closed = link_state(l) == LINK_CLOSED;
-			printf("EOF %llu %s%s\n", (unsigned long long)(tool_now_ms() - t0),
-			       closed ? "closed:" : established ? "established" : "handshake",
-			       closed ? link_reason(l) : "");
+		long n = tool_read(fd, buf, sizeof buf, 200, t0 + 30000);
+		if (n == 0)
+			continue;
+		if (n < 0) {
+			char st[300];
+			printf("EOF %llu %s\n", (unsigned long long)(tool_now_ms() - t0),
+			       tool_link_state(l, established, st, sizeof st));
 			return 0;
 		}
 		link_feed(l, buf, (size_t)n, tool_now_ms(), &out);
