@@ -93,6 +93,24 @@ def lua_client_env(luaclib):
     return env
 
 
+def output_problems(out, expect=(), reject=()):
+    """What is wrong with a node's output: each regex of `expect` that does
+    not match it and each of `reject` that does, and a sanitizer report
+    anywhere, whatever else was asked (multi-line mode). One line each."""
+    problems = ["expected /%s/ in the output" % rx for rx in expect if not re.search(rx, out, re.M)]
+    problems += ["/%s/ must not appear in the output" % rx for rx in list(reject) + [SANITIZER_RX]
+                 if re.search(rx, out, re.M)]
+    return problems
+
+
+def check_output(out, expect=(), reject=()):
+    """Prints a FAIL line for each of output_problems(); True when there is none."""
+    problems = output_problems(out, expect, reject)
+    for why in problems:
+        print("FAIL: " + why)
+    return not problems
+
+
 def sanitizer_report(text):
     """The first sanitizer line in `text`, or None."""
     m = re.search(SANITIZER_RX, text, re.M)
