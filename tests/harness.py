@@ -93,6 +93,19 @@ def lua_client_env(luaclib):
     return env
 
 
+def recv_all(sock, got=b""):
+    """`got` and then everything `sock` receives until the peer closes (or
+    resets) the connection."""
+    while True:
+        try:
+            piece = sock.recv(65536)
+        except ConnectionResetError:
+            return got
+        if not piece:
+            return got
+        got += piece
+
+
 def output_problems(out, expect=(), reject=()):
     """What is wrong with a node's output: each regex of `expect` that does
     not match it and each of `reject` that does, and a sanitizer report
