@@ -44,12 +44,9 @@ static void seal_str(struct pair_end *e, unsigned type, const char *s)
 /* The n-th delivered record of e equals (type, s). */
 static void check_record(const struct pair_end *e, size_t n, unsigned type, const char *s)
 {
-	size_t cur = 0, len = 0;
-	unsigned t = 0;
+	size_t len = 0;
 	const uint8_t *d = NULL;
-	for (size_t k = 0; k <= n; k++)
-		CHECK(end_next(e, &cur, &t, &d, &len) == 0);
-	CHECK(t == type);
+	CHECK(end_nth(e, n, &d, &len) == type);
 	CHECK(len == strlen(s));
 	CHECK(memcmp(d, s, len) == 0);
 }
@@ -509,6 +506,13 @@ static void take(struct link_buf *dst, struct pair_end *e)
 	e->out.len = 0;
 }
 
+/* One record (type, s) sealed by e, in dst instead of on its way. */
+static void sealed(struct link_buf *dst, struct pair_end *e, unsigned type, const char *s)
+{
+	seal_str(e, type, s);
+	take(dst, e);
+}
+
 static void test_record_replay_reorder_drop(void)
 {
 	struct pair_end i, r;
@@ -516,8 +520,7 @@ static void test_record_replay_reorder_drop(void)
 
 	/* Replay: the same record twice. */
 	established_pair(&i, &r);
-	seal_str(&i, TYPE_APP, "pay 5");
-	take(&a, &i);
+	sealed(&a, &i, TYPE_APP, "pay 5");
 	CHECK(link_buf_reserve(&b, a.len) == 0);
 	memcpy(b.data, a.data, b.len = a.len);
 	CHECK(link_feed(r.l, a.data, a.len, T0, &r.out) == LINK_ESTABLISHED && r.nrec == 1);
@@ -527,10 +530,8 @@ static void test_record_replay_reorder_drop(void)
 
 	/* Reorder: the second record first. */
 	established_pair(&i, &r);
-	seal_str(&i, TYPE_APP, "one");
-	take(&a, &i);
-	seal_str(&i, TYPE_APP, "two");
-	take(&b, &i);
+	sealed(&a, &i, TYPE_APP, "one");
+	sealed(&b, &i, TYPE_APP, "two");
 	CHECK(link_feed(r.l, b.data, b.len, T0, &r.out) == LINK_CLOSED);
 	CHECK(link_feed(r.l, a.data, a.len, T0, &r.out) == LINK_CLOSED);
 	CHECK(r.nrec == 0);
@@ -538,12 +539,9 @@ static void test_record_replay_reorder_drop(void)
 
 	/* Drop: the middle one of three never arrives. */
 	established_pair(&i, &r);
-	seal_str(&i, TYPE_APP, "one");
-	take(&a, &i);
-	seal_str(&i, TYPE_APP, "two");
-	take(&b, &i);
-	seal_str(&i, TYPE_APP, "six");
-	take(&c, &i);
+	sealed(&a, &i, TYPE_APP, "one");
+	sealed(&b, &i, TYPE_APP, "two");
+	sealed(&c, &i, TYPE_APP, "six");
 	CHECK(link_feed(r.l, a.data, a.len, T0, &r.out) == LINK_ESTABLISHED);
 	CHECK(link_feed(r.l, c.data, c.len, T0, &r.out) == LINK_CLOSED);
 	CHECK(r.nrec == 1);
@@ -552,8 +550,7 @@ static void test_record_replay_reorder_drop(void)
 
 	/* A record sealed for the other direction does not open either. */
 	established_pair(&i, &r);
-	seal_str(&i, TYPE_APP, "mirror");
-	take(&a, &i);
+	sealed(&a, &i, TYPE_APP, "mirror");
 	CHECK(link_feed(i.l, a.data, a.len, T0, &i.out) == LINK_CLOSED);
 	CHECK(i.nrec == 0);
 	pair_free(&i, &r);

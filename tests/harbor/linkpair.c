@@ -112,3 +112,12 @@ int end_next(const struct pair_end *e, size_t *cursor, unsigned *type, const uin
 	*cursor = off + 5 + *len;
 	return 0;
 }
+
+unsigned end_nth(const struct pair_end *e, size_t n, const uint8_t **data, size_t *len)
+{
+	size_t cur = 0;
+	unsigned type = 0;
+	for (size_t k = 0; k <= n; k++)
+		CHECK(end_next(e, &cur, &type, data, len) == 0);
+	return type;
+}
