@@ -17,6 +17,7 @@
 #include <time.h>
 
 #include "bson_codec.h"
+#include "hex.h"
 
 /* push "\0" type payload */
 void bson_push_special(lua_State *L, int type, const void *payload, size_t n)
@@ -113,17 +114,6 @@ static int lbinary(lua_State *L)
 static uint8_t oid_random[5];
 static atomic_uint_least32_t oid_counter;
 
-static int hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* objectid(): 4 bytes of time (big-endian), 5 random bytes per process, a
  * 3-byte counter (big-endian); objectid(hex): those 12 bytes */
 static int lobjectid(lua_State *L)
@@ -135,7 +125,7 @@ static int lobjectid(lua_State *L)
 		if (n != 24)
 			return luaL_error(L, "Invalid objectid %s", hex);
 		for (int i = 0; i < 12; i++) {
-			int hi = hexval(hex[2 * i]), lo = hexval(hex[2 * i + 1]);
+			int hi = hex_value(hex[2 * i]), lo = hex_value(hex[2 * i + 1]);
 			if (hi < 0 || lo < 0)
 				return luaL_error(L, "Invalid objectid %s", hex);
 			id[i] = (uint8_t)(hi << 4 | lo);
@@ -192,14 +182,8 @@ static int ltype(lua_State *L)
 	case T_OBJECTID: {
 		if (n != 12)
 			return luaL_error(L, "Invalid object id");
-		static const char digits[] = "0123456789abcdef";
-		char hex[24];
-		for (int i = 0; i < 12; i++) {
-			hex[2 * i] = digits[p[i] >> 4];
-			hex[2 * i + 1] = digits[p[i] & 15];
-		}
 		lua_pushliteral(L, "objectid");
-		lua_pushlstring(L, hex, 24);
+		hex_push(L, p, 12);
 		return 2;
 	}
 	case T_DATE:
