@@ -124,6 +124,16 @@ def check_output(out, expect=(), reject=()):
     return not problems
 
 
+def judge(verdict, out, expect=(), reject=()):
+    """The end of a marker-line runner (run_http.py, run_socktest.py): checks
+    the output (check_output), prints its tail and the verdict, and returns
+    the exit status: 0 for a PASS verdict and nothing wrong in the output."""
+    ok = check_output(out, expect, reject) and verdict == "PASS"
+    print(out[-20000:])
+    print(verdict)
+    return 0 if ok else 1
+
+
 def sanitizer_report(text):
     """The first sanitizer line in `text`, or None."""
     m = re.search(SANITIZER_RX, text, re.M)
@@ -233,6 +243,15 @@ class Node:
             if done or left <= 0:
                 return None
             self.pause(left)
+
+    def test_verdict(self, deadline):
+        """A test service's verdict: "PASS" for a "TEST PASS" line, the line
+        itself for a "TEST FAIL" one, or a sentence when neither came by the
+        deadline (a time.monotonic() value) or before the node exited."""
+        line = self.wait_line(lambda l: "TEST PASS" in l or "TEST FAIL" in l, deadline)
+        if line is None:
+            return "no verdict (timeout or crash)"
+        return line if "TEST FAIL" in line else "PASS"
 
     def wait(self, rx, timeout=15, after=0, what=None):
         """Like search(), but a miss raises AssertionError with the log's tail."""

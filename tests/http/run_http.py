@@ -147,16 +147,9 @@ def main():
         node.wait()
         if stop_peer:
             stop_peer()
-        out = "\n".join(out_lines)
-        ok = verdict == "PASS"
-        if ok and not alive:
-            print("FAIL: the node died")
-            ok = False
-        if not harness.check_output(out, a.expect, a.reject + [r"stack traceback"]):
-            ok = False
-        print(out[-20000:])
-        print(verdict)
-        return 0 if ok else 1
+        if verdict == "PASS" and not alive:
+            verdict = "FAIL: the node died"
+        return harness.judge(verdict, "\n".join(out_lines), a.expect, a.reject + [r"stack traceback"])
 
 
 if __name__ == "__main__":

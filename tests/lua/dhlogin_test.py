@@ -19,7 +19,7 @@ def steps(client, node):
     if line is None:
         return "the service printed no port"
     proc = client.run(os.path.join(luaclient.HERE, "dhlogin_client.lua"), line.split()[-1])
-    end = node.wait_line(lambda l: "TEST PASS" in l or "TEST FAIL" in l, client.deadline)
+    end = node.test_verdict(client.deadline)
     csec = re.search(r"CLIENT SECRET (\w+)", proc.stdout)
     ssec = node.wait_line(lambda l: l.startswith("SERVER SECRET "), client.deadline)
     refused = node.wait_line(lambda l: l.startswith("SERVER REFUSED "), client.deadline)
@@ -28,7 +28,7 @@ def steps(client, node):
         return "client failed"
     if refused is None or "challenge hmac does not match" not in refused:
         return f"server did not refuse the bad hmac: {refused}"
-    if end is None or "TEST PASS" not in end:
+    if end != "PASS":
         return f"service: {end}"
     if not csec or not ssec or ssec.split()[-1] != csec.group(1):
         return f"secrets differ: {ssec} / {csec and csec.group(1)}"

@@ -33,12 +33,12 @@ def steps(client, node):
     pyout = py.communicate(timeout=left)[0]
     luout = lu.communicate(timeout=client.left())[0]
     print("--- python client\n" + pyout + "--- lua client\n" + luout)
-    end = node.wait_line(lambda l: "TEST PASS" in l or "TEST FAIL" in l, client.deadline)
+    end = node.test_verdict(client.deadline)
     if py.returncode != 0 or "CLIENT OK" not in pyout:
         return "python client failed"
     if lu.returncode != 0 or "CLIENT OK" not in luout:
         return "lua client failed"
-    if end is None or "TEST PASS" not in end:
+    if end != "PASS":
         return f"service: {end}"
     if not any("set\tpy\tfrom python" in l for l in node.lines()):
         return "the agent did not log the python client's set"
