@@ -477,15 +477,15 @@ end
 
 ---------------- UDP
 
+-- Puts UDP socket id in the pool, with cb for its datagrams; returns id.
 local function create_udp_object(id, cb)
 	assert(not pool[id], "socket is not closed")
 	pool[id] = { id = id, connected = true, protocol = "UDP", callback = cb }
+	return id
 end
 
 function socket.udp(callback, host, port)
-	local id = driver.udp(host, port)
-	create_udp_object(id, callback)
-	return id
+	return create_udp_object(driver.udp(host, port), callback)
 end
 
 function socket.udp_connect(id, addr, port, callback)
@@ -502,15 +502,11 @@ function socket.udp_connect(id, addr, port, callback)
 end
 
 function socket.udp_listen(addr, port, callback)
-	local id = driver.udp_listen(addr, port)
-	create_udp_object(id, callback)
-	return id
+	return create_udp_object(driver.udp_listen(addr, port), callback)
 end
 
 function socket.udp_dial(addr, port, callback)
-	local id = driver.udp_dial(addr, port)
-	create_udp_object(id, callback)
-	return id
+	return create_udp_object(driver.udp_dial(addr, port), callback)
 end
 
 socket.sendto = assert(driver.udp_send)
