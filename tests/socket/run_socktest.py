@@ -56,7 +56,7 @@ def main():
             "harbor = 0",
             'start = "%s"' % a.service,
             'luaservice = luaservice .. ";%s/lua/?.lua"' % HERE,
-            'lua_path = lua_path .. ";%s/lua/?.lua"' % HERE,
+            'lua_path = lua_path .. ";%s/lua/?.lua;%s/?.lua"' % (HERE, harness.TESTS_DIR),
         ] + ['luaservice = luaservice .. ";%s/?.lua"' % os.path.abspath(d) for d in a.lua_dir] \
           + a.config_line
         with open(cfg, "w") as f:

@@ -6,6 +6,7 @@
 -- the connection id) or "broker" (all packets to this service, session = id).
 local skynet = require "skynet"
 require "skynet.manager"
+local gatewatch = require "gatewatch"
 
 local header = skynet.getenv "socktest_header" or "S"
 local route = skynet.getenv "socktest_route" or "watchdog"
@@ -16,31 +17,20 @@ local function echo(id, body)
 	skynet.send(gate, "client", framed .. string.pack("<I4", id))
 end
 
-skynet.register_protocol {
-	name = "text",
-	id = skynet.PTYPE_TEXT,
-	pack = function(s) return s end,
-	unpack = skynet.tostring,
-	dispatch = function(session, _, msg)
-		if session ~= 0 then
-			skynet.ignoreret() -- the session carries the connection id
+gatewatch.cgate_watchdog(function(id, what, rest)
+	if what == "open" then
+		if route == "forward" then
+			skynet.send(gate, "text", string.format("forward %d :%08x :%08x", id,
+				skynet.self(), id))
 		end
-		local id, what, rest = msg:match("^(%d+) (%a+) ?(.*)$")
-		id = tonumber(id)
-		if what == "open" then
-			if route == "forward" then
-				skynet.send(gate, "text", string.format("forward %d :%08x :%08x", id,
-					skynet.self(), id))
-			end
-			skynet.send(gate, "text", "start " .. id)
-		elseif what == "data" then
-			if route ~= "watchdog" then
-				skynet.error("SOCKTEST FAIL data reached the watchdog in mode", route)
-			end
-			echo(id, rest)
+		skynet.send(gate, "text", "start " .. id)
+	elseif what == "data" then
+		if route ~= "watchdog" then
+			skynet.error("SOCKTEST FAIL data reached the watchdog in mode", route)
 		end
-	end,
-}
+		echo(id, rest)
+	end
+end)
 
 skynet.register_protocol {
 	name = "client",
