@@ -14,37 +14,37 @@ local netpack = require "skynet.netpack"
 
 local gatewatch = {}
 
+-- Registers protocol `name` (number id) whose messages are plain strings
+-- both ways, handled by dispatch(session, source, msg).
+function gatewatch.protocol(name, id, dispatch)
+	skynet.register_protocol {
+		name = name,
+		id = id,
+		pack = function(s) return s end,
+		unpack = skynet.tostring,
+		dispatch = dispatch,
+	}
+end
+
 -- Registers the "text" protocol of a C gate's watchdog: on_event(id, what,
 -- rest) for each message (rest: what follows the word, "" when nothing).
 function gatewatch.cgate_watchdog(on_event)
-	skynet.register_protocol {
-		name = "text",
-		id = skynet.PTYPE_TEXT,
-		pack = function(s) return s end,
-		unpack = skynet.tostring,
-		dispatch = function(session, _, msg)
-			if session ~= 0 then
-				skynet.ignoreret() -- the session carries the connection id
-			end
-			local id, what, rest = msg:match("^(%d+) (%a+) ?(.*)$")
-			on_event(tonumber(id), what, rest)
-		end,
-	}
+	gatewatch.protocol("text", skynet.PTYPE_TEXT, function(session, _, msg)
+		if session ~= 0 then
+			skynet.ignoreret() -- the session carries the connection id
+		end
+		local id, what, rest = msg:match("^(%d+) (%a+) ?(.*)$")
+		on_event(tonumber(id), what, rest)
+	end)
 end
 
 -- Registers the "client" protocol of a Lua gate's agent: on_packet(fd, data)
 -- for each packet (nothing is returned to the gate).
 function gatewatch.agent(on_packet)
-	skynet.register_protocol {
-		name = "client",
-		id = skynet.PTYPE_CLIENT,
-		pack = function(s) return s end,
-		unpack = skynet.tostring,
-		dispatch = function(fd, _, data)
-			skynet.ignoreret() -- the session is the client's fd
-			on_packet(fd, data)
-		end,
-	}
+	gatewatch.protocol("client", skynet.PTYPE_CLIENT, function(fd, _, data)
+		skynet.ignoreret() -- the session is the client's fd
+		on_packet(fd, data)
+	end)
 end
 
 -- The agent's echo: the packet back to the client, netpack-framed.

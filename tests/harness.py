@@ -22,6 +22,7 @@ import socket
 import subprocess
 import threading
 import time
+import traceback
 
 # tests/: on every test node's lua_path, for testlib.lua (the Lua assertions).
 TESTS_DIR = os.path.dirname(os.path.abspath(__file__))
@@ -91,6 +92,22 @@ def lua_client_env(luaclib):
         env["LD_PRELOAD"] = " ".join(libs)
         env["ASAN_OPTIONS"] = "detect_leaks=0"
     return env
+
+
+def run_in_thread(fn, args, done):
+    """Runs fn(*args) on a daemon thread (a test's client): done(None) when
+    it returns, done(text) with the exception and its traceback when it
+    raises anything, an assertion included. Returns the thread."""
+    def run():
+        try:
+            fn(*args)
+        except BaseException as e:  # the client's failure is the test's verdict
+            done("%s\n%s" % (e, traceback.format_exc()))
+        else:
+            done(None)
+    t = threading.Thread(target=run, daemon=True)
+    t.start()
+    return t
 
 
 def recv_all(sock, got=b""):

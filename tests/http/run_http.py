@@ -109,12 +109,8 @@ def main():
 
         def run_client(port):
             import http_clients
-            try:
-                getattr(http_clients, a.client)(port, out_lines)
-                events.put(("client", None))
-            except BaseException as e:
-                import traceback
-                events.put(("client", "%s\n%s" % (e, traceback.format_exc())))
+            harness.run_in_thread(getattr(http_clients, a.client), (port, out_lines),
+                                  lambda val: events.put(("client", val)))
 
         while verdict is None:
             left = deadline - time.monotonic()
@@ -137,7 +133,7 @@ def main():
                 m = re.search(r"HTTPTEST READY (\d+)", val)
                 if m and a.client and not started:
                     started = True
-                    threading.Thread(target=run_client, args=(int(m.group(1)),), daemon=True).start()
+                    run_client(int(m.group(1)))
         time.sleep(0.3)
         alive = node.poll() is None
         try:

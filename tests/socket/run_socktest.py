@@ -23,7 +23,6 @@ import re
 import signal
 import sys
 import tempfile
-import threading
 import time
 
 # a service that failed to start never prints PASS: fail at once, not at the timeout
@@ -69,12 +68,7 @@ def main():
 
         def run_client(port):
             import socket_clients
-            try:
-                getattr(socket_clients, a.client)(port)
-                client_done.put(None)
-            except BaseException as e:  # report anything, including assertion errors
-                import traceback
-                client_done.put("%s\n%s" % (e, traceback.format_exc()))
+            return harness.run_in_thread(getattr(socket_clients, a.client), (port,), client_done.put)
 
         seen = 0
         while verdict is None:
@@ -98,9 +92,7 @@ def main():
                 else:
                     m = re.search(a.ready, line)
                     if m and a.client and client_thread is None:
-                        client_thread = threading.Thread(target=run_client, args=(int(m.group(1)),),
-                                                         daemon=True)
-                        client_thread.start()
+                        client_thread = run_client(int(m.group(1)))
                 if verdict:
                     break
             seen = len(lines)

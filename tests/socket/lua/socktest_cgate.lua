@@ -32,22 +32,16 @@ gatewatch.cgate_watchdog(function(id, what, rest)
 	end
 end)
 
-skynet.register_protocol {
-	name = "client",
-	id = skynet.PTYPE_CLIENT,
-	pack = function(s) return s end,
-	unpack = skynet.tostring,
-	dispatch = function(session, source, body)
-		if route == "broker" then
-			skynet.ignoreret() -- the session is the connection id
-			echo(session, body)
-		elseif route == "forward" then
-			echo(source, body) -- the "client" handle we gave is the connection id
-		else
-			skynet.error("SOCKTEST FAIL client packet in mode", route)
-		end
-	end,
-}
+gatewatch.protocol("client", skynet.PTYPE_CLIENT, function(session, source, body)
+	if route == "broker" then
+		skynet.ignoreret() -- the session is the connection id
+		echo(session, body)
+	elseif route == "forward" then
+		echo(source, body) -- the "client" handle we gave is the connection id
+	else
+		skynet.error("SOCKTEST FAIL client packet in mode", route)
+	end
+end)
 
 skynet.start(function()
 	gate = skynet.launch("gate", header, skynet.address(skynet.self()), "127.0.0.1:0", 0, 1000)
