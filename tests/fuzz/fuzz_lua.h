@@ -79,6 +79,17 @@ static inline void fuzz_lua_done(lua_State *L)
 		lua_gc(L, LUA_GCCOLLECT);
 }
 
+/* The whole of an input for a target whose global function `fn` takes the
+ * input as one string and returns nothing. */
+static inline void fuzz_lua_bytes(lua_State *L, const char *fn, const uint8_t *data, size_t size,
+                                  const char *what)
+{
+	lua_getglobal(L, fn);
+	lua_pushlstring(L, (const char *)data, size);
+	fuzz_lua_check(L, 1, 0, what);
+	fuzz_lua_done(L);
+}
+
 /* Loads the Lua file at `path` and runs it (a module returns itself), then
  * runs `checks` with that module as its `...`: what it returns becomes the
  * global `check`, called once per input. */

@@ -170,9 +170,6 @@ static lua_State *setup(void)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	lua_State *L = fuzz_lua_input(setup);
-	lua_getglobal(L, "run");
-	lua_pushlstring(L, (const char *)data, size);
-	fuzz_lua_check(L, 1, 0, "msgserver");
-	fuzz_lua_done(L);
+	fuzz_lua_bytes(L, "run", data, size, "msgserver");
 	return 0;
 }
