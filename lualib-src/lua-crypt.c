@@ -504,45 +504,48 @@ lbase64decode(lua_State *L) {
 
 /* ------------------------------------------------------------------ SHA-1 */
 
-unsigned
-crypt_digest(lua_State *L, const EVP_MD *type, const char *what, unsigned char md[EVP_MAX_MD_SIZE]) {
+int
+crypt_push_digest(lua_State *L, const EVP_MD *type, const char *what, int hex) {
 	size_t sz;
 	const char *s = luaL_checklstring(L, 1, &sz);
+	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned len = 0;
 	if (!EVP_Digest(s, sz, md, &len, type, NULL))
-		luaL_error(L, "%s failed (OpenSSL)", what);
-	return len;
+		return luaL_error(L, "%s failed (OpenSSL)", what);
+	if (hex)
+		hex_push(L, md, len);
+	else
+		lua_pushlstring(L, (const char *)md, len);
+	return 1;
 }
 
-unsigned
-crypt_hmac(lua_State *L, const EVP_MD *type, int key_arg, int text_arg, const char *what,
-           unsigned char md[EVP_MAX_MD_SIZE]) {
+int
+crypt_push_hmac(lua_State *L, const EVP_MD *type, int key_arg, int text_arg, const char *what, int hex) {
 	size_t ksz, tsz;
 	const char *key = luaL_checklstring(L, key_arg, &ksz);
 	const char *text = luaL_checklstring(L, text_arg, &tsz);
 	if (ksz > INT32_MAX)
-		luaL_error(L, "key too large");
+		return luaL_error(L, "key too large");
+	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned len = 0;
 	if (HMAC(type, key, (int)ksz, (const unsigned char *)text, tsz, md, &len) == NULL)
-		luaL_error(L, "%s failed (OpenSSL)", what);
-	return len;
+		return luaL_error(L, "%s failed (OpenSSL)", what);
+	if (hex)
+		hex_push(L, md, len);
+	else
+		lua_pushlstring(L, (const char *)md, len);
+	return 1;
 }
 
 static int
 lsha1(lua_State *L) {
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned len = crypt_digest(L, EVP_sha1(), "sha1", md);
-	lua_pushlstring(L, (const char *)md, len);
-	return 1;
+	return crypt_push_digest(L, EVP_sha1(), "sha1", 0);
 }
 
 /* hmac_sha1(key, text): RFC 2104 HMAC with SHA-1. */
 static int
 lhmac_sha1(lua_State *L) {
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned len = crypt_hmac(L, EVP_sha1(), 1, 2, "hmac_sha1", md);
-	lua_pushlstring(L, (const char *)md, len);
-	return 1;
+	return crypt_push_hmac(L, EVP_sha1(), 1, 2, "hmac_sha1", 0);
 }
 
 /* -------------------------------------------------------------------- xor */

@@ -7,7 +7,6 @@
  * MD5 and HMAC come from OpenSSL's libcrypto.
  */
 #include "lua-crypt.h"
-#include "hex.h"
 
 #include <lauxlib.h>
 
@@ -15,26 +14,17 @@
 
 static int
 lsum(lua_State *L) {
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned len = crypt_digest(L, EVP_md5(), "md5", md);
-	lua_pushlstring(L, (const char *)md, len);
-	return 1;
+	return crypt_push_digest(L, EVP_md5(), "md5", 0);
 }
 
 static int
 lsumhexa(lua_State *L) {
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned len = crypt_digest(L, EVP_md5(), "md5", md);
-	hex_push(L, md, len);
-	return 1;
+	return crypt_push_digest(L, EVP_md5(), "md5", 1);
 }
 
 static int
 lhmacmd5(lua_State *L) {
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned len = crypt_hmac(L, EVP_md5(), 2, 1, "hmacmd5", md);
-	hex_push(L, md, len);
-	return 1;
+	return crypt_push_hmac(L, EVP_md5(), 2, 1, "hmacmd5", 1);
 }
 
 static int
