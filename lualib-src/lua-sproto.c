@@ -104,7 +104,7 @@ static int l_newproto(lua_State *L)
 	size_t len;
 	const char *bin = luaL_checklstring(L, 1, &len);
 	char err[160];
-	struct spw_schema *s = spw_schema_create((const uint8_t *)bin, len, err, sizeof(err));
+	struct spw_schema *s = spw_schema_new((const uint8_t *)bin, len, err, sizeof(err));
 	if (s == NULL) {
 		lua_pushnil(L);
 		lua_pushfstring(L, "invalid sproto schema: %s", err);
