@@ -114,6 +114,15 @@ static uint32_t tohandle(struct skynet_context *context, const char *param)
 	return handle;
 }
 
+/* The service that param names (as tohandle reads it), with a reference the
+ * caller releases, and its handle in *handle; NULL if there is none. */
+static struct skynet_context *grab_param(struct skynet_context *context, const char *param,
+                                         uint32_t *handle)
+{
+	*handle = tohandle(context, param);
+	return *handle ? skynet_handle_grab(*handle) : NULL;
+}
+
 static const char *cmd_kill(struct skynet_context *context, const char *param)
 {
 	uint32_t handle = tohandle(context, param);
@@ -243,10 +252,8 @@ static const char *cmd_stat(struct skynet_context *context, const char *param)
 
 static const char *cmd_logon(struct skynet_context *context, const char *param)
 {
-	uint32_t handle = tohandle(context, param);
-	if (handle == 0)
-		return NULL;
-	struct skynet_context *ctx = skynet_handle_grab(handle);
+	uint32_t handle;
+	struct skynet_context *ctx = grab_param(context, param, &handle);
 	if (ctx == NULL)
 		return NULL;
 	FILE *f = NULL;
@@ -267,10 +274,8 @@ static const char *cmd_logon(struct skynet_context *context, const char *param)
 
 static const char *cmd_logoff(struct skynet_context *context, const char *param)
 {
-	uint32_t handle = tohandle(context, param);
-	if (handle == 0)
-		return NULL;
-	struct skynet_context *ctx = skynet_handle_grab(handle);
+	uint32_t handle;
+	struct skynet_context *ctx = grab_param(context, param, &handle);
 	if (ctx == NULL)
 		return NULL;
 	FILE *f = ATOM_LOAD(&ctx->logfile);
@@ -285,10 +290,8 @@ static const char *cmd_logoff(struct skynet_context *context, const char *param)
 
 static const char *cmd_signal(struct skynet_context *context, const char *param)
 {
-	uint32_t handle = tohandle(context, param);
-	if (handle == 0)
-		return NULL;
-	struct skynet_context *ctx = skynet_handle_grab(handle);
+	uint32_t handle;
+	struct skynet_context *ctx = grab_param(context, param, &handle);
 	if (ctx == NULL)
 		return NULL;
 	param = strchr(param, ' ');

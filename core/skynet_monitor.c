@@ -29,7 +29,7 @@ struct skynet_monitor *skynet_monitor_new(void)
 	return ret;
 }
 
-void skynet_monitor_delete(struct skynet_monitor *sm) { skynet_free(sm); }
+void skynet_monitor_free(struct skynet_monitor *sm) { skynet_free(sm); }
 
 void skynet_monitor_trigger(struct skynet_monitor *sm, uint32_t source, uint32_t destination)
 {

@@ -10,7 +10,7 @@
 struct skynet_monitor;
 
 struct skynet_monitor *skynet_monitor_new(void);
-void skynet_monitor_delete(struct skynet_monitor *);
+void skynet_monitor_free(struct skynet_monitor *);
 /* Called by the worker at the start (source, destination) and end (0, 0) of
  * each message. */
 void skynet_monitor_trigger(struct skynet_monitor *, uint32_t source, uint32_t destination);

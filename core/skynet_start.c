@@ -128,7 +128,7 @@ static void free_monitor(struct monitor *m)
 {
 	int n = m->count;
 	for (int i = 0; i < n; i++)
-		skynet_monitor_delete(m->m[i]);
+		skynet_monitor_free(m->m[i]);
 	pthread_mutex_destroy(&m->mutex);
 	pthread_cond_destroy(&m->cond);
 	skynet_free(m->m);

@@ -132,7 +132,7 @@ void link_fail(struct link *l, const char *fmt, ...)
 
 /* ---- lifecycle -------------------------------------------------------------- */
 
-struct link *link_create(const struct link_config *cfg, uint64_t now_ms)
+struct link *link_new(const struct link_config *cfg, uint64_t now_ms)
 {
 	struct link *l;
 	size_t nlen;
@@ -176,13 +176,13 @@ struct link *link_create(const struct link_config *cfg, uint64_t now_ms)
 	l->ud = cfg->ud;
 	l->unix_now = cfg->unix_now ? cfg->unix_now : (uint64_t)time(NULL);
 	if (hs_init(l, cfg->cluster_key, cfg->credential) != 0) {
-		link_destroy(l);
+		link_free(l);
 		return NULL;
 	}
 	return l;
 }
 
-void link_destroy(struct link *l)
+void link_free(struct link *l)
 {
 	if (l == NULL)
 		return;

@@ -73,8 +73,8 @@ int preauth_limits_load(struct skynet_context *ctx, struct preauth_limits *lim)
 	return 0;
 }
 
-struct preauth *preauth_create(struct skynet_context *ctx, const char *tag,
-                               const struct preauth_limits *lim)
+struct preauth *preauth_new(struct skynet_context *ctx, const char *tag,
+                            const struct preauth_limits *lim)
 {
 	struct preauth *p = calloc(1, sizeof(*p));
 	if (p == NULL)
@@ -100,7 +100,7 @@ struct preauth *preauth_create(struct skynet_context *ctx, const char *tag,
 	return p;
 }
 
-void preauth_destroy(struct preauth *p)
+void preauth_free(struct preauth *p)
 {
 	if (p == NULL)
 		return;

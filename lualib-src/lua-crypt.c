@@ -31,6 +31,7 @@
 #define OPENSSL_SUPPRESS_DEPRECATED 1
 
 #include "lua-crypt.h"
+#include "hex.h"
 
 #include <lauxlib.h>
 #include <stdint.h>
@@ -230,30 +231,12 @@ ldesdecode(lua_State *L) {
 
 static int
 lhexencode(lua_State *L) {
-	static const char digits[] = "0123456789abcdef";
 	size_t sz;
 	const uint8_t *s = (const uint8_t *)luaL_checklstring(L, 1, &sz);
 	if (sz > (SIZE_MAX >> 1))
 		return luaL_error(L, "string too large");
-	luaL_Buffer b;
-	char *out = luaL_buffinitsize(L, &b, sz * 2);
-	for (size_t i = 0; i < sz; i++) {
-		out[2 * i] = digits[s[i] >> 4];
-		out[2 * i + 1] = digits[s[i] & 15];
-	}
-	luaL_pushresultsize(&b, sz * 2);
+	hex_push(L, s, sz);
 	return 1;
-}
-
-static int
-hexval(unsigned char c) {
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
 }
 
 static int
@@ -265,8 +248,8 @@ lhexdecode(lua_State *L) {
 	luaL_Buffer b;
 	char *out = luaL_buffinitsize(L, &b, sz / 2);
 	for (size_t i = 0; i < sz; i += 2) {
-		int hi = hexval((unsigned char)s[i]);
-		int lo = hexval((unsigned char)s[i + 1]);
+		int hi = hex_value((unsigned char)s[i]);
+		int lo = hex_value((unsigned char)s[i + 1]);
 		if (hi < 0 || lo < 0)
 			return luaL_error(L, "Invalid hex text");
 		out[i / 2] = (char)(hi << 4 | lo);
@@ -521,32 +504,48 @@ lbase64decode(lua_State *L) {
 
 /* ------------------------------------------------------------------ SHA-1 */
 
-static int
-lsha1(lua_State *L) {
+int
+crypt_push_digest(lua_State *L, const EVP_MD *type, const char *what, int hex) {
 	size_t sz;
 	const char *s = luaL_checklstring(L, 1, &sz);
 	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int len = 0;
-	if (!EVP_Digest(s, sz, md, &len, EVP_sha1(), NULL))
-		return luaL_error(L, "sha1 failed (OpenSSL)");
-	lua_pushlstring(L, (const char *)md, len);
+	unsigned len = 0;
+	if (!EVP_Digest(s, sz, md, &len, type, NULL))
+		return luaL_error(L, "%s failed (OpenSSL)", what);
+	if (hex)
+		hex_push(L, md, len);
+	else
+		lua_pushlstring(L, (const char *)md, len);
 	return 1;
+}
+
+int
+crypt_push_hmac(lua_State *L, const EVP_MD *type, int key_arg, int text_arg, const char *what, int hex) {
+	size_t ksz, tsz;
+	const char *key = luaL_checklstring(L, key_arg, &ksz);
+	const char *text = luaL_checklstring(L, text_arg, &tsz);
+	if (ksz > INT32_MAX)
+		return luaL_error(L, "key too large");
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned len = 0;
+	if (HMAC(type, key, (int)ksz, (const unsigned char *)text, tsz, md, &len) == NULL)
+		return luaL_error(L, "%s failed (OpenSSL)", what);
+	if (hex)
+		hex_push(L, md, len);
+	else
+		lua_pushlstring(L, (const char *)md, len);
+	return 1;
+}
+
+static int
+lsha1(lua_State *L) {
+	return crypt_push_digest(L, EVP_sha1(), "sha1", 0);
 }
 
 /* hmac_sha1(key, text): RFC 2104 HMAC with SHA-1. */
 static int
 lhmac_sha1(lua_State *L) {
-	size_t ksz, tsz;
-	const char *key = luaL_checklstring(L, 1, &ksz);
-	const char *text = luaL_checklstring(L, 2, &tsz);
-	if (ksz > INT32_MAX)
-		return luaL_error(L, "key too large");
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int len = 0;
-	if (HMAC(EVP_sha1(), key, (int)ksz, (const unsigned char *)text, tsz, md, &len) == NULL)
-		return luaL_error(L, "hmac_sha1 failed (OpenSSL)");
-	lua_pushlstring(L, (const char *)md, len);
-	return 1;
+	return crypt_push_hmac(L, EVP_sha1(), 1, 2, "hmac_sha1", 0);
 }
 
 /* -------------------------------------------------------------------- xor */

@@ -2,7 +2,7 @@
  * lua-db.h — the C parts of the database drivers:
  *   skynet.db.mysql.aux (lua-mysqlaux.c): SHA-256 and RSA-OAEP for MySQL's
  *     caching_sha2_password authentication;
- *   bson (lua-bson.c): BSON documents, as skynet's bson module.
+ *   bson (lua-bson.c and bson_*.c): BSON documents, as skynet's bson module.
  */
 #ifndef SKIFF_LUA_DB_H
 #define SKIFF_LUA_DB_H

@@ -9,61 +9,22 @@
 #include "lua-crypt.h"
 
 #include <lauxlib.h>
-#include <stdint.h>
 
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
-
-static void
-push_hex(lua_State *L, const unsigned char *md, unsigned len) {
-	static const char digits[] = "0123456789abcdef";
-	char hex[2 * EVP_MAX_MD_SIZE];
-	for (unsigned i = 0; i < len; i++) {
-		hex[2 * i] = digits[md[i] >> 4];
-		hex[2 * i + 1] = digits[md[i] & 15];
-	}
-	lua_pushlstring(L, hex, 2 * (size_t)len);
-}
-
-static unsigned
-digest(lua_State *L, unsigned char md[EVP_MAX_MD_SIZE]) {
-	size_t sz;
-	const char *s = luaL_checklstring(L, 1, &sz);
-	unsigned len = 0;
-	if (!EVP_Digest(s, sz, md, &len, EVP_md5(), NULL))
-		luaL_error(L, "md5 failed (OpenSSL)");
-	return len;
-}
 
 static int
 lsum(lua_State *L) {
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned len = digest(L, md);
-	lua_pushlstring(L, (const char *)md, len);
-	return 1;
+	return crypt_push_digest(L, EVP_md5(), "md5", 0);
 }
 
 static int
 lsumhexa(lua_State *L) {
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned len = digest(L, md);
-	push_hex(L, md, len);
-	return 1;
+	return crypt_push_digest(L, EVP_md5(), "md5", 1);
 }
 
 static int
 lhmacmd5(lua_State *L) {
-	size_t dsz, ksz;
-	const char *data = luaL_checklstring(L, 1, &dsz);
-	const char *key = luaL_checklstring(L, 2, &ksz);
-	if (ksz > INT32_MAX)
-		return luaL_error(L, "key too large");
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned len = 0;
-	if (HMAC(EVP_md5(), key, (int)ksz, (const unsigned char *)data, dsz, md, &len) == NULL)
-		return luaL_error(L, "hmacmd5 failed (OpenSSL)");
-	push_hex(L, md, len);
-	return 1;
+	return crypt_push_hmac(L, EVP_md5(), 2, 1, "hmacmd5", 1);
 }
 
 static int

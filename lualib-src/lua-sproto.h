@@ -1,6 +1,6 @@
 /*
- * lua-sproto.h — sproto.core (lua-sproto.c over sproto_wire.c and
- * sproto_schema.c).
+ * lua-sproto.h — sproto.core (lua-sproto.c, sproto_encode.c and
+ * sproto_decode.c over sproto_wire.c and sproto_schema.c).
  *
  * Built twice: into snlua (registered in package.preload) and into
  * luaclib/sproto.so, which a stock lua5.4 interpreter loads for

@@ -14,7 +14,7 @@
  * buildin) the index of a struct type in group.type. protocol.request and
  * .response are type indexes too.
  *
- * Invariants of a schema that spw_schema_create returns (the encoder and
+ * Invariants of a schema that spw_schema_new returns (the encoder and
  * decoder rely on them and check nothing again): every type index and key
  * resolved to a pointer; field tags ascending in each type; a key field is a
  * plain (non-array, non-struct) field of the element type; a map's element
@@ -368,7 +368,7 @@ static int import_group(struct importer *im, const uint8_t *bin, size_t len)
 	return 0;
 }
 
-struct spw_schema *spw_schema_create(const uint8_t *bin, size_t len, char *err, size_t errlen)
+struct spw_schema *spw_schema_new(const uint8_t *bin, size_t len, char *err, size_t errlen)
 {
 	struct spw_schema *s = calloc(1, sizeof(*s));
 	if (s == NULL) {

@@ -96,7 +96,7 @@ struct spw_schema;
 
 /* Compiles a binary schema. NULL and a reason in err (errlen bytes) if the
  * bytes are not one. The result has one reference. */
-struct spw_schema *spw_schema_create(const uint8_t *bin, size_t len, char *err, size_t errlen);
+struct spw_schema *spw_schema_new(const uint8_t *bin, size_t len, char *err, size_t errlen);
 /* Reference counting; the schema is freed when the last one goes.  Safe
  * from any thread: a schema never changes once created. */
 void spw_schema_retain(struct spw_schema *s);

@@ -14,6 +14,27 @@ local function must(ok, ...)
 	return ...
 end
 
+-- Starts `service` on the address the config key `key` holds ("host:port",
+-- or just a port on 127.0.0.1), if it holds one; a failure is logged, and the
+-- node goes on without it.
+local function listener(key, service, what)
+	local addr = skynet.getenv(key)
+	if not addr then
+		return
+	end
+	local host, port = string.match(addr, "^(.*):(%d+)$")
+	if not host then
+		host, port = "127.0.0.1", addr
+	end
+	if host == "" then
+		host = "127.0.0.1"
+	end
+	local ok, err = pcall(skynet.newservice, service, host, port)
+	if not ok then
+		skynet.error("bootstrap: " .. what .. " failed: " .. tostring(err))
+	end
+end
+
 skynet.start(function()
 	local launcher = assert(skynet.launch("snlua", "launcher"))
 	skynet.name(".launcher", launcher)
@@ -63,29 +84,10 @@ skynet.start(function()
 		if not ok then skynet.error("bootstrap: no TLS holder: " .. tostring(err)) end
 	end
 
-	-- Skiff's `console` key: "host:port" (or just a port) of the debug console
-	local console = skynet.getenv "console"
-	if console then
-		local host, port = string.match(console, "^(.*):(%d+)$")
-		if not host then
-			host, port = "127.0.0.1", console
-		end
-		if host == "" then host = "127.0.0.1" end
-		local cok, cerr = pcall(skynet.newservice, "debug_console", host, port)
-		if not cok then skynet.error("bootstrap: debug console failed: " .. tostring(cerr)) end
-	end
-
-	-- Skiff's `metrics` key: "host:port" (or just a port) of the Prometheus endpoint
-	local metrics = skynet.getenv "metrics"
-	if metrics then
-		local host, port = string.match(metrics, "^(.*):(%d+)$")
-		if not host then
-			host, port = "127.0.0.1", metrics
-		end
-		if host == "" then host = "127.0.0.1" end
-		local mok, merr = pcall(skynet.newservice, "metrics", host, port)
-		if not mok then skynet.error("bootstrap: metrics endpoint failed: " .. tostring(merr)) end
-	end
+	-- Skiff's `console` key: "host:port" (or just a port) of the debug console;
+	-- `metrics`: the same for the Prometheus endpoint
+	listener("console", "debug_console", "debug console")
+	listener("metrics", "metrics", "metrics endpoint")
 
 	local ok, err = pcall(skynet.newservice, skynet.getenv "start" or "main")
 	if not ok then

@@ -22,6 +22,7 @@ import socket
 import subprocess
 import threading
 import time
+import traceback
 
 # tests/: on every test node's lua_path, for testlib.lua (the Lua assertions).
 TESTS_DIR = os.path.dirname(os.path.abspath(__file__))
@@ -91,6 +92,63 @@ def lua_client_env(luaclib):
         env["LD_PRELOAD"] = " ".join(libs)
         env["ASAN_OPTIONS"] = "detect_leaks=0"
     return env
+
+
+def run_in_thread(fn, args, done):
+    """Runs fn(*args) on a daemon thread (a test's client): done(None) when
+    it returns, done(text) with the exception and its traceback when it
+    raises anything, an assertion included. Returns the thread."""
+    def run():
+        try:
+            fn(*args)
+        except BaseException as e:  # the client's failure is the test's verdict
+            done("%s\n%s" % (e, traceback.format_exc()))
+        else:
+            done(None)
+    t = threading.Thread(target=run, daemon=True)
+    t.start()
+    return t
+
+
+def recv_all(sock, got=b""):
+    """`got` and then everything `sock` receives until the peer closes (or
+    resets) the connection."""
+    while True:
+        try:
+            piece = sock.recv(65536)
+        except ConnectionResetError:
+            return got
+        if not piece:
+            return got
+        got += piece
+
+
+def output_problems(out, expect=(), reject=()):
+    """What is wrong with a node's output: each regex of `expect` that does
+    not match it and each of `reject` that does, and a sanitizer report
+    anywhere, whatever else was asked (multi-line mode). One line each."""
+    problems = ["expected /%s/ in the output" % rx for rx in expect if not re.search(rx, out, re.M)]
+    problems += ["/%s/ must not appear in the output" % rx for rx in list(reject) + [SANITIZER_RX]
+                 if re.search(rx, out, re.M)]
+    return problems
+
+
+def check_output(out, expect=(), reject=()):
+    """Prints a FAIL line for each of output_problems(); True when there is none."""
+    problems = output_problems(out, expect, reject)
+    for why in problems:
+        print("FAIL: " + why)
+    return not problems
+
+
+def judge(verdict, out, expect=(), reject=()):
+    """The end of a marker-line runner (run_http.py, run_socktest.py): checks
+    the output (check_output), prints its tail and the verdict, and returns
+    the exit status: 0 for a PASS verdict and nothing wrong in the output."""
+    ok = check_output(out, expect, reject) and verdict == "PASS"
+    print(out[-20000:])
+    print(verdict)
+    return 0 if ok else 1
 
 
 def sanitizer_report(text):
@@ -202,6 +260,15 @@ class Node:
             if done or left <= 0:
                 return None
             self.pause(left)
+
+    def test_verdict(self, deadline):
+        """A test service's verdict: "PASS" for a "TEST PASS" line, the line
+        itself for a "TEST FAIL" one, or a sentence when neither came by the
+        deadline (a time.monotonic() value) or before the node exited."""
+        line = self.wait_line(lambda l: "TEST PASS" in l or "TEST FAIL" in l, deadline)
+        if line is None:
+            return "no verdict (timeout or crash)"
+        return line if "TEST FAIL" in line else "PASS"
 
     def wait(self, rx, timeout=15, after=0, what=None):
         """Like search(), but a miss raises AssertionError with the log's tail."""

@@ -106,6 +106,30 @@ function T.eventually(pred, what, timeout_cs)
 end
 
 -- Deep compare of plain tables.
+-- Runs fn(i) for i = 1..n, each in its own fork (n requests in flight at
+-- once), and returns when all have returned; if any raised, raises the first
+-- error then.
+function T.parallel(n, fn)
+	local me = coroutine.running()
+	local left, failure = n, nil
+	for i = 1, n do
+		skynet.fork(function()
+			local ok, err = xpcall(fn, debug.traceback, i)
+			if not ok and failure == nil then
+				failure = err
+			end
+			left = left - 1
+			if left == 0 then
+				skynet.wakeup(me)
+			end
+		end)
+	end
+	skynet.wait(me)
+	if failure ~= nil then
+		error(failure, 0)
+	end
+end
+
 function T.same(a, b, what)
 	local function same(x, y)
 		if type(x) ~= "table" or type(y) ~= "table" then return x == y end

@@ -11,6 +11,8 @@ pkgs="$pkgs python3-websockets curl openssl"
 pkgs="$pkgs redis-server redis-tools mariadb-server mariadb-client"
 # A real browser for the console dashboard test (obs_dashboard: headless, DevTools over a pipe).
 pkgs="$pkgs chromium"
+# clang-format: the C layout in .clang-format (`clang-format --dry-run FILE`).
+pkgs="$pkgs clang-format"
 missing=""
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

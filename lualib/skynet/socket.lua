@@ -323,6 +323,28 @@ function socket.listen(host, port, backlog)
 	return id, s.addr, s.port
 end
 
+-- take(s.buffer, want) (driver.pop with a size, driver.readline with a
+-- separator) at once, or after one wait for the socket thread to have `want`
+-- (read_required); on a socket that is closed or closing: false and what is
+-- left in the buffer.
+local function take_or_wait(s, take, want)
+	local ret = take(s.buffer, want)
+	if ret then
+		return ret
+	end
+	if s.closing or not s.connected then
+		return false, driver.readall(s.buffer)
+	end
+	assert(not s.read_required)
+	s.read_required = want
+	suspend(s)
+	ret = take(s.buffer, want)
+	if ret then
+		return ret
+	end
+	return false, driver.readall(s.buffer)
+end
+
 function socket.read(id, sz)
 	local s = pool[id]
 	assert(s, "socket.read: unknown socket")
@@ -344,21 +366,7 @@ function socket.read(id, sz)
 		end
 		return false, ret
 	end
-	local ret = driver.pop(s.buffer, sz)
-	if ret then
-		return ret
-	end
-	if s.closing or not s.connected then
-		return false, driver.readall(s.buffer)
-	end
-	assert(not s.read_required)
-	s.read_required = sz
-	suspend(s)
-	ret = driver.pop(s.buffer, sz)
-	if ret then
-		return ret
-	end
-	return false, driver.readall(s.buffer)
+	return take_or_wait(s, driver.pop, sz)
 end
 
 function socket.readall(id)
@@ -378,24 +386,7 @@ function socket.readline(id, sep)
 	sep = sep or "\n"
 	local s = pool[id]
 	assert(s, "socket.readline: unknown socket")
-	local ret = driver.readline(s.buffer, sep)
-	if ret then
-		return ret
-	end
-	if s.closing or not s.connected then
-		return false, driver.readall(s.buffer)
-	end
-	assert(not s.read_required)
-	s.read_required = sep
-	suspend(s)
-	if s.connected then
-		return driver.readline(s.buffer, sep)
-	end
-	ret = driver.readline(s.buffer, sep)
-	if ret then
-		return ret
-	end
-	return false, driver.readall(s.buffer)
+	return take_or_wait(s, driver.readline, sep)
 end
 
 function socket.block(id)
@@ -504,15 +495,15 @@ end
 
 ---------------- UDP
 
+-- Puts UDP socket id in the pool, with cb for its datagrams; returns id.
 local function create_udp_object(id, cb)
 	assert(not pool[id], "socket is not closed")
 	pool[id] = { id = id, connected = true, protocol = "UDP", callback = cb }
+	return id
 end
 
 function socket.udp(callback, host, port)
-	local id = driver.udp(host, port)
-	create_udp_object(id, callback)
-	return id
+	return create_udp_object(driver.udp(host, port), callback)
 end
 
 function socket.udp_connect(id, addr, port, callback)
@@ -529,15 +520,11 @@ function socket.udp_connect(id, addr, port, callback)
 end
 
 function socket.udp_listen(addr, port, callback)
-	local id = driver.udp_listen(addr, port)
-	create_udp_object(id, callback)
-	return id
+	return create_udp_object(driver.udp_listen(addr, port), callback)
 end
 
 function socket.udp_dial(addr, port, callback)
-	local id = driver.udp_dial(addr, port)
-	create_udp_object(id, callback)
-	return id
+	return create_udp_object(driver.udp_dial(addr, port), callback)
 end
 
 socket.sendto = assert(driver.udp_send)

@@ -33,9 +33,9 @@ local function env_of(f)
 	end
 end
 
--- name -> { f, index, id } for every upvalue reachable from f through
--- functions that share f's environment.
-local function gather(f, env, found, visited)
+-- visit(index, name, value) for each upvalue of f, unless f was visited
+-- already (the walks below recurse through functions that share upvalues).
+local function each_upvalue(f, visited, visit)
 	if visited[f] then
 		return
 	end
@@ -46,6 +46,15 @@ local function gather(f, env, found, visited)
 		if name == nil then
 			return
 		end
+		visit(i, name, value)
+		i = i + 1
+	end
+end
+
+-- name -> { f, index, id } for every upvalue reachable from f through
+-- functions that share f's environment.
+local function gather(f, env, found, visited)
+	each_upvalue(f, visited, function(i, name, value)
 		local id = debug.upvalueid(f, i)
 		local slot = found[name]
 		if slot == nil then
@@ -56,8 +65,7 @@ local function gather(f, env, found, visited)
 		if type(value) == "function" and env_of(value) == env then
 			gather(value, env, found, visited)
 		end
-		i = i + 1
-	end
+	end)
 end
 
 local function service_upvalues(methods)
@@ -88,16 +96,7 @@ end
 -- environment `penv`) to the service's; recurses into the patch's own
 -- local functions.
 local function rebind(f, found, penv, visited)
-	if visited[f] then
-		return
-	end
-	visited[f] = true
-	local i = 1
-	while true do
-		local name, value = debug.getupvalue(f, i)
-		if name == nil then
-			return
-		end
+	each_upvalue(f, visited, function(i, name, value)
 		if value == nil or value == penv then
 			local slot = found[name]
 			if slot then
@@ -106,8 +105,7 @@ local function rebind(f, found, penv, visited)
 		elseif type(value) == "function" then
 			rebind(value, found, penv, visited)
 		end
-		i = i + 1
-	end
+	end)
 end
 
 local function apply(methods, source, ...)

@@ -46,13 +46,19 @@ def _with_line(args, regex, body, cwd=None):
         p.wait()
 
 
+def _server_config(tmp):
+    """The config of the node under test: http_bench_server on 2 threads."""
+    cfg = os.path.join(tmp, "config")
+    with open(cfg, "w") as f:
+        f.write("thread = 2\nharbor = 0\nstart = \"http_bench_server\"\n"
+                "luaservice = luaservice .. \";%s/?.lua\"\n" % _HERE)
+    return cfg
+
+
 def _bench(mode, conns, seconds):
     def run(build):
         with tempfile.TemporaryDirectory(prefix="skiff-bench-http-") as tmp:
-            cfg = os.path.join(tmp, "config")
-            with open(cfg, "w") as f:
-                f.write("thread = 2\nharbor = 0\nstart = \"http_bench_server\"\n"
-                        "luaservice = luaservice .. \";%s/?.lua\"\n" % _HERE)
+            cfg = _server_config(tmp)
             skiff = _with_line([os.path.join(build, "skiff"), cfg], r"BENCH HTTP (\d+) WS (\d+)",
                                lambda m: _load(build, mode, int(m.group(1 if mode == "http" else 2)),
                                                conns, seconds), cwd=tmp)
@@ -106,10 +112,7 @@ def _held_growth(build, args, regex, group, n, cwd=None):
 def _hold(n):
     def run(build):
         with tempfile.TemporaryDirectory(prefix="skiff-bench-http-") as tmp:
-            cfg = os.path.join(tmp, "config")
-            with open(cfg, "w") as f:
-                f.write("thread = 2\nharbor = 0\nstart = \"http_bench_server\"\n"
-                        "luaservice = luaservice .. \";%s/?.lua\"\n" % _HERE)
+            cfg = _server_config(tmp)
             skiff = _held_growth(build, [os.path.join(build, "skiff"), cfg], r"BENCH HTTP (\d+) WS (\d+)", 2, n,
                                  cwd=tmp)
         ref = _held_growth(build, [_SYS_PY, os.path.join(_HERE, "http_refservers.py"), "ws"], r"REF PORT (\d+)",

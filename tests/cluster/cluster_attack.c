@@ -25,53 +25,16 @@
 
 #include "keyfile.h"
 #include "link.h"
+#include "linktool.h"
 
 static int established;
-
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-static void on_established(void *ud, struct link *l)
-{
-	(void)ud;
-	(void)l;
-	established = 1;
-}
-
-static void on_record(void *ud, struct link *l, unsigned type, uint8_t *data, size_t len)
-{
-	(void)ud;
-	(void)l;
-	(void)type;
-	(void)data;
-	(void)len;
-}
-
-static int write_all(int fd, const uint8_t *p, size_t n)
-{
-	while (n) {
-		ssize_t w = write(fd, p, n);
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
 
 /* Reads and feeds until `stop` says so, the peer hangs up (returns 1) or the
  * deadline passes (returns 0). */
 static int pump(int fd, struct link *l, struct link_buf *out, uint64_t deadline, int until_est)
 {
 	uint8_t buf[65536];
-	while (now_ms() < deadline) {
+	while (tool_now_ms() < deadline) {
 		if (until_est && established)
 			return 0;
 		struct pollfd p = { .fd = fd, .events = POLLIN };
@@ -80,9 +43,9 @@ static int pump(int fd, struct link *l, struct link_buf *out, uint64_t deadline,
 		ssize_t n = read(fd, buf, sizeof(buf));
 		if (n <= 0)
 			return 1;
-		link_feed(l, buf, (size_t)n, now_ms(), out);
+		link_feed(l, buf, (size_t)n, tool_now_ms(), out);
 		if (out->len) {
-			if (write_all(fd, out->data, out->len) != 0)
+			if (tool_write_all(fd, out->data, out->len) != 0)
 				return 1;
 			link_buf_consume(out, out->len);
 		}
@@ -109,28 +72,23 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)atoi(argv[3])) };
-	inet_pton(AF_INET, argv[2], &sa.sin_addr);
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
-		perror("connect");
-		return 2;
-	}
+	int fd = tool_dial(argv[2], atoi(argv[3]));
 	struct link_config cfg = {
 		.role = LINK_INITIATOR,
 		.purpose = LINK_CLUSTER,
 		.cluster_key = key,
-		.on_established = on_established,
-		.on_record = on_record,
+		.on_established = tool_note_established,
+		.on_record = tool_ignore_record,
+		.ud = &established,
 	};
 	cfg.self.incarnation = 1;
 	snprintf(cfg.self.name, sizeof(cfg.self.name), "attacker");
-	struct link *l = link_create(&cfg, now_ms());
+	struct link *l = link_new(&cfg, tool_now_ms());
 	struct link_buf out = { 0 };
 	link_start(l, &out);
-	write_all(fd, out.data, out.len);
+	tool_write_all(fd, out.data, out.len);
 	link_buf_consume(&out, out.len);
-	int closed = pump(fd, l, &out, now_ms() + 5000, 1);
+	int closed = pump(fd, l, &out, tool_now_ms() + 5000, 1);
 	int ok;
 	if (strcmp(mode, "good") == 0) {
 		ok = established;
@@ -153,18 +111,18 @@ int main(int argc, char **argv)
 			copy[n - 3] ^= 0x20;
 		if (strcmp(mode, "lenflip") == 0)
 			copy[1] ^= 0x10;   /* the length grows by 1 MiB; the header tag no longer fits */
-		write_all(fd, copy, n);
+		tool_write_all(fd, copy, n);
 		if (strcmp(mode, "replay") == 0)
-			write_all(fd, copy, n);
+			tool_write_all(fd, copy, n);
 		free(copy);
 		link_buf_consume(&out, out.len);
-		uint64_t t0 = now_ms();
-		closed = pump(fd, l, &out, now_ms() + 5000, 0);
+		uint64_t t0 = tool_now_ms();
+		closed = pump(fd, l, &out, tool_now_ms() + 5000, 0);
 		ok = closed;
 		printf("%s: %s after %llu ms\n", mode, closed ? "closed by the node" : "still open",
-		       (unsigned long long)(now_ms() - t0));
+		       (unsigned long long)(tool_now_ms() - t0));
 	}
-	link_destroy(l);
+	link_free(l);
 	link_buf_free(&out);
 	close(fd);
 	return ok ? 0 : 1;

@@ -86,13 +86,7 @@ def main():
                         finally:
                             open(keys["db_signal"], "w").close()
                 threading.Thread(target=resharder, daemon=True).start()
-            line = node.wait_line(lambda l: "TEST PASS" in l or "TEST FAIL" in l, deadline)
-            if line is None:
-                verdict = "no verdict (timeout or crash)"
-            elif "TEST FAIL" in line:
-                verdict = line
-            else:
-                verdict = "PASS"
+            verdict = node.test_verdict(deadline)
             if reshard_error:
                 verdict = "reshard: " + reshard_error[0]
         finally:

@@ -47,20 +47,14 @@ static void touch(const ProtobufCMessage *m)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static struct pb_arena arena;
-	static int ready;
-
-	if (!ready) {
-		pb_arena_init(&arena, NULL, 0);
-		ready = 1;
-	}
+	struct pb_arena *arena = fuzz_arena();
 	if (size == 0)
 		return 0;
 	const ProtobufCMessageDescriptor *d = cluster_msgs[data[0] % 4];
-	ProtobufCMessage *m = frame_decode(d, &arena, data + 1, size - 1);
+	ProtobufCMessage *m = frame_decode(d, arena, data + 1, size - 1);
 	if (m != NULL)
 		touch(m);
-	pb_arena_reset(&arena);
-	fuzz_pb_roundtrip(d, &arena, data + 1, size - 1);
+	pb_arena_reset(arena);
+	fuzz_pb_roundtrip(d, arena, data + 1, size - 1);
 	return 0;
 }

@@ -109,7 +109,7 @@ struct link *fuzz_link_cred(enum link_role role, unsigned mode, uint32_t claim_i
 		.ud = ud,
 	};
 	strcpy(cfg.self.name, role == LINK_INITIATOR ? "fuzz-i" : "fuzz-r");
-	return link_create(&cfg, 0);
+	return link_new(&cfg, 0);
 }
 
 struct link *fuzz_link_mode(enum link_role role, unsigned mode, link_record_fn *on_record, void *ud)

@@ -2,16 +2,12 @@
  * fuzz_dbreply.h — what the database reply targets (fuzz_mysql.c,
  * fuzz_redis.c) share: a plain Lua state that loads a driver's source file
  * with stand-ins for the skynet modules it requires but the parser does not
- * use, and a fake socket over the fuzz input.
+ * use, and a fake socket over the fuzz input (the rest is in fuzz_lua.h).
  */
 #ifndef SKIFF_FUZZ_DBREPLY_H
 #define SKIFF_FUZZ_DBREPLY_H
 
-#include <lauxlib.h>
-#include <lualib.h>
-#include <stdint.h>
-
-#include "fuzz_common.h"
+#include "fuzz_lua.h"
 
 /* Lua source shared by the targets: fake_sock(bytes) gives an object with
  * read(n) and readline(sep) that raise "fuzz: end of data" past the end, the
@@ -41,34 +37,11 @@ static const char fuzz_fake_sock[] =
 	"  return { channel = function() error('fuzz: no sockets here') end }\n"
 	"end\n";
 
-/* Coverage of the Lua code: libFuzzer instruments C only, and the parser is
- * Lua run by an uninstrumented interpreter, so a line hook counts (previous
- * line, line) pairs in libFuzzer's "extra counters" section.  Without it the
- * fuzzer sees no new coverage from any input and drops even the seeds.  In a
- * replay build the array is just unused memory. */
-#define FUZZ_LUA_EDGES 8192
-__attribute__((used, section("__libfuzzer_extra_counters")))
-static uint8_t fuzz_lua_edges[FUZZ_LUA_EDGES];
-
-static void
-fuzz_line_hook(lua_State *L, lua_Debug *ar)
-{
-	(void)L;
-	static unsigned prev;
-	unsigned line = (unsigned)ar->currentline;
-	unsigned i = (prev * 2654435761u ^ line) % FUZZ_LUA_EDGES;
-	if (fuzz_lua_edges[i] < 255)
-		fuzz_lua_edges[i]++;
-	prev = line;
-}
-
 static inline lua_State *
 fuzz_lua_state(void)
 {
-	lua_State *L = luaL_newstate();
-	FUZZ_ASSERT(L != NULL);
-	luaL_openlibs(L);
-	lua_sethook(L, fuzz_line_hook, LUA_MASKLINE, 0);
+	lua_State *L = fuzz_lua_newstate();
+	fuzz_lua_trace(L);
 	FUZZ_ASSERT(luaL_loadbuffer(L, fuzz_fake_sock, sizeof(fuzz_fake_sock) - 1, "=fake_sock") == LUA_OK);
 	lua_call(L, 0, 0);
 	return L;

@@ -31,17 +31,11 @@ static const ProtobufCMessageDescriptor *pick(uint8_t b)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static struct pb_arena arena;
-	static int ready;
-
-	if (!ready) {
-		pb_arena_init(&arena, NULL, 0);
-		ready = 1;
-	}
+	struct pb_arena *arena = fuzz_arena();
 	if (size == 0)
 		return 0;
 	const ProtobufCMessageDescriptor *d = pick(data[0]);
 	FUZZ_ASSERT(d != NULL);
-	fuzz_pb_roundtrip(d, &arena, data + 1, size - 1);
+	fuzz_pb_roundtrip(d, arena, data + 1, size - 1);
 	return 0;
 }

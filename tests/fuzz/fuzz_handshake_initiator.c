@@ -39,7 +39,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FUZZ_ASSERT(link_peer(l)->node_id == 2);
 	link_tick(l, 1 + LINK_DEFAULT_HANDSHAKE_MS);
 	FUZZ_ASSERT(link_eof(l) == LINK_CLOSED);
-	link_destroy(l);
+	link_free(l);
 	link_buf_free(&out);
 	return 0;
 }

@@ -41,7 +41,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FUZZ_ASSERT(out.len < 512);
 	link_tick(l, 1 + LINK_DEFAULT_HANDSHAKE_MS);
 	FUZZ_ASSERT(link_eof(l) == LINK_CLOSED && link_reason(l)[0] != '\0');
-	link_destroy(l);
+	link_free(l);
 	link_buf_free(&out);
 	return 0;
 }

@@ -29,7 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fuzz_common.h"
+#include "fuzz_lua.h"
 #include "preload.h"
 #include "skiff_paths.h"
 
@@ -103,31 +103,9 @@ static const char driver[] =
 	"  return false, err\n"
 	"end\n";
 
-/*
- * libFuzzer sees coverage of instrumented C only, and the Lua interpreter is
- * the system's.  So a line hook turns the Lua code's path into coverage:
- * each (previous line, line) pair bumps one of these counters, which
- * libFuzzer reads as extra coverage (the section is its documented hook; in
- * a replay build it is plain unused data).
- */
-#define LUA_EDGES 65536
-__attribute__((used, section("__libfuzzer_extra_counters")))
-static uint8_t lua_edges[LUA_EDGES];
-static unsigned prev_line;
-
-static void line_hook(lua_State *L, lua_Debug *ar)
-{
-	(void)L;
-	unsigned line = (unsigned)ar->currentline;
-	lua_edges[(prev_line * 7919u + line) % LUA_EDGES]++;
-	prev_line = line;
-}
-
 static lua_State *setup(void)
 {
-	lua_State *L = luaL_newstate();
-	FUZZ_ASSERT(L != NULL);
-	luaL_openlibs(L);
+	lua_State *L = fuzz_lua_newstate();
 	luaL_requiref(L, "http.wscore", luaopen_http_wscore, 0);
 	lua_getfield(L, -1, "mask");
 	lua_remove(L, -2);
@@ -142,29 +120,25 @@ static lua_State *setup(void)
 	lua_insert(L, -3);
 	lua_call(L, 2, 1);
 	lua_setglobal(L, "check");
-	lua_sethook(L, line_hook, LUA_MASKLINE, 0);
+	fuzz_lua_trace(L);
 	return L;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static lua_State *L;
-	if (L == NULL)
-		L = setup();
+	lua_State *L = fuzz_lua_input(setup);
 	if (size == 0)
 		return 0;
-	lua_settop(L, 0);
 	lua_getglobal(L, "check");
 	lua_pushinteger(L, data[0] & 3);
 	lua_pushinteger(L, 1 + (data[0] >> 2));
 	lua_pushlstring(L, (const char *)data + 1, size - 1);
-	if (lua_pcall(L, 3, 2, 0) != LUA_OK || !lua_toboolean(L, 1)) {
+	fuzz_lua_check(L, 3, 2, "http parsers");
+	if (!lua_toboolean(L, 1)) {
 		fprintf(stderr, "http parsers: %s\n", lua_tostring(L, -1));
 		FUZZ_ASSERT(0);
 	}
 	lua_settop(L, 0);
-	static unsigned runs;
-	if (++runs % 256 == 0)
-		lua_gc(L, LUA_GCCOLLECT);
+	fuzz_lua_done(L);
 	return 0;
 }

@@ -29,7 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fuzz_common.h"
+#include "fuzz_lua.h"
 #include "lua-crypt.h"
 #include "skiff_paths.h"
 
@@ -154,9 +154,7 @@ static const char script[] =
 static lua_State *setup(void)
 {
 	FUZZ_ASSERT(sodium_init() >= 0);
-	lua_State *L = luaL_newstate();
-	FUZZ_ASSERT(L != NULL);
-	luaL_openlibs(L);
+	lua_State *L = fuzz_lua_newstate();
 	const char *path = SKIFF_SOURCE_ROOT "/lualib/snax/msgcore.lua";
 	FUZZ_ASSERT(luaL_loadfile(L, path) == LUA_OK);
 	lua_call(L, 0, 1); /* the msgcore module */
@@ -165,23 +163,13 @@ static lua_State *setup(void)
 	luaL_requiref(L, "skynet.crypt", luaopen_skynet_crypt, 0);
 	lua_call(L, 2, 1); /* the per-input function */
 	lua_setglobal(L, "run");
+	fuzz_lua_trace(L);
 	return L;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static lua_State *L;
-	if (L == NULL)
-		L = setup();
-	lua_settop(L, 0);
-	lua_getglobal(L, "run");
-	lua_pushlstring(L, (const char *)data, size);
-	if (lua_pcall(L, 1, 0, 0) != LUA_OK) {
-		fprintf(stderr, "msgserver: %s\n", lua_tostring(L, -1));
-		FUZZ_ASSERT(0);
-	}
-	static unsigned runs;
-	if (++runs % 256 == 0)
-		lua_gc(L, LUA_GCCOLLECT);
+	lua_State *L = fuzz_lua_input(setup);
+	fuzz_lua_bytes(L, "run", data, size, "msgserver");
 	return 0;
 }

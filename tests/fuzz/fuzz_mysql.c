@@ -56,33 +56,20 @@ setup(void)
 	lua_pushcfunction(L, luaopen_skynet_db_mysql_aux);
 	lua_setfield(L, -2, "skynet.db.mysql.aux");
 	lua_pop(L, 1);
-	FUZZ_ASSERT(luaL_loadfile(L, SKIFF_SOURCE_ROOT "/lualib/skynet/db/mysql.lua") == LUA_OK);
-	lua_call(L, 0, 1);
-	FUZZ_ASSERT(luaL_loadbuffer(L, checks, sizeof(checks) - 1, "=checks") == LUA_OK);
-	lua_insert(L, -2);
-	lua_call(L, 1, 1);
-	lua_setglobal(L, "check");
+	fuzz_lua_checks_for(L, SKIFF_SOURCE_ROOT "/lualib/skynet/db/mysql.lua", checks, sizeof(checks) - 1);
 	return L;
 }
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static lua_State *L;
-	if (L == NULL)
-		L = setup();
+	lua_State *L = fuzz_lua_input(setup);
 	if (size == 0)
 		return 0;
-	lua_settop(L, 0);
 	lua_getglobal(L, "check");
 	lua_pushinteger(L, data[0] % 5);
 	lua_pushlstring(L, (const char *)data + 1, size - 1);
-	if (lua_pcall(L, 2, 0, 0) != LUA_OK) {
-		fprintf(stderr, "mysql reply: %s\n", lua_tostring(L, -1));
-		FUZZ_ASSERT(0);
-	}
-	static unsigned runs;
-	if (++runs % 256 == 0)
-		lua_gc(L, LUA_GCCOLLECT);
+	fuzz_lua_check(L, 2, 0, "mysql reply");
+	fuzz_lua_done(L);
 	return 0;
 }

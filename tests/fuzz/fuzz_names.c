@@ -25,6 +25,7 @@
 
 #include "fuzz_common.h"
 #include "frame.h"
+#include "fuzz_pb.h"
 #include "harbor.pb-c.h"
 #include "name_registry.h"
 
@@ -90,12 +91,7 @@ static void bind_one(struct name_registry *r, int node, const Skiff__Harbor__Nam
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static struct pb_arena arena;
-	static int ready;
-	if (!ready) {
-		pb_arena_init(&arena, NULL, 0);
-		ready = 1;
-	}
+	struct pb_arena *arena = fuzz_arena();
 	struct name_registry r = {0};
 	size_t i = 0;
 	while (i + 2 <= size) {
@@ -117,21 +113,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		switch (op) {
 		case 0: {
 			Skiff__Harbor__NameRegister *m = (Skiff__Harbor__NameRegister *)frame_decode(
-				&skiff__harbor__name_register__descriptor, &arena, frame, len);
+				&skiff__harbor__name_register__descriptor, arena, frame, len);
 			if (m)
 				bind_one(&r, node, m->binding);
 			break;
 		}
 		case 1: {
 			Skiff__Harbor__NodeAnnounce *m = (Skiff__Harbor__NodeAnnounce *)frame_decode(
-				&skiff__harbor__node_announce__descriptor, &arena, frame, len);
+				&skiff__harbor__node_announce__descriptor, arena, frame, len);
 			for (size_t k = 0; m && k < m->n_names; k++)
 				bind_one(&r, node, m->names[k]);
 			break;
 		}
 		case 2: {
 			Skiff__Harbor__NameWithdraw *m = (Skiff__Harbor__NameWithdraw *)frame_decode(
-				&skiff__harbor__name_withdraw__descriptor, &arena, frame, len);
+				&skiff__harbor__name_withdraw__descriptor, arena, frame, len);
 			if (m == NULL)
 				break;
 			const Skiff__Harbor__NameBinding *b = m->binding;
@@ -154,7 +150,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		default: {
 			Skiff__Harbor__NameQuery *m = (Skiff__Harbor__NameQuery *)frame_decode(
-				&skiff__harbor__name_query__descriptor, &arena, frame, len);
+				&skiff__harbor__name_query__descriptor, arena, frame, len);
 			if (m == NULL)
 				break;
 			const struct name_entry *e = name_registry_find(&r, m->name);
@@ -163,7 +159,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			break;
 		}
 		}
-		pb_arena_reset(&arena);
+		pb_arena_reset(arena);
 		check_all(&r);
 	}
 	name_registry_free(&r);

@@ -60,3 +60,14 @@ void fuzz_pb_roundtrip(const ProtobufCMessageDescriptor *d, struct pb_arena *are
 	}
 	pb_arena_reset(arena);
 }
+
+struct pb_arena *fuzz_arena(void)
+{
+	static struct pb_arena arena;
+	static int ready;
+	if (!ready) {
+		pb_arena_init(&arena, NULL, 0);
+		ready = 1;
+	}
+	return &arena;
+}

@@ -9,6 +9,10 @@
 
 #include "frame.h"
 
+/* The one arena of a target, set up on first use (a target runs one input at
+ * a time, and each one resets the arena it used). */
+struct pb_arena *fuzz_arena(void);
+
 /* Decodes data with d into a; whatever decodes, stripped of unknown fields,
  * must re-encode to bytes that decode and re-encode to the same bytes.  Traps
  * otherwise.  Resets the arena. */

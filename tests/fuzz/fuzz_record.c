@@ -6,7 +6,7 @@
  * Every input gets a fresh responder in exactly the state the handshake left
  * it in.  The handshake (four X25519 operations) runs once, at the first
  * input; its result is kept as a snapshot of the responder's struct link and
- * secrets, and each input's responder is a normal link_create'd link (its own
+ * secrets, and each input's responder is a normal link_new'd link (its own
  * heap block and sodium_malloc'd secrets, as in production) with the snapshot
  * copied in.  That is what link_internal.h is used for, here only: running
  * the handshake per input made this target ~15 times slower, and the handshake
@@ -88,7 +88,7 @@ static void setup(void)
 	FUZZ_ASSERT(r->rx.len == 0 && !r->rx_has_header && r->reserved == 0);
 	snap = *r;
 	snap_sec = *r->sec;
-	link_destroy(r);
+	link_free(r);
 
 	/* the clone reads what the initiator seals next, and answers it */
 	struct sink sc = {0};
@@ -101,8 +101,8 @@ static void setup(void)
 	size_t before = si.count;
 	FUZZ_ASSERT(link_feed(i, rout.data, rout.len, 0, &iout) == LINK_ESTABLISHED);
 	FUZZ_ASSERT(si.count == before + 1);
-	link_destroy(c);
-	link_destroy(i);
+	link_free(c);
+	link_free(i);
 	link_buf_free(&iout);
 	link_buf_free(&rout);
 }
@@ -125,7 +125,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FUZZ_ASSERT(link_reason(r)[0] != '\0');
 	link_eof(r);
 	FUZZ_ASSERT(link_state(r) == LINK_CLOSED);
-	link_destroy(r);
+	link_free(r);
 	link_buf_free(&rout);
 	return 0;
 }

@@ -49,30 +49,14 @@ static lua_State *
 setup(void)
 {
 	lua_State *L = fuzz_lua_state();
-	FUZZ_ASSERT(luaL_loadfile(L, SKIFF_SOURCE_ROOT "/lualib/skynet/db/redis.lua") == LUA_OK);
-	lua_call(L, 0, 1);
-	FUZZ_ASSERT(luaL_loadbuffer(L, checks, sizeof(checks) - 1, "=checks") == LUA_OK);
-	lua_insert(L, -2);
-	lua_call(L, 1, 1);
-	lua_setglobal(L, "check");
+	fuzz_lua_checks_for(L, SKIFF_SOURCE_ROOT "/lualib/skynet/db/redis.lua", checks, sizeof(checks) - 1);
 	return L;
 }
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static lua_State *L;
-	if (L == NULL)
-		L = setup();
-	lua_settop(L, 0);
-	lua_getglobal(L, "check");
-	lua_pushlstring(L, (const char *)data, size);
-	if (lua_pcall(L, 1, 0, 0) != LUA_OK) {
-		fprintf(stderr, "redis reply: %s\n", lua_tostring(L, -1));
-		FUZZ_ASSERT(0);
-	}
-	static unsigned runs;
-	if (++runs % 256 == 0)
-		lua_gc(L, LUA_GCCOLLECT);
+	lua_State *L = fuzz_lua_input(setup);
+	fuzz_lua_bytes(L, "check", data, size, "redis reply");
 	return 0;
 }

@@ -96,112 +96,117 @@ static const char *tagged(const char *tag, const char *name)
 	return buf;
 }
 
+/* The buffers of one seed run: each side's flights, the traffic records and
+ * output nobody reads. */
+struct flights {
+	struct link_buf i1, r1, i2, rec, scratch;
+};
+
+static void flights_free(struct flights *f)
+{
+	link_buf_free(&f->i1);
+	link_buf_free(&f->r1);
+	link_buf_free(&f->i2);
+	link_buf_free(&f->rec);
+	link_buf_free(&f->scratch);
+}
+
+/* A fresh deterministic `role` link on stream 0 must take the seed's bytes
+ * (the n buffers of `flight`, in order) cleanly to the end, delivering its
+ * four records; else the generator dies with `what`. */
+static void check_replay(enum link_role role, unsigned mode, struct link_buf **flight, size_t nflight,
+                         const char *what)
+{
+	struct link_buf whole = {0}, out = {0};
+	size_t n = 0;
+	for (size_t k = 0; k < nflight; k++)
+		append(&whole, flight[k]);
+	fuzz_rng_stream(0);
+	struct link *check = fuzz_link_mode(role, mode, count_record, &n);
+	if (check == NULL || link_start(check, &out) != LINK_OK)
+		die("check");
+	feed(check, &whole, &out);
+	if (!link_clean(check) || n != 4)
+		die(what);
+	link_free(check);
+	link_buf_free(&whole);
+	link_buf_free(&out);
+}
+
 /* Handshake + traffic where the responder is on stream 0 (the responder and
  * record targets).  Initiator flights go to i1, i2; its traffic to rec.  The
  * record target's seeds are written in the shared-key mode only. */
 static void responder_side(unsigned mode, const char *tag)
 {
-	struct link_buf i1 = {0}, r1 = {0}, i2 = {0}, rec = {0}, scratch = {0};
+	struct flights f = {0};
 	size_t n = 0;
 
 	fuzz_rng_stream(1);
 	struct link *i = fuzz_link_mode(LINK_INITIATOR, mode, count_record, &n);
-	if (i == NULL || link_start(i, &i1) != LINK_OK)
+	if (i == NULL || link_start(i, &f.i1) != LINK_OK)
 		die("initiator");
 	fuzz_rng_stream(0);
 	struct link *r = fuzz_link_mode(LINK_RESPONDER, mode, count_record, &n);
-	if (r == NULL || link_start(r, &r1) != LINK_OK)
+	if (r == NULL || link_start(r, &f.r1) != LINK_OK)
 		die("responder");
-	feed(r, &i1, &r1);
-	feed(i, &r1, &i2);
+	feed(r, &f.i1, &f.r1);
+	feed(i, &f.r1, &f.i2);
 	if (link_state(i) != LINK_ESTABLISHED)
 		die("initiator not established");
-	traffic(i, &rec, 0);
+	traffic(i, &f.rec, 0);
 	if (mode == 0)
-		put("record", "traffic-no-close", 0, &rec, 1);
-	link_close(i, "generator done", &rec);
+		put("record", "traffic-no-close", 0, &f.rec, 1);
+	link_close(i, "generator done", &f.rec);
 
-	struct link_buf all[3] = {i1, i2, rec};
+	struct link_buf all[3] = {f.i1, f.i2, f.rec};
 	put("handshake_responder", tagged(tag, "full-at-once"), (uint8_t)mode, all, 3);
 	put("handshake_responder", tagged(tag, "full-3-byte-reads"), (uint8_t)(mode | 3), all, 3);
 	put("handshake_responder", tagged(tag, "hello-auth"), (uint8_t)mode, all, 2);
 	put("handshake_responder", tagged(tag, "hello-only"), (uint8_t)mode, all, 1);
 	if (mode == 0) {
-		put("record", "traffic-at-once", 0, &rec, 1);
-		put("record", "traffic-7-byte-reads", 7, &rec, 1);
+		put("record", "traffic-at-once", 0, &f.rec, 1);
+		put("record", "traffic-7-byte-reads", 7, &f.rec, 1);
 	}
 
 	/* Check: a fresh deterministic responder accepts the whole flight. */
-	struct link_buf whole = {0};
-	append(&whole, &i1);
-	append(&whole, &i2);
-	append(&whole, &rec);
-	n = 0;
-	fuzz_rng_stream(0);
-	struct link *check = fuzz_link_mode(LINK_RESPONDER, mode, count_record, &n);
-	if (check == NULL || link_start(check, &scratch) != LINK_OK)
-		die("check");
-	feed(check, &whole, &scratch);
-	if (!link_clean(check) || n != 4)
-		die("responder seed does not replay");
-	link_destroy(check);
-	link_destroy(i);
-	link_destroy(r);
-	link_buf_free(&whole);
-	link_buf_free(&i1);
-	link_buf_free(&r1);
-	link_buf_free(&i2);
-	link_buf_free(&rec);
-	link_buf_free(&scratch);
+	struct link_buf *flight[] = {&f.i1, &f.i2, &f.rec};
+	check_replay(LINK_RESPONDER, mode, flight, 3, "responder seed does not replay");
+	link_free(i);
+	link_free(r);
+	flights_free(&f);
 }
 
 /* The initiator on stream 0 (the initiator target); responder flights saved. */
 static void initiator_side(unsigned mode, const char *tag)
 {
-	struct link_buf i1 = {0}, r1 = {0}, i2 = {0}, rec = {0}, scratch = {0};
+	struct flights f = {0};
 	size_t n = 0;
 
 	fuzz_rng_stream(0);
 	struct link *i = fuzz_link_mode(LINK_INITIATOR, mode, count_record, &n);
-	if (i == NULL || link_start(i, &i1) != LINK_OK)
+	if (i == NULL || link_start(i, &f.i1) != LINK_OK)
 		die("initiator");
 	fuzz_rng_stream(1);
 	struct link *r = fuzz_link_mode(LINK_RESPONDER, mode, count_record, &n);
-	if (r == NULL || link_start(r, &scratch) != LINK_OK)
+	if (r == NULL || link_start(r, &f.scratch) != LINK_OK)
 		die("responder");
-	feed(r, &i1, &r1);
-	feed(i, &r1, &i2);
-	feed(r, &i2, &scratch);
+	feed(r, &f.i1, &f.r1);
+	feed(i, &f.r1, &f.i2);
+	feed(r, &f.i2, &f.scratch);
 	if (link_state(r) != LINK_ESTABLISHED)
 		die("responder not established");
-	traffic(r, &rec, 1);
+	traffic(r, &f.rec, 1);
 
-	struct link_buf all[2] = {r1, rec};
+	struct link_buf all[2] = {f.r1, f.rec};
 	put("handshake_initiator", tagged(tag, "full-at-once"), (uint8_t)mode, all, 2);
 	put("handshake_initiator", tagged(tag, "full-5-byte-reads"), (uint8_t)(mode | 5), all, 2);
 	put("handshake_initiator", tagged(tag, "hello-auth"), (uint8_t)mode, all, 1);
 
-	struct link_buf whole = {0};
-	append(&whole, &r1);
-	append(&whole, &rec);
-	n = 0;
-	scratch.len = 0;
-	fuzz_rng_stream(0);
-	struct link *check = fuzz_link_mode(LINK_INITIATOR, mode, count_record, &n);
-	if (check == NULL || link_start(check, &scratch) != LINK_OK)
-		die("check");
-	feed(check, &whole, &scratch);
-	if (!link_clean(check) || n != 4)
-		die("initiator seed does not replay");
-	link_destroy(check);
-	link_destroy(i);
-	link_destroy(r);
-	link_buf_free(&whole);
-	link_buf_free(&i1);
-	link_buf_free(&r1);
-	link_buf_free(&i2);
-	link_buf_free(&rec);
-	link_buf_free(&scratch);
+	struct link_buf *flight[] = {&f.r1, &f.rec};
+	check_replay(LINK_INITIATOR, mode, flight, 2, "initiator seed does not replay");
+	link_free(i);
+	link_free(r);
+	flights_free(&f);
 }
 
 /* Credential mode, hostile peers on stream 1: each claims the id the target
@@ -258,8 +263,8 @@ static void hostile_seeds(unsigned mode, const char *tag)
 				put("handshake_initiator", tagged(tag, bad[k].name), (uint8_t)mode, &copy, 1);
 				link_buf_free(&copy);
 			}
-			link_destroy(t);
-			link_destroy(p);
+			link_free(t);
+			link_free(p);
 			link_buf_free(&t1);
 			link_buf_free(&p1);
 			link_buf_free(&t2);

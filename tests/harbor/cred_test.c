@@ -158,19 +158,19 @@ static void test_handshakes(void)
 	CHECK(longname.cert_len == LINK_CERT_MAX);
 	CHECK(handshake(LINK_CLUSTER, 0, big, &longname, NULL, 0, "game2", &g2, NULL, ri, rr) == 0);
 
-	/* A garbled own certificate is a config error: link_create refuses it. */
+	/* A garbled own certificate is a config error: link_new refuses it. */
 	struct link_config cfg = {.role = LINK_INITIATOR, .purpose = LINK_HARBOR_PEER,
 	                          .self = {.node_id = 1}, .credential = &c1,
 	                          .on_record = (link_record_fn *)1};
 	struct link_credential bad = c1;
 	bad.cert[0] ^= 1;
 	cfg.credential = &bad;
-	CHECK(link_create(&cfg, 0) == NULL);
+	CHECK(link_new(&cfg, 0) == NULL);
 	bad = c1;
 	bad.cert_len = LINK_CERT_MAX + 1;
-	CHECK(link_create(&cfg, 0) == NULL);
+	CHECK(link_new(&cfg, 0) == NULL);
 	cfg.credential = NULL;   /* neither key nor credential */
-	CHECK(link_create(&cfg, 0) == NULL);
+	CHECK(link_new(&cfg, 0) == NULL);
 
 	sodium_memzero(&c1, sizeof c1);
 	sodium_memzero(&c2, sizeof c2);

@@ -21,11 +21,9 @@ static struct pb_arena arena;
 /* Decodes the n-th record r received as the frame type it carries. */
 static ProtobufCMessage *nth(const struct pair_end *r, size_t n, unsigned want_type)
 {
-	size_t cur = 0, len = 0;
-	unsigned type = 0;
+	size_t len = 0;
 	const uint8_t *d = NULL;
-	for (size_t k = 0; k <= n; k++)
-		CHECK(end_next(r, &cur, &type, &d, &len) == 0);
+	unsigned type = end_nth(r, n, &d, &len);
 	CHECK(type == want_type);
 	const ProtobufCMessageDescriptor *desc = harbor_frame_descriptor(type);
 	CHECK(desc != NULL);

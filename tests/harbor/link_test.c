@@ -44,12 +44,9 @@ static void seal_str(struct pair_end *e, unsigned type, const char *s)
 /* The n-th delivered record of e equals (type, s). */
 static void check_record(const struct pair_end *e, size_t n, unsigned type, const char *s)
 {
-	size_t cur = 0, len = 0;
-	unsigned t = 0;
+	size_t len = 0;
 	const uint8_t *d = NULL;
-	for (size_t k = 0; k <= n; k++)
-		CHECK(end_next(e, &cur, &t, &d, &len) == 0);
-	CHECK(t == type);
+	CHECK(end_nth(e, n, &d, &len) == type);
 	CHECK(len == strlen(s));
 	CHECK(memcmp(d, s, len) == 0);
 }
@@ -156,22 +153,22 @@ static void test_bad_config(void)
 	struct pair_end e;
 	struct link_config cfg = {.role = LINK_INITIATOR, .purpose = LINK_HARBOR_PEER,
 	                          .cluster_key = key};
-	CHECK(link_create(&cfg, T0) == NULL);               /* no on_record */
+	CHECK(link_new(&cfg, T0) == NULL);               /* no on_record */
 	end_init(&e, LINK_INITIATOR, LINK_HARBOR_PEER, 1, "ok", 1, key, T0);
 	end_free(&e);
 	cfg.on_record = small_rec_dummy;
-	CHECK((e.l = link_create(&cfg, T0)) != NULL);      /* the minimal valid config */
-	link_destroy(e.l);
+	CHECK((e.l = link_new(&cfg, T0)) != NULL);      /* the minimal valid config */
+	link_free(e.l);
 	snprintf(cfg.self.name, sizeof cfg.self.name, "bad\nname");
-	CHECK(link_create(&cfg, T0) == NULL);
+	CHECK(link_new(&cfg, T0) == NULL);
 	cfg.self.name[0] = '\0';
 	cfg.purpose = 0;
-	CHECK(link_create(&cfg, T0) == NULL);
+	CHECK(link_new(&cfg, T0) == NULL);
 	cfg.purpose = LINK_CLUSTER;
 	cfg.cluster_key = NULL;
-	CHECK(link_create(&cfg, T0) == NULL);
-	CHECK(link_create(NULL, T0) == NULL);
-	link_destroy(NULL);
+	CHECK(link_new(&cfg, T0) == NULL);
+	CHECK(link_new(NULL, T0) == NULL);
+	link_free(NULL);
 
 	/* Input before link_start is a caller bug: refused loudly, not dropped. */
 	end_init(&e, LINK_RESPONDER, LINK_HARBOR_PEER, 2, "r", 1, key, T0);
@@ -427,10 +424,10 @@ static void test_timeout(void)
 	struct link_config cfg = {.role = LINK_RESPONDER, .purpose = LINK_HARBOR_PEER,
 	                          .cluster_key = key, .handshake_timeout_ms = 50,
 	                          .on_record = small_rec_dummy};
-	struct link *l = link_create(&cfg, T0);
+	struct link *l = link_new(&cfg, T0);
 	CHECK(link_tick(l, T0 + 49) == LINK_HANDSHAKE);
 	CHECK(link_tick(l, T0 + 50) == LINK_CLOSED);
-	link_destroy(l);
+	link_free(l);
 
 	/* An established link never times out here: liveness is the user's business. */
 	established_pair(&i, &r);
@@ -509,6 +506,13 @@ static void take(struct link_buf *dst, struct pair_end *e)
 	e->out.len = 0;
 }
 
+/* One record (type, s) sealed by e, in dst instead of on its way. */
+static void sealed(struct link_buf *dst, struct pair_end *e, unsigned type, const char *s)
+{
+	seal_str(e, type, s);
+	take(dst, e);
+}
+
 static void test_record_replay_reorder_drop(void)
 {
 	struct pair_end i, r;
@@ -516,8 +520,7 @@ static void test_record_replay_reorder_drop(void)
 
 	/* Replay: the same record twice. */
 	established_pair(&i, &r);
-	seal_str(&i, TYPE_APP, "pay 5");
-	take(&a, &i);
+	sealed(&a, &i, TYPE_APP, "pay 5");
 	CHECK(link_buf_reserve(&b, a.len) == 0);
 	memcpy(b.data, a.data, b.len = a.len);
 	CHECK(link_feed(r.l, a.data, a.len, T0, &r.out) == LINK_ESTABLISHED && r.nrec == 1);
@@ -527,10 +530,8 @@ static void test_record_replay_reorder_drop(void)
 
 	/* Reorder: the second record first. */
 	established_pair(&i, &r);
-	seal_str(&i, TYPE_APP, "one");
-	take(&a, &i);
-	seal_str(&i, TYPE_APP, "two");
-	take(&b, &i);
+	sealed(&a, &i, TYPE_APP, "one");
+	sealed(&b, &i, TYPE_APP, "two");
 	CHECK(link_feed(r.l, b.data, b.len, T0, &r.out) == LINK_CLOSED);
 	CHECK(link_feed(r.l, a.data, a.len, T0, &r.out) == LINK_CLOSED);
 	CHECK(r.nrec == 0);
@@ -538,12 +539,9 @@ static void test_record_replay_reorder_drop(void)
 
 	/* Drop: the middle one of three never arrives. */
 	established_pair(&i, &r);
-	seal_str(&i, TYPE_APP, "one");
-	take(&a, &i);
-	seal_str(&i, TYPE_APP, "two");
-	take(&b, &i);
-	seal_str(&i, TYPE_APP, "six");
-	take(&c, &i);
+	sealed(&a, &i, TYPE_APP, "one");
+	sealed(&b, &i, TYPE_APP, "two");
+	sealed(&c, &i, TYPE_APP, "six");
 	CHECK(link_feed(r.l, a.data, a.len, T0, &r.out) == LINK_ESTABLISHED);
 	CHECK(link_feed(r.l, c.data, c.len, T0, &r.out) == LINK_CLOSED);
 	CHECK(r.nrec == 1);
@@ -552,8 +550,7 @@ static void test_record_replay_reorder_drop(void)
 
 	/* A record sealed for the other direction does not open either. */
 	established_pair(&i, &r);
-	seal_str(&i, TYPE_APP, "mirror");
-	take(&a, &i);
+	sealed(&a, &i, TYPE_APP, "mirror");
 	CHECK(link_feed(i.l, a.data, a.len, T0, &i.out) == LINK_CLOSED);
 	CHECK(i.nrec == 0);
 	pair_free(&i, &r);
@@ -684,7 +681,7 @@ static void test_max_record_config(void)
 	struct link_config cfg = {.role = LINK_RESPONDER, .purpose = LINK_HARBOR_PEER,
 	                          .self = {.node_id = 2}, .cluster_key = key, .max_record = 100,
 	                          .on_record = small_rec, .ud = &count};
-	struct link *r = link_create(&cfg, T0);
+	struct link *r = link_new(&cfg, T0);
 	CHECK(r != NULL && link_max_record(r) == 100);
 	end_init(&i, LINK_INITIATOR, LINK_HARBOR_PEER, 1, "a", 1, key, T0);
 	CHECK(link_start(i.l, &i.out) == LINK_OK && link_start(r, &rout) == LINK_OK);
@@ -701,7 +698,7 @@ static void test_max_record_config(void)
 	i.out.len = 0;
 	CHECK(link_seal(i.l, &i.out, TYPE_APP, buf, 101) == LINK_OK);   /* sender allows 16 MiB */
 	CHECK(link_feed(r, i.out.data, LINK_SEALED_HEADER, T0, &rout) == LINK_CLOSED && count == 1);
-	link_destroy(r);
+	link_free(r);
 	link_buf_free(&rout);
 	end_free(&i);
 }

@@ -54,13 +54,13 @@ void end_init_cred(struct pair_end *e, enum link_role role, enum link_purpose pu
 	memset(e, 0, sizeof *e);
 	e->keep_log = 1;
 	snprintf(cfg.self.name, sizeof cfg.self.name, "%s", name);
-	e->l = link_create(&cfg, now);
+	e->l = link_new(&cfg, now);
 	CHECK(e->l != NULL);
 }
 
 void end_free(struct pair_end *e)
 {
-	link_destroy(e->l);
+	link_free(e->l);
 	link_buf_free(&e->out);
 	link_buf_free(&e->log);
 	memset(e, 0, sizeof *e);
@@ -111,4 +111,13 @@ int end_next(const struct pair_end *e, size_t *cursor, unsigned *type, const uin
 	*data = p + 5;
 	*cursor = off + 5 + *len;
 	return 0;
+}
+
+unsigned end_nth(const struct pair_end *e, size_t n, const uint8_t **data, size_t *len)
+{
+	size_t cur = 0;
+	unsigned type = 0;
+	for (size_t k = 0; k <= n; k++)
+		CHECK(end_next(e, &cur, &type, data, len) == 0);
+	return type;
 }

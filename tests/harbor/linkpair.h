@@ -42,5 +42,8 @@ int pair_handshake(struct pair_end *a, struct pair_end *b, uint64_t now, size_t 
  * the next record, -1 past the end. */
 int end_next(const struct pair_end *e, size_t *cursor, unsigned *type, const uint8_t **data,
              size_t *len);
+/* The n-th record (from 0) e received: its type, and its bytes in *data and
+ * *len.  A test failure when there are not that many. */
+unsigned end_nth(const struct pair_end *e, size_t n, const uint8_t **data, size_t *len);
 
 #endif

@@ -35,7 +35,7 @@ static bool enter(struct preauth *p, struct preauth_slot *s, const char *addr,
 static void per_source(void)
 {
 	struct preauth_limits lim = { .per_source = 3, .total = 100 };
-	struct preauth *p = preauth_create(NULL, "t", &lim);
+	struct preauth *p = preauth_new(NULL, "t", &lim);
 	struct preauth_slot s[8], *ev;
 	for (int i = 0; i < 3; i++)
 		EXPECT(enter(p, &s[i], "10.0.0.1:1000", &ev) && ev == NULL, "slot %d of a source", i);
@@ -57,13 +57,13 @@ static void per_source(void)
 		preauth_leave(p, &s[i]);
 	preauth_stats(p, &st);
 	EXPECT(st.held == 0, "all left: %u", st.held);
-	preauth_destroy(p);
+	preauth_free(p);
 }
 
 static void ipv6(void)
 {
 	struct preauth_limits lim = { .per_source = 2, .total = 100 };
-	struct preauth *p = preauth_create(NULL, "t", &lim);
+	struct preauth *p = preauth_new(NULL, "t", &lim);
 	struct preauth_slot s[6], *ev;
 	EXPECT(enter(p, &s[0], "[2001:db8::1]:1", &ev), "v6 1");
 	EXPECT(enter(p, &s[1], "[2001:db8::ffff:2]:2", &ev), "v6 same /64");
@@ -73,13 +73,13 @@ static void ipv6(void)
 	EXPECT(enter(p, &s[4], "unknown", &ev), "unparsable 1");
 	EXPECT(enter(p, &s[5], "garbage:x", &ev), "unparsable 2");
 	EXPECT(!preauth_check(p, "[nonsense]:1"), "unparsable 3 is over the same limit");
-	preauth_destroy(p);
+	preauth_free(p);
 }
 
 static void eviction(void)
 {
 	struct preauth_limits lim = { .per_source = 4, .total = 4 };
-	struct preauth *p = preauth_create(NULL, "t", &lim);
+	struct preauth *p = preauth_new(NULL, "t", &lim);
 	struct preauth_slot s[6], *ev;
 	const char *addr[] = { "10.0.0.1:1", "10.0.0.2:1", "10.0.0.1:2", "10.0.0.3:1",
 	                       "10.0.0.4:1", "10.0.0.1:3" };
@@ -98,7 +98,7 @@ static void eviction(void)
 	struct preauth_slot extra;
 	EXPECT(enter(p, &extra, "10.0.0.9:1", &ev) && ev == NULL, "room after a leave");
 	EXPECT(enter(p, &s[3], "10.0.0.9:2", &ev) && ev == &s[2], "oldest is s[2] now");
-	preauth_destroy(p);
+	preauth_free(p);
 }
 
 static void ratelog(void)

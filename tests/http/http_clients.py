@@ -11,6 +11,8 @@ import subprocess
 import tempfile
 import time
 
+import harness  # noqa: E402  (tests/ is on the path: run_http.py puts it there)
+
 HOST = "127.0.0.1"
 
 
@@ -163,15 +165,7 @@ def exchange(port, data, timeout=10):
         s.sendall(data)
     except OSError:
         pass  # the server may close before all of a huge request is sent
-    got = b""
-    while True:
-        try:
-            piece = s.recv(65536)
-        except ConnectionResetError:
-            break
-        if not piece:
-            break
-        got += piece
+    got = harness.recv_all(s)
     s.close()
     return got
 
@@ -188,12 +182,7 @@ def hostile_http(port, lines):
     s = socket.create_connection((HOST, port), timeout=10)
     for b in b"GET /echo?x=slow HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n":
         s.send(bytes([b]))
-    got = b""
-    while True:
-        piece = s.recv(4096)
-        if not piece:
-            break
-        got += piece
+    got = harness.recv_all(s)
     need(b"q=slow" in got, "trickled request: %r" % got[:80])
     # the node still serves
     out, _ = curl("http://%s:%d/echo?x=alive" % (HOST, port))
@@ -308,15 +297,7 @@ def ws_raw_handshake(port, headers=b""):
 
 
 def read_until_close(s, rest):
-    got = rest
-    while True:
-        try:
-            piece = s.recv(65536)
-        except ConnectionResetError:
-            break
-        if not piece:
-            break
-        got += piece
+    got = harness.recv_all(s, rest)
     s.close()
     return got
 

@@ -8,6 +8,8 @@ import re
 import socket
 import time
 
+import harness  # noqa: E402  (tests/ is on the path: run_test.py puts it there)
+
 
 def console_token():
     """The token run_test.write_config wrote (SKIFF_CONSOLE_TOKEN_FILE)."""
@@ -72,12 +74,7 @@ def expect(cond, what):
 def http(host, port, request):
     s = socket.create_connection((host, port), timeout=10)
     s.sendall(request.encode())
-    data = b""
-    while True:
-        chunk = s.recv(65536)
-        if not chunk:
-            break
-        data += chunk
+    data = harness.recv_all(s)
     s.close()
     return data.decode(errors="replace")
 

@@ -5,43 +5,20 @@
 -- runner (login_test.py) also checks the node's side of it.
 -- usage: lua5.4 login_client.lua LUACLIB_DIR LOGIN_PORT GATE_PORT
 package.cpath = assert(arg[1], "luaclib dir") .. "/?.so;" .. package.cpath
+package.path = arg[0]:match("(.*/)") .. "?.lua;" .. package.path
 local login_port = assert(tonumber(arg[2]), "login port")
 local gate_port = assert(tonumber(arg[3]), "gate port")
 local socket = require "client.socket"
 local crypt = require "client.crypt"
 
+local conn = require "loginconn"
+
 local deadline = os.time() + 30
 
--- A connection with a receive buffer and a framing function.
 local function connect(port)
-	return { fd = assert(socket.connect("127.0.0.1", port)), buf = "" }
+	return conn.connect(port, { deadline = deadline })
 end
-
-local function read_with(c, cut)
-	while true do
-		local item, rest = cut(c.buf)
-		if item then
-			c.buf = rest
-			return item
-		end
-		local data = socket.recv(c.fd)
-		if data == "" then
-			return nil -- closed by the server
-		elseif data then
-			c.buf = c.buf .. data
-		else
-			assert(os.time() < deadline, "timed out waiting for the server")
-			socket.usleep(1000)
-		end
-	end
-end
-
-local function cut_line(buf)
-	local nl = buf:find("\n", 1, true)
-	if nl then
-		return buf:sub(1, nl - 1), buf:sub(nl + 1)
-	end
-end
+local read_with, cut_line = conn.read_with, conn.cut_line
 
 local function cut_packet(buf)
 	if #buf < 2 then return end
@@ -50,23 +27,19 @@ local function cut_packet(buf)
 	return buf:sub(3, 2 + n), buf:sub(3 + n)
 end
 
-local function readline(c) return assert(read_with(c, cut_line), "server closed") end
+local readline = conn.readline
 local function readpacket(c) return read_with(c, cut_packet) end
-local function writeline(c, s) socket.send(c.fd, s .. "\n") end
+local writeline = conn.writeline
 local function sendpacket(c, s) socket.send(c.fd, string.pack(">s2", s)) end
 
 local function encode_token(t)
-	return string.format("%s@%s:%s", crypt.base64encode(t.user),
-		crypt.base64encode(t.server), crypt.base64encode(t.pass))
+	return conn.token(t.user, t.server, t.pass)
 end
 
 -- The whole login up to the token; returns the connection and the secret.
 local function start_login(token)
 	local c = connect(login_port)
-	local challenge = crypt.base64decode(readline(c))
-	local clientkey = crypt.randomkey()
-	writeline(c, crypt.base64encode(crypt.dhexchange(clientkey)))
-	local secret = crypt.dhsecret(crypt.base64decode(readline(c)), clientkey)
+	local challenge, secret = conn.exchange(c)
 	writeline(c, crypt.base64encode(crypt.hmac64(challenge, secret)))
 	writeline(c, crypt.base64encode(crypt.desencode(secret, encode_token(token))))
 	return c, secret

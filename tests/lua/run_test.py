@@ -119,12 +119,8 @@ def main():
                     time.sleep(0.5)
                     node.proc.stdin.write((args.test + " hello 42\n").encode())
                     node.proc.stdin.flush()
-                line = node.wait_line(lambda l: "TEST PASS" in l or "TEST FAIL" in l, deadline)
-                if line is None:
-                    verdict = "no verdict (timeout or crash)"
-                elif "TEST FAIL" in line:
-                    verdict = line
-                else:
+                verdict = node.test_verdict(deadline)
+                if verdict == "PASS":
                     # a passing node must also exit by itself
                     try:
                         node.proc.wait(max(1.0, min(10.0, deadline - time.monotonic())))

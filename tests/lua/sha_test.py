@@ -24,13 +24,13 @@ def main():
     with tempfile.TemporaryDirectory(prefix="skiff-sha-") as tmp:
         node = Node(args.skiff, write_config(tmp, "test_sha", 4, "plain"))
         try:
-            end = node.wait_line(lambda l: "TEST PASS" in l or "TEST FAIL" in l, deadline)
+            end = node.test_verdict(deadline)
         finally:
             node.stop()
         print("\n".join(node.lines()))
         head = [l for l in node.lines() if l.startswith("SHA CASES ")]
         numbers = [l for l in node.lines() if l.isdigit()]
-        if end is None or "TEST PASS" not in end:
+        if end != "PASS":
             verdict = f"service: {end}"
         elif not head:
             verdict = "no SHA CASES line"

@@ -16,16 +16,9 @@ T.main("test_require", function()
 
 	-- two threads require a module whose body blocks: loaded once
 	local got = {}
-	local me = coroutine.running()
-	local left = 2
-	for i = 1, 2 do
-		skynet.fork(function()
-			got[i] = require "t_mod_slow"
-			left = left - 1
-			if left == 0 then skynet.wakeup(me) end
-		end)
-	end
-	skynet.wait(me)
+	T.parallel(2, function(i)
+		got[i] = require "t_mod_slow"
+	end)
 	T.eq(got[1], got[2], "same module object")
 	T.eq(got[1].loads, 1, "body ran once")
 

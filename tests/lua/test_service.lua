@@ -16,16 +16,9 @@ end
 
 T.main("test_service", function()
 	local addrs = {}
-	local me = coroutine.running()
-	local left = 3
-	for i = 1, 3 do
-		skynet.fork(function()
-			addrs[i] = service.new("counter", counter_service, 10)
-			left = left - 1
-			if left == 0 then skynet.wakeup(me) end
-		end)
-	end
-	skynet.wait(me)
+	T.parallel(3, function(i)
+		addrs[i] = service.new("counter", counter_service, 10)
+	end)
 	T.eq(addrs[1], addrs[2], "one instance") T.eq(addrs[1], addrs[3], "one instance")
 	T.eq(skynet.call(addrs[1], "lua", "inc"), 11, "args reached the main function")
 	T.eq(service.query("counter"), addrs[1], "query")

@@ -24,16 +24,9 @@ T.main("test_services", function()
 
 	-- concurrent uniqueservice calls share one launch
 	local handles = {}
-	local me = coroutine.running()
-	local left = 5
-	for i = 1, 5 do
-		skynet.fork(function()
-			handles[i] = skynet.uniqueservice "t_slowstart"
-			left = left - 1
-			if left == 0 then skynet.wakeup(me) end
-		end)
-	end
-	skynet.wait(me)
+	T.parallel(5, function(i)
+		handles[i] = skynet.uniqueservice "t_slowstart"
+	end)
 	for i = 2, 5 do T.eq(handles[i], handles[1], "same unique service") end
 	T.eq(skynet.queryservice "t_slowstart", handles[1], "queryservice")
 	T.eq(skynet.call(handles[1], "lua", "hit"), 1, "launched once")

@@ -10,16 +10,9 @@ local ROUNDS = tonumber(skynet.getenv "spawn_rounds") or 10
 
 local function spawn_round()
 	local handles = {}
-	local me = coroutine.running()
-	local left = BATCH
-	for i = 1, BATCH do
-		skynet.fork(function()
-			handles[i] = skynet.newservice "t_spawn"
-			left = left - 1
-			if left == 0 then skynet.wakeup(me) end
-		end)
-	end
-	skynet.wait(me)
+	T.parallel(BATCH, function(i)
+		handles[i] = skynet.newservice "t_spawn"
+	end)
 	local peak_lua = memory.total()
 	for i = 1, BATCH do
 		skynet.call(handles[i], "lua", "exit")

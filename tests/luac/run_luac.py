@@ -62,12 +62,7 @@ def main():
         print(out)
         if not a.no_pass and not re.search(r"LUAC PASS", out):
             problems.append("no LUAC PASS line")
-        for rx in [r"LUAC FAIL", harness.SANITIZER_RX] + a.reject:
-            if re.search(rx, out, re.M):
-                problems.append("/%s/ found" % rx)
-        for rx in a.expect:
-            if not re.search(rx, out, re.M):
-                problems.append("/%s/ not found" % rx)
+        problems += harness.output_problems(out, a.expect, [r"LUAC FAIL"] + a.reject)
         for why in problems:
             print("FAIL: " + why)
         print("%d passed, %d failed" % (0 if problems else 1, 1 if problems else 0))

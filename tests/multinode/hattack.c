@@ -53,31 +53,21 @@
 #include "keyfile.h"
 #include "link.h"
 #include "link.pb-c.h"
+#include "linktool.h"
 
 /* A one-shot attack tool that exits from many places: its memory is the OS's
  * to reclaim, so leak reports from it (under ASan) would only be noise. */
 const char *__asan_default_options(void);
 const char *__asan_default_options(void) { return "detect_leaks=0"; }
 
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 static int established;
 static FILE *recfile;
 
 static void on_est(void *ud, struct link *l) { established = 1; }
 
-/* Heartbeat probes are answered, as a live node would: a link that is closed
- * must be closed for what it did, not for silence. */
-static void on_rec(void *ud, struct link *l, unsigned t, uint8_t *d, size_t n)
+/* A heartbeat probe is answered, as a live node would: into out. */
+static void answer_heartbeat(struct link *l, struct link_buf *out, const uint8_t *d, size_t n)
 {
-	struct link_buf *out = ud;
-	if (t != LINK_TYPE_HEARTBEAT)
-		return;
 	Skiff__Link__Heartbeat *hb = skiff__link__heartbeat__unpack(NULL, n, d);
 	if (hb && !hb->reply) {
 		Skiff__Link__Heartbeat r = SKIFF__LINK__HEARTBEAT__INIT;
@@ -89,17 +79,20 @@ static void on_rec(void *ud, struct link *l, unsigned t, uint8_t *d, size_t n)
 	skiff__link__heartbeat__free_unpacked(hb, NULL);
 }
 
+/* Heartbeat probes are answered, as a live node would: a link that is closed
+ * must be closed for what it did, not for silence. */
+static void on_rec(void *ud, struct link *l, unsigned t, uint8_t *d, size_t n)
+{
+	if (t == LINK_TYPE_HEARTBEAT)
+		answer_heartbeat(l, ud, d, n);
+}
+
+/* Sends, and records what was sent when recording. */
 static void put(int fd, const uint8_t *p, size_t n)
 {
 	if (recfile)
 		fwrite(p, 1, n, recfile);
-	while (n) {
-		ssize_t w = write(fd, p, n);
-		if (w <= 0)
-			return;
-		p += w;
-		n -= (size_t)w;
-	}
+	tool_write_all(fd, p, n);
 }
 
 /* ---- node mode --------------------------------------------------------------- */
@@ -156,15 +149,7 @@ static void node_rec(void *ud, struct link *l, unsigned type, uint8_t *d, size_t
 {
 	struct conn *c = ud;
 	if (type == LINK_TYPE_HEARTBEAT) {
-		Skiff__Link__Heartbeat *hb = skiff__link__heartbeat__unpack(NULL, n, d);
-		if (hb && !hb->reply) {
-			Skiff__Link__Heartbeat r = SKIFF__LINK__HEARTBEAT__INIT;
-			r.seq = hb->seq;
-			r.time_ms = hb->time_ms;
-			r.reply = 1;
-			frame_send(l, &c->out, LINK_TYPE_HEARTBEAT, &r.base);
-		}
-		skiff__link__heartbeat__free_unpacked(hb, NULL);
+		answer_heartbeat(l, &c->out, d, n);
 		return;
 	}
 	switch (type) {
@@ -219,24 +204,12 @@ static void node_rec(void *ud, struct link *l, unsigned type, uint8_t *d, size_t
 	fflush(stdout);
 }
 
-static int dial(const char *host, int port)
-{
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-	inet_pton(AF_INET, host, &sa.sin_addr);
-	if (connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0) {
-		perror("connect");
-		exit(2);
-	}
-	return fd;
-}
-
 static void conn_open(struct conn *c, const char *tag, const char *host, int port,
                       enum link_purpose purpose, const uint8_t *key, uint64_t incarnation)
 {
 	memset(c, 0, sizeof *c);
 	c->tag = tag;
-	c->fd = dial(host, port);
+	c->fd = tool_dial(host, port);
 	struct link_config cfg = {
 		.role = LINK_INITIATOR,
 		.purpose = purpose,
@@ -248,7 +221,7 @@ static void conn_open(struct conn *c, const char *tag, const char *host, int por
 	cfg.self.node_id = self_id;
 	cfg.self.incarnation = incarnation;
 	snprintf(cfg.self.name, sizeof cfg.self.name, "hattack");
-	c->l = link_create(&cfg, now_ms());
+	c->l = link_new(&cfg, tool_now_ms());
 	link_start(c->l, &c->out);
 }
 
@@ -257,7 +230,7 @@ static void conn_close(struct conn *c)
 	if (c->fd >= 0)
 		close(c->fd);
 	c->fd = -1;
-	link_destroy(c->l);
+	link_free(c->l);
 	c->l = NULL;
 	link_buf_free(&c->out);
 }
@@ -265,7 +238,7 @@ static void conn_close(struct conn *c)
 /* Moves bytes both ways on every open connection for up to ms. */
 static void pump(struct conn **cs, int n, uint64_t ms)
 {
-	uint64_t end = now_ms() + ms;
+	uint64_t end = tool_now_ms() + ms;
 	for (;;) {
 		struct pollfd p[4];
 		for (int i = 0; i < n; i++) {
@@ -278,7 +251,7 @@ static void pump(struct conn **cs, int n, uint64_t ms)
 			p[i].events = POLLIN;
 			p[i].revents = 0;
 		}
-		uint64_t now = now_ms();
+		uint64_t now = tool_now_ms();
 		if (now >= end)
 			return;
 		if (poll(p, (nfds_t)n, (int)(end - now)) <= 0)
@@ -296,7 +269,7 @@ static void pump(struct conn **cs, int n, uint64_t ms)
 				fflush(stdout);
 				continue;
 			}
-			link_feed(c->l, buf, (size_t)r, now_ms(), &c->out);
+			link_feed(c->l, buf, (size_t)r, tool_now_ms(), &c->out);
 		}
 	}
 }
@@ -389,12 +362,12 @@ static int run_node(char **argv)
 			size_t at = peer.out.len;
 			link_seal(peer.l, &peer.out, SKIFF__HARBOR__FRAME_TYPE__DATA, data, sizeof data);
 			peer.out.data[at + 1] ^= 0x10;
-			uint64_t t0 = now_ms();
+			uint64_t t0 = tool_now_ms();
 			struct conn *one[1] = {&peer};
-			while (!peer.eof && now_ms() - t0 < 10000)
+			while (!peer.eof && tool_now_ms() - t0 < 10000)
 				pump(one, 1, 50);
 			printf("FLIP %s after %llu ms\n", peer.eof ? "closed" : "still open",
-			       (unsigned long long)(now_ms() - t0));
+			       (unsigned long long)(tool_now_ms() - t0));
 		} else if (strcmp(w[0], "wait") == 0 && k >= 2) {
 			pump(both, 2, strtoull(w[1], NULL, 0));
 		}
@@ -429,13 +402,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "%s\n", err);
 		return 2;
 	}
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)atoi(argv[3]))};
-	inet_pton(AF_INET, argv[2], &sa.sin_addr);
-	if (connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0) {
-		perror("connect");
-		return 2;
-	}
+	int fd = tool_dial(argv[2], atoi(argv[3]));
 	struct link_buf out = {0};
 	struct link_config cfg = {
 		.role = LINK_INITIATOR,
@@ -449,8 +416,8 @@ int main(int argc, char **argv)
 	cfg.self.node_id = (uint32_t)strtoul(argv[6], NULL, 10);
 	randombytes_buf(&cfg.self.incarnation, sizeof cfg.self.incarnation);
 	snprintf(cfg.self.name, sizeof cfg.self.name, "hattack");
-	uint64_t t0 = now_ms();
-	struct link *l = link_create(&cfg, t0);
+	uint64_t t0 = tool_now_ms();
+	struct link *l = link_new(&cfg, t0);
 	int slow = strcmp(mode, "slow") == 0;
 	size_t slow_at = 0;
 	int flipped = 0;
@@ -485,34 +452,22 @@ int main(int argc, char **argv)
 			printf("RECORDED\n");
 			return 0;
 		}
-		struct pollfd p = {.fd = fd, .events = POLLIN};
-		int r = poll(&p, 1, slow ? 1000 : 200);
-		if (slow && slow_at < out.len && r == 0) {
+		uint8_t buf[65536];
+		long n = tool_read(fd, buf, sizeof buf, slow ? 1000 : 200, t0 + 30000);
+		if (slow && slow_at < out.len && n == 0) {
 			put(fd, out.data + slow_at, 1);
 			slow_at++;
 		}
-		if (now_ms() - t0 > 30000) {
-			printf("TIMEOUT\n");
-			return 1;
-		}
-		if (r <= 0)
+		if (n == 0)
 			continue;
-		uint8_t buf[65536];
-		ssize_t n = read(fd, buf, sizeof buf);
-		if (n <= 0) {
-			const char *st = "handshake";
-			char closed[300];
-			if (link_state(l) == LINK_CLOSED) {
-				snprintf(closed, sizeof closed, "closed:%s", link_reason(l));
-				st = closed;
-			} else if (established) {
-				st = "established";
-			}
-			printf("EOF %llu %s%s\n", (unsigned long long)(now_ms() - t0), st,
+		if (n < 0) {
+			char st[300];
+			printf("EOF %llu %s%s\n", (unsigned long long)(tool_now_ms() - t0),
+			       tool_link_state(l, established, st, sizeof st),
 			       established ? " (was established)" : "");
 			return 0;
 		}
 		if (strcmp(mode, "idle") != 0 && strcmp(mode, "bighdr") != 0 && strcmp(mode, "replay") != 0)
-			link_feed(l, buf, (size_t)n, now_ms(), &out);
+			link_feed(l, buf, (size_t)n, tool_now_ms(), &out);
 	}
 }

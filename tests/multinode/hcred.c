@@ -17,15 +17,9 @@
  * is), or closed:<reason> (a CLOSE record, or our own end refused)), or
  * "TIMEOUT".
  */
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <poll.h>
-#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <sodium.h>
@@ -33,45 +27,12 @@
 #include "credential.h"
 #include "keyfile.h"
 #include "link.h"
+#include "linktool.h"
 
 const char *__asan_default_options(void);
 const char *__asan_default_options(void) { return "detect_leaks=0"; }
 
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 static int established;
-
-static void on_est(void *ud, struct link *l)
-{
-	(void)ud;
-	(void)l;
-	established = 1;
-}
-
-static void on_rec(void *ud, struct link *l, unsigned t, uint8_t *d, size_t n)
-{
-	(void)ud;
-	(void)l;
-	(void)t;
-	(void)d;
-	(void)n;
-}
-
-static void put(int fd, const uint8_t *p, size_t n)
-{
-	while (n) {
-		ssize_t w = write(fd, p, n);
-		if (w <= 0)
-			return;
-		p += w;
-		n -= (size_t)w;
-	}
-}
 
 int main(int argc, char **argv)
 {
@@ -99,30 +60,25 @@ int main(int argc, char **argv)
 		fprintf(stderr, "hcred: unknown mode %s\n", mode);
 		return 2;
 	}
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)atoi(argv[3]))};
-	inet_pton(AF_INET, argv[2], &sa.sin_addr);
-	if (connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0) {
-		perror("connect");
-		return 2;
-	}
+	int fd = tool_dial(argv[2], atoi(argv[3]));
 	struct link_config cfg = {
 		.role = LINK_INITIATOR,
 		.purpose = strcmp(argv[4], "master") == 0 ? LINK_HARBOR_MASTER : LINK_HARBOR_PEER,
 		.cluster_key = argc > 8 ? key : NULL,
 		.credential = &cred,
-		.on_established = on_est,
-		.on_record = on_rec,
+		.on_established = tool_note_established,
+		.on_record = tool_ignore_record,
+		.ud = &established,
 		.handshake_timeout_ms = 60000,
 	};
 	cfg.self.node_id = (uint32_t)strtoul(argv[5], NULL, 10);
 	randombytes_buf(&cfg.self.incarnation, sizeof cfg.self.incarnation);
 	snprintf(cfg.self.name, sizeof cfg.self.name, "node%u", cfg.self.node_id);
-	uint64_t t0 = now_ms();
-	struct link *l = link_create(&cfg, t0);
+	uint64_t t0 = tool_now_ms();
+	struct link *l = link_new(&cfg, t0);
 	sodium_memzero(&cred, sizeof cred);
 	if (l == NULL) {
-		fprintf(stderr, "hcred: link_create refused the config\n");
+		fprintf(stderr, "hcred: link_new refused the config\n");
 		return 2;
 	}
 	struct link_buf out = {0};
@@ -130,32 +86,25 @@ int main(int argc, char **argv)
 	link_start(l, &out);
 	for (;;) {
 		if (out.len) {
-			put(fd, out.data, out.len);
+			tool_write_all(fd, out.data, out.len);
 			link_buf_consume(&out, out.len);
 		}
 		if (established && est_at == 0)
-			est_at = now_ms();
-		if (est_at && now_ms() - est_at > 1000 && link_state(l) == LINK_ESTABLISHED) {
+			est_at = tool_now_ms();
+		if (est_at && tool_now_ms() - est_at > 1000 && link_state(l) == LINK_ESTABLISHED) {
 			printf("ACCEPTED\n");
 			return 0;
 		}
-		struct pollfd p = {.fd = fd, .events = POLLIN};
-		int r = poll(&p, 1, 200);
-		if (now_ms() - t0 > 30000) {
-			printf("TIMEOUT\n");
-			return 1;
-		}
-		if (r <= 0)
-			continue;
 		uint8_t buf[65536];
-		ssize_t n = read(fd, buf, sizeof buf);
-		if (n <= 0) {
-			bool closed = link_state(l) == LINK_CLOSED;
-			printf("EOF %llu %s%s\n", (unsigned long long)(now_ms() - t0),
-			       closed ? "closed:" : established ? "established" : "handshake",
-			       closed ? link_reason(l) : "");
+		long n = tool_read(fd, buf, sizeof buf, 200, t0 + 30000);
+		if (n == 0)
+			continue;
+		if (n < 0) {
+			char st[300];
+			printf("EOF %llu %s\n", (unsigned long long)(tool_now_ms() - t0),
+			       tool_link_state(l, established, st, sizeof st));
 			return 0;
 		}
-		link_feed(l, buf, (size_t)n, now_ms(), &out);
+		link_feed(l, buf, (size_t)n, tool_now_ms(), &out);
 	}
 }

@@ -20,6 +20,15 @@ import mnlib
 TIMEOUT = 2
 
 
+def shut_both(*socks):
+    """Ends both directions of each socket (one side of the proxy is done)."""
+    for s in socks:
+        try:
+            s.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+
+
 class FlipRelay:
     """Forwards every connection to target_port; flip() corrupts the length of
     the next sealed record from the dialer (the link initiator)."""
@@ -63,11 +72,7 @@ class FlipRelay:
                 dst.sendall(d)
         except OSError:
             pass
-        for s in (src, dst):
-            try:
-                s.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
+        shut_both(src, dst)
 
     def _up(self, src, dst):
         """Initiator -> responder, parsed record by record."""
@@ -107,11 +112,7 @@ class FlipRelay:
                 dst.sendall(bytes(d))
         except OSError:
             pass
-        for s in (src, dst):
-            try:
-                s.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
+        shut_both(src, dst)
 
 
 def main(skiff):

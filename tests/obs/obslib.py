@@ -119,12 +119,7 @@ def http_raw(port, request, timeout=10):
     """Sends raw request bytes; returns (status, headers dict, body bytes)."""
     with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
         s.sendall(request)
-        data = b""
-        while True:
-            chunk = s.recv(65536)
-            if not chunk:
-                break
-            data += chunk
+        data = harness.recv_all(s)
     head, sep, body = data.partition(b"\r\n\r\n")
     check(sep, "no end of headers in %r" % data[:200])
     lines = head.decode("latin-1").split("\r\n")

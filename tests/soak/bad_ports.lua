@@ -5,53 +5,24 @@
 --   BADPORTS LUAGATE <port>      BADPORTS CGATE <port>
 --   BADPORTS CDATA <bytes>       for each packet from the C gate
 local skynet = require "skynet"
-local socket = require "skynet.socket"
-local netpack = require "skynet.netpack"
+local gatewatch = require "gatewatch"
 require "skynet.manager" -- skynet.launch
 
-local luagate, cgate
+local cgate
 
-skynet.register_protocol {
-	name = "client",
-	id = skynet.PTYPE_CLIENT,
-	unpack = skynet.tostring,
-	dispatch = function(fd, _, data)
-		skynet.ignoreret()
-		socket.write(fd, netpack.pack(data))
-	end,
-}
+gatewatch.agent(gatewatch.echo)
 
-skynet.register_protocol {
-	name = "text",
-	id = skynet.PTYPE_TEXT,
-	pack = function(text) return text end,
-	unpack = skynet.tostring,
-	dispatch = function(_, _, text)
-		skynet.ignoreret()
-		-- "<id> open <addr>" / "<id> close" / "<id> data <bytes>"
-		local id = text:match("^(%d+) open ")
-		if id then
-			skynet.send(cgate, "text", "start " .. id)
-			return
-		end
-		local bytes = text:match("^%d+ data (.*)$")
-		if bytes then
-			skynet.error("BADPORTS CDATA " .. bytes:gsub("[^%w]", "."))
-		end
-	end,
-}
+gatewatch.cgate_watchdog(function(id, what, rest)
+	if what == "open" then
+		skynet.send(cgate, "text", "start " .. id)
+	elseif what == "data" then
+		skynet.error("BADPORTS CDATA " .. rest:gsub("[^%w]", "."))
+	end
+end)
 
 skynet.start(function()
-	skynet.dispatch("lua", function(_, _, cmd, sub, fd)
-		if cmd == "socket" and sub == "open" then
-			skynet.call(luagate, "lua", "forward", fd, 0, skynet.self())
-		end
-	end)
 	skynet.newservice("obs_traffic")
-	luagate = skynet.newservice("gate")
-	local _, port = skynet.call(luagate, "lua", "open", {
-		address = "127.0.0.1", port = 0, maxclient = 64, watchdog = skynet.self(),
-	})
+	local _, _, port = gatewatch.lua_gate({ address = "127.0.0.1", port = 0, maxclient = 64 })
 	skynet.error("BADPORTS LUAGATE " .. port)
 	-- the C gate logs "gate: listen on 127.0.0.1:<port>"
 	cgate = skynet.launch("gate", "S", skynet.address(skynet.self()), "127.0.0.1:0", 0, 64)

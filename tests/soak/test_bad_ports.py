@@ -31,6 +31,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "obs"))
 from obslib import Group, check, scrape, wait_for, Console  # noqa: E402
+import harness  # noqa: E402  (obslib puts tests/ on the path)
 
 BAD_LOG = re.compile(r"AddressSanitizer|UndefinedBehaviorSanitizer|runtime error:|Assertion|"
                      r"Segmentation|SIGSEGV|SIGABRT|stack traceback:\s*\n\s*\[C\]: in \?|core dumped")
@@ -161,6 +162,7 @@ def main(skiff):
     with Group(skiff) as g:
         node = g.single(extra=[
             'luaservice = luaservice .. ";%s/?.lua"' % HERE,
+            'lua_path = lua_path .. ";%s/?.lua"' % harness.TESTS_DIR,
             'start = "bad_ports"',
         ]).started()
         ports = {

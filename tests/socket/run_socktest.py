@@ -23,7 +23,6 @@ import re
 import signal
 import sys
 import tempfile
-import threading
 import time
 
 # a service that failed to start never prints PASS: fail at once, not at the timeout
@@ -56,7 +55,7 @@ def main():
             "harbor = 0",
             'start = "%s"' % a.service,
             'luaservice = luaservice .. ";%s/lua/?.lua"' % HERE,
-            'lua_path = lua_path .. ";%s/lua/?.lua"' % HERE,
+            'lua_path = lua_path .. ";%s/lua/?.lua;%s/?.lua"' % (HERE, harness.TESTS_DIR),
         ] + ['luaservice = luaservice .. ";%s/?.lua"' % os.path.abspath(d) for d in a.lua_dir] \
           + a.config_line
         with open(cfg, "w") as f:
@@ -69,12 +68,7 @@ def main():
 
         def run_client(port):
             import socket_clients
-            try:
-                getattr(socket_clients, a.client)(port)
-                client_done.put(None)
-            except BaseException as e:  # report anything, including assertion errors
-                import traceback
-                client_done.put("%s\n%s" % (e, traceback.format_exc()))
+            return harness.run_in_thread(getattr(socket_clients, a.client), (port,), client_done.put)
 
         seen = 0
         while verdict is None:
@@ -98,9 +92,7 @@ def main():
                 else:
                     m = re.search(a.ready, line)
                     if m and a.client and client_thread is None:
-                        client_thread = threading.Thread(target=run_client, args=(int(m.group(1)),),
-                                                         daemon=True)
-                        client_thread.start()
+                        client_thread = run_client(int(m.group(1)))
                 if verdict:
                     break
             seen = len(lines)
@@ -115,19 +107,7 @@ def main():
         except ProcessLookupError:
             pass
         node.kill()
-        out = node.text()
-        ok = verdict == "PASS"
-        for rx in a.expect:
-            if not re.search(rx, out, re.M):
-                print("FAIL: expected /%s/ in the output" % rx)
-                ok = False
-        for rx in a.reject + [harness.SANITIZER_RX]:
-            if re.search(rx, out, re.M):
-                print("FAIL: /%s/ must not appear in the output" % rx)
-                ok = False
-        print(out[-20000:])
-        print(verdict)
-        return 0 if ok else 1
+        return harness.judge(verdict, node.text(), a.expect, a.reject)
 
 
 if __name__ == "__main__":

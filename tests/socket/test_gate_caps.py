@@ -50,6 +50,7 @@ def start_node(skiff, tmp):
     cfg = harness.write_config(os.path.join(tmp, "config"), [
         "thread = 2", "harbor = 0", 'start = "gatecaps"',
         'luaservice = luaservice .. ";%s/lua/?.lua"' % HERE,
+        'lua_path = lua_path .. ";%s/?.lua"' % harness.TESTS_DIR,
         "gate_max_buffer = %d" % (48 * MiB),
     ])
     return harness.Node(skiff, cfg, cwd=tmp, log=os.path.join(tmp, "node.log"), name="gatecaps")

@@ -272,12 +272,19 @@ local function fraction(micro, col)
 	return ""
 end
 
-local function datetime(data, pos, col)
+-- the length byte that starts a binary date or time value, and the position
+-- after it
+local function value_length(data, pos, what)
 	local len = byte(data, pos)
 	if len == nil then
-		malformed("truncated date")
+		malformed("truncated " .. what)
 	end
-	pos = pos + 1
+	return len, pos + 1
+end
+
+local function datetime(data, pos, col)
+	local len
+	len, pos = value_length(data, pos, "date")
 	local y, mo, d, h, mi, s, us = 0, 0, 0, 0, 0, 0, 0
 	if len >= 4 then
 		y, mo, d = unpack("<I2BB", data, pos)
@@ -298,11 +305,8 @@ local function datetime(data, pos, col)
 end
 
 local function time(data, pos, col)
-	local len = byte(data, pos)
-	if len == nil then
-		malformed("truncated time")
-	end
-	pos = pos + 1
+	local len
+	len, pos = value_length(data, pos, "time")
 	if len == 0 then
 		return "00:00:00" .. fraction(0, col), pos
 	elseif len ~= 8 and len ~= 12 then

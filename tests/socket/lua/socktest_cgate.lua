@@ -6,6 +6,7 @@
 -- the connection id) or "broker" (all packets to this service, session = id).
 local skynet = require "skynet"
 require "skynet.manager"
+local gatewatch = require "gatewatch"
 
 local header = skynet.getenv "socktest_header" or "S"
 local route = skynet.getenv "socktest_route" or "watchdog"
@@ -16,48 +17,31 @@ local function echo(id, body)
 	skynet.send(gate, "client", framed .. string.pack("<I4", id))
 end
 
-skynet.register_protocol {
-	name = "text",
-	id = skynet.PTYPE_TEXT,
-	pack = function(s) return s end,
-	unpack = skynet.tostring,
-	dispatch = function(session, _, msg)
-		if session ~= 0 then
-			skynet.ignoreret() -- the session carries the connection id
+gatewatch.cgate_watchdog(function(id, what, rest)
+	if what == "open" then
+		if route == "forward" then
+			skynet.send(gate, "text", string.format("forward %d :%08x :%08x", id,
+				skynet.self(), id))
 		end
-		local id, what, rest = msg:match("^(%d+) (%a+) ?(.*)$")
-		id = tonumber(id)
-		if what == "open" then
-			if route == "forward" then
-				skynet.send(gate, "text", string.format("forward %d :%08x :%08x", id,
-					skynet.self(), id))
-			end
-			skynet.send(gate, "text", "start " .. id)
-		elseif what == "data" then
-			if route ~= "watchdog" then
-				skynet.error("SOCKTEST FAIL data reached the watchdog in mode", route)
-			end
-			echo(id, rest)
+		skynet.send(gate, "text", "start " .. id)
+	elseif what == "data" then
+		if route ~= "watchdog" then
+			skynet.error("SOCKTEST FAIL data reached the watchdog in mode", route)
 		end
-	end,
-}
+		echo(id, rest)
+	end
+end)
 
-skynet.register_protocol {
-	name = "client",
-	id = skynet.PTYPE_CLIENT,
-	pack = function(s) return s end,
-	unpack = skynet.tostring,
-	dispatch = function(session, source, body)
-		if route == "broker" then
-			skynet.ignoreret() -- the session is the connection id
-			echo(session, body)
-		elseif route == "forward" then
-			echo(source, body) -- the "client" handle we gave is the connection id
-		else
-			skynet.error("SOCKTEST FAIL client packet in mode", route)
-		end
-	end,
-}
+gatewatch.protocol("client", skynet.PTYPE_CLIENT, function(session, source, body)
+	if route == "broker" then
+		skynet.ignoreret() -- the session is the connection id
+		echo(session, body)
+	elseif route == "forward" then
+		echo(source, body) -- the "client" handle we gave is the connection id
+	else
+		skynet.error("SOCKTEST FAIL client packet in mode", route)
+	end
+end)
 
 skynet.start(function()
 	gate = skynet.launch("gate", header, skynet.address(skynet.self()), "127.0.0.1:0", 0, 1000)
