@@ -89,7 +89,9 @@
 #include "harbor_config.h"
 #include "peer.h"
 #include "skynet.h"
+#include "skynet_fifo.h"
 #include "skynet_handle.h"
+#include "skynet_hashmap.h"
 #include "skynet_harbor.h"
 #include "skynet_server.h"
 #include "skynet_socket.h"
@@ -97,7 +99,6 @@
 #define MAX_NODE 256
 #define PENDING_MAX 100000          /* messages waiting for one node's link */
 #define NAME_QUEUE_MAX 100000       /* default harbor_name_queue */
-#define NAME_BUCKETS 1024
 #define BACKOFF_MIN 100
 #define BACKOFF_MAX 2000
 #define NAME_CHECK_MS 500
@@ -105,17 +106,11 @@
 enum { NS_UNKNOWN, NS_CONNECTING, NS_UP, NS_DOWN };
 
 struct pmsg {
-	struct pmsg *next;
 	uint32_t source, dest;
 	int type, session;
 	void *msg;
 	size_t sz;
 	uint64_t deadline;
-};
-
-struct queue {
-	struct pmsg *head, *tail;
-	size_t n;
 };
 
 struct waiter {
@@ -126,18 +121,6 @@ struct waiter {
 struct wlist {
 	struct waiter *v;
 	size_t n, cap;
-};
-
-/* Requests carried to one peer: open addressing on (sender << 32 | session),
- * linear probing, deletion by backward shift; key 0 is empty. */
-struct req {
-	uint64_t key;
-	uint32_t dest;
-};
-
-struct reqset {
-	struct req *slot;
-	size_t cap, n;
 };
 
 /* At most one log line per second for a kind of refusal; the line says how
@@ -166,10 +149,10 @@ struct node {
 	uint64_t incarnation;
 	char address[128];
 	struct hconn *c;             /* current connection, maybe still handshaking */
-	struct queue pending;
+	struct skynet_fifo *pending;  /* struct pmsg; NULL until first used */
 	uint64_t deadline;           /* CONNECTING: give up on the queue after this */
 	uint64_t retry_at, backoff;
-	struct reqset reqs;
+	struct skynet_u64map *reqs;   /* requests carried to it: (sender << 32 | session) -> dest */
 	struct wlist link_waiters, connect_waiters;
 	struct hconn_stats closed;   /* counters of this node's links that closed */
 	uint64_t calls_failed;       /* requests failed because it was down/unreachable */
@@ -178,10 +161,9 @@ struct node {
 };
 
 struct name {
-	struct name *next;
 	char key[GLOBAL_NAME_MAX + 1];
 	uint32_t handle;             /* 0: unknown yet */
-	struct queue q;
+	struct skynet_fifo *q;        /* struct pmsg waiting for the handle; NULL until used */
 	struct wlist waiters;        /* QUERYNAME callers */
 	uint64_t asked_at;
 };
@@ -201,7 +183,7 @@ struct harbor {
 	uint64_t master_retry_at, master_backoff;
 	struct wlist ready_waiters, master_waiters;
 	struct node node[MAX_NODE];
-	struct name *names[NAME_BUCKETS];
+	struct skynet_strmap *names;    /* global name -> struct name */
 	size_t name_queued, name_queue_max;
 	uint64_t next_name_check;
 	struct ratelog local_only_log;   /* local messages refused at the boundary */
@@ -244,27 +226,22 @@ static void wlist_wake(struct harbor *h, struct wlist *w, const char *text)
 	w->n = 0;
 }
 
-static void queue_push(struct queue *q, struct pmsg *m)
+/* Queues *m at the tail of *q (created on first use); -1 when out of memory. */
+static int pmsg_push(struct skynet_fifo **q, const struct pmsg *m)
 {
-	m->next = NULL;
-	if (q->tail)
-		q->tail->next = m;
-	else
-		q->head = m;
-	q->tail = m;
-	q->n++;
+	if (*q == NULL && (*q = skynet_fifo_new(sizeof(*m))) == NULL)
+		return -1;
+	return skynet_fifo_push(*q, m);
 }
 
-static struct pmsg *queue_pop(struct queue *q)
+static bool pmsg_pop(struct skynet_fifo *q, struct pmsg *m)
 {
-	struct pmsg *m = q->head;
-	if (m) {
-		q->head = m->next;
-		if (q->head == NULL)
-			q->tail = NULL;
-		q->n--;
-	}
-	return m;
+	return q && skynet_fifo_pop(q, m);
+}
+
+static size_t pmsg_count(const struct skynet_fifo *q)
+{
+	return q ? skynet_fifo_count(q) : 0;
 }
 
 static inline uint64_t req_key(uint32_t source, int session)
@@ -272,78 +249,23 @@ static inline uint64_t req_key(uint32_t source, int session)
 	return (uint64_t)source << 32 | (uint32_t)session;
 }
 
-static size_t req_slot(uint64_t key, size_t cap)
+static size_t req_count(const struct node *nd)
 {
-	key ^= key >> 29;
-	key *= 0xbf58476d1ce4e5b9ULL;
-	key ^= key >> 32;
-	return (size_t)key & (cap - 1);
+	return nd->reqs ? skynet_u64map_count(nd->reqs) : 0;
 }
 
-static void reqset_put(struct reqset *s, uint64_t key, uint32_t dest);
-
-static int reqset_grow(struct reqset *s)
+static void req_put(struct harbor *h, struct node *nd, uint64_t key, uint32_t dest)
 {
-	size_t cap = s->cap ? s->cap * 2 : 64;
-	struct req *old = s->slot;
-	size_t oldcap = s->cap;
-	s->slot = calloc(cap, sizeof(*s->slot));
-	if (s->slot == NULL) {
-		s->slot = old;
-		return -1;
-	}
-	s->cap = cap;
-	s->n = 0;
-	for (size_t i = 0; i < oldcap; i++)
-		if (old[i].key)
-			reqset_put(s, old[i].key, old[i].dest);
-	free(old);
-	return 0;
+	if ((nd->reqs == NULL && (nd->reqs = skynet_u64map_new()) == NULL) ||
+	    skynet_u64map_put(nd->reqs, key, dest) != 0)
+		skynet_error(h->ctx, "harbor: out of memory: a call to node %d will not fail if the node "
+		             "goes down", nd->id);
 }
 
-static void reqset_put(struct reqset *s, uint64_t key, uint32_t dest)
+static void req_del(struct node *nd, uint64_t key)
 {
-	if ((s->n + 1) * 2 > s->cap && reqset_grow(s) != 0)
-		return;
-	size_t i = req_slot(key, s->cap);
-	while (s->slot[i].key && s->slot[i].key != key)
-		i = (i + 1) & (s->cap - 1);
-	if (s->slot[i].key == 0)
-		s->n++;
-	s->slot[i].key = key;
-	s->slot[i].dest = dest;
-}
-
-static void reqset_del(struct reqset *s, uint64_t key)
-{
-	if (s->n == 0)
-		return;
-	size_t mask = s->cap - 1;
-	size_t i = req_slot(key, s->cap);
-	while (s->slot[i].key != key) {
-		if (s->slot[i].key == 0)
-			return;
-		i = (i + 1) & mask;
-	}
-	/* backward shift: keep every later entry of the run reachable */
-	size_t j = i;
-	for (;;) {
-		s->slot[i].key = 0;
-		for (;;) {
-			j = (j + 1) & mask;
-			if (s->slot[j].key == 0) {
-				s->n--;
-				return;
-			}
-			size_t k = req_slot(s->slot[j].key, s->cap);
-			/* move j to i unless k lies cyclically in (i, j] */
-			if (i <= j ? (i < k && k <= j) : (i < k || k <= j))
-				continue;
-			break;
-		}
-		s->slot[i] = s->slot[j];
-		i = j;
-	}
+	if (nd->reqs)
+		skynet_u64map_del(nd->reqs, key, NULL);
 }
 
 /* ---- failing messages ----------------------------------------------------------- */
@@ -359,44 +281,43 @@ static void fail_msg(struct harbor *h, uint32_t source, uint32_t dest, int type,
 }
 
 /* Fails every message of q; returns how many were requests. */
-static size_t fail_queue(struct harbor *h, struct queue *q)
+static size_t fail_queue(struct harbor *h, struct skynet_fifo *q)
 {
 	size_t requests = 0;
-	struct pmsg *m;
-	while ((m = queue_pop(q)) != NULL) {
-		if (is_request(m->type, m->session))
+	struct pmsg m;
+	while (pmsg_pop(q, &m)) {
+		if (is_request(m.type, m.session))
 			requests++;
-		fail_msg(h, m->source, m->dest, m->type, m->session, m->msg);
-		free(m);
+		fail_msg(h, m.source, m.dest, m.type, m.session, m.msg);
 	}
 	return requests;
 }
 
 /* ---- names ---------------------------------------------------------------------- */
 
-static unsigned name_hash(const char *s)
-{
-	unsigned hv = 2166136261u;
-	for (; *s; s++)
-		hv = (hv ^ (unsigned char)*s) * 16777619u;
-	return hv % NAME_BUCKETS;
-}
-
 static struct name *name_get(struct harbor *h, const char *key, bool create)
 {
-	unsigned b = name_hash(key);
-	for (struct name *n = h->names[b]; n; n = n->next)
-		if (strcmp(n->key, key) == 0)
-			return n;
-	if (!create)
-		return NULL;
-	struct name *n = calloc(1, sizeof(*n));
+	struct name *n = skynet_strmap_find(h->names, key);
+	if (n || !create)
+		return n;
+	n = calloc(1, sizeof(*n));
 	if (n == NULL)
 		return NULL;
 	snprintf(n->key, sizeof(n->key), "%s", key);
-	n->next = h->names[b];
-	h->names[b] = n;
+	if (skynet_strmap_put(h->names, n->key, n) != 0) {
+		free(n);
+		return NULL;
+	}
 	return n;
+}
+
+/* Walks every name: `size_t pos = 0; while ((n = name_next(h, &pos)))`.  Names
+ * are never removed (a withdrawn one keeps its entry with handle 0), so a walk
+ * may bind and forget names but not create them. */
+static struct name *name_next(struct harbor *h, size_t *pos)
+{
+	void *n = NULL;
+	return skynet_strmap_next(h->names, pos, NULL, &n) ? n : NULL;
 }
 
 static void send_handle(struct harbor *h, uint32_t source, uint32_t dest, int type, int session,
@@ -409,11 +330,10 @@ static void name_bound(struct harbor *h, struct name *n, uint32_t handle)
 	char text[16];
 	snprintf(text, sizeof(text), ":%08x", handle);
 	wlist_wake(h, &n->waiters, text);
-	struct pmsg *m;
-	while ((m = queue_pop(&n->q)) != NULL) {
+	struct pmsg m;
+	while (pmsg_pop(n->q, &m)) {
 		h->name_queued--;
-		send_handle(h, m->source, handle, m->type, m->session, m->msg, m->sz);
-		free(m);
+		send_handle(h, m.source, handle, m.type, m.session, m.msg, m.sz);
 	}
 }
 
@@ -439,24 +359,18 @@ static void send_name(struct harbor *h, uint32_t source, const char *key, int ty
 		send_handle(h, source, n->handle, type, session, msg, sz);
 		return;
 	}
-	struct pmsg *m = n ? malloc(sizeof(*m)) : NULL;
-	if (m == NULL || h->name_queued >= h->name_queue_max) {
-		free(m);
+	struct pmsg m = {
+		.source = source, .dest = 0, .type = type, .session = session, .msg = msg, .sz = sz,
+		.deadline = hnet_now_ms() + h->cfg.name_timeout_ms,
+	};
+	if (n == NULL || h->name_queued >= h->name_queue_max || pmsg_push(&n->q, &m) != 0) {
 		skynet_error(h->ctx, "harbor: drop message to %s from :%08x: name queue full", key,
 		             source);
 		fail_msg(h, source, 0, type, session, msg);
 		return;
 	}
-	m->source = source;
-	m->dest = 0;
-	m->type = type;
-	m->session = session;
-	m->msg = msg;
-	m->sz = sz;
-	m->deadline = hnet_now_ms() + h->cfg.name_timeout_ms;
-	queue_push(&n->q, m);
 	h->name_queued++;
-	if (n->q.n == 1 && n->waiters.n == 0)
+	if (pmsg_count(n->q) == 1 && n->waiters.n == 0)
 		name_ask(h, n);
 }
 
@@ -499,25 +413,25 @@ static void node_down(struct harbor *h, struct node *nd, const char *reason)
 	}
 	int was = nd->state;
 	nd->state = nd->member ? NS_DOWN : NS_UNKNOWN;
-	size_t failed = nd->pending.n;
-	nd->calls_failed += fail_queue(h, &nd->pending);
-	size_t calls = nd->reqs.n;
+	size_t failed = pmsg_count(nd->pending);
+	nd->calls_failed += fail_queue(h, nd->pending);
+	size_t calls = req_count(nd);
 	nd->calls_failed += calls;
-	for (size_t i = 0; i < nd->reqs.cap; i++) {
-		struct req *r = &nd->reqs.slot[i];
-		if (r->key) {
-			uint32_t src = (uint32_t)(r->key >> 32);
-			int session = (int)(uint32_t)r->key;
-			skynet_send(h->ctx, r->dest, src, PTYPE_ERROR, session, NULL, 0);
-			r->key = 0;
-		}
+	size_t pos = 0;
+	uint64_t key, dest;
+	while (nd->reqs && skynet_u64map_next(nd->reqs, &pos, &key, &dest)) {
+		uint32_t src = (uint32_t)(key >> 32);
+		int session = (int)(uint32_t)key;
+		skynet_send(h->ctx, (uint32_t)dest, src, PTYPE_ERROR, session, NULL, 0);
 	}
-	nd->reqs.n = 0;
+	if (nd->reqs)
+		skynet_u64map_clear(nd->reqs);
 	wlist_wake(h, &nd->link_waiters, "down");
-	for (unsigned b = 0; b < NAME_BUCKETS; b++)
-		for (struct name *n = h->names[b]; n; n = n->next)
-			if (n->handle && (int)(n->handle >> 24) == nd->id)
-				name_forget(h, n);
+	struct name *n;
+	pos = 0;
+	while ((n = name_next(h, &pos)) != NULL)
+		if (n->handle && (int)(n->handle >> 24) == nd->id)
+			name_forget(h, n);
 	if (was == NS_UP || failed || calls)
 		skynet_error(h->ctx, "harbor: node %d is down (%s): %zu pending calls failed, "
 		             "%zu queued messages dropped", nd->id, reason, calls, failed);
@@ -526,11 +440,9 @@ static void node_down(struct harbor *h, struct node *nd, const char *reason)
 
 static void node_flush_pending(struct harbor *h, struct node *nd)
 {
-	struct pmsg *m;
-	while (nd->state == NS_UP && (m = queue_pop(&nd->pending)) != NULL) {
-		send_handle(h, m->source, m->dest, m->type, m->session, m->msg, m->sz);
-		free(m);
-	}
+	struct pmsg m;
+	while (nd->state == NS_UP && pmsg_pop(nd->pending, &m))
+		send_handle(h, m.source, m.dest, m.type, m.session, m.msg, m.sz);
 }
 
 static struct hconn_config link_config(struct harbor *h, enum link_role role,
@@ -606,7 +518,7 @@ static void send_data(struct harbor *h, struct node *nd, uint32_t source, uint32
 	}
 	skynet_free(msg);
 	if (is_request(type, session))
-		reqset_put(&nd->reqs, req_key(source, session), dest);
+		req_put(h, nd, req_key(source, session), dest);
 }
 
 static void send_handle(struct harbor *h, uint32_t source, uint32_t dest, int type, int session,
@@ -631,18 +543,13 @@ static void send_handle(struct harbor *h, uint32_t source, uint32_t dest, int ty
 		send_data(h, nd, source, dest, type, session, msg, sz);
 		return;
 	case NS_CONNECTING:
-		if (nd->pending.n < PENDING_MAX) {
-			struct pmsg *m = malloc(sizeof(*m));
-			if (m) {
-				m->source = source;
-				m->dest = dest;
-				m->type = type;
-				m->session = session;
-				m->msg = msg;
-				m->sz = sz;
-				queue_push(&nd->pending, m);
+		if (pmsg_count(nd->pending) < PENDING_MAX) {
+			struct pmsg m = {
+				.source = source, .dest = dest, .type = type, .session = session,
+				.msg = msg, .sz = sz,
+			};
+			if (pmsg_push(&nd->pending, &m) == 0)
 				return;
-			}
 		}
 		skynet_error(h->ctx, "harbor: drop message to :%08x: queue for node %d is full", dest, id);
 		break;
@@ -741,7 +648,7 @@ static void on_data(struct harbor *h, struct node *nd, Skiff__Harbor__Data *d)
 			dest = n->handle;
 	}
 	if (type == PTYPE_RESPONSE || type == PTYPE_ERROR)
-		reqset_del(&nd->reqs, req_key(dest, session));
+		req_del(nd, req_key(dest, session));
 	const char *why = NULL;
 	if (d->dest_incarnation != 0 && d->dest_incarnation != h->incarnation)
 		why = "addressed to a previous incarnation of this node";
@@ -777,7 +684,7 @@ static void on_call_failed(struct harbor *h, struct node *nd, Skiff__Harbor__Cal
 		       f->destination, PTYPE_ERROR);
 		return;
 	}
-	reqset_del(&nd->reqs, req_key(f->destination, (int)f->session));
+	req_del(nd, req_key(f->destination, (int)f->session));
 	if ((f->destination >> 24) == (uint32_t)h->cfg.id)
 		skynet_send(h->ctx, f->source, f->destination, PTYPE_ERROR, (int)f->session, NULL, 0);
 }
@@ -880,11 +787,11 @@ static void master_record(struct harbor *h, struct hconn *c, unsigned type, Prot
 
 static void announce(struct harbor *h)
 {
-	size_t count = 0;
-	for (unsigned b = 0; b < NAME_BUCKETS; b++)
-		for (struct name *n = h->names[b]; n; n = n->next)
-			if (n->handle && (n->handle >> 24) == (uint32_t)h->cfg.id)
-				count++;
+	size_t count = 0, pos = 0;
+	struct name *n;
+	while ((n = name_next(h, &pos)) != NULL)
+		if (n->handle && (n->handle >> 24) == (uint32_t)h->cfg.id)
+			count++;
 	Skiff__Harbor__NameBinding *nb = calloc(count + 1, sizeof(*nb));
 	Skiff__Harbor__NameBinding **nbp = calloc(count + 1, sizeof(*nbp));
 	if (nb == NULL || nbp == NULL) {
@@ -894,15 +801,15 @@ static void announce(struct harbor *h)
 		return;
 	}
 	size_t i = 0;
-	for (unsigned b = 0; b < NAME_BUCKETS; b++)
-		for (struct name *n = h->names[b]; n; n = n->next)
-			if (n->handle && (n->handle >> 24) == (uint32_t)h->cfg.id) {
-				skiff__harbor__name_binding__init(&nb[i]);
-				nb[i].name = n->key;
-				nb[i].handle = n->handle;
-				nbp[i] = &nb[i];
-				i++;
-			}
+	pos = 0;
+	while ((n = name_next(h, &pos)) != NULL)
+		if (n->handle && (n->handle >> 24) == (uint32_t)h->cfg.id) {
+			skiff__harbor__name_binding__init(&nb[i]);
+			nb[i].name = n->key;
+			nb[i].handle = n->handle;
+			nbp[i] = &nb[i];
+			i++;
+		}
 	Skiff__Harbor__NodeAnnounce a = SKIFF__HARBOR__NODE_ANNOUNCE__INIT;
 	a.address = h->address;
 	a.n_names = count;
@@ -911,10 +818,10 @@ static void announce(struct harbor *h)
 	free(nb);
 	free(nbp);
 	/* ask again for every name someone is waiting for */
-	for (unsigned b = 0; b < NAME_BUCKETS; b++)
-		for (struct name *n = h->names[b]; n; n = n->next)
-			if (n->handle == 0 && (n->q.n || n->waiters.n))
-				name_ask(h, n);
+	pos = 0;
+	while ((n = name_next(h, &pos)) != NULL)
+		if (n->handle == 0 && (pmsg_count(n->q) || n->waiters.n))
+			name_ask(h, n);
 }
 
 static void on_established(void *ud, struct hconn *c)
@@ -1121,11 +1028,11 @@ static void stats(struct harbor *h, uint32_t source, int session)
 {
 	struct text t = {0};
 	uint64_t now = hnet_now_ms();
-	size_t names = 0;
-	for (unsigned b = 0; b < NAME_BUCKETS; b++)
-		for (struct name *n = h->names[b]; n; n = n->next)
-			if (n->handle)
-				names++;
+	size_t names = 0, pos = 0;
+	struct name *n;
+	while ((n = name_next(h, &pos)) != NULL)
+		if (n->handle)
+			names++;
 	text_add(&t, "self id=%d incarnation=%016llx master=%s master_addr=%s names=%zu "
 	         "name_queued=%zu\n", h->cfg.id, (unsigned long long)h->incarnation,
 	         h->master_up ? "up" : "down", h->master_addr, names, h->name_queued);
@@ -1159,13 +1066,13 @@ static void stats(struct harbor *h, uint32_t source, int session)
 		         (unsigned long long)nd->incarnation, age, rtt,
 		         (unsigned long long)st.records_out, (unsigned long long)st.bytes_out,
 		         (unsigned long long)st.records_in, (unsigned long long)st.bytes_in,
-		         (unsigned long long)nd->calls_failed, nd->pending.n, nd->reqs.n,
+		         (unsigned long long)nd->calls_failed, pmsg_count(nd->pending), req_count(nd),
 		         (unsigned long long)nd->refused);
 	}
-	for (unsigned b = 0; b < NAME_BUCKETS; b++)
-		for (struct name *n = h->names[b]; n; n = n->next)
-			if (n->handle)
-				text_add(&t, "name %s :%08x\n", n->key, n->handle);
+	pos = 0;
+	while ((n = name_next(h, &pos)) != NULL)
+		if (n->handle)
+			text_add(&t, "name %s :%08x\n", n->key, n->handle);
 	if (t.p)
 		reply(h, source, session, t.p);
 	else
@@ -1259,25 +1166,25 @@ static void command(struct harbor *h, uint32_t source, int session, const char *
 
 static void check_names(struct harbor *h, uint64_t now)
 {
-	for (unsigned b = 0; b < NAME_BUCKETS; b++) {
-		for (struct name *n = h->names[b]; n; n = n->next) {
-			/* messages that waited too long for their name */
-			while (n->q.head && n->q.head->deadline <= now) {
-				struct pmsg *m = queue_pop(&n->q);
-				h->name_queued--;
-				skynet_error(h->ctx, "harbor: no global name %s after %llu ms: drop message "
-				             "from :%08x", n->key, (unsigned long long)h->cfg.name_timeout_ms,
-				             m->source);
-				fail_msg(h, m->source, 0, m->type, m->session, m->msg);
-				free(m);
-			}
-			if (n->handle == 0 && (n->q.n || n->waiters.n) && now - n->asked_at >= 1000)
-				name_ask(h, n);
-			if (now < h->next_name_check)
-				continue;
-			/* local bindings whose service exited */
-			name_withdraw_dead(h, n);
+	size_t pos = 0;
+	struct name *n;
+	while ((n = name_next(h, &pos)) != NULL) {
+		/* messages that waited too long for their name */
+		struct pmsg *head, m;
+		while (n->q && (head = skynet_fifo_peek(n->q)) != NULL && head->deadline <= now) {
+			pmsg_pop(n->q, &m);
+			h->name_queued--;
+			skynet_error(h->ctx, "harbor: no global name %s after %llu ms: drop message "
+			             "from :%08x", n->key, (unsigned long long)h->cfg.name_timeout_ms,
+			             m.source);
+			fail_msg(h, m.source, 0, m.type, m.session, m.msg);
 		}
+		if (n->handle == 0 && (pmsg_count(n->q) || n->waiters.n) && now - n->asked_at >= 1000)
+			name_ask(h, n);
+		if (now < h->next_name_check)
+			continue;
+		/* local bindings whose service exited */
+		name_withdraw_dead(h, n);
 	}
 	if (now >= h->next_name_check)
 		h->next_name_check = now + NAME_CHECK_MS;
@@ -1299,9 +1206,9 @@ static void tick(struct harbor *h)
 	}
 	for (int id = 1; id < MAX_NODE; id++) {
 		struct node *nd = &h->node[id];
-		if (nd->state == NS_CONNECTING && now >= nd->deadline && nd->pending.n) {
-			size_t n = nd->pending.n;
-			nd->calls_failed += fail_queue(h, &nd->pending);
+		if (nd->state == NS_CONNECTING && now >= nd->deadline && pmsg_count(nd->pending)) {
+			size_t n = pmsg_count(nd->pending);
+			nd->calls_failed += fail_queue(h, nd->pending);
 			skynet_error(h->ctx, "harbor: no link to node %d within harbor_timeout: %zu queued "
 			             "messages failed", id, n);
 			nd->state = NS_DOWN;
@@ -1370,6 +1277,11 @@ struct harbor *harbor_create(void)
 		h->listen = -1;
 		for (int i = 0; i < MAX_NODE; i++)
 			h->node[i].id = i;
+		h->names = skynet_strmap_new();
+		if (h->names == NULL) {
+			free(h);
+			return NULL;
+		}
 	}
 	return h;
 }
@@ -1455,29 +1367,25 @@ void harbor_release(struct harbor *h)
 {
 	for (int i = 0; i < MAX_NODE; i++) {
 		struct node *nd = &h->node[i];
-		struct pmsg *m;
-		while ((m = queue_pop(&nd->pending)) != NULL) {
-			skynet_free(m->msg);
-			free(m);
-		}
-		free(nd->reqs.slot);
+		struct pmsg m;
+		while (pmsg_pop(nd->pending, &m))
+			skynet_free(m.msg);
+		skynet_fifo_free(nd->pending);
+		skynet_u64map_free(nd->reqs);
 		free(nd->link_waiters.v);
 		free(nd->connect_waiters.v);
 	}
-	for (unsigned b = 0; b < NAME_BUCKETS; b++) {
-		struct name *n = h->names[b];
-		while (n) {
-			struct name *next = n->next;
-			struct pmsg *m;
-			while ((m = queue_pop(&n->q)) != NULL) {
-				skynet_free(m->msg);
-				free(m);
-			}
-			free(n->waiters.v);
-			free(n);
-			n = next;
-		}
+	size_t pos = 0;
+	struct name *n;
+	while (h->names && (n = name_next(h, &pos)) != NULL) {
+		struct pmsg m;
+		while (pmsg_pop(n->q, &m))
+			skynet_free(m.msg);
+		skynet_fifo_free(n->q);
+		free(n->waiters.v);
+		free(n);
 	}
+	skynet_strmap_free(h->names);
 	free(h->ready_waiters.v);
 	free(h->master_waiters.v);
 	hnet_destroy(h->net);

@@ -127,21 +127,23 @@ static void send_table(struct master *m, int to)
 		}
 	}
 	const struct name_registry *r = &m->names;
-	Skiff__Harbor__NameBinding *nb = calloc(r->n + 1, sizeof(*nb));
-	Skiff__Harbor__NameBinding **nbp = calloc(r->n + 1, sizeof(*nbp));
+	size_t count = name_registry_count(r);
+	Skiff__Harbor__NameBinding *nb = calloc(count + 1, sizeof(*nb));
+	Skiff__Harbor__NameBinding **nbp = calloc(count + 1, sizeof(*nbp));
 	if (nb == NULL || nbp == NULL) {
 		free(nb);
 		free(nbp);
 		hconn_close(m->node[to].c, "master out of memory");
 		return;
 	}
-	size_t bound = 0;
-	for (size_t i = 0; i < r->n; i++) {
-		if (r->v[i].handle == 0)
+	size_t bound = 0, pos = 0;
+	const struct name_entry *e;
+	while ((e = name_registry_next(r, &pos)) != NULL) {
+		if (e->handle == 0)
 			continue;   /* reserved for a node that left */
 		skiff__harbor__name_binding__init(&nb[bound]);
-		nb[bound].name = r->v[i].name;
-		nb[bound].handle = r->v[i].handle;
+		nb[bound].name = (char *)e->name;
+		nb[bound].handle = e->handle;
 		nbp[bound] = &nb[bound];
 		bound++;
 	}
