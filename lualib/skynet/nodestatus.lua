@@ -21,7 +21,7 @@
 --   }
 --
 -- Harbor mode asks the harbor service (`.harbor`, "harbor" protocol) the text
--- command STATS (documented at the top of harbor/service_harbor.c): lines of
+-- command STATS (documented at the top of harbor/harbor_stats.c): lines of
 -- space-separated key=value fields,
 --   self id= incarnation= master=up|down master_addr= names= name_queued=
 --   peer id= addr= state= incarnation= hb_age_ms= rtt_us= frames_out= bytes_out=

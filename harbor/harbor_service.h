@@ -1,0 +1,190 @@
+/*
+ * harbor_service.h — the state shared by the files of the `harbor` C service
+ * (internal: nothing outside harbor/ includes it).
+ *
+ * The service is one struct harbor, owned by the service's single dispatch
+ * thread: no locks anywhere, every function below runs inside the service's
+ * callback.  The files, one job each:
+ *   service_harbor.c  the service entry: commands, the master link, the tick
+ *   harbor_node.c     the node state machine (UNKNOWN/CONNECTING/UP/DOWN)
+ *   harbor_data.c     the message path: remote sends, Data/CallFailed frames,
+ *                     per-link checks, requests in flight
+ *   harbor_names.c    the replica of the master's global names
+ *   harbor_stats.c    the STATS text
+ * Invariants: h->node[id].id == id for every slot; a node's `c` is the one
+ * connection whose hconn_data points back at it; a name's entry is never
+ * removed from h->names (a withdrawn name keeps its entry with handle 0);
+ * h->name_queued is the sum of every name's queue length.
+ */
+#ifndef SKIFF_HARBOR_SERVICE_H
+#define SKIFF_HARBOR_SERVICE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "harbor.pb-c.h"
+#include "harbor_config.h"
+#include "pbarena.h"
+#include "peer.h"
+#include "skynet.h"
+#include "skynet_fifo.h"
+#include "skynet_harbor.h"
+#include "skynet_hashmap.h"
+
+#pragma GCC visibility push(hidden)
+
+#define MAX_NODE 256
+#define PENDING_MAX 100000          /* messages waiting for one node's link */
+#define NAME_QUEUE_MAX 100000       /* default harbor_name_queue */
+#define BACKOFF_MIN 100
+#define BACKOFF_MAX 2000
+#define NAME_CHECK_MS 500
+
+enum { NS_UNKNOWN, NS_CONNECTING, NS_UP, NS_DOWN };
+
+struct pmsg {
+	uint32_t source, dest;
+	int type, session;
+	void *msg;
+	size_t sz;
+	uint64_t deadline;
+};
+
+struct waiter {
+	uint32_t source;
+	int session;
+};
+
+struct wlist {
+	struct waiter *v;
+	size_t n, cap;
+};
+
+/* At most one log line per second for a kind of refusal; the line says how
+ * many were not logged since the last one. */
+struct ratelog {
+	uint64_t next_ms;
+	uint64_t quiet;
+};
+
+struct node {
+	int id;
+	int state;
+	bool member;                 /* the master listed it (and it has not left) */
+	uint64_t incarnation;
+	char address[128];
+	struct hconn *c;             /* current connection, maybe still handshaking */
+	struct skynet_fifo *pending;  /* struct pmsg; NULL until first used */
+	uint64_t deadline;           /* CONNECTING: give up on the queue after this */
+	uint64_t retry_at, backoff;
+	struct skynet_u64map *reqs;   /* requests carried to it: (sender << 32 | session) -> dest */
+	struct wlist link_waiters, connect_waiters;
+	struct hconn_stats closed;   /* counters of this node's links that closed */
+	uint64_t calls_failed;       /* requests failed because it was down/unreachable */
+	uint64_t refused;            /* frames from it dropped by the per-link checks */
+	struct ratelog refused_log;
+};
+
+struct name {
+	char key[GLOBAL_NAME_MAX + 1];
+	uint32_t handle;             /* 0: unknown yet */
+	struct skynet_fifo *q;        /* struct pmsg waiting for the handle; NULL until used */
+	struct wlist waiters;        /* QUERYNAME callers */
+	uint64_t asked_at;
+};
+
+struct harbor {
+	struct skynet_context *ctx;
+	struct harbor_config cfg;
+	uint32_t self_high;           /* id << 24 */
+	uint64_t incarnation;
+	struct hnet *net;
+	struct pb_arena arena;
+	int listen;
+	char address[128];
+	char master_addr[128];
+	struct hconn *master;
+	bool master_up, ready;
+	uint64_t master_retry_at, master_backoff;
+	struct wlist ready_waiters, master_waiters;
+	struct node node[MAX_NODE];
+	struct skynet_strmap *names;    /* global name -> struct name */
+	size_t name_queued, name_queue_max;
+	uint64_t next_name_check;
+	struct ratelog local_only_log;   /* local messages refused at the boundary */
+};
+
+static inline bool is_request(int type, int session)
+{
+	return session != 0 && type != PTYPE_RESPONSE && type != PTYPE_ERROR &&
+	       type != PTYPE_MULTICAST;
+}
+
+/* Queues *m at the tail of *q (created on first use); -1 when out of memory. */
+static inline int pmsg_push(struct skynet_fifo **q, const struct pmsg *m)
+{
+	if (*q == NULL && (*q = skynet_fifo_new(sizeof(*m))) == NULL)
+		return -1;
+	return skynet_fifo_push(*q, m);
+}
+
+static inline bool pmsg_pop(struct skynet_fifo *q, struct pmsg *m)
+{
+	return q && skynet_fifo_pop(q, m);
+}
+
+static inline size_t pmsg_count(const struct skynet_fifo *q)
+{
+	return q ? skynet_fifo_count(q) : 0;
+}
+
+static inline uint64_t req_key(uint32_t source, int session)
+{
+	return (uint64_t)source << 32 | (uint32_t)session;
+}
+
+/* service_harbor.c */
+void reply(struct harbor *h, uint32_t to, int session, const char *text);
+void wlist_add(struct wlist *w, uint32_t source, int session);
+void wlist_wake(struct harbor *h, struct wlist *w, const char *text);
+void send_master(struct harbor *h, unsigned type, const ProtobufCMessage *msg);
+struct hconn_config link_config(struct harbor *h, enum link_role role, enum link_purpose purpose);
+
+/* harbor_node.c */
+void node_down(struct harbor *h, struct node *nd, const char *reason);
+void node_member(struct harbor *h, uint32_t id, uint64_t incarnation, const char *address);
+void node_established(struct harbor *h, struct hconn *c);
+void node_closed(struct harbor *h, struct hconn *c, const char *reason);
+void node_tick(struct harbor *h, uint64_t now);
+void node_release(struct node *nd);
+
+/* harbor_data.c */
+void fail_msg(struct harbor *h, uint32_t source, uint32_t dest, int type, int session, void *msg);
+size_t fail_queue(struct harbor *h, struct skynet_fifo *q);
+void send_handle(struct harbor *h, uint32_t source, uint32_t dest, int type, int session,
+                 void *msg, size_t sz);
+void remote_message(struct harbor *h, struct remote_message *rm, uint32_t source, int session);
+void peer_record(struct harbor *h, struct hconn *c, struct node *nd, unsigned type,
+                 ProtobufCMessage *msg);
+size_t req_count(const struct node *nd);
+
+/* harbor_names.c */
+struct name *name_get(struct harbor *h, const char *key, bool create);
+struct name *name_next(struct harbor *h, size_t *pos);
+void name_forget(struct harbor *h, struct name *n);
+void name_ask(struct harbor *h, struct name *n);
+void send_name(struct harbor *h, uint32_t source, const char *key, int type, int session,
+               void *msg, size_t sz);
+void register_name(struct harbor *h, const char *key, uint32_t handle);
+void bind_remote(struct harbor *h, Skiff__Harbor__NameBinding *b);
+void announce(struct harbor *h);
+void check_names(struct harbor *h, uint64_t now);
+void names_release(struct harbor *h);
+
+/* harbor_stats.c */
+void stats(struct harbor *h, uint32_t source, int session);
+
+#pragma GCC visibility pop
+
+#endif
