@@ -62,27 +62,46 @@ static void req_del(struct node *nd, uint64_t key)
 		skynet_u64map_del(nd->reqs, key, NULL);
 }
 
+/* A call failed: PTYPE_ERROR to `to` for `session`, as if from `from`, with
+ * the reason as its payload (skynet.call raises "call failed: <reason>"). */
+void send_error(struct harbor *h, uint32_t from, uint32_t to, int session, const char *reason)
+{
+	skynet_send(h->ctx, from, to, PTYPE_ERROR, session, (void *)reason,
+	            reason ? strlen(reason) : 0);
+}
+
 /* The message (source -> dest) cannot be delivered: free it and, for a request,
- * tell the sender with PTYPE_ERROR as if dest had answered. */
-void fail_msg(struct harbor *h, uint32_t source, uint32_t dest, int type, int session,
-                     void *msg)
+ * tell the sender with PTYPE_ERROR as if dest had answered, saying why. */
+void fail_msg(struct harbor *h, uint32_t source, uint32_t dest, int type, int session, void *msg,
+              const char *reason)
 {
 	skynet_free(msg);
 	if (is_request(type, session) && source != 0)
-		skynet_send(h->ctx, dest ? dest : source, source, PTYPE_ERROR, session, NULL, 0);
+		send_error(h, dest ? dest : source, source, session, reason);
 }
 
-/* Fails every message of q; returns how many were requests. */
-size_t fail_queue(struct harbor *h, struct skynet_fifo *q)
+/* Fails every message of q with the same reason; returns how many were requests. */
+size_t fail_queue(struct harbor *h, struct skynet_fifo *q, const char *reason)
 {
 	size_t requests = 0;
 	struct pmsg m;
 	while (pmsg_pop(q, &m)) {
 		if (is_request(m.type, m.session))
 			requests++;
-		fail_msg(h, m.source, m.dest, m.type, m.session, m.msg);
+		fail_msg(h, m.source, m.dest, m.type, m.session, m.msg, reason);
 	}
 	return requests;
+}
+
+/* Why a send to nd fails at once (nd is down or not a member). */
+static void down_reason(const struct node *nd, char *buf, size_t size)
+{
+	if (nd->state == NS_DOWN)
+		snprintf(buf, size, "node %d (%s) is down", nd->id, nd->name);
+	else if (nd->incarnation)
+		snprintf(buf, size, "node %d (%s) is down (it left the cluster)", nd->id, nd->name);
+	else
+		snprintf(buf, size, "node %d is not a member of the cluster", nd->id);
 }
 
 static void send_data(struct harbor *h, struct node *nd, uint32_t source, uint32_t dest, int type,
@@ -99,9 +118,12 @@ static void send_data(struct harbor *h, struct node *nd, uint32_t source, uint32
 	d.dest_incarnation = nd->incarnation;
 	int rc = hconn_send(nd->c, SKIFF__HARBOR__FRAME_TYPE__DATA, &d.base);
 	if (rc != 0) {
+		char why[160];
+		snprintf(why, sizeof(why), "cannot send to node %d (%s): %s", nd->id, nd->name,
+		         link_strerror(rc));
 		skynet_error(h->ctx, "harbor: cannot send to :%08x from :%08x (%zu bytes): %s", dest,
-		             source, sz, link_strerror(rc));
-		fail_msg(h, source, dest, type, session, msg);
+		             source, sz, why);
+		fail_msg(h, source, dest, type, session, msg, why);
 		return;
 	}
 	skynet_free(msg);
@@ -116,13 +138,16 @@ void send_handle(struct harbor *h, uint32_t source, uint32_t dest, int type, int
 	if (id == h->cfg.id) {
 		if (skynet_send(h->ctx, source, dest, type | PTYPE_TAG_DONTCOPY, session, msg, sz) < 0 &&
 		    is_request(type, session))
-			skynet_send(h->ctx, dest, source, PTYPE_ERROR, session, NULL, 0);
+			send_error(h, dest, source, session, "no such service on this node");
 		return;
 	}
+	char why[160];
 	if (sz > h->cfg.max_message) {
+		snprintf(why, sizeof(why), "message of %zu bytes is over harbor_max_message (%zu)", sz,
+		         h->cfg.max_message);
 		skynet_error(h->ctx, "harbor: message of %zu bytes to :%08x from :%08x is over "
 		             "harbor_max_message (%zu)", sz, dest, source, h->cfg.max_message);
-		fail_msg(h, source, dest, type, session, msg);
+		fail_msg(h, source, dest, type, session, msg, why);
 		return;
 	}
 	struct node *nd = &h->node[id];
@@ -139,14 +164,17 @@ void send_handle(struct harbor *h, uint32_t source, uint32_t dest, int type, int
 			if (pmsg_push(&nd->pending, &m) == 0)
 				return;
 		}
-		skynet_error(h->ctx, "harbor: drop message to :%08x: queue for node %d is full", dest, id);
+		snprintf(why, sizeof(why), "the queue for node %d (%s), still connecting, is full", id,
+		         nd->name);
+		skynet_error(h->ctx, "harbor: drop message to :%08x: %s", dest, why);
 		break;
 	default:
 		if (is_request(type, session))
 			nd->calls_failed++;
+		down_reason(nd, why, sizeof(why));
 		break;
 	}
-	fail_msg(h, source, dest, type, session, msg);
+	fail_msg(h, source, dest, type, session, msg, why);
 }
 
 void remote_message(struct harbor *h, struct remote_message *rm, uint32_t source, int session)
@@ -160,7 +188,7 @@ void remote_message(struct harbor *h, struct remote_message *rm, uint32_t source
 			skynet_error(h->ctx, "harbor: refused a type %d message from :%08x to another node: "
 			             "%s (%llu more refused since the last such line)", type, source, refused,
 			             (unsigned long long)quiet);
-		fail_msg(h, source, rm->destination.handle, type, session, msg);
+		fail_msg(h, source, rm->destination.handle, type, session, msg, refused);
 		return;
 	}
 	if (rm->destination.handle) {
@@ -172,7 +200,7 @@ void remote_message(struct harbor *h, struct remote_message *rm, uint32_t source
 	key[GLOBALNAME_LENGTH] = '\0';
 	if (strlen(key) > GLOBAL_NAME_MAX || key[0] == '\0') {
 		skynet_error(h->ctx, "harbor: bad global name '%s' from :%08x", key, source);
-		fail_msg(h, source, 0, type, session, msg);
+		fail_msg(h, source, 0, type, session, msg, "not a valid global name (1..15 bytes)");
 		return;
 	}
 	send_name(h, source, key, type, session, msg, rm->sz);
@@ -271,8 +299,17 @@ static void on_call_failed(struct harbor *h, struct node *nd, Skiff__Harbor__Cal
 		return;
 	}
 	req_del(nd, req_key(f->destination, (int)f->session));
-	if ((f->destination >> 24) == (uint32_t)h->cfg.id)
-		skynet_send(h->ctx, f->source, f->destination, PTYPE_ERROR, (int)f->session, NULL, 0);
+	if ((f->destination >> 24) != (uint32_t)h->cfg.id)
+		return;
+	/* the peer's words reach the caller's error message: printable ASCII only,
+	 * bounded */
+	char why[224];
+	int n = snprintf(why, sizeof(why), "node %d (%s): ", nd->id, nd->name);
+	size_t i = n > 0 ? (size_t)n : 0;
+	for (const char *r = f->reason ? f->reason : ""; *r && i + 1 < sizeof(why); r++)
+		why[i++] = (*r >= 0x20 && *r < 0x7f) ? *r : '?';
+	why[i] = '\0';
+	send_error(h, f->source, f->destination, (int)f->session, why);
 }
 
 void peer_record(struct harbor *h, struct hconn *c, struct node *nd, unsigned type,

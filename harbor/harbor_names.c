@@ -11,6 +11,13 @@
  * fails at once.  Local bindings whose service has exited are withdrawn within
  * NAME_CHECK_MS, or at once when a service registers the same name.
  *
+ * A name held by a node that went down does not make its senders wait: while
+ * that node is down (this node saw it go down, or the master answers that the
+ * name is reserved for it), a message to the name fails at once with
+ * "name X was on node N (label), which is down", counted in that node's
+ * calls_failed.  Once the node is back (connecting or up) messages wait for
+ * the name again, as its new incarnation registers it.
+ *
  * Invariants: entries are never removed from h->names (handle 0 means not
  * known now); a name with queued messages or QUERYNAME waiters is asked of
  * the master again every second until it resolves or they time out.
@@ -53,6 +60,7 @@ struct name *name_next(struct harbor *h, size_t *pos)
 static void name_bound(struct harbor *h, struct name *n, uint32_t handle)
 {
 	n->handle = handle;
+	n->down_node = 0;
 	char text[16];
 	snprintf(text, sizeof(text), ":%08x", handle);
 	wlist_wake(h, &n->waiters, text);
@@ -79,6 +87,16 @@ void send_name(struct harbor *h, uint32_t source, const char *key, int type, int
 		send_handle(h, source, n->handle, type, session, msg, sz);
 		return;
 	}
+	if (n && n->down_node && node_is_down(&h->node[n->down_node])) {
+		struct node *nd = &h->node[n->down_node];
+		char why[160];
+		snprintf(why, sizeof(why), "name %s was on node %d (%s), which is down", n->key, nd->id,
+		         nd->name);
+		if (is_request(type, session))
+			nd->calls_failed++;
+		fail_msg(h, source, 0, type, session, msg, why);
+		return;
+	}
 	struct pmsg m = {
 		.source = source, .dest = 0, .type = type, .session = session, .msg = msg, .sz = sz,
 		.deadline = hnet_now_ms() + h->cfg.name_timeout_ms,
@@ -86,7 +104,8 @@ void send_name(struct harbor *h, uint32_t source, const char *key, int type, int
 	if (n == NULL || h->name_queued >= h->name_queue_max || pmsg_push(&n->q, &m) != 0) {
 		skynet_error(h->ctx, "harbor: drop message to %s from :%08x: name queue full", key,
 		             source);
-		fail_msg(h, source, 0, type, session, msg);
+		fail_msg(h, source, 0, type, session, msg, "the queue of messages waiting for global "
+		         "names is full (harbor_name_queue)");
 		return;
 	}
 	h->name_queued++;
@@ -97,6 +116,32 @@ void send_name(struct harbor *h, uint32_t source, const char *key, int type, int
 void name_forget(struct harbor *h, struct name *n)
 {
 	n->handle = 0;
+	n->down_node = 0;
+}
+
+/* The master does not resolve a name: if it says the name is reserved for a
+ * node that is down here too, what waits for it fails now instead of at
+ * harbor_name_timeout. */
+void name_unresolved(struct harbor *h, const Skiff__Harbor__NameAnswer *a)
+{
+	uint32_t owner = a->reserved_for;
+	if (a->binding == NULL || a->binding->name == NULL || owner < 1 || owner >= MAX_NODE ||
+	    (int)owner == h->cfg.id)
+		return;
+	struct name *n = name_get(h, a->binding->name, false);
+	struct node *nd = &h->node[owner];
+	if (n == NULL || n->handle || !node_is_down(nd))
+		return;
+	n->down_node = (int)owner;
+	/* a node this one never saw carries no label here yet: take the master's */
+	if (nd->incarnation == 0 && harbor_node_name_valid(a->reserved_name))
+		snprintf(nd->name, sizeof(nd->name), "%s", a->reserved_name);
+	char why[160];
+	snprintf(why, sizeof(why), "name %s was on node %d (%s), which is down", n->key, nd->id,
+	         nd->name);
+	size_t dropped = pmsg_count(n->q);
+	h->name_queued -= dropped;
+	nd->calls_failed += fail_queue(h, n->q, why);
 }
 
 /* A local binding whose service is gone: free the name here and at the master
@@ -208,7 +253,10 @@ void check_names(struct harbor *h, uint64_t now)
 			skynet_error(h->ctx, "harbor: no global name %s after %llu ms: drop message "
 			             "from :%08x", n->key, (unsigned long long)h->cfg.name_timeout_ms,
 			             m.source);
-			fail_msg(h, m.source, 0, m.type, m.session, m.msg);
+			char why[96];
+			snprintf(why, sizeof(why), "no global name %s after %llu ms (harbor_name_timeout)",
+			         n->key, (unsigned long long)h->cfg.name_timeout_ms);
+			fail_msg(h, m.source, 0, m.type, m.session, m.msg, why);
 		}
 		if (n->handle == 0 && (pmsg_count(n->q) || n->waiters.n) && now - n->asked_at >= 1000)
 			name_ask(h, n);

@@ -39,8 +39,10 @@ void node_down(struct harbor *h, struct node *nd, const char *reason)
 	}
 	int was = nd->state;
 	nd->state = nd->member ? NS_DOWN : NS_UNKNOWN;
+	char why[224];
+	snprintf(why, sizeof(why), "node %d (%s) is down: %s", nd->id, nd->name, reason);
 	size_t failed = pmsg_count(nd->pending);
-	nd->calls_failed += fail_queue(h, nd->pending);
+	nd->calls_failed += fail_queue(h, nd->pending, why);
 	size_t calls = req_count(nd);
 	nd->calls_failed += calls;
 	size_t pos = 0;
@@ -48,19 +50,23 @@ void node_down(struct harbor *h, struct node *nd, const char *reason)
 	while (nd->reqs && skynet_u64map_next(nd->reqs, &pos, &key, &dest)) {
 		uint32_t src = (uint32_t)(key >> 32);
 		int session = (int)(uint32_t)key;
-		skynet_send(h->ctx, (uint32_t)dest, src, PTYPE_ERROR, session, NULL, 0);
+		send_error(h, (uint32_t)dest, src, session, why);
 	}
 	if (nd->reqs)
 		skynet_u64map_clear(nd->reqs);
 	wlist_wake(h, &nd->link_waiters, "down");
+	/* its names stop resolving; until someone holds them again, sends by
+	 * those names fail at once saying where they were */
 	struct name *n;
 	pos = 0;
 	while ((n = name_next(h, &pos)) != NULL)
-		if (n->handle && (int)(n->handle >> 24) == nd->id)
+		if (n->handle && (int)(n->handle >> 24) == nd->id) {
 			name_forget(h, n);
+			n->down_node = nd->id;
+		}
 	if (was == NS_UP || failed || calls)
-		skynet_error(h->ctx, "harbor: node %d is down (%s): %zu pending calls failed, "
-		             "%zu queued messages dropped", nd->id, reason, calls, failed);
+		skynet_error(h->ctx, "harbor: node %d (%s) is down (%s): %zu pending calls failed, "
+		             "%zu queued messages dropped", nd->id, nd->name, reason, calls, failed);
 	nd->retry_at = hnet_now_ms() + nd->backoff;
 }
 
@@ -83,17 +89,22 @@ static void node_connect(struct harbor *h, struct node *nd)
 	nd->retry_at = hnet_now_ms() + nd->backoff;
 }
 
-/* The master lists node `id` with this incarnation and address. */
-void node_member(struct harbor *h, uint32_t id, uint64_t incarnation, const char *address)
+/* The master lists a node with its incarnation, address and harbor_name. */
+void node_member(struct harbor *h, const Skiff__Harbor__NodeInfo *info)
 {
+	uint32_t id = info->id;
 	if (id < 1 || id >= MAX_NODE || (int)id == h->cfg.id)
 		return;
 	struct node *nd = &h->node[id];
-	if (nd->state == NS_UP && nd->incarnation != incarnation)
+	if (nd->state == NS_UP && nd->incarnation != info->incarnation)
 		node_down(h, nd, "replaced by a new incarnation");
 	nd->member = true;
-	nd->incarnation = incarnation;
-	snprintf(nd->address, sizeof(nd->address), "%s", address ? address : "");
+	nd->incarnation = info->incarnation;
+	snprintf(nd->address, sizeof(nd->address), "%s", info->address ? info->address : "");
+	if (harbor_node_name_valid(info->name))
+		snprintf(nd->name, sizeof(nd->name), "%s", info->name);
+	else
+		snprintf(nd->name, sizeof(nd->name), "node%d", nd->id);
 	if (nd->state != NS_UP) {
 		if (nd->state != NS_CONNECTING)
 			nd->deadline = hnet_now_ms() + h->cfg.timeout_ms;
@@ -201,9 +212,11 @@ void node_tick(struct harbor *h, uint64_t now)
 		struct node *nd = &h->node[id];
 		if (nd->state == NS_CONNECTING && now >= nd->deadline && pmsg_count(nd->pending)) {
 			size_t n = pmsg_count(nd->pending);
-			nd->calls_failed += fail_queue(h, nd->pending);
-			skynet_error(h->ctx, "harbor: no link to node %d within harbor_timeout: %zu queued "
-			             "messages failed", id, n);
+			char why[160];
+			snprintf(why, sizeof(why), "no link to node %d (%s) within harbor_timeout", id,
+			         nd->name);
+			nd->calls_failed += fail_queue(h, nd->pending, why);
+			skynet_error(h->ctx, "harbor: %s: %zu queued messages failed", why, n);
 			nd->state = NS_DOWN;
 		}
 		if (nd->member && nd->state != NS_UP && nd->c == NULL && id < h->cfg.id &&

@@ -74,6 +74,7 @@ struct node {
 	bool member;                 /* the master listed it (and it has not left) */
 	uint64_t incarnation;
 	char address[128];
+	char name[HARBOR_NODE_NAME_MAX + 1];   /* its harbor_name (from the master), or node<id> */
 	struct hconn *c;             /* current connection, maybe still handshaking */
 	struct skynet_fifo *pending;  /* struct pmsg; NULL until first used */
 	uint64_t deadline;           /* CONNECTING: give up on the queue after this */
@@ -81,7 +82,8 @@ struct node {
 	struct skynet_u64map *reqs;   /* requests carried to it: (sender << 32 | session) -> dest */
 	struct wlist link_waiters, connect_waiters;
 	struct hconn_stats closed;   /* counters of this node's links that closed */
-	uint64_t calls_failed;       /* requests failed because it was down/unreachable */
+	uint64_t calls_failed;       /* requests to it (by handle or by a name it held) failed
+	                              * because it was down or unreachable */
 	uint64_t refused;            /* frames from it dropped by the per-link checks */
 	struct ratelog refused_log;
 };
@@ -92,6 +94,7 @@ struct name {
 	struct skynet_fifo *q;        /* struct pmsg waiting for the handle; NULL until used */
 	struct wlist waiters;        /* QUERYNAME callers */
 	uint64_t asked_at;
+	int down_node;               /* handle 0 because this node, now down, held it; else 0 */
 };
 
 struct harbor {
@@ -129,6 +132,12 @@ static inline int pmsg_push(struct skynet_fifo **q, const struct pmsg *m)
 	return skynet_fifo_push(*q, m);
 }
 
+/* Down or gone: sends to it fail at once (CONNECTING and UP are not down). */
+static inline bool node_is_down(const struct node *nd)
+{
+	return nd->state == NS_DOWN || nd->state == NS_UNKNOWN;
+}
+
 static inline bool pmsg_pop(struct skynet_fifo *q, struct pmsg *m)
 {
 	return q && skynet_fifo_pop(q, m);
@@ -153,15 +162,17 @@ struct hconn_config link_config(struct harbor *h, enum link_role role, enum link
 
 /* harbor_node.c */
 void node_down(struct harbor *h, struct node *nd, const char *reason);
-void node_member(struct harbor *h, uint32_t id, uint64_t incarnation, const char *address);
+void node_member(struct harbor *h, const Skiff__Harbor__NodeInfo *info);
 void node_established(struct harbor *h, struct hconn *c);
 void node_closed(struct harbor *h, struct hconn *c, const char *reason);
 void node_tick(struct harbor *h, uint64_t now);
 void node_release(struct node *nd);
 
 /* harbor_data.c */
-void fail_msg(struct harbor *h, uint32_t source, uint32_t dest, int type, int session, void *msg);
-size_t fail_queue(struct harbor *h, struct skynet_fifo *q);
+void send_error(struct harbor *h, uint32_t from, uint32_t to, int session, const char *reason);
+void fail_msg(struct harbor *h, uint32_t source, uint32_t dest, int type, int session, void *msg,
+              const char *reason);
+size_t fail_queue(struct harbor *h, struct skynet_fifo *q, const char *reason);
 void send_handle(struct harbor *h, uint32_t source, uint32_t dest, int type, int session,
                  void *msg, size_t sz);
 void remote_message(struct harbor *h, struct remote_message *rm, uint32_t source, int session);
@@ -178,6 +189,7 @@ void send_name(struct harbor *h, uint32_t source, const char *key, int type, int
                void *msg, size_t sz);
 void register_name(struct harbor *h, const char *key, uint32_t handle);
 void bind_remote(struct harbor *h, Skiff__Harbor__NameBinding *b);
+void name_unresolved(struct harbor *h, const Skiff__Harbor__NameAnswer *a);
 void announce(struct harbor *h);
 void check_names(struct harbor *h, uint64_t now);
 void names_release(struct harbor *h);

@@ -6,15 +6,17 @@
  * STATS reply: lines of space-separated key=value fields, '\n' after each.
  *   self id=<n> incarnation=<hex> master=<up|down> master_addr=<host:port>
  *        names=<bound names known here> name_queued=<messages waiting for names>
+ *        name=<this node's harbor_name>
  *   peer id=<n> addr=<host:port|-> state=<unknown|connecting|up|down>
  *        incarnation=<hex, 0 if never seen> hb_age_ms=<ms since a record arrived|->
  *        rtt_us=<last heartbeat round trip|-> frames_out=<n> bytes_out=<n>
  *        frames_in=<n> bytes_in=<n> calls_failed=<n> queued=<n> pending_calls=<n>
- *        refused=<n>
+ *        refused=<n> name=<its harbor_name, from the master; node<id> if unknown>
  *   One peer line per node that is a member or ever had traffic.  frames/bytes
  *   count sealed records (heartbeats included) and wire bytes over every link
  *   to that node since this node started; calls_failed counts requests failed
- *   because the node was down or unreachable; queued are messages waiting for
+ *   because the node was down or unreachable (by handle, or by a global name it
+ *   held while it is down); queued are messages waiting for
  *   its link; pending_calls are requests carried to it and not yet answered;
  *   refused counts frames from it dropped by the per-link checks (a source
  *   that is not its own service, a type that never crosses nodes).
@@ -76,8 +78,8 @@ void stats(struct harbor *h, uint32_t source, int session)
 		if (n->handle)
 			names++;
 	text_add(&t, "self id=%d incarnation=%016llx master=%s master_addr=%s names=%zu "
-	         "name_queued=%zu\n", h->cfg.id, (unsigned long long)h->incarnation,
-	         h->master_up ? "up" : "down", h->master_addr, names, h->name_queued);
+	         "name_queued=%zu name=%s\n", h->cfg.id, (unsigned long long)h->incarnation,
+	         h->master_up ? "up" : "down", h->master_addr, names, h->name_queued, h->cfg.name);
 	for (int id = 1; id < MAX_NODE; id++) {
 		struct node *nd = &h->node[id];
 		struct hconn_stats st = nd->closed;
@@ -103,13 +105,13 @@ void stats(struct harbor *h, uint32_t source, int session)
 			snprintf(rtt, sizeof(rtt), "%lld", (long long)st.rtt_us);
 		text_add(&t, "peer id=%d addr=%s state=%s incarnation=%016llx hb_age_ms=%s rtt_us=%s "
 		         "frames_out=%llu bytes_out=%llu frames_in=%llu bytes_in=%llu calls_failed=%llu "
-		         "queued=%zu pending_calls=%zu refused=%llu\n",
+		         "queued=%zu pending_calls=%zu refused=%llu name=%s\n",
 		         id, nd->address[0] ? nd->address : "-", state_name(nd->state),
 		         (unsigned long long)nd->incarnation, age, rtt,
 		         (unsigned long long)st.records_out, (unsigned long long)st.bytes_out,
 		         (unsigned long long)st.records_in, (unsigned long long)st.bytes_in,
 		         (unsigned long long)nd->calls_failed, pmsg_count(nd->pending), req_count(nd),
-		         (unsigned long long)nd->refused);
+		         (unsigned long long)nd->refused, nd->name);
 	}
 	pos = 0;
 	while ((n = name_next(h, &pos)) != NULL)

@@ -91,7 +91,7 @@ struct hconn_config link_config(struct harbor *h, enum link_role role,
 	};
 	hc.self.node_id = (uint32_t)h->cfg.id;
 	hc.self.incarnation = h->incarnation;
-	snprintf(hc.self.name, sizeof(hc.self.name), "node%d", h->cfg.id);
+	snprintf(hc.self.name, sizeof(hc.self.name), "%s", h->cfg.name);
 	return hc;
 }
 
@@ -104,12 +104,12 @@ static void master_record(struct harbor *h, struct hconn *c, unsigned type, Prot
 		Skiff__Harbor__NodeTable *t = (Skiff__Harbor__NodeTable *)msg;
 		for (size_t i = 0; i < t->n_nodes; i++)
 			if (t->nodes[i])
-				node_member(h, t->nodes[i]->id, t->nodes[i]->incarnation, t->nodes[i]->address);
+				node_member(h, t->nodes[i]);
 		for (size_t i = 0; i < t->n_names; i++)
 			bind_remote(h, t->names[i]);
 		if (!h->ready)
-			skynet_error(h->ctx, "harbor: node %d ready (%zu nodes, %zu names)", h->cfg.id,
-			             t->n_nodes, t->n_names);
+			skynet_error(h->ctx, "harbor: node %d (%s) ready (%zu nodes, %zu names)", h->cfg.id,
+			             h->cfg.name, t->n_nodes, t->n_names);
 		h->ready = true;
 		wlist_wake(h, &h->ready_waiters, "ready");
 		break;
@@ -117,7 +117,7 @@ static void master_record(struct harbor *h, struct hconn *c, unsigned type, Prot
 	case SKIFF__HARBOR__FRAME_TYPE__NODE_JOIN: {
 		Skiff__Harbor__NodeJoin *j = (Skiff__Harbor__NodeJoin *)msg;
 		if (j->node)
-			node_member(h, j->node->id, j->node->incarnation, j->node->address);
+			node_member(h, j->node);
 		break;
 	}
 	case SKIFF__HARBOR__FRAME_TYPE__NODE_LEAVE: {
@@ -137,6 +137,8 @@ static void master_record(struct harbor *h, struct hconn *c, unsigned type, Prot
 		Skiff__Harbor__NameAnswer *a = (Skiff__Harbor__NameAnswer *)msg;
 		if (a->found)
 			bind_remote(h, a->binding);
+		else
+			name_unresolved(h, a);
 		break;
 	}
 	case SKIFF__HARBOR__FRAME_TYPE__NAME_WITHDRAW: {
@@ -377,7 +379,10 @@ struct harbor *harbor_create(void)
 	if (h) {
 		h->listen = -1;
 		for (int i = 0; i < MAX_NODE; i++)
+		{
 			h->node[i].id = i;
+			snprintf(h->node[i].name, sizeof(h->node[i].name), "node%d", i);
+		}
 		h->names = skynet_strmap_new();
 		if (h->names == NULL) {
 			free(h);
@@ -456,11 +461,12 @@ int harbor_init(struct harbor *h, struct skynet_context *ctx, const char *parm)
 	tick(h);
 	skynet_command(ctx, "TIMEOUT", "10");
 	if (bind != address)
-		skynet_error(ctx, "harbor: node %d (incarnation %016llx) listening on %s, reached at %s, "
-		             "master %s", h->cfg.id, (unsigned long long)h->incarnation, bind, address, master);
+		skynet_error(ctx, "harbor: node %d (%s, incarnation %016llx) listening on %s, reached at "
+		             "%s, master %s", h->cfg.id, h->cfg.name, (unsigned long long)h->incarnation, bind,
+		             address, master);
 	else
-		skynet_error(ctx, "harbor: node %d (incarnation %016llx) listening on %s, master %s",
-		             h->cfg.id, (unsigned long long)h->incarnation, address, master);
+		skynet_error(ctx, "harbor: node %d (%s, incarnation %016llx) listening on %s, master %s",
+		             h->cfg.id, h->cfg.name, (unsigned long long)h->incarnation, address, master);
 	return 0;
 }
 

@@ -93,8 +93,12 @@ static void answer(struct master *m, int to, const struct name_entry *b, const c
 {
 	Skiff__Harbor__NameBinding nb = SKIFF__HARBOR__NAME_BINDING__INIT;
 	Skiff__Harbor__NameAnswer a = SKIFF__HARBOR__NAME_ANSWER__INIT;
-	if (b && b->handle == 0)
-		b = NULL;   /* reserved: not resolvable */
+	if (b && b->handle == 0) {
+		a.reserved_for = (uint32_t)b->owner;   /* reserved for a node that is down */
+		if (b->owner >= 1 && b->owner < MAX_NODE && m->node[b->owner].name[0])
+			a.reserved_name = m->node[b->owner].name;
+		b = NULL;
+	}
 	nb.name = (char *)(b ? b->name : name);
 	nb.handle = b ? b->handle : 0;
 	a.binding = &nb;
@@ -223,8 +227,8 @@ static void on_announce(struct master *m, int id, Skiff__Harbor__NodeAnnounce *a
 	Skiff__Harbor__NodeJoin j = SKIFF__HARBOR__NODE_JOIN__INIT;
 	j.node = &info;
 	broadcast(m, id, SKIFF__HARBOR__FRAME_TYPE__NODE_JOIN, &j.base);
-	skynet_error(m->ctx, "harbor master: node %d joined (%s, incarnation %016llx, %zu names)", id,
-	             n->address, (unsigned long long)n->incarnation, a->n_names);
+	skynet_error(m->ctx, "harbor master: node %d (%s) joined (%s, incarnation %016llx, %zu names)",
+	             id, n->name, n->address, (unsigned long long)n->incarnation, a->n_names);
 }
 
 
@@ -269,7 +273,7 @@ static void on_record(void *ud, struct hconn *c, unsigned type, uint8_t *data, s
 		case SKIFF__HARBOR__FRAME_TYPE__NAME_QUERY: {
 			Skiff__Harbor__NameQuery *q = (Skiff__Harbor__NameQuery *)msg;
 			if (q->name && name_registry_valid(q->name))
-				answer(m, id, name_registry_find(&m->names, q->name), q->name);
+				answer(m, id, name_registry_entry(&m->names, q->name), q->name);
 			break;
 		}
 		case SKIFF__HARBOR__FRAME_TYPE__NAME_WITHDRAW:
@@ -304,7 +308,11 @@ static void on_established(void *ud, struct hconn *c)
 	n->c = c;
 	n->since_ms = hnet_now_ms();
 	n->incarnation = p->incarnation;
-	snprintf(n->name, sizeof(n->name), "%s", p->name);
+	/* its harbor_name, from the handshake; it travels with the node table */
+	if (harbor_node_name_valid(p->name))
+		snprintf(n->name, sizeof(n->name), "%s", p->name);
+	else
+		snprintf(n->name, sizeof(n->name), "node%u", p->node_id);
 	hconn_set_data(c, (void *)(intptr_t)p->node_id);
 }
 
@@ -329,7 +337,7 @@ static void on_closed(void *ud, struct hconn *c, const char *reason)
 	l.incarnation = inc;
 	l.reason = (char *)reason;
 	broadcast(m, id, SKIFF__HARBOR__FRAME_TYPE__NODE_LEAVE, &l.base);
-	skynet_error(m->ctx, "harbor master: node %d left: %s", id, reason);
+	skynet_error(m->ctx, "harbor master: node %d (%s) left: %s", id, n->name, reason);
 }
 
 static const struct hconn_ops master_ops = {
