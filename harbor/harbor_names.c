@@ -16,7 +16,12 @@
  * name is reserved for it), a message to the name fails at once with
  * "name X was on node N (label), which is down", counted in that node's
  * calls_failed.  Once the node is back (connecting or up) messages wait for
- * the name again, as its new incarnation registers it.
+ * the name again, as its new incarnation registers it.  This holds only while
+ * our own view is current (h->table_fresh: the master link is up and its node
+ * table came since): a node that was itself frozen or cut off sees every peer
+ * go down at once, and until the master lists them again its calls by name
+ * wait as before instead of failing (multinode_multicast's rejoin needs the
+ * DATACENTER name through such a freeze).
  *
  * Invariants: entries are never removed from h->names (handle 0 means not
  * known now); a name with queued messages or QUERYNAME waiters is asked of
@@ -63,6 +68,7 @@ static void name_bound(struct harbor *h, struct name *n, uint32_t handle)
 	n->down_node = 0;
 	char text[16];
 	snprintf(text, sizeof(text), ":%08x", handle);
+	h->name_waiters -= n->waiters.n;
 	wlist_wake(h, &n->waiters, text);
 	struct pmsg m;
 	while (pmsg_pop(n->q, &m)) {
@@ -87,7 +93,7 @@ void send_name(struct harbor *h, uint32_t source, const char *key, int type, int
 		send_handle(h, source, n->handle, type, session, msg, sz);
 		return;
 	}
-	if (n && n->down_node && node_is_down(&h->node[n->down_node])) {
+	if (n && n->down_node && h->table_fresh && node_is_down(&h->node[n->down_node])) {
 		struct node *nd = &h->node[n->down_node];
 		char why[160];
 		snprintf(why, sizeof(why), "name %s was on node %d (%s), which is down", n->key, nd->id,
@@ -111,6 +117,7 @@ void send_name(struct harbor *h, uint32_t source, const char *key, int type, int
 	h->name_queued++;
 	if (pmsg_count(n->q) == 1 && n->waiters.n == 0)
 		name_ask(h, n);
+	tick_soon(h);   /* its deadline and the re-asks need the tick */
 }
 
 void name_forget(struct harbor *h, struct name *n)
@@ -130,7 +137,7 @@ void name_unresolved(struct harbor *h, const Skiff__Harbor__NameAnswer *a)
 		return;
 	struct name *n = name_get(h, a->binding->name, false);
 	struct node *nd = &h->node[owner];
-	if (n == NULL || n->handle || !node_is_down(nd))
+	if (n == NULL || n->handle || !h->table_fresh || !node_is_down(nd))
 		return;
 	n->down_node = (int)owner;
 	/* a node this one never saw carries no label here yet: take the master's */
@@ -242,6 +249,9 @@ void announce(struct harbor *h)
 
 void check_names(struct harbor *h, uint64_t now)
 {
+	/* an idle tick does not walk the names */
+	if (h->name_queued == 0 && h->name_waiters == 0 && now < h->next_name_check)
+		return;
 	size_t pos = 0;
 	struct name *n;
 	while ((n = name_next(h, &pos)) != NULL) {

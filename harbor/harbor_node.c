@@ -68,6 +68,8 @@ void node_down(struct harbor *h, struct node *nd, const char *reason)
 		skynet_error(h->ctx, "harbor: node %d (%s) is down (%s): %zu pending calls failed, "
 		             "%zu queued messages dropped", nd->id, nd->name, reason, calls, failed);
 	nd->retry_at = hnet_now_ms() + nd->backoff;
+	if (nd->member)
+		tick_soon(h);   /* redial (or wait for its new incarnation) on time */
 }
 
 static void node_flush_pending(struct harbor *h, struct node *nd)
@@ -111,7 +113,20 @@ void node_member(struct harbor *h, const Skiff__Harbor__NodeInfo *info)
 		nd->state = NS_CONNECTING;
 		nd->backoff = 0;
 		nd->retry_at = 0;
+		tick_soon(h);   /* dial it, or fail its queue at the deadline, on time */
 	}
+}
+
+/* Something about other nodes needs the tick soon: a member not linked yet
+ * (to dial, or whose queue has a deadline) or a dial still handshaking. */
+bool node_busy(const struct harbor *h)
+{
+	for (int id = 1; id < MAX_NODE; id++) {
+		const struct node *nd = &h->node[id];
+		if (id != h->cfg.id && ((nd->member && nd->state != NS_UP) || pmsg_count(nd->pending)))
+			return true;
+	}
+	return false;
 }
 
 /* A peer link finished its handshake: admit it as the node it proved to be,

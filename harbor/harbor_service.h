@@ -40,6 +40,9 @@
 #define BACKOFF_MIN 100
 #define BACKOFF_MAX 2000
 #define NAME_CHECK_MS 500
+#define TICK_BUSY_MS 100            /* tick period while links are made or names awaited */
+#define TICK_IDLE_MAX_MS 250        /* longest idle tick period (a silent link is closed
+                                     * up to this much after harbor_timeout) */
 
 enum { NS_UNKNOWN, NS_CONNECTING, NS_UP, NS_DOWN };
 
@@ -109,11 +112,16 @@ struct harbor {
 	char master_addr[128];
 	struct hconn *master;
 	bool master_up, ready;
+	bool table_fresh;               /* master link up and its node table received since:
+	                                 * our view of who is down is current */
 	uint64_t master_retry_at, master_backoff;
 	struct wlist ready_waiters, master_waiters;
 	struct node node[MAX_NODE];
 	struct skynet_strmap *names;    /* global name -> struct name */
 	size_t name_queued, name_queue_max;
+	size_t name_waiters;            /* QUERYNAME callers waiting, over all names */
+	int tick_session;               /* session of the periodic tick's pending timer */
+	uint64_t tick_at, kick_at;      /* when it fires; when the last one-off tick fires */
 	uint64_t next_name_check;
 	struct ratelog local_only_log;   /* local messages refused at the boundary */
 };
@@ -155,7 +163,8 @@ static inline uint64_t req_key(uint32_t source, int session)
 
 /* service_harbor.c */
 void reply(struct harbor *h, uint32_t to, int session, const char *text);
-void wlist_add(struct wlist *w, uint32_t source, int session);
+bool wlist_add(struct wlist *w, uint32_t source, int session);
+void tick_soon(struct harbor *h);
 void wlist_wake(struct harbor *h, struct wlist *w, const char *text);
 void send_master(struct harbor *h, unsigned type, const ProtobufCMessage *msg);
 struct hconn_config link_config(struct harbor *h, enum link_role role, enum link_purpose purpose);
@@ -166,6 +175,7 @@ void node_member(struct harbor *h, const Skiff__Harbor__NodeInfo *info);
 void node_established(struct harbor *h, struct hconn *c);
 void node_closed(struct harbor *h, struct hconn *c, const char *reason);
 void node_tick(struct harbor *h, uint64_t now);
+bool node_busy(const struct harbor *h);
 void node_release(struct node *nd);
 
 /* harbor_data.c */

@@ -42,19 +42,20 @@
 
 /* ---- replies and waiters ------------------------------------------------------------ */
 
-void wlist_add(struct wlist *w, uint32_t source, int session)
+bool wlist_add(struct wlist *w, uint32_t source, int session)
 {
 	if (w->n == w->cap) {
 		size_t cap = w->cap ? w->cap * 2 : 4;
 		struct waiter *v = realloc(w->v, cap * sizeof(*v));
 		if (v == NULL)
-			return;
+			return false;
 		w->v = v;
 		w->cap = cap;
 	}
 	w->v[w->n].source = source;
 	w->v[w->n].session = session;
 	w->n++;
+	return true;
 }
 
 void reply(struct harbor *h, uint32_t to, int session, const char *text)
@@ -111,6 +112,7 @@ static void master_record(struct harbor *h, struct hconn *c, unsigned type, Prot
 			skynet_error(h->ctx, "harbor: node %d (%s) ready (%zu nodes, %zu names)", h->cfg.id,
 			             h->cfg.name, t->n_nodes, t->n_names);
 		h->ready = true;
+		h->table_fresh = true;
 		wlist_wake(h, &h->ready_waiters, "ready");
 		break;
 	}
@@ -180,10 +182,12 @@ static void on_closed(void *ud, struct hconn *c, const char *reason)
 		h->master = NULL;
 		bool was = h->master_up;
 		h->master_up = false;
+		h->table_fresh = false;
 		h->master_backoff = h->master_backoff ? h->master_backoff * 2 : BACKOFF_MIN;
 		if (h->master_backoff > BACKOFF_MAX)
 			h->master_backoff = BACKOFF_MAX;
 		h->master_retry_at = hnet_now_ms() + h->master_backoff;
+		tick_soon(h);
 		if (was) {
 			skynet_error(h->ctx, "harbor: master link lost (%s); reconnecting", reason);
 			wlist_wake(h, &h->master_waiters, "down");
@@ -259,8 +263,10 @@ static void command(struct harbor *h, uint32_t source, int session, const char *
 			snprintf(text, sizeof(text), ":%08x", n->handle);
 			reply(h, source, session, text);
 		} else if (n) {
-			wlist_add(&n->waiters, source, session);
+			if (wlist_add(&n->waiters, source, session))
+				h->name_waiters++;
 			name_ask(h, n);
+			tick_soon(h);
 		}
 	} else if (strcmp(cmd, "STATS") == 0) {
 		stats(h, source, session);
@@ -307,8 +313,57 @@ static void command(struct harbor *h, uint32_t source, int session, const char *
 
 /* ---- the tick and the service -------------------------------------------------------- */
 
-static void tick(struct harbor *h)
+/* The tick.  An idle mesh (master link up, every member linked, no name
+ * awaited) needs it only for heartbeats and silence checks, so it runs every
+ * half heartbeat period, at most TICK_IDLE_MAX_MS (250 ms with the default
+ * harbor_timeout), instead of every TICK_BUSY_MS; anything that starts work which needs the tick (a node
+ * to link, a lost master link, a message or query waiting for a name) calls
+ * tick_soon().  A peer silent for harbor_timeout is declared down at the
+ * first tick after that, so within harbor_timeout + TICK_IDLE_MAX_MS (it was
+ * + TICK_BUSY_MS when the tick never slept).  Closing earlier (harbor_timeout
+ * minus a tick) was tried and rejected: a node whose harbor is busy flooding
+ * ticks late, so its heartbeats already come close to harbor_timeout under
+ * load (multinode_flood saw 4.98 s of silence with a 5 s timeout), and
+ * every millisecond taken off the threshold becomes false downs.
+ *
+ * One periodic timer (tick_session) re-arms itself; tick_soon adds one-off
+ * timers that run a tick without re-arming, so ticks never multiply. */
+static uint64_t tick_interval(struct harbor *h)
 {
+	uint64_t idle = h->cfg.heartbeat_ms / 2;
+	if (idle > TICK_IDLE_MAX_MS)
+		idle = TICK_IDLE_MAX_MS;
+	if (idle < 10)
+		idle = 10;
+	bool busy = h->master == NULL || !h->master_up || !h->ready || h->name_queued ||
+	            h->name_waiters || node_busy(h);
+	return busy && idle > TICK_BUSY_MS ? TICK_BUSY_MS : idle;
+}
+
+static void tick_arm(struct harbor *h, uint64_t ms)
+{
+	char cs[24];
+	snprintf(cs, sizeof(cs), "%llu", (unsigned long long)((ms + 9) / 10));
+	const char *session = skynet_command(h->ctx, "TIMEOUT", cs);
+	h->tick_session = session ? atoi(session) : 0;
+	h->tick_at = hnet_now_ms() + ms;
+}
+
+void tick_soon(struct harbor *h)
+{
+	uint64_t now = hnet_now_ms();
+	if (h->tick_at <= now + TICK_BUSY_MS || (h->kick_at > now && h->kick_at <= now + TICK_BUSY_MS))
+		return;
+	char cs[24];
+	snprintf(cs, sizeof(cs), "%d", TICK_BUSY_MS / 10);
+	skynet_command(h->ctx, "TIMEOUT", cs);
+	h->kick_at = now + TICK_BUSY_MS;
+}
+
+/* periodic: true for the self-arming timer, which arms the next one */
+static void tick(struct harbor *h, bool periodic)
+{
+	uint64_t next = tick_interval(h);
 	hnet_tick(h->net, h->cfg.heartbeat_ms, h->cfg.timeout_ms);
 	uint64_t now = hnet_now_ms();
 	if (h->master == NULL && now >= h->master_retry_at) {
@@ -323,6 +378,10 @@ static void tick(struct harbor *h)
 	}
 	node_tick(h, now);
 	check_names(h, now);
+	if (periodic) {
+		uint64_t after = tick_interval(h);
+		tick_arm(h, after < next ? after : next);
+	}
 }
 
 static void flush_if_idle(struct harbor *h)
@@ -358,8 +417,7 @@ static int harbor_cb(struct skynet_context *ctx, void *ud, int type, int session
 		command(h, source, session, msg, sz);
 		break;
 	case PTYPE_RESPONSE:
-		tick(h);
-		skynet_command(ctx, "TIMEOUT", "10");
+		tick(h, session == h->tick_session);
 		break;
 	default:
 		break;
@@ -458,8 +516,7 @@ int harbor_init(struct harbor *h, struct skynet_context *ctx, const char *parm)
 	skynet_callback(ctx, h, harbor_cb);
 	skynet_command(ctx, "REG", ".harbor");
 	skynet_harbor_start(ctx);
-	tick(h);
-	skynet_command(ctx, "TIMEOUT", "10");
+	tick(h, true);
 	if (bind != address)
 		skynet_error(ctx, "harbor: node %d (%s, incarnation %016llx) listening on %s, reached at "
 		             "%s, master %s", h->cfg.id, h->cfg.name, (unsigned long long)h->incarnation, bind,

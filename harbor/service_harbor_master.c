@@ -366,8 +366,17 @@ static struct hconn_config link_config(struct master *m)
 	return hc;
 }
 
+/* Every half heartbeat period, at most 250 ms (the default): all the master
+ * does on its own is heartbeats and deadlines measured in harbor_timeout, so
+ * a silent node is declared down within harbor_timeout + 250 ms (see the
+ * harbor service's tick for why not earlier). */
 static void tick(struct master *m)
 {
+	uint64_t period = m->cfg.heartbeat_ms / 2;
+	if (period > 250)
+		period = 250;
+	if (period < 10)
+		period = 10;
 	hnet_tick(m->net, m->cfg.heartbeat_ms, m->cfg.timeout_ms);
 	/* A link that holds an id without joining would keep that id from its real
 	 * node forever ("already live"): it must announce within harbor_timeout. */
@@ -377,7 +386,9 @@ static void tick(struct master *m)
 		if (n->c && !n->announced && now - n->since_ms >= m->cfg.timeout_ms)
 			hconn_close(n->c, "no NodeAnnounce within harbor_timeout");
 	}
-	skynet_command(m->ctx, "TIMEOUT", "10");
+	char cs[24];
+	snprintf(cs, sizeof(cs), "%llu", (unsigned long long)((period + 9) / 10));
+	skynet_command(m->ctx, "TIMEOUT", cs);
 }
 
 static int master_cb(struct skynet_context *ctx, void *ud, int type, int session, uint32_t source,

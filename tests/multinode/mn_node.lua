@@ -485,6 +485,48 @@ function role.reasons_late()
 	say("RESOLVED", ok and r == target and "OK" or ("FAILED " .. tostring(r)))
 end
 
+-- tests/bench/harbor_scale.py: waits for a link to every node (MESH), then
+-- calls every node by name at once and waits for all answers (ALLTOALL)
+function role.scale()
+	local t0 = skynet.now()
+	for k = 1, nodes do
+		if k ~= id then harbor.connect(k) end
+	end
+	say("MESH", (skynet.now() - t0) * 10, "ms")
+	t0 = skynet.now()
+	local left, bad = nodes, 0
+	local me = coroutine.running()
+	for k = 1, nodes do
+		skynet.fork(function()
+			local ok, r = pcall(skynet.call, "NODE" .. k, "lua", "echo")
+			if not ok or r ~= k then bad = bad + 1 end
+			left = left - 1
+			if left == 0 then skynet.wakeup(me) end
+		end)
+	end
+	skynet.wait(me)
+	say("ALLTOALL", (skynet.now() - t0) * 10, "ms", bad, "failed")
+	-- then, idle: what the harbor services cost on their own (profile = true)
+	local metrics = require "skynet.metrics"
+	local function harbor_counters()
+		local msgs, cpu = 0, 0
+		for _, m in ipairs(metrics.collect().modules) do
+			if m.name == "harbor" or m.name == "harbor_master" then
+				msgs, cpu = msgs + m.messages, cpu + m.cpu
+			end
+		end
+		return msgs, cpu
+	end
+	skynet.sleep(tonumber(skynet.getenv "scale_settle" or 300))
+	local m1, c1 = harbor_counters()
+	local w0 = skynet.now()
+	skynet.sleep(1000)
+	local m2, c2 = harbor_counters()
+	local secs = (skynet.now() - w0) / 100
+	say("HARBOR IDLE", string.format("%.1f", (m2 - m1) / secs), "msgs/s",
+		string.format("%.0f", (c2 - c1) * 1e6 / secs), "us/s")
+end
+
 function role.idle() end
 
 skynet.start(function()
