@@ -4,6 +4,7 @@
 #include "harbor_config.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -34,6 +35,20 @@ static int number(struct skynet_context *ctx, const char *who, const char *key, 
 	return 0;
 }
 
+bool harbor_node_name_valid(const char *name)
+{
+	size_t n = name ? strlen(name) : 0;
+	if (n < 1 || n > HARBOR_NODE_NAME_MAX)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)name[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      c == '_' || c == '.' || c == '-'))
+			return false;
+	}
+	return true;
+}
+
 int harbor_config_load(struct skynet_context *ctx, const char *who, struct harbor_config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
@@ -58,6 +73,17 @@ int harbor_config_load(struct skynet_context *ctx, const char *who, struct harbo
 		return -1;
 	}
 	cfg->remote_debug = dbg && strcmp(dbg, "true") == 0;
+	const char *label = skynet_command(ctx, "GETENV", "harbor_name");
+	if (label && *label) {
+		if (!harbor_node_name_valid(label)) {
+			skynet_error(ctx, "%s: config key 'harbor_name' must be 1..%d characters of "
+			             "A-Z a-z 0-9 _ . - (got '%s')", who, HARBOR_NODE_NAME_MAX, label);
+			return -1;
+		}
+		snprintf(cfg->name, sizeof(cfg->name), "%s", label);
+	} else {
+		snprintf(cfg->name, sizeof(cfg->name), "node%d", cfg->id);
+	}
 	const char *path = skynet_command(ctx, "GETENV", "cluster_key");
 	const char *pub = skynet_command(ctx, "GETENV", "cluster_pub");
 	const char *cred = skynet_command(ctx, "GETENV", "node_credential");

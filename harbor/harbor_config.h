@@ -10,6 +10,9 @@
  *   harbor_max_message   largest message that crosses nodes, bytes [16 MiB]
  *   harbor_name_timeout  seconds a message may wait for an unknown name [10]
  *   harbor_remote_debug  true: PTYPE_DEBUG messages may cross nodes [false]
+ *   harbor_name          this node's label in status, logs and metrics, 1..31
+ *                        of [A-Za-z0-9_.-] [node<id>]; it travels in the link
+ *                        handshake and with the master's node table
  */
 #ifndef SKIFF_HARBOR_CONFIG_H
 #define SKIFF_HARBOR_CONFIG_H
@@ -24,6 +27,8 @@
 #define HARBOR_MASTER_MAX_RECORD ((size_t)1024 * 1024)   /* node <-> master frames */
 #define GLOBAL_NAME_MAX 15                                  /* bytes of a global name */
 #define HARBOR_DATA_OVERHEAD 64                            /* Data fields around a payload */
+#define HARBOR_NODE_NAME_MAX 31                             /* bytes of harbor_name */
+_Static_assert(HARBOR_NODE_NAME_MAX <= LINK_NAME_MAX, "harbor_name fits the link identity");
 
 
 struct harbor_config {
@@ -36,7 +41,12 @@ struct harbor_config {
 	size_t max_message;
 	uint64_t name_timeout_ms;
 	bool remote_debug;
+	char name[HARBOR_NODE_NAME_MAX + 1];
 };
+
+/* A node label as harbor_name allows (peers' labels are checked the same way
+ * before they are shown: STATS is space-separated). */
+bool harbor_node_name_valid(const char *name);
 
 /* Why a message of `type` may not cross a node boundary, or NULL if it may.
  * The same rule holds at the sender (the message never leaves) and at the

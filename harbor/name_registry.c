@@ -1,8 +1,8 @@
 /*
  * name_registry.c — the master's global names (rules in name_registry.h).
- * A flat array with linear search: a cluster has tens to thousands of global
- * names, registrations are rare, and lookups by name happen only on the
- * master (nodes keep their own hashed replica).
+ * A string-keyed hash map (core/skynet_hashmap.h) of individually allocated
+ * entries: lookups by name on every NameQuery and registration stay O(1) with
+ * thousands of names; a node leaving walks them all, which is rare.
  */
 #include "name_registry.h"
 
@@ -10,11 +10,18 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "skynet_hashmap.h"
+
 void name_registry_free(struct name_registry *r)
 {
-	free(r->v);
-	r->v = NULL;
-	r->n = r->cap = 0;
+	if (r->map == NULL)
+		return;
+	size_t pos = 0;
+	void *e;
+	while (skynet_strmap_next(r->map, &pos, NULL, &e))
+		free(e);
+	skynet_strmap_free(r->map);
+	r->map = NULL;
 }
 
 bool name_registry_valid(const char *name)
@@ -27,32 +34,45 @@ bool name_registry_valid(const char *name)
 
 static struct name_entry *lookup(const struct name_registry *r, const char *name)
 {
-	for (size_t i = 0; i < r->n; i++)
-		if (strcmp(r->v[i].name, name) == 0)
-			return &r->v[i];
-	return NULL;
+	return r->map ? skynet_strmap_find(r->map, name) : NULL;
+}
+
+const struct name_entry *name_registry_entry(const struct name_registry *r, const char *name)
+{
+	return name_registry_valid(name) ? lookup(r, name) : NULL;
 }
 
 const struct name_entry *name_registry_find(const struct name_registry *r, const char *name)
 {
-	const struct name_entry *e = name_registry_valid(name) ? lookup(r, name) : NULL;
+	const struct name_entry *e = name_registry_entry(r, name);
 	return e && e->handle ? e : NULL;
+}
+
+size_t name_registry_count(const struct name_registry *r)
+{
+	return r->map ? skynet_strmap_count(r->map) : 0;
+}
+
+const struct name_entry *name_registry_next(const struct name_registry *r, size_t *pos)
+{
+	void *e = NULL;
+	return r->map && skynet_strmap_next(r->map, pos, NULL, &e) ? e : NULL;
 }
 
 static struct name_entry *add(struct name_registry *r, const char *name, uint32_t handle)
 {
-	if (r->n == r->cap) {
-		size_t cap = r->cap ? r->cap * 2 : 64;
-		struct name_entry *p = realloc(r->v, cap * sizeof(*p));
-		if (p == NULL)
-			return NULL;
-		r->v = p;
-		r->cap = cap;
-	}
-	struct name_entry *e = &r->v[r->n++];
+	if (r->map == NULL && (r->map = skynet_strmap_new()) == NULL)
+		return NULL;
+	struct name_entry *e = malloc(sizeof(*e));
+	if (e == NULL)
+		return NULL;
 	snprintf(e->name, sizeof(e->name), "%s", name);
 	e->handle = handle;
 	e->owner = (int)(handle >> 24);
+	if (skynet_strmap_put(r->map, e->name, e) != 0) {
+		free(e);
+		return NULL;
+	}
 	return e;
 }
 
@@ -102,13 +122,18 @@ bool name_registry_withdraw(struct name_registry *r, int node, const Skiff__Harb
 	/* only the node of the service may withdraw its name */
 	if (e == NULL || e->handle == 0 || e->handle != b->handle || e->owner != node)
 		return false;
-	*e = r->v[--r->n];
+	skynet_strmap_del(r->map, b->name, NULL);
+	free(e);
 	return true;
 }
 
 void name_registry_node_left(struct name_registry *r, int node)
 {
-	for (size_t i = 0; i < r->n; i++)
-		if (r->v[i].handle && r->v[i].owner == node)
-			r->v[i].handle = 0;
+	size_t pos = 0;
+	void *v;
+	while (r->map && skynet_strmap_next(r->map, &pos, NULL, &v)) {
+		struct name_entry *e = v;
+		if (e->handle && e->owner == node)
+			e->handle = 0;
+	}
 }

@@ -31,9 +31,12 @@ struct name_entry {
 	int owner;                 /* node id, 1..255 */
 };
 
+struct skynet_strmap;
+
+/* name -> struct name_entry (each entry allocated on its own, so a pointer to
+ * one stays valid until that name is withdrawn or the registry freed). */
 struct name_registry {
-	struct name_entry *v;
-	size_t n, cap;
+	struct skynet_strmap *map;   /* NULL until the first binding */
 };
 
 enum name_verdict {
@@ -55,6 +58,16 @@ enum name_verdict name_registry_bind(struct name_registry *r, int node,
 
 /* The bound entry of `name`; NULL if unknown or reserved. */
 const struct name_entry *name_registry_find(const struct name_registry *r, const char *name);
+
+/* The entry of `name`, bound or reserved; NULL if unknown. */
+const struct name_entry *name_registry_entry(const struct name_registry *r, const char *name);
+
+/* How many entries (bound and reserved). */
+size_t name_registry_count(const struct name_registry *r);
+
+/* Walks every entry: `size_t pos = 0; while ((e = name_registry_next(r, &pos)))`;
+ * the registry must not change during the walk. */
+const struct name_entry *name_registry_next(const struct name_registry *r, size_t *pos);
 
 /* Node `node` withdraws b; true if it held exactly that binding (now gone). */
 bool name_registry_withdraw(struct name_registry *r, int node, const Skiff__Harbor__NameBinding *b);

@@ -93,8 +93,12 @@ static void answer(struct master *m, int to, const struct name_entry *b, const c
 {
 	Skiff__Harbor__NameBinding nb = SKIFF__HARBOR__NAME_BINDING__INIT;
 	Skiff__Harbor__NameAnswer a = SKIFF__HARBOR__NAME_ANSWER__INIT;
-	if (b && b->handle == 0)
-		b = NULL;   /* reserved: not resolvable */
+	if (b && b->handle == 0) {
+		a.reserved_for = (uint32_t)b->owner;   /* reserved for a node that is down */
+		if (b->owner >= 1 && b->owner < MAX_NODE && m->node[b->owner].name[0])
+			a.reserved_name = m->node[b->owner].name;
+		b = NULL;
+	}
 	nb.name = (char *)(b ? b->name : name);
 	nb.handle = b ? b->handle : 0;
 	a.binding = &nb;
@@ -127,21 +131,23 @@ static void send_table(struct master *m, int to)
 		}
 	}
 	const struct name_registry *r = &m->names;
-	Skiff__Harbor__NameBinding *nb = calloc(r->n + 1, sizeof(*nb));
-	Skiff__Harbor__NameBinding **nbp = calloc(r->n + 1, sizeof(*nbp));
+	size_t count = name_registry_count(r);
+	Skiff__Harbor__NameBinding *nb = calloc(count + 1, sizeof(*nb));
+	Skiff__Harbor__NameBinding **nbp = calloc(count + 1, sizeof(*nbp));
 	if (nb == NULL || nbp == NULL) {
 		free(nb);
 		free(nbp);
 		hconn_close(m->node[to].c, "master out of memory");
 		return;
 	}
-	size_t bound = 0;
-	for (size_t i = 0; i < r->n; i++) {
-		if (r->v[i].handle == 0)
+	size_t bound = 0, pos = 0;
+	const struct name_entry *e;
+	while ((e = name_registry_next(r, &pos)) != NULL) {
+		if (e->handle == 0)
 			continue;   /* reserved for a node that left */
 		skiff__harbor__name_binding__init(&nb[bound]);
-		nb[bound].name = r->v[i].name;
-		nb[bound].handle = r->v[i].handle;
+		nb[bound].name = (char *)e->name;
+		nb[bound].handle = e->handle;
 		nbp[bound] = &nb[bound];
 		bound++;
 	}
@@ -221,8 +227,8 @@ static void on_announce(struct master *m, int id, Skiff__Harbor__NodeAnnounce *a
 	Skiff__Harbor__NodeJoin j = SKIFF__HARBOR__NODE_JOIN__INIT;
 	j.node = &info;
 	broadcast(m, id, SKIFF__HARBOR__FRAME_TYPE__NODE_JOIN, &j.base);
-	skynet_error(m->ctx, "harbor master: node %d joined (%s, incarnation %016llx, %zu names)", id,
-	             n->address, (unsigned long long)n->incarnation, a->n_names);
+	skynet_error(m->ctx, "harbor master: node %d (%s) joined (%s, incarnation %016llx, %zu names)",
+	             id, n->name, n->address, (unsigned long long)n->incarnation, a->n_names);
 }
 
 
@@ -267,7 +273,7 @@ static void on_record(void *ud, struct hconn *c, unsigned type, uint8_t *data, s
 		case SKIFF__HARBOR__FRAME_TYPE__NAME_QUERY: {
 			Skiff__Harbor__NameQuery *q = (Skiff__Harbor__NameQuery *)msg;
 			if (q->name && name_registry_valid(q->name))
-				answer(m, id, name_registry_find(&m->names, q->name), q->name);
+				answer(m, id, name_registry_entry(&m->names, q->name), q->name);
 			break;
 		}
 		case SKIFF__HARBOR__FRAME_TYPE__NAME_WITHDRAW:
@@ -302,7 +308,11 @@ static void on_established(void *ud, struct hconn *c)
 	n->c = c;
 	n->since_ms = hnet_now_ms();
 	n->incarnation = p->incarnation;
-	snprintf(n->name, sizeof(n->name), "%s", p->name);
+	/* its harbor_name, from the handshake; it travels with the node table */
+	if (harbor_node_name_valid(p->name))
+		snprintf(n->name, sizeof(n->name), "%s", p->name);
+	else
+		snprintf(n->name, sizeof(n->name), "node%u", p->node_id);
 	hconn_set_data(c, (void *)(intptr_t)p->node_id);
 }
 
@@ -327,7 +337,7 @@ static void on_closed(void *ud, struct hconn *c, const char *reason)
 	l.incarnation = inc;
 	l.reason = (char *)reason;
 	broadcast(m, id, SKIFF__HARBOR__FRAME_TYPE__NODE_LEAVE, &l.base);
-	skynet_error(m->ctx, "harbor master: node %d left: %s", id, reason);
+	skynet_error(m->ctx, "harbor master: node %d (%s) left: %s", id, n->name, reason);
 }
 
 static const struct hconn_ops master_ops = {
@@ -356,8 +366,17 @@ static struct hconn_config link_config(struct master *m)
 	return hc;
 }
 
+/* Every half heartbeat period, at most 250 ms (the default): all the master
+ * does on its own is heartbeats and deadlines measured in harbor_timeout, so
+ * a silent node is declared down within harbor_timeout + 250 ms (see the
+ * harbor service's tick for why not earlier). */
 static void tick(struct master *m)
 {
+	uint64_t period = m->cfg.heartbeat_ms / 2;
+	if (period > 250)
+		period = 250;
+	if (period < 10)
+		period = 10;
 	hnet_tick(m->net, m->cfg.heartbeat_ms, m->cfg.timeout_ms);
 	/* A link that holds an id without joining would keep that id from its real
 	 * node forever ("already live"): it must announce within harbor_timeout. */
@@ -367,7 +386,9 @@ static void tick(struct master *m)
 		if (n->c && !n->announced && now - n->since_ms >= m->cfg.timeout_ms)
 			hconn_close(n->c, "no NodeAnnounce within harbor_timeout");
 	}
-	skynet_command(m->ctx, "TIMEOUT", "10");
+	char cs[24];
+	snprintf(cs, sizeof(cs), "%llu", (unsigned long long)((period + 9) / 10));
+	skynet_command(m->ctx, "TIMEOUT", cs);
 }
 
 static int master_cb(struct skynet_context *ctx, void *ud, int type, int session, uint32_t source,

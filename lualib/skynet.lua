@@ -101,6 +101,7 @@ local timeout_traceback = nil -- thread -> creation traceback (skynet.trace_time
 -- FIFO of tokens to wake and of sessions to fail; drained after each yield.
 local wakeup_queue, wakeup_head, wakeup_tail = {}, 1, 0
 local error_queue, error_head, error_tail = {}, 1, 0
+local error_reason = {}  -- session -> why its call failed (a PTYPE_ERROR payload), if told
 -- true whenever either queue holds an entry (set by every push, cleared when
 -- dispatch_pending has drained both): one upvalue for the message path to test
 local pending = false
@@ -222,12 +223,14 @@ local function dispatch_pending()
 		error_queue[error_head] = nil
 		error_head = error_head + 1
 		local co = session_id_coroutine[session]
+		local reason = error_reason[session]
+		error_reason[session] = nil
 		if co == "BREAK" then
 			session_id_coroutine[session] = nil
 		elseif co then
 			session_id_coroutine[session] = nil
 			running_thread = co
-			return suspend(co, coroutine_resume(co, false, nil, nil, session))
+			return suspend(co, coroutine_resume(co, false, reason, nil, session))
 		end
 	end
 	while wakeup_head <= wakeup_tail do
@@ -478,7 +481,8 @@ local function request(addr, p, msg, sz, tag)
 	if not ok then
 		tag = tracing and thread_tracetag[running_thread]
 		if tag then c.trace(tag, "error") end
-		error "call failed"
+		-- a failure that came with a reason (the harbor's, the cluster's) says why
+		error(type(msg) == "string" and ("call failed: " .. msg) or "call failed")
 	end
 	return msg, sz
 end
@@ -722,13 +726,14 @@ function skynet.dispatch(typename, func)
 end
 
 -- PTYPE_ERROR: a failed call (session ~= 0) or a dead service (session 0).
-local function queue_error(session)
+local function queue_error(session, reason)
 	error_tail = error_tail + 1
 	error_queue[error_tail] = session
+	error_reason[session] = reason
 	pending = true
 end
 
-local function handle_error(error_session, error_source)
+local function handle_error(error_session, error_source, reason)
 	if error_session == 0 then
 		-- the source is dead: drop what we owe it, fail what we wait from it
 		for resp, address in pairs(unresponse) do
@@ -739,14 +744,15 @@ local function handle_error(error_session, error_source)
 		end
 	else
 		if watching_session[error_session] or session_id_coroutine[error_session] == "BREAK" then
-			queue_error(error_session)
+			queue_error(error_session, reason)
 		end
 	end
 end
 
-local function error_dispatch(error_session, error_source)
+local function error_dispatch(error_session, error_source, msg, sz)
 	skynet.ignoreret()
-	handle_error(error_session, error_source)
+	local reason = sz and sz > 0 and c.tostring(msg, sz) or nil
+	handle_error(error_session, error_source, reason)
 end
 
 function skynet.term(address)

@@ -21,7 +21,7 @@
 --   }
 --
 -- Harbor mode asks the harbor service (`.harbor`, "harbor" protocol) the text
--- command STATS (documented at the top of harbor/service_harbor.c): lines of
+-- command STATS (documented at the top of harbor/harbor_stats.c): lines of
 -- space-separated key=value fields,
 --   self id= incarnation= master=up|down master_addr= names= name_queued=
 --   peer id= addr= state= incarnation= hb_age_ms= rtt_us= frames_out= bytes_out=
@@ -82,6 +82,7 @@ function nodestatus.parse(text, st)
 			local me = st.nodes[1]
 			me.id = tonumber(f.id) or me.id
 			me.incarnation = opt(f.incarnation)
+			me.name = opt(f.name) or me.name   -- the harbor's harbor_name
 			st.master = { state = f.master or "down", address = opt(f.master_addr) }
 		elseif kind == "peer" then
 			local f = fields(w)
@@ -128,7 +129,7 @@ function nodestatus.get()
 	local id = harbor_id()
 	local me = {
 		id = id,
-		name = skynet.getenv "node_name" or string.format("node%d", id),
+		name = skynet.getenv "harbor_name" or skynet.getenv "node_name" or string.format("node%d", id),
 		address = skynet.getenv "address",
 		state = "up",
 		self = true,

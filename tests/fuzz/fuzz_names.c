@@ -31,26 +31,31 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+/* The entry found by walking every entry, to check lookups against. */
 static struct name_entry *raw(struct name_registry *r, const char *name)
 {
-	for (size_t i = 0; i < r->n; i++)
-		if (strcmp(r->v[i].name, name) == 0)
-			return &r->v[i];
+	size_t pos = 0;
+	const struct name_entry *e;
+	while ((e = name_registry_next(r, &pos)) != NULL)
+		if (strcmp(e->name, name) == 0)
+			return (struct name_entry *)e;
 	return NULL;
 }
 
-static void check_all(const struct name_registry *r)
+static void check_all(struct name_registry *r)
 {
-	FUZZ_ASSERT(r->n <= r->cap);
-	for (size_t i = 0; i < r->n; i++) {
-		const struct name_entry *e = &r->v[i];
+	size_t pos = 0, n = 0;
+	const struct name_entry *e;
+	while ((e = name_registry_next(r, &pos)) != NULL) {
+		n++;
 		FUZZ_ASSERT(memchr(e->name, '\0', sizeof e->name) != NULL);
 		FUZZ_ASSERT(name_registry_valid(e->name));
 		FUZZ_ASSERT(e->owner >= 1 && e->owner <= 255);
 		FUZZ_ASSERT(e->handle == 0 || (int)(e->handle >> 24) == e->owner);
-		for (size_t j = i + 1; j < r->n; j++)
-			FUZZ_ASSERT(strcmp(e->name, r->v[j].name) != 0);
+		/* unique: the lookup by name finds this very entry */
+		FUZZ_ASSERT(name_registry_entry(r, e->name) == e);
 	}
+	FUZZ_ASSERT(n == name_registry_count(r));
 }
 
 static void bind_one(struct name_registry *r, int node, const Skiff__Harbor__NameBinding *b)
@@ -60,25 +65,25 @@ static void bind_one(struct name_registry *r, int node, const Skiff__Harbor__Nam
 	struct name_entry *old = valid ? raw(r, b->name) : NULL;
 	if (old)
 		before = *old;
-	size_t n = r->n;
+	size_t n = name_registry_count(r);
 	const struct name_entry *e;
 	const char *why;
 	enum name_verdict v = name_registry_bind(r, node, b, &e, &why);
 	if (!valid || node < 1 || b->handle == 0 || (int)(b->handle >> 24) != node) {
-		FUZZ_ASSERT(v == NAME_REFUSED && why != NULL && r->n == n);
+		FUZZ_ASSERT(v == NAME_REFUSED && why != NULL && name_registry_count(r) == n);
 		if (old)
 			FUZZ_ASSERT(memcmp(old, &before, sizeof before) == 0);
 		return;
 	}
 	if (old == NULL) {
 		/* bound to the registrant (or refused for lack of memory) */
-		FUZZ_ASSERT(v == NAME_BOUND || (v == NAME_REFUSED && r->n == n && strstr(why, "memory")));
+		FUZZ_ASSERT(v == NAME_BOUND || (v == NAME_REFUSED && name_registry_count(r) == n && strstr(why, "memory")));
 		if (v == NAME_BOUND)
-			FUZZ_ASSERT(r->n == n + 1 && e && e->handle == b->handle && e->owner == node &&
+			FUZZ_ASSERT(name_registry_count(r) == n + 1 && e && e->handle == b->handle && e->owner == node &&
 			            strcmp(e->name, b->name) == 0);
 		return;
 	}
-	FUZZ_ASSERT(r->n == n);
+	FUZZ_ASSERT(name_registry_count(r) == n);
 	if (before.handle == 0 && before.owner == node) {
 		FUZZ_ASSERT(v == NAME_BOUND && e == old && old->handle == b->handle);
 	} else if (before.handle == 0) {
@@ -133,19 +138,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			const Skiff__Harbor__NameBinding *b = m->binding;
 			struct name_entry *old = b && name_registry_valid(b->name) ? raw(&r, b->name) : NULL;
 			bool mine = old && old->handle && old->handle == b->handle && old->owner == node;
-			size_t n = r.n;
+			size_t n = name_registry_count(&r);
 			bool gone = name_registry_withdraw(&r, node, b);
-			FUZZ_ASSERT(gone == mine && r.n == n - (gone ? 1 : 0));
+			FUZZ_ASSERT(gone == mine && name_registry_count(&r) == n - (gone ? 1 : 0));
 			if (gone)
 				FUZZ_ASSERT(raw(&r, b->name) == NULL);
 			break;
 		}
 		case 3: {
-			size_t n = r.n;
+			size_t n = name_registry_count(&r);
 			name_registry_node_left(&r, node);
-			FUZZ_ASSERT(r.n == n);
-			for (size_t k = 0; k < r.n; k++)
-				FUZZ_ASSERT(r.v[k].handle == 0 || r.v[k].owner != node);
+			FUZZ_ASSERT(name_registry_count(&r) == n);
+			size_t pos = 0;
+			const struct name_entry *e;
+			while ((e = name_registry_next(&r, &pos)) != NULL)
+				FUZZ_ASSERT(e->handle == 0 || e->owner != node);
 			break;
 		}
 		default: {

@@ -428,6 +428,105 @@ function role.debugcall()
 	say("DEBUG", ok and "OK" or "FAILED", dt, "ms", "echo", r)
 end
 
+-- call failure reasons (test_reasons.py): calls NAME (test_name) on node
+-- test_target until they fail (the node was killed), then reports the next call
+-- by name and one by handle: their error text and how long they took; then the
+-- peer's STATS line and what nodestatus and the metrics text make of it.
+local function report_failures(target, name, h)
+	local t0 = skynet.now()
+	local ok, err = pcall(skynet.call, name, "lua", "echo")
+	say("BYNAME", ok and "OK" or "FAILED", (skynet.now() - t0) * 10, "ms", tostring(err))
+	if h then
+		t0 = skynet.now()
+		ok, err = pcall(skynet.call, h, "lua", "echo")
+		say("BYHANDLE", ok and "OK" or "FAILED", (skynet.now() - t0) * 10, "ms", tostring(err))
+	end
+	local st = harbor_stats()
+	say("SELF", "name=" .. tostring(st.self.name))
+	say("STATS", st.lines[target])
+	local nodestatus = require "skynet.nodestatus"
+	for _, n in ipairs(nodestatus.get().nodes) do
+		say("NODESTATUS", n.id, n.name, n.state, n.calls_failed or "-")
+	end
+	local text = require("skynet.nodemetrics").new({}):render()
+	for line in text:gmatch("[^\n]+") do
+		if line:match("^skiff_harbor_calls_failed_total") or line:match("^skiff_harbor_peer_info") then
+			say("METRIC", line)
+		end
+	end
+end
+
+function role.reasons()
+	local target = tonumber(skynet.getenv "test_target")
+	local name = skynet.getenv "test_name"
+	local h = harbor.queryname(name)
+	local r = skynet.call(name, "lua", "echo")
+	assert(r == target, "echo by name answered by " .. tostring(r))
+	say("NAMED", name, skynet.address(h))
+	while true do
+		local ok, err = pcall(skynet.call, name, "lua", "echo")
+		if not ok then
+			say("FIRST", tostring(err))
+			break
+		end
+		skynet.sleep(1)
+	end
+	report_failures(target, name, h)
+end
+
+-- a node that never resolved test_name asks for it after its node went down
+-- then, once that node is back, the name resolves again
+function role.reasons_late()
+	local target = tonumber(skynet.getenv "test_target")
+	local name = skynet.getenv "test_name"
+	report_failures(target, name, nil)
+	harbor.connect(target)
+	local ok, r = pcall(skynet.call, name, "lua", "echo")
+	say("RESOLVED", ok and r == target and "OK" or ("FAILED " .. tostring(r)))
+end
+
+-- tests/bench/harbor_scale.py: waits for a link to every node (MESH), then
+-- calls every node by name at once and waits for all answers (ALLTOALL)
+function role.scale()
+	local t0 = skynet.now()
+	for k = 1, nodes do
+		if k ~= id then harbor.connect(k) end
+	end
+	say("MESH", (skynet.now() - t0) * 10, "ms")
+	t0 = skynet.now()
+	local left, bad = nodes, 0
+	local me = coroutine.running()
+	for k = 1, nodes do
+		skynet.fork(function()
+			local ok, r = pcall(skynet.call, "NODE" .. k, "lua", "echo")
+			if not ok or r ~= k then bad = bad + 1 end
+			left = left - 1
+			if left == 0 then skynet.wakeup(me) end
+		end)
+	end
+	skynet.wait(me)
+	say("ALLTOALL", (skynet.now() - t0) * 10, "ms", bad, "failed")
+	-- then, idle: what the harbor services cost on their own (profile = true)
+	local metrics = require "skynet.metrics"
+	local function harbor_counters()
+		local msgs, cpu = 0, 0
+		for _, m in ipairs(metrics.collect().modules) do
+			if m.name == "harbor" or m.name == "harbor_master" then
+				msgs, cpu = msgs + m.messages, cpu + m.cpu
+			end
+		end
+		return msgs, cpu
+	end
+	skynet.sleep(tonumber(skynet.getenv "scale_settle" or 300))
+	local m1, c1 = harbor_counters()
+	local w0 = skynet.now()
+	skynet.sleep(1000)
+	local m2, c2 = harbor_counters()
+	local secs = (skynet.now() - w0) / 100
+	say("HARBOR IDLE", string.format("%.1f", (m2 - m1) / secs), "msgs/s",
+		string.format("%.0f", (c2 - c1) * 1e6 / secs), "us/s")
+end
+
 function role.idle() end
 
 skynet.start(function()
@@ -438,6 +537,9 @@ skynet.start(function()
 		skynet.ret(skynet.pack(table.unpack(r, 1, r.n)))
 	end)
 	skynet.register("NODE" .. id)
+	for extra in string.gmatch(skynet.getenv "test_register" or "", "%S+") do
+		skynet.register(extra)
+	end
 	say("READY", id)
 	local r = skynet.getenv "test_role" or "idle"
 	skynet.fork(role[r])

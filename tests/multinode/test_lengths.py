@@ -132,7 +132,7 @@ def main(skiff):
             reset = time.time() - t0
             assert relay.flipped == round_, relay.flipped
             # node 3 learns of it (its link ends) and dials again through the relay
-            c.wait(3, r"harbor: node 2 is down", after=m3, timeout=TIMEOUT + 1)
+            c.wait(3, r"harbor: node 2 \(\S+\) is down", after=m3, timeout=TIMEOUT + 1)
             m3b = c.mark(3)
             last = int(re.findall(r"MN TRAFFIC (\d+) \d+", c.nodes[3].text())[-1])
             c.wait(3, r"MN TRAFFIC (%s) \d+" % "|".join(str(last + k) for k in range(10, 2000)),

@@ -36,7 +36,7 @@ def main(skiff):
         c.wait(3, r"MN MC SUB2 READY")
         m2 = c.mark(2)
         c.kill(3, signal.SIGSTOP)
-        c.wait(2, r"harbor: node 3 is down", after=m2, timeout=TIMEOUT + 5)
+        c.wait(2, r"harbor: node 3 \(\S+\) is down", after=m2, timeout=TIMEOUT + 5)
         c.kill(3, signal.SIGCONT)
         c.wait(3, r"MN MC REJOIN OK", timeout=20)
         c.wait(2, r"MN MC REJOIN PUB DONE", timeout=5)

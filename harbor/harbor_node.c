@@ -1,0 +1,253 @@
+/*
+ * harbor_node.c — the harbor service's view of every other node: membership
+ * (from the master's table), the one link per pair, and the state machine
+ * below.  The message path (harbor_data.c) only reads a node's state and
+ * queues on it; every state change happens here.
+ *
+ * Node states (one slot per id 1..255):
+ *   UNKNOWN    not a member as far as we know: sends fail at once;
+ *   CONNECTING member, link not up yet: sends wait in a bounded FIFO for at most
+ *              harbor_timeout, then fail;
+ *   UP         link established: sends are sealed into its output buffer;
+ *   DOWN       member whose link dropped: sends fail at once until it is back.
+ * Exactly one link per pair: a node connects to members with a lower id and
+ * accepts the others.  The initiator retries with backoff while the peer is a
+ * member.  A node is declared down when its link closes for any reason
+ * (including silence for harbor_timeout, see peer.h) or the master says it left:
+ * every request we carried to it and that is still unanswered gets PTYPE_ERROR
+ * (as if from the destination), its queue fails, LINK waiters wake and its
+ * names are forgotten.
+ *
+ * Invariants: a node is UP exactly when `c` is an established link admitted
+ * by node_established; `pending` is non-empty only while CONNECTING; a node
+ * that is not a member is never CONNECTING or UP for long (the master's
+ * NodeLeave or its link closing takes it down).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harbor_service.h"
+
+void node_down(struct harbor *h, struct node *nd, const char *reason)
+{
+	if (nd->c) {
+		struct hconn *c = nd->c;
+		nd->c = NULL;
+		hconn_set_data(c, NULL);
+		hconn_close(c, reason);
+	}
+	int was = nd->state;
+	nd->state = nd->member ? NS_DOWN : NS_UNKNOWN;
+	char why[224];
+	snprintf(why, sizeof(why), "node %d (%s) is down: %s", nd->id, nd->name, reason);
+	size_t failed = pmsg_count(nd->pending);
+	nd->calls_failed += fail_queue(h, nd->pending, why);
+	size_t calls = req_count(nd);
+	nd->calls_failed += calls;
+	size_t pos = 0;
+	uint64_t key, dest;
+	while (nd->reqs && skynet_u64map_next(nd->reqs, &pos, &key, &dest)) {
+		uint32_t src = (uint32_t)(key >> 32);
+		int session = (int)(uint32_t)key;
+		send_error(h, (uint32_t)dest, src, session, why);
+	}
+	if (nd->reqs)
+		skynet_u64map_clear(nd->reqs);
+	wlist_wake(h, &nd->link_waiters, "down");
+	/* its names stop resolving; until someone holds them again, sends by
+	 * those names fail at once saying where they were */
+	struct name *n;
+	pos = 0;
+	while ((n = name_next(h, &pos)) != NULL)
+		if (n->handle && (int)(n->handle >> 24) == nd->id) {
+			name_forget(h, n);
+			n->down_node = nd->id;
+		}
+	if (was == NS_UP || failed || calls)
+		skynet_error(h->ctx, "harbor: node %d (%s) is down (%s): %zu pending calls failed, "
+		             "%zu queued messages dropped", nd->id, nd->name, reason, calls, failed);
+	nd->retry_at = hnet_now_ms() + nd->backoff;
+	if (nd->member)
+		tick_soon(h);   /* redial (or wait for its new incarnation) on time */
+}
+
+static void node_flush_pending(struct harbor *h, struct node *nd)
+{
+	struct pmsg m;
+	while (nd->state == NS_UP && pmsg_pop(nd->pending, &m))
+		send_handle(h, m.source, m.dest, m.type, m.session, m.msg, m.sz);
+}
+
+static void node_connect(struct harbor *h, struct node *nd)
+{
+	struct hconn_config hc = link_config(h, LINK_INITIATOR, LINK_HARBOR_PEER);
+	nd->c = hnet_connect(h->net, nd->address, &hc);
+	if (nd->c)
+		hconn_set_data(nd->c, nd);
+	nd->backoff = nd->backoff ? nd->backoff * 2 : BACKOFF_MIN;
+	if (nd->backoff > BACKOFF_MAX)
+		nd->backoff = BACKOFF_MAX;
+	nd->retry_at = hnet_now_ms() + nd->backoff;
+}
+
+/* The master lists a node with its incarnation, address and harbor_name. */
+void node_member(struct harbor *h, const Skiff__Harbor__NodeInfo *info)
+{
+	uint32_t id = info->id;
+	if (id < 1 || id >= MAX_NODE || (int)id == h->cfg.id)
+		return;
+	struct node *nd = &h->node[id];
+	if (nd->state == NS_UP && nd->incarnation != info->incarnation)
+		node_down(h, nd, "replaced by a new incarnation");
+	nd->member = true;
+	nd->incarnation = info->incarnation;
+	snprintf(nd->address, sizeof(nd->address), "%s", info->address ? info->address : "");
+	if (harbor_node_name_valid(info->name))
+		snprintf(nd->name, sizeof(nd->name), "%s", info->name);
+	else
+		snprintf(nd->name, sizeof(nd->name), "node%d", nd->id);
+	if (nd->state != NS_UP) {
+		if (nd->state != NS_CONNECTING)
+			nd->deadline = hnet_now_ms() + h->cfg.timeout_ms;
+		nd->state = NS_CONNECTING;
+		nd->backoff = 0;
+		nd->retry_at = 0;
+		tick_soon(h);   /* dial it, or fail its queue at the deadline, on time */
+	}
+}
+
+/* Something about other nodes needs the tick soon: a member not linked yet
+ * (to dial, or whose queue has a deadline) or a dial still handshaking. */
+bool node_busy(const struct harbor *h)
+{
+	for (int id = 1; id < MAX_NODE; id++) {
+		const struct node *nd = &h->node[id];
+		if (id != h->cfg.id && ((nd->member && nd->state != NS_UP) || pmsg_count(nd->pending)))
+			return true;
+	}
+	return false;
+}
+
+/* A peer link finished its handshake: admit it as the node it proved to be,
+ * or close it. */
+void node_established(struct harbor *h, struct hconn *c)
+{
+	const struct link_identity *p = hconn_peer(c);
+	char why[160];
+	if (p->node_id < 1 || p->node_id >= MAX_NODE || (int)p->node_id == h->cfg.id) {
+		snprintf(why, sizeof(why), "node id %u is not a valid peer id", p->node_id);
+		hconn_close(c, why);
+		return;
+	}
+	struct node *nd = &h->node[p->node_id];
+	struct node *expected = hconn_data(c);
+	/* Only the nodes the master listed, in the incarnation it listed, are
+	 * peers: a key holder cannot link as an id the master never admitted, nor
+	 * as a previous or next life of a member.  A node that dials us before the
+	 * master's NodeJoin for it reached us is refused once and retries.  A node
+	 * the master declared down that comes back in the same incarnation (it was
+	 * frozen or cut off, not restarted) is the node the master listed: it is
+	 * let in, and the master lists it again when it re-announces. */
+	if (nd->incarnation == 0 || nd->incarnation != p->incarnation) {
+		snprintf(why, sizeof(why), "node %u incarnation %016llx is not listed by the master%s",
+		         p->node_id, (unsigned long long)p->incarnation,
+		         nd->member ? " (it lists another incarnation)" : "");
+		if (expected) {
+			hconn_set_data(c, NULL);
+			if (expected->c == c)
+				expected->c = NULL;
+		}
+		hconn_close(c, why);
+		return;
+	}
+	if (expected && expected != nd) {
+		snprintf(why, sizeof(why), "peer claims node id %u, expected %d", p->node_id, expected->id);
+		hconn_set_data(c, NULL);
+		if (expected->c == c)
+			expected->c = NULL;
+		hconn_close(c, why);
+		return;
+	}
+	if (expected == NULL && nd->c != NULL) {
+		/* an inbound link for a node we already have a link (or a dial) to */
+		if (nd->state == NS_UP || (int)p->node_id < h->cfg.id) {
+			snprintf(why, sizeof(why), "node %u is already live", p->node_id);
+			hconn_close(c, why);
+			return;
+		}
+		struct hconn *old = nd->c;
+		hconn_set_data(old, NULL);
+		hconn_close(old, "superseded by an inbound link");
+	}
+	if (nd->incarnation && nd->incarnation != p->incarnation && nd->state == NS_UP) {
+		snprintf(why, sizeof(why), "node %u is already live", p->node_id);
+		hconn_close(c, why);
+		return;
+	}
+	nd->c = c;
+	hconn_set_data(c, nd);
+	nd->incarnation = p->incarnation;
+	nd->state = NS_UP;
+	nd->backoff = 0;
+	wlist_wake(h, &nd->connect_waiters, "up");
+	node_flush_pending(h, nd);
+}
+
+/* A peer link closed (for any reason): keep its counters, and the node is down
+ * if it was its live link. */
+void node_closed(struct harbor *h, struct hconn *c, const char *reason)
+{
+	const struct link_identity *p = hconn_peer(c);
+	if (p && p->node_id >= 1 && p->node_id < MAX_NODE) {
+		struct node *pn = &h->node[p->node_id];
+		struct hconn_stats st;
+		hconn_stats(c, &st);
+		pn->closed.records_in += st.records_in;
+		pn->closed.records_out += st.records_out;
+		pn->closed.bytes_in += st.bytes_in;
+		pn->closed.bytes_out += st.bytes_out;
+		if (st.last_recv_ms > pn->closed.last_recv_ms)
+			pn->closed.last_recv_ms = st.last_recv_ms;
+		if (st.rtt_us >= 0)
+			pn->closed.rtt_us = st.rtt_us;
+	}
+	struct node *nd = hconn_data(c);
+	if (nd == NULL || nd->c != c)
+		return;
+	nd->c = NULL;
+	if (nd->state == NS_UP)
+		node_down(h, nd, reason);
+}
+
+/* Connect retries and the CONNECTING deadline, from the service's tick. */
+void node_tick(struct harbor *h, uint64_t now)
+{
+	for (int id = 1; id < MAX_NODE; id++) {
+		struct node *nd = &h->node[id];
+		if (nd->state == NS_CONNECTING && now >= nd->deadline && pmsg_count(nd->pending)) {
+			size_t n = pmsg_count(nd->pending);
+			char why[160];
+			snprintf(why, sizeof(why), "no link to node %d (%s) within harbor_timeout", id,
+			         nd->name);
+			nd->calls_failed += fail_queue(h, nd->pending, why);
+			skynet_error(h->ctx, "harbor: %s: %zu queued messages failed", why, n);
+			nd->state = NS_DOWN;
+		}
+		if (nd->member && nd->state != NS_UP && nd->c == NULL && id < h->cfg.id &&
+		    now >= nd->retry_at && nd->address[0])
+			node_connect(h, nd);
+	}
+}
+
+/* Frees what the node slot holds (the service is going away). */
+void node_release(struct node *nd)
+{
+	struct pmsg m;
+	while (pmsg_pop(nd->pending, &m))
+		skynet_free(m.msg);
+	skynet_fifo_free(nd->pending);
+	skynet_u64map_free(nd->reqs);
+	free(nd->link_waiters.v);
+	free(nd->connect_waiters.v);
+}
