@@ -31,7 +31,8 @@
  *     until its hconn's `closed` callback, which fails every call waiting on
  *     it (clink_closed); `links` maps its id to it all that time, so a reply
  *     computed for a link that has gone finds nothing and is dropped;
- *   - node->link is NULL or an outbound clink of that node not yet closing;
+ *   - node->link is NULL or an outbound clink of that node (until its close is
+ *     reaped); clink_dial dials anew rather than use one that is closing;
  *   - a call has an entry in its clink's `pending` from its first frame until
  *     its Response or the link's end; before its first frame it is only in
  *     the scheduler (or parked on its node), and is answered from there.
