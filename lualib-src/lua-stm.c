@@ -6,7 +6,8 @@
  *   obj(skynet.pack(...))                   -- publishes a new version
  *   local copy = stm.copy(obj)              -- a reference to send to a reader
  *   local r = stm.newcopy(copy)             -- the reader (adopts that reference)
- *   r(skynet.unpack)                        -- calls f(ptr, size) on the latest version
+ *   r(skynet.unpack)                        -- true, f(ptr, size) if there is a version
+ *                                              this reader has not read yet, else false
  *
  * An object holds its current version; a version (buffer + size) is freed
  * when nobody reads it any more.  A reader takes a reference to the current
@@ -34,6 +35,7 @@ struct stm_object {
 	atomic_int ref;
 	struct spinlock lock;
 	struct stm_version *current;
+	uint64_t serial; /* of current: 1 for the first, +1 per update (under lock) */
 };
 
 static struct stm_version *version_new(void *msg, uint32_t sz)
@@ -87,6 +89,7 @@ static struct stm_version *take_message(lua_State *L, int idx)
 
 struct handle {
 	struct stm_object *o;
+	uint64_t seen; /* reader: serial of the last version it read (0: none yet) */
 };
 
 static struct stm_object *check(lua_State *L, int idx, const char *mt)
@@ -111,6 +114,7 @@ static void push_handle(lua_State *L, struct stm_object *o, const char *mt)
 {
 	struct handle *h = lua_newuserdatauv(L, sizeof *h, 0);
 	h->o = o;
+	h->seen = 0;
 	luaL_setmetatable(L, mt);
 }
 
@@ -122,6 +126,7 @@ static int l_new(lua_State *L)
 	atomic_init(&o->ref, 1);
 	spinlock_init(&o->lock);
 	o->current = v;
+	o->serial = 1;
 	push_handle(L, o, WRITER_MT);
 	return 1;
 }
@@ -134,6 +139,7 @@ static int l_update(lua_State *L)
 	spinlock_lock(&o->lock);
 	struct stm_version *old = o->current;
 	o->current = v;
+	o->serial++;
 	spinlock_unlock(&o->lock);
 	version_release(old);
 	return 0;
@@ -158,27 +164,37 @@ static int l_newcopy(lua_State *L)
 	return 1;
 }
 
-/* reader(f, ...) -> f(msg, size, ...) on the latest version */
+/* reader(f, ...) -> true, f(msg, size, ...) on the latest version when this
+ * reader has not read it yet; false when nothing changed since its last read
+ * (skynet's contract: a reader decodes only what is new). */
 static int l_read(lua_State *L)
 {
+	struct handle *h = luaL_checkudata(L, 1, READER_MT);
 	struct stm_object *o = check(L, 1, READER_MT);
 	luaL_checkany(L, 2);
 	spinlock_lock(&o->lock);
+	if (o->serial == h->seen) {
+		spinlock_unlock(&o->lock);
+		lua_pushboolean(L, 0);
+		return 1;
+	}
 	struct stm_version *v = o->current;
+	h->seen = o->serial;
 	atomic_fetch_add(&v->ref, 1);
 	spinlock_unlock(&o->lock);
 	int extra = lua_gettop(L) - 2;
+	lua_pushboolean(L, 1);
 	lua_pushvalue(L, 2);
 	lua_pushlightuserdata(L, v->msg);
 	lua_pushinteger(L, v->sz);
 	for (int i = 1; i <= extra; i++)
 		lua_pushvalue(L, 2 + i);
-	int base = lua_gettop(L) - extra - 3;
+	int base = lua_gettop(L) - extra - 3; /* the pushed true sits at base */
 	int status = lua_pcall(L, 2 + extra, LUA_MULTRET, 0);
 	version_release(v);
 	if (status != LUA_OK)
 		return lua_error(L);
-	return lua_gettop(L) - base;
+	return lua_gettop(L) - base + 1;
 }
 
 int luaopen_skynet_stm(lua_State *L)

@@ -25,18 +25,25 @@ function M.create(f)
 	return co
 end
 
-local function settle(co, ok, command, ...)
+local settle_framework
+
+local function settle(co, ok, ...)
 	if not ok then
-		return false, command
+		return false, (...)
 	end
 	if costatus(co) == "dead" then
-		-- finished: command is the first return value
-		return true, command, ...
-	end
-	if command == "USER" then
+		-- finished: exactly its return values (none is none, not a nil)
 		return true, ...
 	end
-	-- a framework yield: pass it up, feed the answer back down
+	local command = ...
+	if command == "USER" then
+		return true, select(2, ...)
+	end
+	return settle_framework(co, ...)
+end
+
+-- a framework yield: pass it up, feed the answer back down
+settle_framework = function(co, command, ...)
 	blocked[co] = true
 	local resumed = table.pack(coyield(command, ...))
 	blocked[co] = nil
@@ -49,8 +56,9 @@ function M.resume(co, ...)
 	end
 	local r = root[co]
 	if r == nil then
-		-- a plain coroutine: behave like coroutine.resume
-		return coresume(co, ...)
+		-- not made by skynet.coroutine (a skynet thread, or coroutine.create's):
+		-- refused with skynet's words, since resuming it would hijack its yields
+		return false, "cannot resume none skynet coroutine"
 	end
 	if r == false then
 		local me = corunning()

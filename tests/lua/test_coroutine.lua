@@ -23,6 +23,11 @@ T.main("test_coroutine", function()
 	T.eq(ok, true, "finished") T.eq(v, "done", "return value")
 	T.eq(coroutine.status(co), "dead", "dead")
 	T.eq(coroutine.resume(co), false, "resume a dead coroutine")
+	T.same({ coroutine.resume(coroutine.running()) }, { false, "cannot resume none skynet coroutine" },
+		"a skynet thread is not resumed by user code")
+	local none = coroutine.wrap(function() coroutine.yield() end)
+	T.eq(select("#", none()), 0, "yield of nothing gives nothing")
+	T.eq(select("#", none()), 0, "return of nothing gives nothing (no nil)")
 
 	-- sleep inside a user coroutine
 	local t0 = skynet.now()

@@ -117,10 +117,12 @@ T.main("test_sharedata", function()
 
 	-- stm: one writer, a reader in another service
 	local w = stm.new(skynet.pack(1, 2, 3))
-	T.same({ skynet.call(child, "lua", "stm", stm.copy(w)) }, { 1, 2, 3 }, "stm first version")
+	T.same({ skynet.call(child, "lua", "stm", stm.copy(w)) }, { true, 1, 2, 3 }, "stm first version")
+	T.same({ skynet.call(child, "lua", "stmread") }, { false }, "stm: nothing new to read")
 	for i = 1, 3 do
 		w(skynet.pack("hello world", i))
-		T.same({ skynet.call(child, "lua", "stmread") }, { "hello world", i }, "stm version " .. i)
+		T.same({ skynet.call(child, "lua", "stmread") }, { true, "hello world", i }, "stm version " .. i)
+		T.same({ skynet.call(child, "lua", "stmread") }, { false }, "stm version " .. i .. " read once")
 	end
 	T.raises("bad argument", stm.newcopy, "x")
 end)
