@@ -56,13 +56,16 @@ static struct clink *clink_new(struct cluster *cl, struct hconn *hc, struct cnod
 	l->node = node;
 	do {
 		l->cid = ++cl->next_cid;
-	} while (l->cid == 0 || imap_get(&cl->links, l->cid));
+	} while (l->cid == 0 || skynet_u64map_get(cl->links, l->cid, NULL));
 	struct sched_limits lim = { PART_SIZE, WINDOW, cl->max_pending };
 	l->out = sched_new(&lim, &clink_sched_ops, l);
 	l->in_parts = assembly_new(cl->max_message, cl->max_pending, inbound_meta_free);
-	if (l->out == NULL || l->in_parts == NULL || imap_put(&cl->links, l->cid, l) != 0) {
+	l->pending = skynet_u64map_new();
+	if (l->out == NULL || l->in_parts == NULL || l->pending == NULL ||
+	    skynet_u64map_put(cl->links, l->cid, (uintptr_t)l) != 0) {
 		sched_free(l->out);
 		assembly_free(l->in_parts);
+		skynet_u64map_free(l->pending);
 		free(l);
 		return NULL;
 	}
@@ -171,19 +174,15 @@ static int emit_first(struct clink *l, struct outmsg *m, size_t len)
 		r.payload = pl;
 		return clink_send_frame(l, SKIFF__CLUSTER__FRAME_TYPE__RESPONSE, &r.base);
 	}
-	struct pend *p = NULL;
-	if (m->kind != CLUSTER_PUSH) {
-		p = malloc(sizeof(*p));
+	bool call = m->kind != CLUSTER_PUSH;
+	if (call) {
 		do {
 			m->session = ++l->next_session;
-		} while (m->session == 0 || imap_get(&l->pending, m->session));
-		if (p == NULL || imap_put(&l->pending, m->session, p) != 0) {
-			free(p);
+		} while (m->session == 0 || skynet_u64map_get(l->pending, m->session, NULL));
+		if (skynet_u64map_put(l->pending, m->session, pend_pack(m->caller, m->caller_session)) != 0) {
 			clink_fail(l, "out of memory");
 			return -1;
 		}
-		p->caller = m->caller;
-		p->session = m->caller_session;
 	}
 	Skiff__Cluster__Request r = SKIFF__CLUSTER__REQUEST__INIT;
 	r.kind = (Skiff__Cluster__RequestKind)m->kind;
@@ -202,8 +201,8 @@ static int emit_first(struct clink *l, struct outmsg *m, size_t len)
 	if (clink_send_frame(l, SKIFF__CLUSTER__FRAME_TYPE__REQUEST, &r.base) == 0)
 		return 0;
 	/* not sent: the scheduler releases m unstarted, and that answers the caller */
-	if (p)
-		free(imap_take(&l->pending, m->session));
+	if (call)
+		skynet_u64map_del(l->pending, m->session, NULL);
 	return -1;
 }
 
@@ -241,7 +240,7 @@ static void on_established(void *ud, struct hconn *hc)
 	const struct link_identity *peer = hconn_peer(hc);
 	if (l && l->node && strcmp(peer->name, l->node->name) != 0) {
 		char why[200];
-		struct cnode *other = smap_get(&cl->nodes, peer->name);
+		struct cnode *other = skynet_strmap_find(cl->nodes, peer->name);
 		if (cl->has_cred) {
 			/* The name is proven: whoever answers at that address is another node. */
 			snprintf(why, sizeof(why), "peer proves to be node [%s], not [%s]", peer->name,
@@ -270,19 +269,6 @@ static void on_record(void *ud, struct hconn *hc, unsigned type, uint8_t *data, 
 		inbound_record(l, type, data, len);
 }
 
-struct fail_ctx {
-	struct cluster *cl;
-	const char *why;
-};
-
-static void fail_pend(void *value, void *ud)
-{
-	struct fail_ctx *f = ud;
-	struct pend *p = value;
-	answer_error(f->cl, p->caller, p->session, "%s", f->why);
-	free(p);
-}
-
 /* Fails every call the link carried and frees it. */
 static void clink_drop(struct clink *l, const char *reason)
 {
@@ -290,11 +276,15 @@ static void clink_drop(struct clink *l, const char *reason)
 	set_why(l, reason);
 	if (l->node && l->node->link == l)
 		l->node->link = NULL;
-	struct fail_ctx f = { cl, l->why };
-	imap_clear(&l->pending, fail_pend, &f);
+	size_t pos = 0;
+	uint64_t session, v;
+	while (skynet_u64map_next(l->pending, &pos, &session, &v))
+		answer_error(cl, pend_caller(v), pend_session(v), "%s", l->why);
+	skynet_u64map_free(l->pending);
 	sched_free(l->out);
 	assembly_free(l->in_parts);
-	imap_take(&cl->links, l->cid);
+	if (cl->links)
+		skynet_u64map_del(cl->links, l->cid, NULL);
 	hconn_set_data(l->hc, NULL);
 	free(l);
 }
@@ -323,31 +313,29 @@ const struct hconn_ops clink_ops = { on_established, on_record, on_closed, label
 
 /* ---------------------------------------------------------------- timer, exit */
 
-static void retire_idle(uint32_t cid, void *value, void *ud)
-{
-	struct clink *l = value;
-	(void)cid;
-	(void)ud;
-	if (l->retiring && l->pending.count == 0 && sched_idle(l->out) && !hconn_closing(l->hc))
-		clink_fail(l, "node address changed");
-}
-
-/* After hnet_tick: a link whose node moved closes once it carries nothing. */
+/* After hnet_tick: a link whose node moved closes once it carries nothing
+ * (clink_fail changes no map: the walk is safe). */
 void clink_tick(struct cluster *cl)
 {
-	imap_each(&cl->links, retire_idle, NULL);
-}
-
-static void drop_one(void *value, void *ud)
-{
-	clink_drop(value, ud);
+	size_t pos = 0;
+	uint64_t cid, v;
+	while (skynet_u64map_next(cl->links, &pos, &cid, &v)) {
+		struct clink *l = (struct clink *)(uintptr_t)v;
+		if (l->retiring && skynet_u64map_count(l->pending) == 0 && sched_idle(l->out) &&
+		    !hconn_closing(l->hc))
+			clink_fail(l, "node address changed");
+	}
 }
 
 /* The service is going away: fail every call still waiting on a link.  The
- * map is emptied first, so clink_drop's removal finds nothing to remove. */
+ * map is taken away first, so clink_drop has nothing to remove from it. */
 void clink_free_all(struct cluster *cl, const char *why)
 {
-	struct imap links = cl->links;
-	memset(&cl->links, 0, sizeof(cl->links));
-	imap_clear(&links, drop_one, (void *)why);
+	struct skynet_u64map *links = cl->links;
+	cl->links = NULL;
+	size_t pos = 0;
+	uint64_t cid, v;
+	while (links && skynet_u64map_next(links, &pos, &cid, &v))
+		clink_drop((struct clink *)(uintptr_t)v, why);
+	skynet_u64map_free(links);
 }

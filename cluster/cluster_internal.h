@@ -46,10 +46,10 @@
 
 #include "credential.h"
 #include "link.h"
-#include "maps.h"
 #include "pbarena.h"
 #include "peer.h"
 #include "scheduler.h"
+#include "skynet_hashmap.h"
 
 #define SKIFF_CLUSTER_NO_LUA
 #include "lua-cluster.h"
@@ -98,16 +98,20 @@ struct clink {
 	struct cnode *node;          /* outbound: the node dialed; NULL inbound */
 	bool retiring;               /* the node moved: close once idle */
 	uint32_t next_session;
-	struct imap pending;         /* wire session -> struct pend */
+	struct skynet_u64map *pending;   /* wire session -> pend_pack(caller, session) */
 	struct assembly *in_parts;   /* incoming multi-part messages */
 	struct sched *out;           /* outgoing frames */
 	char why[ERROR_MAX];         /* set when closing: what failed calls are told */
 };
 
-struct pend {
-	uint32_t caller;
-	int session;
-};
+/* Who waits for a call's Response: the caller and its session, in one map
+ * value, so a call costs no allocation of its own. */
+static inline uint64_t pend_pack(uint32_t caller, int session)
+{
+	return (uint64_t)caller << 32 | (uint32_t)session;
+}
+static inline uint32_t pend_caller(uint64_t v) { return (uint32_t)(v >> 32); }
+static inline int pend_session(uint64_t v) { return (int)(uint32_t)v; }
 
 struct listener;
 
@@ -125,10 +129,10 @@ struct cluster {
 	int tick_session;
 	struct hnet *net;
 	uint32_t next_cid;
-	struct imap links;           /* clink id -> struct clink */
-	struct smap nodes;           /* name -> struct cnode */
-	struct smap names;           /* registered name -> handle (as uintptr) */
-	struct imap execs;           /* our session -> struct exec (inbound.c) */
+	struct skynet_u64map *links;     /* clink id -> struct clink * */
+	struct skynet_strmap *nodes;     /* name -> struct cnode */
+	struct skynet_strmap *names;     /* registered name -> handle (as a pointer) */
+	struct skynet_u64map *execs;     /* our session -> clink id, remote session (inbound.c) */
 	struct listener *listeners;
 	struct pb_arena arena;
 };

@@ -17,8 +17,8 @@
  *   - every received chunk of a multi-part message is acknowledged once, so
  *     the sender's window (scheduler.h) reopens;
  *   - `execs` maps the session of each call we made to a local target to
- *     the link and remote session to answer; an answer whose link has gone
- *     is dropped.
+ *     the link id and remote session to answer (packed in the map's value,
+ *     no allocation); an answer whose link has gone is dropped.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -42,11 +42,11 @@ struct inmeta {
 	bool ok;
 };
 
-/* A call we are executing for a remote caller. */
-struct exec {
-	uint32_t cid;
-	uint32_t session;            /* the remote's session */
-};
+/* A call we run for a remote caller, as an `execs` value: whom to answer. */
+static uint64_t exec_pack(uint32_t cid, uint32_t remote_session)
+{
+	return (uint64_t)cid << 32 | remote_session;
+}
 
 void inbound_meta_free(void *meta)
 {
@@ -75,7 +75,7 @@ static void deliver_query(struct clink *l, uint32_t session, uint8_t *buf, size_
 	memcpy(q, buf, n);
 	q[n] = '\0';
 	skynet_free(buf);
-	void *h = smap_get(&l->cl->names, q);
+	void *h = skynet_strmap_find(l->cl->names, q);
 	if (h == NULL) {
 		clink_respond_error(l, session, "name not found: %s", q);
 		return;
@@ -102,7 +102,7 @@ static void deliver_request(struct clink *l, int kind, uint32_t session, uint32_
 	const char *global = (name && name[0] != '@' && name[0] != '.' && name[0] != ':') ? name : NULL;
 	if (name && !global) {
 		if (name[0] == '@')
-			dest = (uint32_t)(uintptr_t)smap_get(&cl->names, name + 1);
+			dest = (uint32_t)(uintptr_t)skynet_strmap_find(cl->names, name + 1);
 		else
 			dest = skynet_queryname(cl->ctx, name);
 		if (dest == 0) {
@@ -139,14 +139,8 @@ static void deliver_request(struct clink *l, int kind, uint32_t session, uint32_
 			clink_respond_error(l, session, "invalid address :%08x", dest);
 		return;
 	}
-	struct exec *e = malloc(sizeof(*e));
-	if (e == NULL || imap_put(&cl->execs, (uint32_t)s, e) != 0) {
-		free(e);
+	if (skynet_u64map_put(cl->execs, (uint32_t)s, exec_pack(l->cid, session)) != 0)
 		clink_respond_error(l, session, "out of memory");
-		return;
-	}
-	e->cid = l->cid;
-	e->session = session;
 }
 
 /* A whole response arrived: hand it to the caller.  buf has room for the status
@@ -155,34 +149,35 @@ static void deliver_response(struct clink *l, uint32_t session, bool ok, const c
                              uint8_t *buf, size_t sz)
 {
 	struct cluster *cl = l->cl;
-	struct pend *p = imap_take(&l->pending, session);
-	if (p == NULL) {
+	uint64_t p;
+	if (!skynet_u64map_del(l->pending, session, &p)) {
 		skynet_free(buf);
 		return;
 	}
 	if (ok) {
 		buf[0] = CLUSTER_OK;
-		skynet_send(cl->ctx, 0, p->caller, PTYPE_RESPONSE | PTYPE_TAG_DONTCOPY, p->session, buf,
-		            sz + 1);
+		skynet_send(cl->ctx, 0, pend_caller(p), PTYPE_RESPONSE | PTYPE_TAG_DONTCOPY,
+		            pend_session(p), buf, sz + 1);
 	} else {
 		skynet_free(buf);
-		answer_error(cl, p->caller, p->session, "call failed: remote error on node [%s]: %s",
-		             l->node ? l->node->name : "?", error ? error : "");
+		answer_error(cl, pend_caller(p), pend_session(p),
+		             "call failed: remote error on node [%s]: %s", l->node ? l->node->name : "?",
+		             error ? error : "");
 	}
-	free(p);
 }
 
 /* A target answered a call we ran for a remote node.  1: msg is kept. */
 int inbound_result(struct cluster *cl, int type, uint32_t source, int session, void *msg,
                    size_t sz)
 {
-	struct exec *e = imap_take(&cl->execs, (uint32_t)session);
-	if (e == NULL)
+	uint64_t e, lv;
+	if (!skynet_u64map_del(cl->execs, (uint32_t)session, &e))
 		return 0;
-	struct clink *l = imap_get(&cl->links, e->cid);
-	uint32_t rs = e->session;
-	free(e);
-	if (l == NULL || hconn_closing(l->hc))
+	uint32_t rs = (uint32_t)e;
+	if (!skynet_u64map_get(cl->links, e >> 32, &lv))
+		return 0;
+	struct clink *l = (struct clink *)(uintptr_t)lv;
+	if (hconn_closing(l->hc))
 		return 0;
 	if (type == PTYPE_ERROR) {
 		clink_respond_error(l, rs, "service :%08x failed", source);
@@ -196,15 +191,10 @@ int inbound_result(struct cluster *cl, int type, uint32_t source, int session, v
 	return 1;
 }
 
-static void free_exec(void *value, void *ud)
-{
-	(void)ud;
-	free(value);
-}
-
 void inbound_free(struct cluster *cl)
 {
-	imap_clear(&cl->execs, free_exec, NULL);
+	skynet_u64map_free(cl->execs);
+	cl->execs = NULL;
 }
 
 /* ---------------------------------------------------------------- frames */
@@ -266,13 +256,11 @@ static void on_part(struct clink *l, const Skiff__Cluster__Part *p)
 	 * with PTYPE_TAG_DONTCOPY like any other */
 	if (done.buf == NULL) {
 		if (m->response) {
-			struct pend *pd = imap_take(&l->pending, m->session);
-			if (pd) {
-				answer_error(cl, pd->caller, pd->session,
+			uint64_t pd;
+			if (skynet_u64map_del(l->pending, m->session, &pd))
+				answer_error(cl, pend_caller(pd), pend_session(pd),
 				             "call failed: reply too large (%" PRIu64 " bytes, max %zu)",
 				             done.total, cl->max_message);
-				free(pd);
-			}
 		} else if (m->kind == CLUSTER_CALL) {
 			clink_respond_error(l, m->session, "request too large (%" PRIu64 " bytes, max %zu)",
 			                    done.total, cl->max_message);

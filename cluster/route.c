@@ -89,7 +89,7 @@ void outmsg_fail(struct cluster *cl, struct outmsg *m, const char *why)
 
 static struct cnode *node_get(struct cluster *cl, const char *name)
 {
-	struct cnode *n = smap_get(&cl->nodes, name);
+	struct cnode *n = skynet_strmap_find(cl->nodes, name);
 	if (n)
 		return n;
 	n = calloc(1, sizeof(*n));
@@ -97,7 +97,7 @@ static struct cnode *node_get(struct cluster *cl, const char *name)
 		return NULL;
 	snprintf(n->name, sizeof(n->name), "%s", name);
 	n->state = NODE_WAITING;
-	if (smap_put(&cl->nodes, name, n) != 0) {
+	if (skynet_strmap_put(cl->nodes, name, n) != 0) {
 		free(n);
 		return NULL;
 	}
@@ -170,39 +170,38 @@ void route_node(struct cluster *cl, const char *name, const char *addr)
 	parked_release(cl, n);
 }
 
-static void fail_waiting(const char *key, void *value, void *ud)
-{
-	struct cluster *cl = ud;
-	struct cnode *n = value;
-	(void)key;
-	if (n->state == NODE_WAITING && n->parked)
-		parked_release(cl, n);
-}
-
+/* Releasing parked messages changes no map, so the walk is safe. */
 void route_nowaiting(struct cluster *cl, bool on)
 {
 	cl->nowaiting = on;
-	if (on)
-		smap_each(&cl->nodes, fail_waiting, cl);
-}
-
-static void free_node(void *value, void *ud)
-{
-	struct cnode *n = value;
-	(void)ud;
-	struct sched_msg *sm = n->parked;
-	while (sm) {
-		struct sched_msg *nx = sm->next;
-		outmsg_free((struct outmsg *)sm);
-		sm = nx;
+	size_t pos = 0;
+	const char *name;
+	void *v;
+	while (on && skynet_strmap_next(cl->nodes, &pos, &name, &v)) {
+		struct cnode *n = v;
+		if (n->state == NODE_WAITING && n->parked)
+			parked_release(cl, n);
 	}
-	free(n);
 }
 
 void route_free(struct cluster *cl)
 {
-	smap_clear(&cl->nodes, free_node, NULL);
-	smap_clear(&cl->names, NULL, NULL);
+	size_t pos = 0;
+	const char *name;
+	void *v;
+	while (cl->nodes && skynet_strmap_next(cl->nodes, &pos, &name, &v)) {
+		struct cnode *n = v;
+		struct sched_msg *sm = n->parked;
+		while (sm) {
+			struct sched_msg *nx = sm->next;
+			outmsg_free((struct outmsg *)sm);
+			sm = nx;
+		}
+		free(n);
+	}
+	skynet_strmap_free(cl->nodes);
+	skynet_strmap_free(cl->names);
+	cl->nodes = cl->names = NULL;
 }
 
 /* ---------------------------------------------------------------- requests */
@@ -278,7 +277,7 @@ int route_call(struct cluster *cl, uint32_t source, int session, const void *msg
 		             r.size, cl->max_message);
 		return 0;
 	}
-	struct cnode *n = smap_get(&cl->nodes, r.node);
+	struct cnode *n = skynet_strmap_find(cl->nodes, r.node);
 	if (n && n->state == NODE_DOWN) {
 		answer_error(cl, source, session, "call failed: cluster node [%s] is down", r.node);
 		return 0;

@@ -5,12 +5,14 @@
  * Representation: `queues` maps a source to its FIFO (struct squeue); every
  * queue in the map holds at least one message and is on the active ring
  * (act_head .. act_tail) exactly once.  A queue that empties leaves both.
+ * The FIFO is a list threaded through the messages (sched_msg.next), so
+ * queueing a message never allocates.
  */
 #include "scheduler.h"
 
 #include <stdlib.h>
 
-#include "maps.h"
+#include "skynet_hashmap.h"
 
 struct squeue {
 	uint32_t source;
@@ -26,7 +28,7 @@ struct sched {
 	bool failed;
 	size_t inflight, started;
 	uint32_t next_id;
-	struct imap queues;        /* source -> struct squeue */
+	struct skynet_u64map *queues;   /* source -> struct squeue * */
 	struct squeue *act_head, *act_tail;
 };
 
@@ -40,29 +42,38 @@ struct sched *sched_new(const struct sched_limits *lim, const struct sched_ops *
 	s->lim = *lim;
 	s->ops = ops;
 	s->ud = ud;
+	s->queues = skynet_u64map_new();
+	if (s->queues == NULL) {
+		free(s);
+		return NULL;
+	}
 	return s;
 }
 
-static void drop_queue(void *value, void *ud)
+static struct squeue *queue_of(const struct sched *s, uint32_t source)
 {
-	struct sched *s = ud;
-	struct squeue *q = value;
-	struct sched_msg *m = q->head;
-	while (m) {
-		struct sched_msg *nx = m->next;
-		s->ops->release(s->ud, m, false);
-		m = nx;
-	}
-	free(q);
+	uint64_t v;
+	return skynet_u64map_get(s->queues, source, &v) ? (struct squeue *)(uintptr_t)v : NULL;
 }
 
+/* Every queued message is on the ring, in its queue's order. */
 void sched_free(struct sched *s)
 {
 	if (s == NULL)
 		return;
 	s->open = false;
-	s->act_head = s->act_tail = NULL;
-	imap_clear(&s->queues, drop_queue, s);
+	while (s->act_head) {
+		struct squeue *q = s->act_head;
+		s->act_head = q->next_active;
+		struct sched_msg *m = q->head;
+		while (m) {
+			struct sched_msg *nx = m->next;
+			s->ops->release(s->ud, m, false);
+			m = nx;
+		}
+		free(q);
+	}
+	skynet_u64map_free(s->queues);
 	free(s);
 }
 
@@ -152,7 +163,7 @@ static void pump(struct sched *s)
 			if (q->head) {
 				ring_push(s, q);
 			} else {
-				imap_take(&s->queues, q->source);
+				skynet_u64map_del(s->queues, q->source, NULL);
 				free(q);
 			}
 			if (last || s->act_head == NULL || !s->open)
@@ -178,7 +189,7 @@ int sched_enqueue(struct sched *s, uint32_t source, struct sched_msg *m)
 	m->next = NULL;
 	m->sent = 0;
 	m->id = 0;
-	struct squeue *q = imap_get(&s->queues, source);
+	struct squeue *q = skynet_u64map_count(s->queues) ? queue_of(s, source) : NULL;
 	if (q == NULL && s->open && m->size <= s->lim.part) {
 		if (step(s, m) == STEP_FAILED) {
 			s->open = false;
@@ -191,7 +202,7 @@ int sched_enqueue(struct sched *s, uint32_t source, struct sched_msg *m)
 	}
 	if (q == NULL) {
 		q = calloc(1, sizeof(*q));
-		if (q == NULL || imap_put(&s->queues, source, q) != 0) {
+		if (q == NULL || skynet_u64map_put(s->queues, source, (uintptr_t)q) != 0) {
 			free(q);
 			return -1;
 		}
@@ -220,7 +231,7 @@ int sched_ack(struct sched *s, uint64_t bytes)
 
 bool sched_idle(const struct sched *s)
 {
-	return s->queues.count == 0;
+	return skynet_u64map_count(s->queues) == 0;
 }
 
 size_t sched_inflight(const struct sched *s)

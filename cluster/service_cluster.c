@@ -170,12 +170,12 @@ static void on_text(struct cluster *cl, uint32_t source, int session, const char
 		text_reply(cl, source, session, "OK");
 	} else if (strcmp(cmd, "register") == 0 && a1 && a2) {
 		uint32_t h = (uint32_t)strtoul(a2, NULL, 10);
-		if (smap_put(&cl->names, a1, (void *)(uintptr_t)h) == 0)
+		if (skynet_strmap_put(cl->names, a1, (void *)(uintptr_t)h) == 0)
 			text_reply(cl, source, session, "OK");
 		else
 			text_reply(cl, source, session, "ERR out of memory");
 	} else if (strcmp(cmd, "unregister") == 0 && a1) {
-		smap_take(&cl->names, a1);
+		skynet_strmap_del(cl->names, a1, NULL);
 		text_reply(cl, source, session, "OK");
 	} else if (strcmp(cmd, "self") == 0 && a1) {
 		if (cl->has_cred && strcmp(a1, cl->cred_name) != 0)
@@ -342,6 +342,14 @@ int cluster_init(struct cluster *cl, struct skynet_context *ctx, const char *par
 	cl->max_pending = env_size(ctx, "cluster_max_pending", 2 * cl->max_message);
 	if (cl->max_pending < cl->max_message)
 		cl->max_pending = cl->max_message;
+	cl->links = skynet_u64map_new();
+	cl->execs = skynet_u64map_new();
+	cl->nodes = skynet_strmap_new();
+	cl->names = skynet_strmap_new();
+	if (cl->links == NULL || cl->execs == NULL || cl->nodes == NULL || cl->names == NULL) {
+		skynet_error(ctx, "cluster: out of memory");
+		return 1;   /* cluster_release frees what was made */
+	}
 	cl->net = hnet_new(ctx, "cluster", &clink_ops, cl);
 	if (cl->net == NULL)
 		return 1;   /* logged */
