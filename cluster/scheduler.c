@@ -170,9 +170,10 @@ static void pump(struct sched *s)
 				break;
 		}
 	}
-	/* first_blocked still has work (it was blocked), so it is on the ring */
+	/* first_blocked still has work (it was blocked), so it is on the ring and
+	 * the walk stops there; the act_head test only spells that out */
 	if (first_blocked && s->open)
-		while (s->act_head != first_blocked)
+		while (s->act_head && s->act_head != first_blocked)
 			ring_push(s, ring_pop(s));
 }
 
