@@ -198,6 +198,11 @@ int skynet_socket_listen(struct skynet_context *ctx, const char *host, int port,
 		backlog);
 }
 
+int skynet_socket_listen_unix(struct skynet_context *ctx, const char *path, int backlog)
+{
+	return socket_server_listen_unix(SOCKET_SERVER, skynet_context_handle(ctx), path, backlog);
+}
+
 int skynet_socket_connect(struct skynet_context *ctx, const char *host, int port)
 {
 	return socket_server_connect(SOCKET_SERVER, skynet_context_handle(ctx), host, port);

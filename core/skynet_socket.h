@@ -87,6 +87,9 @@ int skynet_socket_sendbuffer_lowpriority(struct skynet_context *ctx,
 	struct socket_sendbuffer *buffer);
 int skynet_socket_listen(struct skynet_context *ctx, const char *host, int port, int backlog);
 int skynet_socket_connect(struct skynet_context *ctx, const char *host, int port);
+/* A Unix-domain listen socket at `path`, created mode 0600; accepted peers are
+ * reported as "unix uid=U pid=P". */
+int skynet_socket_listen_unix(struct skynet_context *ctx, const char *path, int backlog);
 int skynet_socket_bind(struct skynet_context *ctx, int fd);
 void skynet_socket_close(struct skynet_context *ctx, int id);
 void skynet_socket_shutdown(struct skynet_context *ctx, int id);

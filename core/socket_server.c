@@ -25,6 +25,7 @@
  * reused within the batch never sees its predecessor's readiness.
  */
 #include "socket_server.h"
+#include "socket_unix.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -40,6 +41,7 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -177,6 +179,7 @@ union sockaddr_all {
 	struct sockaddr s;
 	struct sockaddr_in v4;
 	struct sockaddr_in6 v6;
+	struct sockaddr_un un;
 };
 
 /* ---- small helpers ---- */
@@ -347,6 +350,8 @@ static void format_address(const union sockaddr_all *sa, char *buf, size_t sz, b
 			snprintf(buf, sz, "[%s]:%d", ip, ntohs(sa->v6.sin6_port));
 		else
 			snprintf(buf, sz, "%s", ip);
+	} else if (sa->s.sa_family == AF_UNIX) {
+		snprintf(buf, sz, "unix");
 	} else {
 		snprintf(buf, sz, "unknown");
 	}
@@ -701,19 +706,9 @@ failed : {
 	return -1;
 }
 
-int socket_server_listen(struct socket_server *ss, uintptr_t opaque, const char *addr,
-	int port, int backlog)
+/* Hands a listening descriptor to the socket thread: its id, or -1 (fd closed). */
+static int listen_fd(struct socket_server *ss, uintptr_t opaque, int fd)
 {
-	int family;
-	int fd = bind_socket(addr, port, SOCK_STREAM, &family);
-	if (fd < 0)
-		return -1;
-	if (listen(fd, backlog) != 0) {
-		int e = errno;
-		close(fd);
-		errno = e;
-		return -1;
-	}
 	int id = reserve_id(ss);
 	if (id < 0) {
 		close(fd);
@@ -728,6 +723,31 @@ int socket_server_listen(struct socket_server *ss, uintptr_t opaque, const char 
 	r.fd = fd;
 	push_request(ss, &r);
 	return id;
+}
+
+int socket_server_listen(struct socket_server *ss, uintptr_t opaque, const char *addr,
+	int port, int backlog)
+{
+	int family;
+	int fd = bind_socket(addr, port, SOCK_STREAM, &family);
+	if (fd < 0)
+		return -1;
+	if (listen(fd, backlog) != 0) {
+		int e = errno;
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	return listen_fd(ss, opaque, fd);
+}
+
+int socket_server_listen_unix(struct socket_server *ss, uintptr_t opaque, const char *path,
+	int backlog)
+{
+	int fd = socket_unix_listen(path, backlog);
+	if (fd < 0)
+		return -1;
+	return listen_fd(ss, opaque, fd);
 }
 
 int socket_server_connect(struct socket_server *ss, uintptr_t opaque, const char *addr,
@@ -1110,7 +1130,10 @@ static int open_listen(struct socket_server *ss, struct request *r,
 	memset(&sa, 0, sizeof(sa));
 	if (getsockname(r->fd, &sa.s, &len) == 0) {
 		format_address(&sa, ss->buffer, sizeof(ss->buffer), false);
-		result->ud = ntohs(sa.s.sa_family == AF_INET6 ? sa.v6.sin6_port : sa.v4.sin_port);
+		if (sa.s.sa_family == AF_INET6)
+			result->ud = ntohs(sa.v6.sin6_port);
+		else if (sa.s.sa_family == AF_INET)
+			result->ud = ntohs(sa.v4.sin_port);
 	} else {
 		snprintf(ss->buffer, sizeof(ss->buffer), "listen");
 	}
@@ -1567,7 +1590,10 @@ static int report_accept(struct socket_server *ss, struct socket *s,
 	ATOM_STORE(&ns->type, SOCKET_TYPE_PACCEPT);
 	atomic_fetch_add_explicit(&s->read_bytes, 1, memory_order_relaxed); /* accept count */
 	atomic_store_explicit(&s->rtime, now_of(ss), memory_order_relaxed);
-	format_address(&sa, ss->buffer, sizeof(ss->buffer), true);
+	if (sa.s.sa_family == AF_UNIX)
+		socket_unix_peer(client, ss->buffer, sizeof(ss->buffer));
+	else
+		format_address(&sa, ss->buffer, sizeof(ss->buffer), true);
 	result->ud = id;
 	result->data = ss->buffer;
 	return SOCKET_ACCEPT;

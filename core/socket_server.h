@@ -79,6 +79,9 @@ int socket_server_listen(struct socket_server *ss, uintptr_t opaque, const char 
 	int port, int backlog);
 int socket_server_connect(struct socket_server *ss, uintptr_t opaque, const char *addr,
 	int port);
+/* A Unix-domain listen socket at `path`, mode 0600 (socket_unix.h): an id, or -1. */
+int socket_server_listen_unix(struct socket_server *ss, uintptr_t opaque, const char *path,
+	int backlog);
 int socket_server_bind(struct socket_server *ss, uintptr_t opaque, int fd);
 
 /* UDP. An address is 1 byte protocol, 2 bytes port (network order), 4 or 16 bytes IP. */

@@ -63,7 +63,12 @@ struct sb_node {
 	uint32_t hash;
 	uint32_t slots;     /* index: slot[slots .. slots + mask] = entry number + 1, 0 = empty */
 	uint32_t mask;
+	uint32_t parent;    /* the node holding this one (NO_PARENT: the root) */
+	uint32_t pslot;     /* where in it: a value index, or an entry index | PSLOT_HASH */
 };
+
+#define NO_PARENT UINT32_MAX
+#define PSLOT_HASH 0x80000000u
 
 struct sharebox {
 	atomic_int ref;
@@ -180,6 +185,16 @@ static void convert(struct builder *b, int idx, struct sb_value *out, int is_key
 	}
 }
 
+/* A table value v at slot `pslot` of node `parent`: its node remembers where
+ * it hangs, so that an update finds the same path in the new box (repoint). */
+static void link_child(struct builder *b, const struct sb_value *v, uint32_t parent, uint32_t pslot)
+{
+	if (v->type == SB_TABLE) {
+		b->node[v->u.off].parent = parent;
+		b->node[v->u.off].pslot = pslot;
+	}
+}
+
 static uint32_t build_table(struct builder *b, int idx)
 {
 	lua_State *L = b->L;
@@ -190,10 +205,12 @@ static uint32_t build_table(struct builder *b, int idx)
 	uint32_t me = (uint32_t)b->nnodes;
 	b->node = grow(L, b->node, &b->capnodes, b->nnodes + 1, sizeof *b->node);
 	b->nnodes++;
+	b->node[me].parent = NO_PARENT; /* the caller links a child (link_child) */
+	b->node[me].pslot = 0;
 
 	/* array part: t[1..n], n a border; reserve it first, fill it after (children append) */
 	lua_Unsigned n = lua_rawlen(L, idx);
-	if (n > UINT32_MAX / 2)
+	if (n >= PSLOT_HASH - b->nvalues)
 		luaL_error(L, "sharebox: array too long");
 	size_t array = b->nvalues;
 	b->value = grow(L, b->value, &b->capvalues, b->nvalues + n, sizeof *b->value);
@@ -204,6 +221,7 @@ static uint32_t build_table(struct builder *b, int idx)
 		convert(b, -1, &v, 0);
 		lua_pop(L, 1);
 		b->value[array + i - 1] = v;
+		link_child(b, &v, me, (uint32_t)(array + i - 1));
 	}
 	/* hash part: every other key, in lua_next order */
 	size_t first = b->nentries;
@@ -220,6 +238,9 @@ static uint32_t build_table(struct builder *b, int idx)
 		convert(b, -2, &e.key, 1);
 		convert(b, -1, &e.value, 0);
 		lua_pop(L, 1);
+		if (b->nentries >= PSLOT_HASH - 1)
+			luaL_error(L, "sharebox: too many keys");
+		link_child(b, &e.value, me, (uint32_t)b->nentries | PSLOT_HASH);
 		b->entry = grow(L, b->entry, &b->capentries, b->nentries + 1, sizeof *b->entry);
 		b->entry[b->nentries++] = e;
 	}
@@ -419,14 +440,11 @@ static int box_gc(lua_State *L)
  * The box userdata's user values, per service:
  *   UV_CACHE  node -> proxy            (weak values: t.c == t.c while held)
  *   UV_NODE   proxy -> node            (weak keys; -1: removed by an update)
- *   UV_PARENT proxy -> parent proxy    (weak keys: an ephemeron keeps the
- *   UV_KEY    proxy -> key              parent alive while the child is)
  *   UV_META   the metatable of every proxy of this box: [1] = the box userdata
- * Parent and key are the proxy's path, for repoint.  Keeping them in tables of
- * the box rather than in each proxy's own metatable makes a proxy one empty
- * table and three table entries.
+ * A proxy's path (for repoint) is its node's, kept once in the box (parent,
+ * pslot), so a proxy costs one empty table and two table entries.
  */
-enum { UV_CACHE = 1, UV_NODE, UV_PARENT, UV_KEY, UV_META, UV_COUNT = UV_META };
+enum { UV_CACHE = 1, UV_NODE, UV_META, UV_COUNT = UV_META };
 
 static int proxy_index(lua_State *L);
 static int proxy_len(lua_State *L);
@@ -450,10 +468,8 @@ static void push_box(lua_State *L, struct sharebox *b)
 	luaL_setmetatable(L, BOX_MT);
 	new_weak_table(L, "v");
 	lua_setiuservalue(L, -2, UV_CACHE);
-	for (int uv = UV_NODE; uv <= UV_KEY; uv++) {
-		new_weak_table(L, "k");
-		lua_setiuservalue(L, -2, uv);
-	}
+	new_weak_table(L, "k");
+	lua_setiuservalue(L, -2, UV_NODE);
 	lua_createtable(L, 1, 4);
 	lua_pushvalue(L, -2);
 	lua_rawseti(L, -2, 1);
@@ -515,15 +531,10 @@ static uint32_t live_node(lua_State *L, int64_t node)
 	return (uint32_t)node;
 }
 
-/* Pushes the proxy of `node` of the box at boxidx; a new one is the child of
- * the proxy at parentidx by the key at keyidx (0, 0: the root). */
-static void push_proxy(lua_State *L, int boxidx, uint32_t node, int parentidx, int keyidx)
+/* Pushes the proxy of `node` of the box at boxidx. */
+static void push_proxy(lua_State *L, int boxidx, uint32_t node)
 {
 	boxidx = lua_absindex(L, boxidx);
-	if (parentidx)
-		parentidx = lua_absindex(L, parentidx);
-	if (keyidx)
-		keyidx = lua_absindex(L, keyidx);
 	luaL_checkstack(L, 8, "sharebox");
 	lua_getiuservalue(L, boxidx, UV_CACHE);
 	if (lua_rawgeti(L, -1, node) == LUA_TTABLE) {
@@ -540,17 +551,11 @@ static void push_proxy(lua_State *L, int boxidx, uint32_t node, int parentidx, i
 	lua_pushinteger(L, node);
 	uv_set(L, boxidx, UV_NODE, p, -1);
 	lua_pop(L, 1);
-	if (parentidx) {
-		uv_set(L, boxidx, UV_PARENT, p, parentidx);
-		uv_set(L, boxidx, UV_KEY, p, keyidx);
-	}
 	lua_remove(L, p - 1);
 }
 
-/* Pushes v; a table becomes the proxy of its node (box at boxidx), the child
- * of the proxy at parentidx by the key at keyidx. */
-static void push_value(lua_State *L, const struct sharebox *b, const struct sb_value *v, int boxidx,
-                       int parentidx, int keyidx)
+/* Pushes v; a table becomes the proxy of its node (box at boxidx). */
+static void push_value(lua_State *L, const struct sharebox *b, const struct sb_value *v, int boxidx)
 {
 	switch (v->type) {
 	case SB_FALSE: lua_pushboolean(L, 0); break;
@@ -558,7 +563,7 @@ static void push_value(lua_State *L, const struct sharebox *b, const struct sb_v
 	case SB_INT: lua_pushinteger(L, v->u.i); break;
 	case SB_NUM: lua_pushnumber(L, v->u.n); break;
 	case SB_STR: lua_pushlstring(L, b->str + v->u.off, v->len); break;
-	case SB_TABLE: push_proxy(L, boxidx, (uint32_t)v->u.off, parentidx, keyidx); break;
+	case SB_TABLE: push_proxy(L, boxidx, (uint32_t)v->u.off); break;
 	default: lua_pushnil(L); break;
 	}
 }
@@ -571,7 +576,7 @@ static int proxy_index(lua_State *L)
 	const struct sb_value *v = lookup(b, live_node(L, node), L, 2);
 	if (v == NULL || v->type == SB_NIL)
 		return 0;
-	push_value(L, b, v, 3, 1, 2);
+	push_value(L, b, v, 3);
 	lua_pushvalue(L, 2);
 	lua_pushvalue(L, -2);
 	lua_rawset(L, 1);
@@ -620,7 +625,7 @@ static int proxy_next(lua_State *L)
 		const struct sb_value *v = &b->value[nd->array + pos];
 		if (v->type != SB_NIL) {
 			lua_pushinteger(L, (lua_Integer)pos + 1);
-			push_value(L, b, v, 3, 1, -1);
+			push_value(L, b, v, 3);
 			return 2;
 		}
 	}
@@ -628,8 +633,8 @@ static int proxy_next(lua_State *L)
 	if (e >= nd->nhash)
 		return 0;
 	const struct sb_entry *en = &b->entry[nd->hash + e];
-	push_value(L, b, &en->key, 3, 0, 0);
-	push_value(L, b, &en->value, 3, 1, -1);
+	push_value(L, b, &en->key, 3);
+	push_value(L, b, &en->value, 3);
 	return 2;
 }
 
@@ -676,7 +681,7 @@ static int l_new(lua_State *L)
 static int l_root(lua_State *L)
 {
 	check_box(L, 1);
-	push_proxy(L, 1, 0, 0, 0);
+	push_proxy(L, 1, 0);
 	return 1;
 }
 
@@ -705,42 +710,42 @@ static int l_release_handle(lua_State *L)
 	return 0;
 }
 
-/* The node, in the new box, of the proxy at idx of the old box (boxes at 1
- * and 2, memo table at 5: proxy -> new node): its parent's new node, then
- * its key there.  -1 when the path holds no table any more. */
-static int64_t new_node_of(lua_State *L, const struct sharebox *nb, int idx, int depth)
+/* Pushes the key under which `node` hangs in its parent (not the root). */
+static void push_node_key(lua_State *L, const struct sharebox *b, uint32_t node)
 {
-	idx = lua_absindex(L, idx);
-	luaL_checkstack(L, 6, "sharebox");
-	lua_pushvalue(L, idx);
-	if (lua_rawget(L, 5) == LUA_TNUMBER) {
+	const struct sb_node *nd = &b->node[node];
+	if (nd->pslot & PSLOT_HASH)
+		push_value(L, b, &b->entry[nd->pslot & ~PSLOT_HASH].key, 0);
+	else
+		lua_pushinteger(L, (lua_Integer)(nd->pslot - b->node[nd->parent].array) + 1);
+}
+
+/* The node of newbox at the path of `node` of oldbox, or -1 when that path
+ * holds no table there (memo table at index memo: old node -> new node). */
+static int64_t new_node_of(lua_State *L, const struct sharebox *ob, const struct sharebox *nb, uint32_t node,
+                           int memo)
+{
+	if (ob->node[node].parent == NO_PARENT)
+		return 0; /* the root */
+	luaL_checkstack(L, 4, "sharebox");
+	if (lua_rawgeti(L, memo, node) == LUA_TNUMBER) {
 		int64_t n = lua_tointeger(L, -1);
 		lua_pop(L, 1);
 		return n;
 	}
 	lua_pop(L, 1);
-	int64_t node;
-	if (depth > MAX_DEPTH) {
-		node = -1;
-	} else if (uv_get(L, 1, UV_PARENT, idx) != LUA_TTABLE) {
-		node = 0; /* the root */
+	int64_t parent = new_node_of(L, ob, nb, ob->node[node].parent, memo);
+	int64_t found = -1;
+	if (parent >= 0) {
+		push_node_key(L, ob, node);
+		const struct sb_value *v = lookup(nb, (uint32_t)parent, L, -1);
 		lua_pop(L, 1);
-	} else {
-		int64_t parent = new_node_of(L, nb, -1, depth + 1);
-		lua_pop(L, 1);
-		node = -1;
-		if (parent >= 0) {
-			uv_get(L, 1, UV_KEY, idx);
-			const struct sb_value *v = lookup(nb, (uint32_t)parent, L, -1);
-			lua_pop(L, 1);
-			if (v != NULL && v->type == SB_TABLE)
-				node = (int64_t)v->u.off;
-		}
+		if (v != NULL && v->type == SB_TABLE)
+			found = (int64_t)v->u.off;
 	}
-	lua_pushvalue(L, idx);
-	lua_pushinteger(L, node);
-	lua_rawset(L, 5);
-	return node;
+	lua_pushinteger(L, found);
+	lua_rawseti(L, memo, node);
+	return found;
 }
 
 /* repoint(oldbox, newbox): every live proxy of oldbox now shows the table at
@@ -748,7 +753,7 @@ static int64_t new_node_of(lua_State *L, const struct sharebox *nb, int idx, int
  * read.  The cached fields are dropped. */
 static int l_repoint(lua_State *L)
 {
-	check_box(L, 1);
+	struct box_ud *ou = check_box(L, 1);
 	struct box_ud *nu = check_box(L, 2);
 	lua_settop(L, 2);
 	/* 3: the old box's proxies (collected first: the loop changes the tables) */
@@ -766,15 +771,10 @@ static int l_repoint(lua_State *L)
 	lua_newtable(L);                  /* 5: memo */
 	for (lua_Integer i = 1; i <= count; i++) {
 		lua_rawgeti(L, 3, i); /* 6: proxy */
-		int64_t node = new_node_of(L, nu->b, 6, 0);
-		/* its path, for later updates */
-		if (uv_get(L, 1, UV_PARENT, 6) == LUA_TTABLE) {
-			uv_set(L, 2, UV_PARENT, 6, -1);
-			uv_get(L, 1, UV_KEY, 6);
-			uv_set(L, 2, UV_KEY, 6, -1);
-			lua_pop(L, 1);
-		}
+		uv_get(L, 1, UV_NODE, 6);
+		int64_t old = lua_isinteger(L, -1) ? lua_tointeger(L, -1) : -1;
 		lua_pop(L, 1);
+		int64_t node = old < 0 ? -1 : new_node_of(L, ou->b, nu->b, (uint32_t)old, 5);
 		lua_pushinteger(L, node);
 		uv_set(L, 2, UV_NODE, 6, -1);
 		lua_pop(L, 1);
@@ -816,16 +816,16 @@ static void copy_node(lua_State *L, const struct sharebox *b, uint32_t node, int
 		if (v->type == SB_TABLE)
 			copy_node(L, b, (uint32_t)v->u.off, depth + 1);
 		else
-			push_value(L, b, v, 0, 0, 0);
+			push_value(L, b, v, 0);
 		lua_rawseti(L, -2, (lua_Integer)i + 1);
 	}
 	for (uint32_t e = 0; e < nd->nhash; e++) {
 		const struct sb_entry *en = &b->entry[nd->hash + e];
-		push_value(L, b, &en->key, 0, 0, 0);
+		push_value(L, b, &en->key, 0);
 		if (en->value.type == SB_TABLE)
 			copy_node(L, b, (uint32_t)en->value.u.off, depth + 1);
 		else
-			push_value(L, b, &en->value, 0, 0, 0);
+			push_value(L, b, &en->value, 0);
 		lua_rawset(L, -3);
 	}
 }

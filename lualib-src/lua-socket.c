@@ -350,6 +350,20 @@ static int llisten(lua_State *L)
 	return 1;
 }
 
+static int llisten_unix(lua_State *L)
+{
+	const char *path = luaL_checkstring(L, 1);
+	int backlog = (int)luaL_optinteger(L, 2, 32);
+	int id = skynet_socket_listen_unix(getctx(L), path, backlog);
+	if (id < 0) {
+		lua_pushnil(L);
+		lua_pushfstring(L, "listen unix:%s failed: %s", path, strerror(errno));
+		return 2;
+	}
+	lua_pushinteger(L, id);
+	return 1;
+}
+
 /* Fill a sendbuffer from Lua values at idx (data) and idx+1 (optional size). */
 static void get_buffer(lua_State *L, int idx, struct socket_sendbuffer *buf)
 {
@@ -624,6 +638,7 @@ int luaopen_skynet_socketdriver(lua_State *L)
 		{ "close", lclose },
 		{ "shutdown", lshutdown },
 		{ "listen", llisten },
+		{ "listen_unix", llisten_unix },
 		{ "send", lsend },
 		{ "lsend", lsendlow },
 		{ "bind", lbind },

@@ -48,6 +48,15 @@ skynet.start(function()
 		skynet.name("DATACENTER", datacenter)
 	end
 	skynet.newservice "service_mgr"
+	if harbor_id ~= 0 then
+		-- shared data is harbor-wide: every node's sharedatad must be there to
+		-- take updates (and to catch up when this node comes back)
+		local sok, serr = pcall(skynet.uniqueservice, "sharedatad")
+		if not sok then skynet.error("bootstrap: sharedatad failed to start: " .. tostring(serr)) end
+		-- hot reload is harbor-wide too: the console of any node reaches this one's
+		sok, serr = pcall(skynet.uniqueservice, "reloadd")
+		if not sok then skynet.error("bootstrap: reloadd failed to start: " .. tostring(serr)) end
+	end
 
 	if skynet.getenv "enablessl" == "true" then
 		local ok, err = pcall(skynet.newservice, "ltls_holder")
@@ -85,6 +94,10 @@ skynet.start(function()
 		skynet.error("error: bootstrap: start service failed: " .. tostring(err))
 		require("skynet.core").command("ABORT", "1")
 		return
+	end
+	-- the node is ready: joined (harbor.ready above) and its start service ran
+	if skynet.localname ".metrics" then
+		skynet.send(".metrics", "lua", "STARTED")
 	end
 	skynet.exit()
 end)

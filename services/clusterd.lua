@@ -13,6 +13,7 @@ local register_addr = {}  -- handle -> name
 local proxies = {}        -- "node.name" -> clusterproxy handle
 local senders = {}        -- node -> clustersender handle
 local nowaiting = false
+local self_name           -- the name this node listens as (cluster.open(name)), if any
 local csvc
 
 skynet.register_protocol {
@@ -85,6 +86,7 @@ function command.listen(source, port_or_name, host)
 		end
 		host, port = address:match "^(.*):(%d+)$"
 		port = tonumber(port)
+		self_name = self_name or name
 		if not core.selfset then
 			core.selfset = true
 			ctl("self", name)
@@ -94,6 +96,13 @@ function command.listen(source, port_or_name, host)
 		host = host or "0.0.0.0"
 	end
 	local r = ctl("listen", host, port, name or "-")
+	if name then
+		-- a named node takes part in cluster-wide hot reload (services/reloadd.lua)
+		skynet.fork(function()
+			local ok, err = pcall(skynet.uniqueservice, "reloadd")
+			if not ok then skynet.error("clusterd: reloadd failed to start: " .. tostring(err)) end
+		end)
+	end
 	local bound = tonumber(r:match "OK (%d+)")
 	skynet.error(string.format("cluster listening on %s %s:%d", name or "-", host, bound))
 	return host, bound
@@ -111,6 +120,11 @@ function command.sender(source, node)
 		end
 	end
 	return s
+end
+
+-- nodes() -> name -> "host:port" | false, and the name this node listens as
+function command.nodes()
+	return node_address, self_name
 end
 
 function command.senders()

@@ -99,6 +99,16 @@ function M.init(skynet, export)
 		require("skynet.remotedebug").start(skynet, fd, handle)
 	end
 
+	-- hot reload (skynet.reload, loaded on first use): re-require modules,
+	-- or run the main file again in place
+	function dbgcmd.RELOAD(...)
+		require("skynet.reload").debug_reload(skynet, ...)
+	end
+
+	function dbgcmd.RESTART(...)
+		require("skynet.reload").debug_restart(skynet, ...)
+	end
+
 	function dbgcmd.SUPPORT(pname)
 		skynet.ret(skynet.pack(skynet.dispatch(pname) ~= nil))
 	end

@@ -9,7 +9,7 @@
 -- Tables: a table whose keys are exactly 1..n (n >= 1), or one marked with
 -- json.array, is an array; any other table is an object with its keys turned
 -- into strings and sorted, so the output is stable.  Integers print as
--- integers; NaN and infinities (not JSON) print as null; functions,
+-- integers, other numbers as short decimals (at most 15 significant digits); NaN and infinities (not JSON) print as null; functions,
 -- userdata and threads print as their tostring().  Cycles raise an error.
 local json = {}
 
@@ -100,7 +100,9 @@ function encode(v, out, seen)
 		elseif v ~= v or v == math.huge or v == -math.huge then
 			out[#out + 1] = "null"
 		else
-			out[#out + 1] = string.format("%.17g", v)
+			-- 15 significant digits: a measured 0.1 + 0.2 prints 0.3, not
+			-- 0.30000000000000004 (every float here is a measurement or a ratio)
+			out[#out + 1] = string.format("%.15g", v)
 		end
 	elseif tv == "string" then
 		out[#out + 1] = quote(v)

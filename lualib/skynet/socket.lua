@@ -283,6 +283,24 @@ function socket.start(id, func)
 	return connect(id, func)
 end
 
+-- socket.listen_unix(path [, backlog]): a listen socket on a Unix-domain path,
+-- created mode 0600 (a stale socket file there is replaced, any other file is
+-- not); accepted connections are reported with the address "unix uid=U pid=P".
+function socket.listen_unix(path, backlog)
+	local id, err = driver.listen_unix(path, backlog)
+	if id == nil then
+		error(err)
+	end
+	local s = { id = id, connected = false, connecting = true, listen = true }
+	pool[id] = s
+	suspend(s)
+	if not s.connected then
+		pool[id] = nil
+		error(s.error or "listen failed")
+	end
+	return id
+end
+
 function socket.listen(host, port, backlog)
 	if port == nil then
 		host, port = split_address(host)

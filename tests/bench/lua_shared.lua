@@ -44,9 +44,12 @@ local function per_reader(mode, start)
 	end)
 	settle()
 	local after = B.rss_kib()
-	for i = 1, READERS do
-		skynet.send(list[i], "lua", "exit")
-	end
+	-- wait until every reader is gone: memory they free must not land in the
+	-- next round's measurement (the call fails when the reader exits)
+	B.parallel(READERS, function(i)
+		pcall(skynet.call, list[i], "lua", "exit")
+	end)
+	settle()
 	return (after - before) / READERS, heap / READERS
 end
 

@@ -94,6 +94,11 @@ write('console', [
     b'\2POST / HTTP/1.1\nHost: evil.test:7000\nOrigin: http://evil.test:7000\nContent-Type: text/plain',
     b'\2GET /list HTTP/1.0\nHost: skiff.test\nHost: evil.test\nAuthorization: Bearer x',
     b'\2OPTIONS / HTTP/1.1\nHost: 127.0.0.1\nOrigin: null',
+    # the dashboard's files: no token, Host and Origin still checked, plain names only
+    b'\2GET / HTTP/1.1\nHost: 127.0.0.1:7000',
+    b'\2GET /ui/app.js?x=1 HTTP/1.1\nHost: localhost:7000\nOrigin: http://localhost:7000',
+    b'\2GET /ui/../debug_console.lua HTTP/1.1\nHost: 127.0.0.1',
+    b'\2GET /ui/app.js HTTP/1.1\nHost: evil.test\nOrigin: http://evil.test',
 ])
 
 # --- cluster frames (fuzz_cluster_frames.c): type byte, then protobuf ---
@@ -135,6 +140,8 @@ write('msgserver', [
     signed(0, 1) + b''.join(op(3) + txt(b'm%d' % i) + bytes([i]) for i in range(12)),
     signed(0, 1) + op(4) + txt(b'p') + b'\2' + op(4) + txt(b'q') + b'\2' + op(5),
     signed(0, 1) + op(7) + op(3) + txt(b'after logout') + b'\3' + signed(0, 1),
+])
+
 # --- HTTP/WebSocket parsers (fuzz_http.c): byte 0 = mode | (step-1) << 2 ---
 def wsf(op, payload, fin=True, key=None):
     b1 = (0x80 if fin else 0) | op

@@ -40,6 +40,24 @@ T.main("test_sharedata", function()
 	T.eq(t.x, nil, "after update the old table shows the new data")
 	T.eq(t[1], 1, "new data in the old table")
 
+	-- update: a held table follows its path (hash and array keys, two updates
+	-- in a row); a table whose path is gone raises; a table not read before
+	-- the update is found in the new data
+	sharetable.loadtable("deep", { a = { b = { "skip", { c = 1 } } }, arr = { { x = 1 }, { x = 2 } } })
+	local deep = sharetable.query "deep"
+	local c, second, first = deep.a.b[2], deep.arr[2], deep.arr[1]
+	T.eq(c.c, 1) T.eq(second.x, 2) T.eq(first.x, 1)
+	sharetable.loadtable("deep", { a = { b = { "skip", { c = 2 } } }, arr = { { x = 10 } } })
+	sharetable.update "deep"
+	T.eq(c.c, 2, "a nested table follows its path across an update")
+	T.eq(first.x, 10, "an array element follows its index")
+	T.raises("removed by an update", function() return second.x end)
+	sharetable.loadtable("deep", { a = { b = { "skip", { c = 3, d = { 4 } } } }, arr = {} })
+	sharetable.update "deep"
+	T.eq(c.c, 3, "and across a second update") T.eq(c.d[1], 4)
+	T.eq(deep.a.b[2], c, "the same proxy by its path")
+	T.raises("removed by an update", function() return first.x end)
+
 	sharetable.loadtable("test_one", { message = "hello one", x = 1, 1 })
 	sharetable.loadtable("test_two", { message = "hello two", x = 2, 2 })
 	sharetable.loadtable("test_three", { message = "hello three", x = 3, 3 })

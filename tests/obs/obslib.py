@@ -84,6 +84,7 @@ class Group:
             'luaservice = luaservice .. ";%s/?.lua"' % HERE,
             'console = "127.0.0.1:0"',
             'console_token = "%s"' % self.token_file,
+            'metrics_token = "%s"' % self.token_file,
         ]
 
     def single(self, extra=()):

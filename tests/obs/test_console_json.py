@@ -5,15 +5,19 @@ tools/skiff-status against it.
 usage: test_console_json.py SKIFF
 """
 import json
+import os
 import subprocess
 import sys
 
 from obslib import STATUS_TOOL, Console, Group, check, http_get
 
+HERE = os.path.dirname(os.path.abspath(__file__))
+
 
 def main(skiff):
     with Group(skiff) as g:
-        node = g.single().started()
+        node = g.single(extra=['lua_path = lua_path .. ";%s/?.lua"' % HERE,
+                               'console_modules = "obs_console_cmds"']).started()
         c = Console(node.console)
 
         # every command answers in both forms; spot-check the classic ones
@@ -36,6 +40,14 @@ def main(skiff):
         check(err, "json error of a failing command")
         call = c.json('call .launcher "LIST"')
         check(call["n"] == 1, "json call")
+        # numbers print as short decimals: the echo service hands back what it got
+        echo = [a for a, v in lst.items() if v == "snlua obs_traffic"][0]
+        raw = c.cmd('json call %s "echo", 0.1 + 0.2' % echo)[0]
+        check('"1":0.3,' in raw or '"1":0.3}' in raw, "0.1 + 0.2 as a short decimal: %r" % raw)
+        raw = c.cmd('json call %s "echo", 1 + 2^-52' % echo)[0]
+        check('"1":1,' in raw or '"1":1}' in raw, "1 + 2^-52 as a short decimal: %r" % raw)
+        raw = c.cmd('json call %s "echo", 1/1000' % echo)[0]
+        check('"1":0.001' in raw, "0.001: %r" % raw)
 
         nodes = c.json("nodes")["nodes"]
         check(len(nodes) == 1 and nodes[0]["id"] == 0 and nodes[0]["state"] == "up" and nodes[0]["self"],
@@ -50,17 +62,30 @@ def main(skiff):
         text = c.cmd("cluster")
         check(text[0].startswith("cluster mode single") and "[nodes]" in text, "cluster text: %r" % text)
 
+        # a command module named in console_modules: in help, by line, JSON and HTTP
+        check("obs_hello" in c.json("help"), "help lists a module's command")
+        check(c.cmd("obs_hello you") == ["hello you"], "module command by line")
+        check(c.json("obs_hello") == "hello world", "module command in JSON")
+        status, _, body = http_get(node.console, "/obs_hello/web")
+        check(status == 200 and body == b"hello web\n", "read-only module command by GET: %d %r" % (status, body))
+        status, _, body = http_get(node.console, "/obs_set/k/v")
+        check(status == 405, "a module command without readonly needs POST: %d %r" % (status, body))
+
         # HTTP: the text form and the JSON form of the same command
         status, headers, body = http_get(node.console, "/nodes")
         check(status == 200 and headers["content-type"].startswith("text/plain"), "GET /nodes")
-        check(body.decode().rstrip("\n").endswith("<CMD OK>"), "text answer ends with the terminator")
+        text = body.decode()
+        check("<CMD" not in text and text.split("\n")[0].startswith("id\tname"), "HTTP text is the table alone: %r" % text)
         status, headers, body = http_get(node.console, "/json/nodes")
         check(status == 200 and headers["content-type"] == "application/json", "GET /json/nodes")
         doc = json.loads(body)
         check(doc["ok"] and doc["result"]["nodes"][0]["id"] == 0, "JSON over HTTP: %r" % doc)
         status, headers, body = http_get(node.console, "/json/nope")
         doc = json.loads(body)
-        check(doc["ok"] is False and "Invalid command" in doc["error"], "JSON error over HTTP")
+        check(status == 500 and doc["ok"] is False and "Invalid command" in doc["error"], "JSON error over HTTP")
+        status, headers, body = http_get(node.console, "/nope")
+        check(status == 500 and body.decode() == "Invalid command, type help for command list\n",
+              "text error over HTTP: %d %r" % (status, body))
 
         # the companion program
         r = subprocess.run([sys.executable, STATUS_TOOL, "127.0.0.1:%d" % node.console],
@@ -71,6 +96,17 @@ def main(skiff):
                            capture_output=True, text=True, timeout=30)
         check(r.returncode == 0 and json.loads(r.stdout)["mode"] == "single", "skiff-status --json")
         c.close()
+
+        # a second module bringing a name that exists: refused, naming both
+        from obslib import Node
+        dup = Node(g, 2, g.base() + ["harbor = 0", 'obs_role = "single"', 'lua_path = lua_path .. ";%s/?.lua"' % HERE,
+                                     'console_modules = "obs_console_cmds,skynet.console.cluster"'])
+        g.nodes[2] = dup
+        dup.wait(r"console command \w+ from skynet.console.cluster is already defined by skynet.console.cluster")
+        dup.wait(r"OBS READY 0")  # the node runs on without its console
+        check("Start debug console" not in dup.text(), "console started with a duplicate command")
+        dup.kill()
+
         node.kill()
         r = subprocess.run([sys.executable, STATUS_TOOL, "127.0.0.1:%d" % node.console],
                            capture_output=True, text=True, timeout=30)
