@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "maps.h"
+#include "skynet_hashmap.h"
 
 /* One unfinished message. */
 struct partial {
@@ -23,7 +23,7 @@ struct partial {
 };
 
 struct assembly {
-	struct imap parts; /* id -> struct partial */
+	struct skynet_u64map *parts; /* id -> struct partial * */
 	size_t max_message, max_pending;
 	size_t pending;    /* sum of the stored partials' totals */
 	void (*meta_free)(void *);
@@ -34,27 +34,37 @@ struct assembly *assembly_new(size_t max_message, size_t max_pending, void (*met
 	struct assembly *a = calloc(1, sizeof(*a));
 	if (a == NULL)
 		return NULL;
+	a->parts = skynet_u64map_new();
+	if (a->parts == NULL) {
+		free(a);
+		return NULL;
+	}
 	a->max_message = max_message;
 	a->max_pending = max_pending;
 	a->meta_free = meta_free;
 	return a;
 }
 
-static void free_partial(void *value, void *ud)
+static struct partial *find(const struct assembly *a, uint32_t id)
 {
-	struct partial *p = value;
-	struct assembly *a = ud;
-	if (a->meta_free)
-		a->meta_free(p->meta);
-	free(p->buf);
-	free(p);
+	uint64_t v;
+	return skynet_u64map_get(a->parts, id, &v) ? (struct partial *)(uintptr_t)v : NULL;
 }
 
 void assembly_free(struct assembly *a)
 {
 	if (a == NULL)
 		return;
-	imap_clear(&a->parts, free_partial, a);
+	size_t pos = 0;
+	uint64_t id, v;
+	while (skynet_u64map_next(a->parts, &pos, &id, &v)) {
+		struct partial *p = (struct partial *)(uintptr_t)v;
+		if (a->meta_free)
+			a->meta_free(p->meta);
+		free(p->buf);
+		free(p);
+	}
+	skynet_u64map_free(a->parts);
 	free(a);
 }
 
@@ -63,7 +73,7 @@ int assembly_begin(struct assembly *a, uint32_t id, uint64_t total, size_t headr
 {
 	/* id 0 is never used (it means "no id" on the wire); ids are unique
 	 * among the unfinished messages */
-	if (id == 0 || total == 0 || len > total || imap_get(&a->parts, id)) {
+	if (id == 0 || total == 0 || len > total || find(a, id)) {
 		*why = "bad multi-part message";
 		return -1;
 	}
@@ -93,7 +103,7 @@ int assembly_begin(struct assembly *a, uint32_t id, uint64_t total, size_t headr
 		if (len > 0)
 			memcpy(p->buf + headroom, data, len);
 	}
-	if (imap_put(&a->parts, id, p) != 0) {
+	if (skynet_u64map_put(a->parts, id, (uintptr_t)p) != 0) {
 		free(p->buf);
 		free(p);
 		*why = "out of memory";
@@ -108,7 +118,7 @@ int assembly_begin(struct assembly *a, uint32_t id, uint64_t total, size_t headr
 int assembly_part(struct assembly *a, uint32_t id, bool last, const uint8_t *data, size_t len,
                   struct assembly_msg *out, const char **why)
 {
-	struct partial *p = imap_get(&a->parts, id);
+	struct partial *p = find(a, id);
 	/* a part may not overrun its message, and `last` must be exactly on
 	 * the part that completes it (so a message ends once, and only whole) */
 	if (p == NULL || len > p->total - p->got || last != (p->got + len == p->total)) {
@@ -120,7 +130,7 @@ int assembly_part(struct assembly *a, uint32_t id, bool last, const uint8_t *dat
 	p->got += len;
 	if (!last)
 		return 0;
-	imap_take(&a->parts, id);
+	skynet_u64map_del(a->parts, id, NULL);
 	if (p->buf != NULL)
 		a->pending -= (size_t)p->total;
 	out->meta = p->meta;
@@ -137,5 +147,5 @@ size_t assembly_pending(const struct assembly *a)
 
 size_t assembly_count(const struct assembly *a)
 {
-	return a->parts.count;
+	return skynet_u64map_count(a->parts);
 }

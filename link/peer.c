@@ -7,6 +7,8 @@
  *   - the link is fed only from hnet_socket, never from a callback;
  *   - `out` holds bytes not yet handed to the socket layer; after a flush it is
  *     empty and owns no memory (the socket layer frees what it was given);
+ *   - a connection is on the set's dirty list (`dirty`) exactly when it is
+ *     listed, connected and `out` is not empty, so a flush visits only those;
  *   - every listed connection is also in the socket-id table (`bysock`), so a
  *     socket event finds its connection in O(1) whatever the number of links;
  *   - an accepted connection holds a pre-auth slot (preauth.h) from
@@ -47,6 +49,8 @@ struct hconn {
 	char addr[72];
 	struct link *link;
 	struct link_buf out;
+	struct hconn *dprev, *dnext;   /* dirty list links, when on it */
+	bool on_dirty;
 	uint64_t last_send;
 	uint64_t hb_seq;
 	uint64_t hb_sent_us;   /* when probe hb_seq left */
@@ -64,6 +68,8 @@ struct hnet {
 	size_t count;             /* connections in the list */
 	struct hconn **bysock;    /* socket id -> connection; power-of-two buckets */
 	size_t buckets;
+	struct hconn *dirty;      /* connections with bytes to write */
+	size_t closing;           /* listed connections marked closing: reaping is free at 0 */
 	struct preauth *preauth;
 };
 
@@ -98,8 +104,8 @@ int hnet_split_address(const char *hostport, char *host, size_t hostsz, int *por
 	return 0;
 }
 
-struct hnet *hnet_create(struct skynet_context *ctx, const char *tag, const struct hconn_ops *ops,
-                         void *ud)
+struct hnet *hnet_new(struct skynet_context *ctx, const char *tag, const struct hconn_ops *ops,
+                      void *ud)
 {
 	struct preauth_limits lim;
 	if (preauth_limits_load(ctx, &lim) != 0)
@@ -122,6 +128,35 @@ struct hnet *hnet_create(struct skynet_context *ctx, const char *tag, const stru
 		return NULL;
 	}
 	return n;
+}
+
+/* ---- dirty list ------------------------------------------------------------------ */
+
+static void dirty_del(struct hnet *n, struct hconn *c)
+{
+	if (!c->on_dirty)
+		return;
+	if (c->dprev)
+		c->dprev->dnext = c->dnext;
+	else
+		n->dirty = c->dnext;
+	if (c->dnext)
+		c->dnext->dprev = c->dprev;
+	c->dprev = c->dnext = NULL;
+	c->on_dirty = false;
+}
+
+/* After anything that may have appended to c->out. */
+static void mark_dirty(struct hnet *n, struct hconn *c)
+{
+	if (c->on_dirty || c->out.len == 0 || !c->connected)
+		return;
+	c->on_dirty = true;
+	c->dprev = NULL;
+	c->dnext = n->dirty;
+	if (n->dirty)
+		n->dirty->dprev = c;
+	n->dirty = c;
 }
 
 /* ---- socket id table ------------------------------------------------------------ */
@@ -187,7 +222,7 @@ static void flush_one(struct hnet *n, struct hconn *c);
  * still up gets a sealed CLOSE, so its peer sees a clean stop at once instead
  * of a truncated stream, and every socket is closed (the socket server sends
  * what is queued first). */
-void hnet_destroy(struct hnet *n)
+void hnet_free(struct hnet *n)
 {
 	if (n == NULL)
 		return;
@@ -232,7 +267,7 @@ static void on_heartbeat(struct hconn *c, const uint8_t *data, size_t len)
 		r.time_ms = hb->time_ms;
 		r.reply = true;
 		if (frame_send(c->link, &c->out, LINK_TYPE_HEARTBEAT, &r.base) == 0)
-			c->records_out++;
+			c->records_out++;   /* the caller of link_feed marks c dirty */
 	} else if (hb->seq == c->hb_seq && c->hb_sent_us) {
 		c->rtt_us = (int64_t)(now_us() - c->hb_sent_us);
 		c->hb_sent_us = 0;
@@ -333,7 +368,7 @@ struct hconn *hnet_accept(struct hnet *n, int sock, const char *addr, const stru
 
 struct hconn *hnet_connect(struct hnet *n, const char *hostport, const struct hconn_config *cfg)
 {
-	char host[64];
+	char host[256];
 	int port;
 	if (hnet_split_address(hostport, host, sizeof(host), &port) != 0) {
 		skynet_error(n->ctx, "%s: bad address '%s' (want host:port)", n->tag, hostport);
@@ -367,9 +402,11 @@ void hconn_close(struct hconn *c, const char *reason)
 	if (c->closing)
 		return;
 	c->closing = true;
+	c->net->closing++;
 	if (c->link && link_state(c->link) != LINK_CLOSED)
 		link_close(c->link, reason, &c->out);
 	snprintf(c->reason, sizeof(c->reason), "%s", reason);
+	mark_dirty(c->net, c);
 }
 
 /* The link closed by itself (bad record, timeout, peer's CLOSE, end of stream). */
@@ -377,12 +414,14 @@ static void check_closed(struct hconn *c)
 {
 	if (!c->closing && c->link && link_state(c->link) == LINK_CLOSED) {
 		c->closing = true;
+		c->net->closing++;
 		snprintf(c->reason, sizeof(c->reason), "%s", link_reason(c->link));
 	}
 }
 
 static void flush_one(struct hnet *n, struct hconn *c)
 {
+	dirty_del(n, c);
 	if (c->out.len == 0 || !c->connected)
 		return;
 	struct socket_sendbuffer b = {
@@ -398,7 +437,7 @@ static void flush_one(struct hnet *n, struct hconn *c)
 void hnet_reap(struct hnet *n)
 {
 	struct hconn **pp = &n->list;
-	while (*pp) {
+	while (n->closing > 0 && *pp) {
 		struct hconn *c = *pp;
 		if (!c->closing) {
 			pp = &c->next;
@@ -406,19 +445,26 @@ void hnet_reap(struct hnet *n)
 		}
 		*pp = c->next;
 		n->count--;
+		n->closing--;
 		sock_del(n, c);
+		dirty_del(n, c);
 		preauth_leave(n->preauth, &c->slot);
 		flush_one(n, c);
 		skynet_socket_close(n->ctx, c->sock);
 		const struct link_identity *id = c->link ? link_peer(c->link) : NULL;
-		if (id)
+		if (c->accepted && id == NULL) { /* anyone can cause these: bounded */
+			preauth_log_close(n->preauth, c->addr, c->reason);
+		} else if (n->ops->label) {
+			char label[192];
+			n->ops->label(n->ud, c, label, sizeof(label));
+			skynet_error(n->ctx, "%s: link %s closed: %s", n->tag, label, c->reason);
+		} else if (id) {
 			skynet_error(n->ctx, "%s: link to node %u (%s) closed: %s", n->tag, id->node_id,
 			             c->addr, c->reason);
-		else if (c->accepted) /* anyone can cause these: bounded */
-			preauth_log_close(n->preauth, c->addr, c->reason);
-		else
+		} else {
 			skynet_error(n->ctx, "%s: connection %s refused/closed before authentication: %s",
 			             n->tag, c->addr, c->reason);
+		}
 		if (n->ops->closed)
 			n->ops->closed(n->ud, c, c->reason);
 		conn_free(c);
@@ -445,6 +491,7 @@ int hnet_socket(struct hnet *n, const struct skynet_socket_message *m)
 			link_feed(c->link, (uint8_t *)m->buffer, (size_t)m->ud, now, &c->out);
 		skynet_free(m->buffer);
 		check_closed(c);
+		mark_dirty(n, c);
 		break;
 	}
 	case SKYNET_SOCKET_TYPE_CONNECT:
@@ -463,6 +510,7 @@ int hnet_socket(struct hnet *n, const struct skynet_socket_message *m)
 			link_eof(c->link);
 		check_closed(c);
 		c->connected = false; /* nothing more can be written */
+		dirty_del(n, c);
 		break;
 	case SKYNET_SOCKET_TYPE_ERROR: {
 		const char *why = m->buffer ? m->buffer : (const char *)(m + 1);
@@ -470,6 +518,7 @@ int hnet_socket(struct hnet *n, const struct skynet_socket_message *m)
 		snprintf(r, sizeof(r), "socket error: %s", why);
 		hconn_close(c, r);
 		c->connected = false;
+		dirty_del(n, c);
 		break;
 	}
 	case SKYNET_SOCKET_TYPE_WARNING:
@@ -492,6 +541,7 @@ static void heartbeat(struct hconn *c, uint64_t now)
 		c->last_send = now;
 		c->records_out++;
 		c->hb_sent_us = now_us();
+		mark_dirty(c->net, c);
 	}
 }
 
@@ -515,7 +565,8 @@ void hnet_tick(struct hnet *n, uint64_t heartbeat_ms, uint64_t timeout_ms)
 		uint64_t silent = link_silent_ms(c->link, now, skynet_socket_read_age_ms(c->sock));
 		if (timeout_ms && silent >= timeout_ms) {
 			char r[96];
-			snprintf(r, sizeof(r), "peer silent for %llu ms (timeout)", (unsigned long long)silent);
+			snprintf(r, sizeof(r), "peer silent for %llu ms (heartbeat timeout)",
+			         (unsigned long long)silent);
 			hconn_close(c, r);
 			continue;
 		}
@@ -528,16 +579,13 @@ void hnet_tick(struct hnet *n, uint64_t heartbeat_ms, uint64_t timeout_ms)
 
 bool hnet_dirty(const struct hnet *n)
 {
-	for (const struct hconn *c = n->list; c; c = c->next)
-		if (c->out.len && c->connected)
-			return true;
-	return false;
+	return n->dirty != NULL;
 }
 
 void hnet_flush(struct hnet *n)
 {
-	for (struct hconn *c = n->list; c; c = c->next)
-		flush_one(n, c);
+	while (n->dirty)
+		flush_one(n, n->dirty);
 }
 
 int hconn_send(struct hconn *c, unsigned type, const ProtobufCMessage *msg)
@@ -550,6 +598,8 @@ int hconn_send(struct hconn *c, unsigned type, const ProtobufCMessage *msg)
 		c->last_send = hnet_now_ms();
 		if (c->out.len >= HNET_FLUSH_HIGH)
 			flush_one(c->net, c);
+		else
+			mark_dirty(c->net, c);
 	}
 	return rc;
 }
@@ -557,6 +607,11 @@ int hconn_send(struct hconn *c, unsigned type, const ProtobufCMessage *msg)
 bool hconn_open(const struct hconn *c)
 {
 	return !c->closing && c->link && link_state(c->link) == LINK_ESTABLISHED;
+}
+
+bool hconn_closing(const struct hconn *c)
+{
+	return c->closing;
 }
 
 const struct link_identity *hconn_peer(const struct hconn *c)

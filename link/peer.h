@@ -2,19 +2,24 @@
  * peer.h — secure links over the socket layer, for a service that owns many.
  *
  * A `struct hnet` is the set of links of one service (the harbor service, the
- * harbor master, cluster).  Each `struct hconn` is one TCP connection running
- * a secure link (link.h).  The owner hands every PTYPE_SOCKET message to
- * hnet_socket(); hnet feeds the bytes to the right link, swallows heartbeats,
- * and calls the owner back:
+ * harbor master, the cluster service).  Each `struct hconn` is one TCP
+ * connection running a secure link (link.h).  The owner hands every
+ * PTYPE_SOCKET message to hnet_socket(); hnet feeds the bytes to the right
+ * link, swallows heartbeats, and calls the owner back:
  *     established(ud, c)            the peer proved its identity (may close c)
  *     record(ud, c, type, data, n)  one frame (type >= 16), valid during the call
  *     closed(ud, c, reason)         c is gone: the owner forgets its pointer
+ *     label(ud, c, buf, n)          optional: names c in its close log line
+ *                                   ("<tag>: link <label> closed: <reason>");
+ *                                   without it: "to node <id> (<address>)"
  *
  * Batching: records are sealed into the connection's output buffer and reach
  * the socket only at hnet_flush(), which hands each buffer to the socket layer
  * whole (no copy).  The owner flushes when its message queue is empty, so one
  * write carries every frame produced while the queue drained.  A buffer past
- * HNET_FLUSH_HIGH is flushed at once so memory stays bounded.
+ * HNET_FLUSH_HIGH is flushed at once so memory stays bounded.  The set keeps
+ * a list of the connections with bytes to write, so hnet_dirty() is O(1) and
+ * hnet_flush() costs one step per such connection, however many links idle.
  *
  * Closing is deferred: hconn_close() (also from inside a callback) marks the
  * connection; hnet_reap() — run at the end of hnet_socket() and hnet_tick(), and
@@ -52,6 +57,7 @@ struct hconn_ops {
 	void (*established)(void *ud, struct hconn *c);
 	void (*record)(void *ud, struct hconn *c, unsigned type, uint8_t *data, size_t len);
 	void (*closed)(void *ud, struct hconn *c, const char *reason);
+	void (*label)(void *ud, const struct hconn *c, char *buf, size_t size);   /* may be NULL */
 };
 
 struct hconn_config {
@@ -67,11 +73,20 @@ struct hconn_config {
 	uint64_t handshake_ms;
 };
 
-/* `tag` names the set in log lines ("harbor", "harbor master"). */
-struct hnet *hnet_create(struct skynet_context *ctx, const char *tag, const struct hconn_ops *ops,
-                         void *ud);
+/* `tag` names the set in log lines ("harbor", "harbor master", "cluster").
+ * NULL when out of memory or the pre-auth limits in the config are bad (logged). */
+struct hnet *hnet_new(struct skynet_context *ctx, const char *tag, const struct hconn_ops *ops,
+                      void *ud);
 /* Closes every connection without callbacks; accepts NULL. */
-void hnet_destroy(struct hnet *n);
+void hnet_free(struct hnet *n);
+
+/* The names harbor/ still calls; they go when its services switch to the two above. */
+static inline struct hnet *hnet_create(struct skynet_context *ctx, const char *tag,
+                                       const struct hconn_ops *ops, void *ud)
+{
+	return hnet_new(ctx, tag, ops, ud);
+}
+static inline void hnet_destroy(struct hnet *n) { hnet_free(n); }
 
 uint64_t hnet_now_ms(void);
 
@@ -96,6 +111,7 @@ void hnet_reap(struct hnet *n);
 int hconn_send(struct hconn *c, unsigned type, const ProtobufCMessage *msg);
 void hconn_close(struct hconn *c, const char *reason);
 bool hconn_open(const struct hconn *c);         /* established and not closing */
+bool hconn_closing(const struct hconn *c);      /* closed, waiting for hnet_reap */
 const struct link_identity *hconn_peer(const struct hconn *c);
 const char *hconn_addr(const struct hconn *c);
 void hconn_set_data(struct hconn *c, void *p);

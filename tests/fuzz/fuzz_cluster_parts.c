@@ -1,6 +1,6 @@
 /*
  * fuzz_cluster_parts.c — a cluster link's multi-part reassembly
- * (cluster/assembly.c) on frames from a peer, as service_cluster.c drives it:
+ * (cluster/assembly.c) on frames from a peer, as cluster/inbound.c drives it:
  * first frames (begin) and Part frames of interleaved messages.
  *
  * Input: two bytes of limits, then a script of events.
