@@ -431,6 +431,66 @@ next_tag(lua_State *L, struct rbuf *rb) {
 	return *rb_need(L, rb, 1);
 }
 
+/*
+ * A table of at most STAGE_MAX array values and STAGE_MAX pairs (most
+ * messages) is made at its final size: its values wait on the stack until the
+ * end of the table is read, so setting them never rehashes. Each rehash of a
+ * growing table reinserts every key (one table of 6 fields: 4 of them).
+ */
+#define STAGE_MAX 32
+
+/* Reads one key; false at the nil that ends the hash part (popped). */
+static int
+unpack_key(lua_State *L, struct rbuf *rb, int depth) {
+	unpack_value(L, rb, next_tag(L, rb), depth);
+	if (lua_isnil(L, -1)) {
+		lua_pop(L, 1);
+		return 0;
+	}
+	if (lua_type(L, -1) == LUA_TNUMBER && !lua_isinteger(L, -1) && isnan(lua_tonumber(L, -1)))
+		invalid_stream(L, rb);
+	return 1;
+}
+
+/* The table being filled is on the stack top: the rest of its pairs, one rawset each. */
+static void
+unpack_pairs(lua_State *L, struct rbuf *rb, int depth) {
+	while (unpack_key(L, rb, depth)) {
+		unpack_value(L, rb, next_tag(L, rb), depth);
+		lua_rawset(L, -3);
+	}
+}
+
+static void
+unpack_small_table(lua_State *L, struct rbuf *rb, int n, int depth) {
+	luaL_checkstack(L, n + 2 * STAGE_MAX + LUA_MINSTACK, NULL);
+	int base = lua_gettop(L);
+	for (int i = 0; i < n; i++)
+		unpack_value(L, rb, next_tag(L, rb), depth);
+	int pairs = 0, more = 1;
+	while (pairs < STAGE_MAX && (more = unpack_key(L, rb, depth))) {
+		unpack_value(L, rb, next_tag(L, rb), depth);
+		pairs++;
+	}
+	lua_createtable(L, n, pairs);
+	int t = lua_gettop(L);
+	for (int i = 1; i <= n; i++) {
+		lua_pushvalue(L, base + i);
+		lua_rawseti(L, t, i);
+	}
+	for (int k = base + n + 1; k < t; k += 2) {
+		lua_pushvalue(L, k);
+		lua_pushvalue(L, k + 1);
+		lua_rawset(L, t);
+	}
+	if (t != base + 1) { /* else nothing was staged: the table is in place */
+		lua_replace(L, base + 1);
+		lua_settop(L, base + 1);
+	}
+	if (more && pairs == STAGE_MAX)
+		unpack_pairs(L, rb, depth);
+}
+
 static void
 unpack_table(lua_State *L, struct rbuf *rb, int cookie, int depth) {
 	lua_Integer n = cookie;
@@ -443,24 +503,17 @@ unpack_table(lua_State *L, struct rbuf *rb, int cookie, int depth) {
 	/* every array value takes at least its tag byte: this bounds the allocation */
 	if (n < 0 || (lua_Unsigned)n > rb->len)
 		invalid_stream(L, rb);
+	if (n <= STAGE_MAX) {
+		unpack_small_table(L, rb, (int)n, depth);
+		return;
+	}
 	luaL_checkstack(L, LUA_MINSTACK, NULL);
 	lua_createtable(L, (int)n, 0);
 	for (lua_Integer i = 1; i <= n; i++) {
 		unpack_value(L, rb, next_tag(L, rb), depth);
 		lua_rawseti(L, -2, i);
 	}
-	for (;;) {
-		unpack_value(L, rb, next_tag(L, rb), depth);
-		if (lua_isnil(L, -1)) {
-			lua_pop(L, 1);
-			return;
-		}
-		if (lua_type(L, -1) == LUA_TNUMBER && !lua_isinteger(L, -1) &&
-		    isnan(lua_tonumber(L, -1)))
-			invalid_stream(L, rb);
-		unpack_value(L, rb, next_tag(L, rb), depth);
-		lua_rawset(L, -3);
-	}
+	unpack_pairs(L, rb, depth);
 }
 
 static void

@@ -191,6 +191,27 @@ local function seq(n)
 	return t
 end
 
+-- the decoder makes tables of up to 32 array values and 32 pairs at their
+-- final size, and fills larger ones as it reads: both sides of each bound
+case("tables around the 32 values / 32 pairs staging bounds", function()
+	local function hash(count, nested)
+		local t = {}
+		for i = 1, count do t["k" .. i] = nested and { i, x = i } or i end
+		return t
+	end
+	local function mixed(narr, npairs)
+		local t = hash(npairs, true)
+		for i = 1, narr do t[i] = "v" .. i end
+		return t
+	end
+	roundtrip(hash(0), hash(1), hash(31), hash(32), hash(33), hash(64, true), hash(100))
+	roundtrip(mixed(32, 32), mixed(32, 33), mixed(33, 32), mixed(5, 70), { {}, { {} }, x = {} })
+	-- a duplicated key in a hostile stream: the last value wins, as before staging
+	local dup = "\x06" .. "\x14ka\x0a\x01" .. "\x14ka\x0a\x02" .. "\x00"
+	assert(seri.unpack_exact(dup).ka == 2)
+	check_truncations(packed(mixed(3, 40)))
+end)
+
 case("array part 0 / 30 / 31 / 100", function()
 	-- 30: size in the cookie
 	local s30 = packed(seq(30))
