@@ -253,6 +253,31 @@ case("__pairs decides what is packed", function()
 	assert(getmetatable(out[1]) == nil and out[1][2] == "b")
 end)
 
+-- pack runs a first pass in its inline buffer and starts over when the
+-- message outgrows it or meets __pairs: a metamethod still runs once per pack
+case("__pairs runs once per pack, small or large message", function()
+	local calls = 0
+	local proxy = setmetatable({}, { __pairs = function() calls = calls + 1 return next, { k = 1 }, nil end })
+	seri.trash(seri.pack(proxy))
+	assert(calls == 1, "small message: " .. calls)
+	seri.trash(seri.pack(string.rep("x", 2000), proxy))
+	assert(calls == 2, "large message: " .. calls)
+	assert(#seri.packstring({ 1, 2 }, proxy) > 0 and calls == 3, "packstring: " .. calls)
+end)
+
+case("errors name the Lua caller's line, in either pass", function()
+	local function caller(...) return seri.pack(...) end -- this line is in the message
+	local line = debug.getinfo(caller, "S").linedefined
+	local where = "test_seri.lua:" .. line .. ": "
+	for _, big in ipairs { false, true } do
+		local pad = big and string.rep("p", 1000) or "p"
+		local ok, err = pcall(caller, pad, print)
+		assert(not ok and err:find(where .. "Unsupport type function to serialize", 1, true), err)
+		ok, err = pcall(caller, pad, { { { { { { { { { { { { { { { { { { { { { { { { { { { { { { { { { {} } } } } } } } } } } } } } } } } } } } } } } } } } } } } } } } } })
+		assert(not ok and err:find(where .. "serialize can't pack too depth table", 1, true), err)
+	end
+end)
+
 case("an erroring __pairs propagates and frees the buffer", function()
 	local bad = setmetatable({}, { __pairs = function() error("pairs boom") end })
 	-- a big string first forces the heap buffer, which must not leak (valgrind run)
