@@ -35,6 +35,11 @@ PREVIOUS = {
     "spawn_rss_per_service": (102.5, "issue 21"),
     "spawn_lua_heap_per_service": (92.7, "9fbbb4c"),
     "pack_unpack": (817e3, "issue 21"),
+    # 9fbbb4c, the same loaded 2-vCPU machine as session 4's "after" run
+    "agents_rss_total": (9.89, "9fbbb4c"),
+    "agents_rss_per_agent": (103.6, "9fbbb4c"),
+    "agents_lua_heap_per_agent": (92.8, "9fbbb4c"),
+    "churn_rss_growth": (-1.7, "9fbbb4c"),
 }
 
 
