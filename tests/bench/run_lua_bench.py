@@ -91,7 +91,7 @@ def main():
     for name in names:
         rows, failed, wall = run_one(args.skiff, name, args.threads, args.scale, args.timeout)
         for metric, value, unit, note in rows:
-            prev = PREVIOUS.get(metric)
+            prev = PREVIOUS.get(metric) if args.scale == 1 else None  # full-scale figures only
             prev = f"{prev[0]:10.6g}" if prev else f"{'-':>10}"
             print(f"{metric:32} {value:14.6g}  {unit:14} {prev}  {note}")
         if failed:
