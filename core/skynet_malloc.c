@@ -1,6 +1,12 @@
 /*
  * skynet_malloc.c — exported allocator entry points for C services. Skiff has no
  * jemalloc hooks: these forward to the C library.
+ *
+ * The Lua allocator (skynet_lalloc) is the hottest of them: a Lua state is
+ * thousands of small blocks, and Lua always passes the size of the block it
+ * frees. When the process's malloc is jemalloc (linked into the executable),
+ * frees go through its sized sdallocx, which skips looking the size up; the
+ * weak reference stays NULL under any other malloc (sanitizer builds).
  */
 #include "skynet_malloc.h"
 
@@ -21,13 +27,22 @@ char *skynet_strdup(const char *str)
 	return ret;
 }
 
+/* jemalloc's sized free; declared here, as jemalloc's header is not ours to include in core */
+extern void sdallocx(void *ptr, size_t size, int flags) __attribute__((weak));
+
 void *skynet_lalloc(void *ptr, size_t osize, size_t nsize)
 {
-	(void)osize;
 	if (nsize == 0) {
-		free(ptr);
+		if (ptr != NULL) {
+			if (sdallocx)
+				sdallocx(ptr, osize, 0);
+			else
+				free(ptr);
+		}
 		return NULL;
 	}
+	if (ptr == NULL)
+		return malloc(nsize); /* osize is a type tag here, not a size */
 	return realloc(ptr, nsize);
 }
 

@@ -15,6 +15,14 @@
  * The cache is keyed by the path as given. Entries are immutable and
  * reference-counted: a reader takes a reference under the lock and runs
  * lua_load without it, so clear() never frees bytes that are being loaded.
+ *
+ * Files of the runtime's own Lua library (the folder of the config's
+ * `lualoader`, given once by snlua) are cached without the names of their
+ * local variables (dump_locals.h): line numbers and upvalue names stay, so
+ * tracebacks and debug.getupvalue are unchanged; debug.getlocal and error
+ * messages inside those files show no local names. The service that compiled
+ * a file keeps its names; with skynet.codecache.mode "OFF" a service loads
+ * every file from source, names included.
  */
 #include <lauxlib.h>
 #include <pthread.h>
@@ -23,6 +31,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dump_locals.h"
 #include "preload.h"
 #include "skynet_malloc.h"
 
@@ -46,7 +55,36 @@ static struct {
 	struct chunk **bucket;
 	size_t nbucket; /* power of two, or 0 before the first insert */
 	size_t count;
+	char *lib; /* folder whose files lose their local names; set once, never freed */
+	size_t liblen;
 } cache = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+void
+skiff_codecache_set_lib(const char *loader) {
+	const char *slash = strrchr(loader, '/');
+	if (slash == NULL)
+		return;
+	size_t n = (size_t)(slash - loader) + 1;
+	pthread_mutex_lock(&cache.lock);
+	if (cache.lib == NULL) {
+		char *lib = skynet_malloc(n + 1);
+		if (lib) {
+			memcpy(lib, loader, n);
+			lib[n] = '\0';
+			cache.lib = lib;
+			cache.liblen = n;
+		}
+	}
+	pthread_mutex_unlock(&cache.lock);
+}
+
+static int
+in_lib(const char *path) {
+	pthread_mutex_lock(&cache.lock);
+	int in = cache.lib != NULL && strncmp(path, cache.lib, cache.liblen) == 0;
+	pthread_mutex_unlock(&cache.lock);
+	return in;
+}
 
 static uint64_t
 hash_path(const char *s) {
@@ -262,10 +300,23 @@ skiff_codecache_load(lua_State *L, const char *filename, const char *mode) {
 	if (status != LUA_OK || cmode != CACHE_ON)
 		return status;
 	struct membuf b = { NULL, 0, 0, 0 };
-	if (lua_dump(L, dump_writer, &b, 0) == 0 && !b.failed && b.len > 0)
-		cache_insert(filename, b.p, b.len, file_is_binary(filename));
-	else
+	if (lua_dump(L, dump_writer, &b, 0) != 0 || b.failed || b.len == 0) {
 		skynet_free(b.p);
+		return LUA_OK;
+	}
+	if (in_lib(filename)) {
+		size_t n = skiff_dump_drop_locals(b.p, b.len);
+		if (n == 0) { /* not a layout we know (a foreign binary chunk): cache it as it is */
+			b.len = 0;
+			if (lua_dump(L, dump_writer, &b, 0) != 0 || b.failed || b.len == 0) {
+				skynet_free(b.p);
+				return LUA_OK;
+			}
+		} else {
+			b.len = n;
+		}
+	}
+	cache_insert(filename, b.p, b.len, file_is_binary(filename));
 	return LUA_OK;
 }
 

@@ -54,21 +54,33 @@
  * Write buffer. Invariant: p == inl until the first overflow, then p is a
  * skynet_realloc'd block of cap bytes that the pack call owns until it either
  * hands it out or frees it.
+ *
+ * Two passes. The fast one writes only into inl and runs unprotected: it
+ * holds no allocation, so an error raised in it (a bad type, too deep) leaks
+ * nothing. A message that outgrows inl, or a table with __pairs (whose
+ * metamethod must run once only), sets redo: the fast pass stops writing
+ * (what it wrote is garbage) and the message is packed again in the second,
+ * protected pass, which may allocate. Most messages never need it, and skip
+ * the cost of lua_pcall.
  */
 struct wbuf {
 	uint8_t *p;
 	size_t len;
 	size_t cap;
 	int own_error; /* the error being raised is ours: the caller adds the position */
+	int fast;      /* first pass: inl only, no pcall around it */
+	int redo;      /* the first pass gave up: pack again in the second */
 	uint8_t inl[WB_INLINE];
 };
 
 static void
-wb_init(struct wbuf *b) {
+wb_init(struct wbuf *b, int fast) {
 	b->p = b->inl;
 	b->len = 0;
 	b->cap = sizeof(b->inl);
 	b->own_error = 0;
+	b->fast = fast;
+	b->redo = 0;
 }
 
 /*
@@ -78,10 +90,14 @@ wb_init(struct wbuf *b) {
 static int
 pack_error(lua_State *L, struct wbuf *b, const char *msg, const char *arg) {
 	b->own_error = 1;
+	if (b->fast)
+		luaL_where(L, 1); /* we run right inside pack/packstring: level 1 is the Lua caller */
 	if (arg)
 		lua_pushfstring(L, msg, arg);
 	else
 		lua_pushstring(L, msg);
+	if (b->fast)
+		lua_concat(L, 2);
 	return lua_error(L);
 }
 
@@ -95,6 +111,11 @@ wb_release(struct wbuf *b) {
 /* Only called inside pack_protected: a Lua error here is caught and the buffer freed. */
 static uint8_t *
 wb_reserve(lua_State *L, struct wbuf *b, size_t n) {
+	if (b->cap - b->len < n && b->fast) {
+		/* give up; later writes (at most 9 bytes, see wb_string) land in inl unread */
+		b->redo = 1;
+		b->len = 0;
+	}
 	if (b->cap - b->len < n) {
 		if (n > SIZE_MAX / 2 - b->len)
 			pack_error(L, b, "serialize buffer overflow", NULL);
@@ -170,6 +191,11 @@ wb_real(lua_State *L, struct wbuf *b, double v) {
 static void
 wb_string(lua_State *L, struct wbuf *b, const char *s, size_t sz) {
 	uint8_t *w;
+	if (b->fast && b->cap - b->len < 5 + sz) {
+		b->redo = 1; /* don't copy a long string in a pass that gave up */
+		b->len = 0;
+		return;
+	}
 	if (sz <= SHORT_STRING_MAX) {
 		w = wb_reserve(L, b, 1 + sz);
 		w[0] = TAG(TYPE_SHORT_STRING, sz);
@@ -222,6 +248,11 @@ pack_table(lua_State *L, struct wbuf *b, int index, int depth) {
 	if (!lua_checkstack(L, LUA_MINSTACK))
 		pack_error(L, b, "serialize: out of stack", NULL);
 	if (luaL_getmetafield(L, index, "__pairs") != LUA_TNIL) {
+		if (b->fast) {
+			lua_pop(L, 1);
+			b->redo = 1; /* the metamethod runs in the second pass only */
+			return;
+		}
 		pack_table_metapairs(L, b, index, depth);
 		return;
 	}
@@ -232,7 +263,7 @@ pack_table(lua_State *L, struct wbuf *b, int index, int depth) {
 	} else {
 		wb_tag(L, b, TAG(TYPE_TABLE, n));
 	}
-	for (lua_Unsigned i = 1; i <= n; i++) {
+	for (lua_Unsigned i = 1; i <= n && !b->redo; i++) {
 		lua_rawgeti(L, index, (lua_Integer)i);
 		pack_value(L, b, lua_gettop(L), depth);
 		lua_pop(L, 1);
@@ -249,6 +280,10 @@ pack_table(lua_State *L, struct wbuf *b, int index, int depth) {
 		int top = lua_gettop(L);
 		pack_value(L, b, top - 1, depth);
 		pack_value(L, b, top, depth);
+		if (b->redo) {
+			lua_pop(L, 2); /* stop the walk: the second pass starts over */
+			return;
+		}
 		lua_pop(L, 1);
 	}
 	wb_tag(L, b, TAG(TYPE_NIL, 0));
@@ -332,11 +367,25 @@ pack_into(lua_State *L, struct wbuf *b, int want_string) {
 	}
 }
 
+/* The fast pass (see struct wbuf): true when the message is in b->inl. */
+static int
+pack_fast(lua_State *L, struct wbuf *b) {
+	int n = lua_gettop(L);
+	wb_init(b, 1);
+	for (int i = 1; i <= n && !b->redo; i++)
+		pack_value(L, b, i, 0);
+	if (!b->redo)
+		return 1;
+	lua_settop(L, n);
+	wb_init(b, 0);
+	return 0;
+}
+
 int
 luaseri_pack(lua_State *L) {
 	struct wbuf b;
-	wb_init(&b);
-	pack_into(L, &b, 0);
+	if (!pack_fast(L, &b))
+		pack_into(L, &b, 0);
 	void *out;
 	if (b.p == b.inl) {
 		out = skynet_malloc(b.len ? b.len : 1);
@@ -357,7 +406,10 @@ luaseri_pack(lua_State *L) {
 int
 luaseri_packstring(lua_State *L) {
 	struct wbuf b;
-	wb_init(&b);
+	if (pack_fast(L, &b)) {
+		lua_pushlstring(L, (const char *)b.inl, b.len);
+		return 1;
+	}
 	pack_into(L, &b, 1);
 	wb_release(&b);
 	return 1;
@@ -431,6 +483,66 @@ next_tag(lua_State *L, struct rbuf *rb) {
 	return *rb_need(L, rb, 1);
 }
 
+/*
+ * A table of at most STAGE_MAX array values and STAGE_MAX pairs (most
+ * messages) is made at its final size: its values wait on the stack until the
+ * end of the table is read, so setting them never rehashes. Each rehash of a
+ * growing table reinserts every key (one table of 6 fields: 4 of them).
+ */
+#define STAGE_MAX 32
+
+/* Reads one key; false at the nil that ends the hash part (popped). */
+static int
+unpack_key(lua_State *L, struct rbuf *rb, int depth) {
+	unpack_value(L, rb, next_tag(L, rb), depth);
+	if (lua_isnil(L, -1)) {
+		lua_pop(L, 1);
+		return 0;
+	}
+	if (lua_type(L, -1) == LUA_TNUMBER && !lua_isinteger(L, -1) && isnan(lua_tonumber(L, -1)))
+		invalid_stream(L, rb);
+	return 1;
+}
+
+/* The table being filled is on the stack top: the rest of its pairs, one rawset each. */
+static void
+unpack_pairs(lua_State *L, struct rbuf *rb, int depth) {
+	while (unpack_key(L, rb, depth)) {
+		unpack_value(L, rb, next_tag(L, rb), depth);
+		lua_rawset(L, -3);
+	}
+}
+
+static void
+unpack_small_table(lua_State *L, struct rbuf *rb, int n, int depth) {
+	luaL_checkstack(L, n + 2 * STAGE_MAX + LUA_MINSTACK, NULL);
+	int base = lua_gettop(L);
+	for (int i = 0; i < n; i++)
+		unpack_value(L, rb, next_tag(L, rb), depth);
+	int pairs = 0, more = 1;
+	while (pairs < STAGE_MAX && (more = unpack_key(L, rb, depth))) {
+		unpack_value(L, rb, next_tag(L, rb), depth);
+		pairs++;
+	}
+	lua_createtable(L, n, pairs);
+	int t = lua_gettop(L);
+	for (int i = 1; i <= n; i++) {
+		lua_pushvalue(L, base + i);
+		lua_rawseti(L, t, i);
+	}
+	for (int k = base + n + 1; k < t; k += 2) {
+		lua_pushvalue(L, k);
+		lua_pushvalue(L, k + 1);
+		lua_rawset(L, t);
+	}
+	if (t != base + 1) { /* else nothing was staged: the table is in place */
+		lua_replace(L, base + 1);
+		lua_settop(L, base + 1);
+	}
+	if (more && pairs == STAGE_MAX)
+		unpack_pairs(L, rb, depth);
+}
+
 static void
 unpack_table(lua_State *L, struct rbuf *rb, int cookie, int depth) {
 	lua_Integer n = cookie;
@@ -443,24 +555,17 @@ unpack_table(lua_State *L, struct rbuf *rb, int cookie, int depth) {
 	/* every array value takes at least its tag byte: this bounds the allocation */
 	if (n < 0 || (lua_Unsigned)n > rb->len)
 		invalid_stream(L, rb);
+	if (n <= STAGE_MAX) {
+		unpack_small_table(L, rb, (int)n, depth);
+		return;
+	}
 	luaL_checkstack(L, LUA_MINSTACK, NULL);
 	lua_createtable(L, (int)n, 0);
 	for (lua_Integer i = 1; i <= n; i++) {
 		unpack_value(L, rb, next_tag(L, rb), depth);
 		lua_rawseti(L, -2, i);
 	}
-	for (;;) {
-		unpack_value(L, rb, next_tag(L, rb), depth);
-		if (lua_isnil(L, -1)) {
-			lua_pop(L, 1);
-			return;
-		}
-		if (lua_type(L, -1) == LUA_TNUMBER && !lua_isinteger(L, -1) &&
-		    isnan(lua_tonumber(L, -1)))
-			invalid_stream(L, rb);
-		unpack_value(L, rb, next_tag(L, rb), depth);
-		lua_rawset(L, -3);
-	}
+	unpack_pairs(L, rb, depth);
 }
 
 static void

@@ -34,6 +34,9 @@ int skiff_traceback(lua_State *L);  /* runtime counters (lua-metrics.c) */
  * the same file skips reading and compiling it. Needs package and base libs.
  */
 void skiff_codecache_install(lua_State *L);
+/* The runtime's Lua library is the folder of `loader` (the config's
+ * lualoader): its files are cached without local variable names. First call wins. */
+void skiff_codecache_set_lib(const char *loader);
 /* loadfile through the cache: pushes the chunk and returns LUA_OK, or pushes
  * an error message and returns an error status, like luaL_loadfilex. */
 int skiff_codecache_load(lua_State *L, const char *filename, const char *mode);

@@ -383,10 +383,6 @@ function skynet.self()
 	return self_handle
 end
 
-function skynet.localname(name)
-	return (c.addresscommand("QUERY", name))
-end
-
 function skynet.address(addr)
 	if type(addr) == "number" then
 		return string_format(":%08x", addr)
@@ -412,11 +408,6 @@ function skynet.getenv(key)
 	return (c.command("GETENV", key))
 end
 
-function skynet.setenv(key, value)
-	assert(c.command("GETENV", key) == nil, "Can't setenv exist key : " .. key)
-	c.command("SETENV", key .. " " .. value)
-end
-
 function skynet.genid()
 	if last_session >= safe_until then session_guard() end
 	local session = c.genid()
@@ -439,15 +430,6 @@ skynet.pcall = pcall -- kept for old services
 function skynet.send(addr, typename, ...)
 	local p = proto[typename]
 	return c_send(addr, p.id, 0, p.pack(...))
-end
-
-function skynet.rawsend(addr, typename, msg, sz)
-	local p = proto[typename]
-	return c_send(addr, p.id, 0, msg, sz)
-end
-
-function skynet.redirect(dest, source, typename, ...)
-	return c.redirect(dest, source, proto[typename].id, ...)
 end
 
 -- Send a request and wait for its response: skynet.call, rawcall and
@@ -498,13 +480,6 @@ function skynet.rawcall(addr, typename, msg, sz)
 	return rmsg, rsz
 end
 
-function skynet.tracecall(tag, addr, typename, msg, sz)
-	c.trace(tag, "tracecall begin")
-	local rmsg, rsz = request(addr, proto[typename], msg, sz, tag)
-	c.trace(tag, "tracecall end")
-	return rmsg, rsz
-end
-
 ---------------------------------------------------------------------------
 -- Replying
 
@@ -538,51 +513,8 @@ function skynet.retpack(...)
 	return ret(c_pack(...))
 end
 
-function skynet.context()
-	local co = running_thread
-	return request_session[co], request_source[co]
-end
-
 function skynet.ignoreret()
 	request_session[running_thread] = nil
-end
-
-local function no_response() end
-
-function skynet.response(pack)
-	pack = pack or skynet.pack
-	local co = running_thread
-	local session = request_session[co]
-	if session == nil then error "No session" end
-	request_session[co] = nil
-	if session == 0 then return no_response end
-	local address = request_source[co]
-	local used = false
-	local resp
-	resp = function(ok, ...)
-		if ok == "TEST" then
-			return unresponse[resp] ~= nil
-		end
-		if used then error "Can't response more than once" end
-		used = true
-		if unresponse[resp] == nil then
-			-- the requester died (or we are exiting): nobody to answer
-			return false
-		end
-		unresponse[resp] = nil
-		local ret
-		if ok then
-			ret = c_send(address, PTYPE_RESPONSE, session, pack(...))
-			if ret == false then
-				c_send(address, PTYPE_ERROR, session, "")
-			end
-		else
-			ret = c_send(address, PTYPE_ERROR, session, "")
-		end
-		return ret ~= nil and ret ~= false
-	end
-	unresponse[resp] = address
-	return resp
 end
 
 ---------------------------------------------------------------------------
@@ -755,24 +687,8 @@ local function error_dispatch(error_session, error_source, msg, sz)
 	handle_error(error_session, error_source, reason)
 end
 
-function skynet.term(address)
-	handle_error(0, address)
-end
-
 ---------------------------------------------------------------------------
 -- Inspection
-
-function skynet.endless()
-	return c.intcommand("STAT", "endless") == 1
-end
-
-function skynet.mqlen()
-	return c.intcommand("STAT", "mqlen")
-end
-
-function skynet.stat(what)
-	return c.intcommand("STAT", what)
-end
 
 function skynet.memlimit(bytes)
 	-- snlua reads this registry key once, after the main chunk returns
@@ -826,20 +742,6 @@ end
 
 function skynet.newservice(name, ...)
 	return skynet.call(".launcher", "lua", "LAUNCH", "snlua", name, ...)
-end
-
-function skynet.uniqueservice(global, ...)
-	if global == true then
-		return assert(skynet.call(".service", "lua", "GLAUNCH", ...))
-	end
-	return assert(skynet.call(".service", "lua", "LAUNCH", global, ...))
-end
-
-function skynet.queryservice(global, ...)
-	if global == true then
-		return assert(skynet.call(".service", "lua", "GQUERY", ...))
-	end
-	return assert(skynet.call(".service", "lua", "QUERY", global, ...))
 end
 
 ---------------------------------------------------------------------------
@@ -927,19 +829,31 @@ do
 	}
 end
 
--- The rarely used parts (skynet/extra.lua: request batches, tracing, thread
--- inspection) are loaded by the first access to one of their names, and given
--- the internals they need; most services never pay for their prototypes.
+-- The rarely used parts are loaded by the first access to one of their names,
+-- and given the internals they need; most services never pay for their
+-- prototypes.  skynet/extra.lua: request batches, tracing, thread inspection;
+-- skynet/seldom.lua: deferred replies, unique services, raw and redirected
+-- sends, local names, setenv, STAT commands, term.
 do
 	local lazy = {
-		request = true, trace = true, tracetag = true, traceproto = true,
-		task = true, uniqtask = true, killthread = true,
+		request = "skynet.extra", trace = "skynet.extra", tracetag = "skynet.extra",
+		traceproto = "skynet.extra", task = "skynet.extra", uniqtask = "skynet.extra",
+		killthread = "skynet.extra",
+		response = "skynet.seldom", context = "skynet.seldom", rawsend = "skynet.seldom",
+		redirect = "skynet.seldom", tracecall = "skynet.seldom",
+		uniqueservice = "skynet.seldom", queryservice = "skynet.seldom",
+		localname = "skynet.seldom", setenv = "skynet.seldom", endless = "skynet.seldom",
+		mqlen = "skynet.seldom", stat = "skynet.seldom", term = "skynet.seldom",
 	}
 	setmetatable(skynet, {
 		__index = function(t, k)
-			if not lazy[k] then return nil end
-			lazy = {} -- once: a name the module later removes stays removed
-			require("skynet.extra").init(skynet, {
+			local module = lazy[k]
+			if not module then return nil end
+			-- once per module: a name the module later removes stays removed
+			for name, m in pairs(lazy) do
+				if m == module then lazy[name] = nil end
+			end
+			require(module).init(skynet, {
 				proto = proto,
 				session_id_coroutine = session_id_coroutine,
 				watching_session = watching_session,
@@ -947,7 +861,10 @@ do
 				request_source = request_source,
 				thread_tracetag = thread_tracetag,
 				sleep_session = sleep_session,
+				unresponse = unresponse,
 				co_create = co_create,
+				request = request,
+				handle_error = handle_error,
 				running_thread = function() return running_thread end,
 				-- skynet.trace and traceproto: the message path must look at tags from now on
 				start_tracing = function() tracing = true end,

@@ -123,6 +123,7 @@ init_lua(lua_State *L) {
 
 	lua_pushcfunction(L, skiff_traceback);
 	const char *loader = optstring(ctx, "lualoader", "./lualib/loader.lua");
+	skiff_codecache_set_lib(loader);
 	if (skiff_codecache_load(L, loader, NULL) != LUA_OK)
 		return luaL_error(L, "Can't load %s : %s", loader, lua_tostring(L, -1));
 	lua_pushlstring(L, args, sz);

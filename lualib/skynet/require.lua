@@ -17,7 +17,7 @@ local coroutine_running = coroutine.running
 
 local main_inits = {}      -- inits queued during the main chunk; nil once run
 local collecting = {}      -- thread -> init list of the module it loads now
-local loading = {}         -- module name -> { co = loader thread, waiters... }
+local run_require = nil    -- skynet/require_run.lua, loaded by the first require after start
 
 function M.init(f)
 	assert(type(f) == "function", "skynet.init needs a function")
@@ -39,34 +39,6 @@ function M.init_all()
 	end
 end
 
--- The C `require` can't be yielded across, so at run time we search and call
--- the loader ourselves: a module body may then block (skynet.call, sleep).
-local function load_module(name)
-	local messages = {}
-	for _, searcher in ipairs(package.searchers) do
-		local loader, extra = searcher(name)
-		if type(loader) == "function" then
-			local result = loader(name, extra)
-			if result ~= nil then
-				loaded[name] = result
-			elseif loaded[name] == nil then
-				loaded[name] = true
-			end
-			return loaded[name]
-		elseif type(loader) == "string" then
-			messages[#messages + 1] = loader
-		end
-	end
-	error(string.format("module '%s' not found:%s", name, table.concat(messages)), 2)
-end
-
-local function wake(waiters)
-	local skynet = loaded.skynet
-	for i = 1, #waiters do
-		skynet.wakeup(waiters[i])
-	end
-end
-
 function M.require(name)
 	local m = loaded[name]
 	if m ~= nil then
@@ -76,45 +48,10 @@ function M.require(name)
 		-- main chunk: plain loading, inits deferred to skynet.start
 		return plain_require(name)
 	end
-	local co = coroutine_running()
-	local state = loading[name]
-	if state then
-		if state.co == co then
-			error("circular dependency when requiring " .. name)
-		end
-		state[#state + 1] = co
-		loaded.skynet.wait(co)
-		m = loaded[name]
-		if m == nil then
-			error(string.format("require %s failed", name))
-		end
-		return m
+	if run_require == nil then
+		run_require = plain_require("skynet.require_run")(collecting)
 	end
-	state = { co = co }
-	loading[name] = state
-	local outer = collecting[co]
-	local inits = {}
-	collecting[co] = inits
-	local ok, result = xpcall(load_module, debug.traceback, name)
-	collecting[co] = outer
-	if ok then
-		for i = 1, #inits do
-			local iok, err = xpcall(inits[i], debug.traceback)
-			if not iok then
-				ok, result = false, err
-				break
-			end
-		end
-	end
-	loading[name] = nil
-	if not ok then
-		loaded[name] = nil
-	end
-	wake(state)
-	if not ok then
-		error(result, 0)
-	end
-	return result
+	return run_require(name)
 end
 
 return M

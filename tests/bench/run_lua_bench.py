@@ -7,6 +7,9 @@ Each benchmark is a service tests/bench/lua_<name>.lua started as the node's
 `start` service; it prints "BENCH <metric> <value> <unit> [note]" lines and
 aborts the node.  --scale shrinks every iteration count (0.05 for a quick
 smoke run).  Traffic stays inside the node; nothing listens on the network.
+Each figure is printed beside the previous Skiff figure (PREVIOUS below) when
+there is one.  "agents" at full scale needs ~10 GiB of free memory and "churn"
+(1,000,000 services) several minutes.
 """
 import argparse
 import os
@@ -16,10 +19,33 @@ import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-BENCHES = ["call", "send", "pairs", "fanout", "spawn", "timeout", "payload", "pack", "shared", "sproto"]
+BENCHES = ["call", "send", "pairs", "fanout", "spawn", "spawn4", "agents", "churn", "timeout", "payload",
+           "pack", "shared", "sproto"]
+
+# Seconds a full-scale run may take, where the default (--timeout) is too short.
+TIMEOUTS = {"agents": 900, "churn": 1800}
+
+# metric -> (previous Skiff figure, where it comes from).  Issue 21's figures
+# were measured side by side with skynet (thread = 2, medians of interleaved
+# runs); the others on session 4's tree before the per-service work (commit
+# 9fbbb4c), same machine class.
+PREVIOUS = {
+    "spawn": (4207, "issue 21"),
+    "spawn4": (7251, "issue 21"),
+    "spawn_rss_per_service": (102.5, "issue 21"),
+    "spawn_lua_heap_per_service": (92.7, "9fbbb4c"),
+    "pack_unpack": (817e3, "issue 21"),
+    # 9fbbb4c, the same loaded 2-vCPU machine as session 4's "after" run
+    "agents_rss_total": (9.89, "9fbbb4c"),
+    "agents_rss_per_agent": (103.6, "9fbbb4c"),
+    "agents_lua_heap_per_agent": (92.8, "9fbbb4c"),
+    "churn_rss_growth": (-1.7, "9fbbb4c"),
+}
 
 
 def run_one(skiff, name, threads, scale, timeout):
+    if scale >= 1:
+        timeout = max(timeout, TIMEOUTS.get(name, 0))
     with tempfile.TemporaryDirectory(prefix="skiff-bench-") as tmp:
         config = os.path.join(tmp, "config.lua")
         with open(config, "w") as f:
@@ -60,15 +86,17 @@ def main():
     names = args.only or BENCHES
     print(f"# skiff Lua benchmarks: {os.path.abspath(args.skiff)} thread={args.threads} scale={args.scale}")
     print(f"# command: {' '.join(sys.argv)}")
-    print(f"{'metric':32} {'value':>14}  {'unit':14} note")
+    print(f"{'metric':32} {'value':>14}  {'unit':14} {'previous':>10}  note")
     bad = 0
     for name in names:
         rows, failed, wall = run_one(args.skiff, name, args.threads, args.scale, args.timeout)
         for metric, value, unit, note in rows:
-            print(f"{metric:32} {value:14.6g}  {unit:14} {note}")
+            prev = PREVIOUS.get(metric) if args.scale == 1 else None  # full-scale figures only
+            prev = f"{prev[0]:10.6g}" if prev else f"{'-':>10}"
+            print(f"{metric:32} {value:14.6g}  {unit:14} {prev}  {note}")
         if failed:
             bad += 1
-            print(f"{'lua_' + name:32} {'FAILED':>14}  {'':14} {failed}")
+            print(f"{'lua_' + name:32} {'FAILED':>14}  {'':14} {'':10}  {failed}")
         sys.stdout.flush()
     return 1 if bad else 0
 

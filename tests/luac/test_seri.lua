@@ -191,6 +191,27 @@ local function seq(n)
 	return t
 end
 
+-- the decoder makes tables of up to 32 array values and 32 pairs at their
+-- final size, and fills larger ones as it reads: both sides of each bound
+case("tables around the 32 values / 32 pairs staging bounds", function()
+	local function hash(count, nested)
+		local t = {}
+		for i = 1, count do t["k" .. i] = nested and { i, x = i } or i end
+		return t
+	end
+	local function mixed(narr, npairs)
+		local t = hash(npairs, true)
+		for i = 1, narr do t[i] = "v" .. i end
+		return t
+	end
+	roundtrip(hash(0), hash(1), hash(31), hash(32), hash(33), hash(64, true), hash(100))
+	roundtrip(mixed(32, 32), mixed(32, 33), mixed(33, 32), mixed(5, 70), { {}, { {} }, x = {} })
+	-- a duplicated key in a hostile stream: the last value wins, as before staging
+	local dup = "\x06" .. "\x14ka\x0a\x01" .. "\x14ka\x0a\x02" .. "\x00"
+	assert(seri.unpack_exact(dup).ka == 2)
+	check_truncations(packed(mixed(3, 40)))
+end)
+
 case("array part 0 / 30 / 31 / 100", function()
 	-- 30: size in the cookie
 	local s30 = packed(seq(30))
@@ -230,6 +251,31 @@ case("__pairs decides what is packed", function()
 	assert(deep_equal(out[1], { "a", "b" }))
 	-- metatables are not preserved
 	assert(getmetatable(out[1]) == nil and out[1][2] == "b")
+end)
+
+-- pack runs a first pass in its inline buffer and starts over when the
+-- message outgrows it or meets __pairs: a metamethod still runs once per pack
+case("__pairs runs once per pack, small or large message", function()
+	local calls = 0
+	local proxy = setmetatable({}, { __pairs = function() calls = calls + 1 return next, { k = 1 }, nil end })
+	seri.trash(seri.pack(proxy))
+	assert(calls == 1, "small message: " .. calls)
+	seri.trash(seri.pack(string.rep("x", 2000), proxy))
+	assert(calls == 2, "large message: " .. calls)
+	assert(#seri.packstring({ 1, 2 }, proxy) > 0 and calls == 3, "packstring: " .. calls)
+end)
+
+case("errors name the Lua caller's line, in either pass", function()
+	local function caller(...) return seri.pack(...) end -- this line is in the message
+	local line = debug.getinfo(caller, "S").linedefined
+	local where = "test_seri.lua:" .. line .. ": "
+	for _, big in ipairs { false, true } do
+		local pad = big and string.rep("p", 1000) or "p"
+		local ok, err = pcall(caller, pad, print)
+		assert(not ok and err:find(where .. "Unsupport type function to serialize", 1, true), err)
+		ok, err = pcall(caller, pad, { { { { { { { { { { { { { { { { { { { { { { { { { { { { { { { { { {} } } } } } } } } } } } } } } } } } } } } } } } } } } } } } } } } })
+		assert(not ok and err:find(where .. "serialize can't pack too depth table", 1, true), err)
+	end
 end)
 
 case("an erroring __pairs propagates and frees the buffer", function()
