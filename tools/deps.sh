@@ -9,6 +9,8 @@ pkgs="$pkgs python3-websockets curl openssl"
 # Real database servers for the driver tests (tests/db): each test starts its own
 # as a plain process on a free port; the packages' system services stay stopped.
 pkgs="$pkgs redis-server redis-tools mariadb-server mariadb-client"
+# A real browser for the WebSocket tests (tests/http/test_browser_ws.py): headless Chromium.
+pkgs="$pkgs chromium"
 missing=""
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
