@@ -151,17 +151,29 @@ static void feed(struct run *r, const uint8_t *p, size_t n)
 
 struct buf {
 	uint8_t *p;
-	size_t n;
+	size_t n, cap;
 };
+
+/* Room for n more bytes; returns where they go. */
+static uint8_t *grow(struct buf *b, size_t n)
+{
+	if (b->n + n + 1 > b->cap) {
+		size_t cap = b->cap * 2 > b->n + n + 1 ? b->cap * 2 : b->n + n + 1;
+		uint8_t *nb = realloc(b->p, cap);
+		FUZZ_ASSERT(nb != NULL);
+		b->p = nb;
+		b->cap = cap;
+	}
+	uint8_t *at = b->p + b->n;
+	b->n += n;
+	return at;
+}
 
 static void put(struct buf *b, const void *p, size_t n)
 {
-	uint8_t *nb = realloc(b->p, b->n + n + 1);
-	FUZZ_ASSERT(nb != NULL);
+	uint8_t *at = grow(b, n);
 	if (n > 0)
-		memcpy(nb + b->n, p, n);
-	b->p = nb;
-	b->n += n;
+		memcpy(at, p, n);
 }
 
 static void put_frame(struct buf *b, uint8_t op, bool fin, const uint8_t *p, size_t n,
@@ -185,10 +197,9 @@ static void put_frame(struct buf *b, uint8_t op, bool fin, const uint8_t *p, siz
 	}
 	memcpy(h + hl, key, 4);
 	put(b, h, hl + 4);
-	for (size_t i = 0; i < n; i++) {
-		uint8_t c = p[i] ^ key[i & 3];
-		put(b, &c, 1);
-	}
+	uint8_t *at = grow(b, n);
+	for (size_t i = 0; i < n; i++)
+		at[i] = p[i] ^ key[i & 3];
 }
 
 static void want(struct buf *w, uint8_t kind, const uint8_t *p, size_t n)
@@ -200,7 +211,7 @@ static void want(struct buf *w, uint8_t kind, const uint8_t *p, size_t n)
 
 static void round_trip(struct run *r, const uint8_t *data, size_t size)
 {
-	struct buf stream = { NULL, 0 }, w = { NULL, 0 };
+	struct buf stream = { NULL, 0, 0 }, w = { NULL, 0, 0 };
 	size_t i = 0;
 	uint8_t key[4] = { 1, 2, 3, 4 };
 	/* the cut points of the reads come from the tail of the input */
@@ -214,7 +225,7 @@ static void round_trip(struct run *r, const uint8_t *data, size_t size)
 		i += 3;
 		if (len > size - i)
 			len = (uint8_t)(size - i);
-		struct buf msg = { NULL, 0 };
+		struct buf msg = { NULL, 0, 0 };
 		for (size_t k = 0; k < mul; k++)
 			put(&msg, data + i, len);
 		i += len;
