@@ -375,7 +375,9 @@ static void on_socket(struct gate *g, const struct skynet_socket_message *m, siz
 			skynet_error(ctx, "Drop unknown connection %d message", m->id);
 			skynet_socket_close(ctx, m->id);
 		} else {
-			if (c->ws)
+			if (c->dead)
+				; /* closing after an error: its reader is gone */
+			else if (g->ws)
 				feed_ws(g, c, (const uint8_t *)m->buffer, (size_t)m->ud);
 			else
 				feed(g, c, (const uint8_t *)m->buffer, (size_t)m->ud);
@@ -481,7 +483,7 @@ static void on_command(struct gate *g, const char *msg, size_t sz)
 		int id = 0, code = 1000;
 		sscanf(arg, "%d %d", &id, &code);
 		struct connection *c = find_conn(g, id);
-		if (c && c->ws && c->opened && !c->dead) {
+		if (c && g->ws && c->opened && !c->dead) {
 			size_t n;
 			uint8_t *frame = gate_ws_close_frame(code, NULL, &n);
 			if (frame)
@@ -509,7 +511,7 @@ static void on_command(struct gate *g, const char *msg, size_t sz)
 	} else if (strcmp(cmd, "start") == 0 && arg) {
 		int id = atoi(arg);
 		struct connection *c = find_conn(g, id);
-		if (c && c->ws)
+		if (c && g->ws)
 			; /* a WebSocket connection reads from its accept on */
 		else if (c)
 			skynet_socket_start(ctx, id);
@@ -546,7 +548,9 @@ static int gate_cb(struct skynet_context *ctx, void *ud, int type, int session, 
 			skynet_error(ctx, "gate: write to unknown connection %d", id);
 			return 0;
 		}
-		if (c->ws) {
+		if (g->ws) {
+			if (c->dead || !c->opened)
+				return 0; /* closing (or not open yet): nothing more goes out */
 			send_ws(g, id, (uint8_t *)msg, sz - 4);
 			return 1;
 		}
