@@ -130,7 +130,8 @@ uint8_t *gate_ws_close_frame(int code, const char *reason, size_t *len)
 		size_t r = reason ? strlen(reason) : 0;
 		if (r > CONTROL_MAX - 2)
 			r = CONTROL_MAX - 2;
-		memcpy(body + 2, reason, r);
+		if (r > 0)
+			memcpy(body + 2, reason, r);
 		n += r;
 	}
 	return control_frame(GATE_WS_OP_CLOSE, body, n, len);
