@@ -25,6 +25,10 @@
  *                max_packet caps a message, max_buffer the unfinished
  *                messages and handshakes.  "kick <id> [code]" sends a close
  *                frame (1000 unless told) before closing.
+ *   ws_handshake_timeout=<s>  [10] a ws connection whose handshake is not
+ *                done this many seconds after its accept is closed (the
+ *                watchdog does not know it yet, so only the gate can); a
+ *                1-second tick checks, so the close comes within s + 1 s.
  *
  * Memory: an unfinished packet holds only the bytes that arrived (see
  * gate_split.c), so the gate's input buffers stay under max_buffer whatever
@@ -70,6 +74,7 @@ struct connection {
 	bool dead; /* closing after a protocol error: ignore further data */
 	char remote_name[64];
 	bool opened; /* "open" was reported (ws: after the handshake) */
+	uint32_t born; /* ws: the gate's tick at accept, for the handshake timeout */
 	struct gate_split *split; /* the packet being read (length headers) */
 	struct gate_ws *ws;       /* the WebSocket state (protocol=ws) */
 	int next; /* bucket chain, or free list */
@@ -84,6 +89,8 @@ struct gate {
 	int header_size;
 	bool ws;             /* protocol=ws */
 	enum gate_ws_opcode ws_opcode; /* frames to clients: binary or text */
+	int hs_timeout;      /* ws: seconds a handshake may take */
+	uint32_t ticks;      /* ws: seconds since launch (a 1 s timer) */
 	size_t max_packet;   /* first refused packet length */
 	size_t max_buffer;   /* cap on `buffered` */
 	size_t send_limit;   /* cap on one client's unsent bytes */
@@ -434,6 +441,7 @@ static void on_socket(struct gate *g, const struct skynet_socket_message *m, siz
 		c->remote_name[padlen] = '\0';
 		if (g->ws) {
 			/* the handshake is ours: read it now, report "open" once it succeeded */
+			c->born = g->ticks;
 			skynet_socket_start(ctx, id);
 			break;
 		}
@@ -527,11 +535,31 @@ static void on_command(struct gate *g, const char *msg, size_t sz)
 	}
 }
 
+/* ws mode, once a second: close the connections still in their handshake
+ * past hs_timeout.  A scan over the slots, once a second. */
+static void on_tick(struct gate *g)
+{
+	g->ticks++;
+	for (int i = 0; i < g->max_connection; i++) {
+		struct connection *c = &g->conn[i];
+		if (c->id < 0 || c->opened || c->dead || g->ticks - c->born <= (uint32_t)g->hs_timeout)
+			continue;
+		skynet_error(g->ctx, "gate: websocket connection %d (%s) closed: no handshake within %d s",
+			c->id, c->remote_name, g->hs_timeout);
+		drop_conn(g, c);
+	}
+	skynet_command(g->ctx, "TIMEOUT", "100");
+}
+
 static int gate_cb(struct skynet_context *ctx, void *ud, int type, int session, uint32_t source,
 	const void *msg, size_t sz)
 {
 	struct gate *g = ud;
 	switch (type) {
+	case PTYPE_RESPONSE:
+		if (g->ws)
+			on_tick(g);
+		return 0;
 	case PTYPE_TEXT:
 		on_command(g, msg, sz);
 		return 0;
@@ -631,6 +659,18 @@ static int read_protocol(struct gate *g, struct skynet_context *ctx, const char 
 		return -1;
 	}
 	g->ws_opcode = strcmp(word, "text") == 0 ? GATE_WS_TEXT : GATE_WS_BINARY;
+	read_word(extra, "ws_handshake_timeout", word, sizeof(word));
+	g->hs_timeout = 10;
+	if (word[0] != '\0') {
+		char *end;
+		long t = strtol(word, &end, 10);
+		if (*end != '\0' || t < 1 || t > 3600) {
+			skynet_error(ctx, "gate: ws_handshake_timeout must be 1 to 3600 seconds, not %s",
+				word);
+			return -1;
+		}
+		g->hs_timeout = (int)t;
+	}
 	return 0;
 }
 
@@ -711,5 +751,7 @@ int gate_init(struct gate *g, struct skynet_context *ctx, const char *parm)
 	}
 	skynet_socket_start(ctx, g->listen_id);
 	skynet_callback(ctx, g, gate_cb);
+	if (g->ws)
+		skynet_command(ctx, "TIMEOUT", "100"); /* the handshake timeout's tick */
 	return 0;
 }

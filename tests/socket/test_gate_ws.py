@@ -18,7 +18,8 @@ forwarded to an agent), max_packet 1 MiB.  Checked:
     a message of max_packet bytes (1009), an unmasked frame (1002),
     invalid UTF-8 in a text frame (1007), reserved bits (1002), a bad
     handshake (HTTP 400, no "open" reported), a wrong version (426), an
-    endless handshake (431).  A client that stays connected meanwhile still
+    endless handshake (431), a handshake that stalls (closed after
+    ws_handshake_timeout, 3 s here).  A client that stays connected meanwhile still
     gets its echoes, and the node runs on.
 """
 import asyncio
@@ -28,6 +29,7 @@ import socket
 import struct
 import sys
 import tempfile
+import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
@@ -247,6 +249,15 @@ def hostile(node, port):
                 b"Sec-WebSocket-Key: short\r\nSec-WebSocket-Version: 13\r\n\r\n", b"400")
     expect_http(port, b"GET / HTTP/1.1\r\n" + b"X-Filler: " + b"f" * 9000 + b"\r\n\r\n", b"431")
     node.wait(r"closed: handshake request over 8192 bytes", after=mark)
+    # a handshake that never ends: closed by the gate after ws_handshake_timeout (3 s here)
+    s = socket.create_connection(("127.0.0.1", port), timeout=15)
+    s.sendall(b"GET / HTTP/1.1\r\nHost: slow\r\n")
+    t0 = time.monotonic()
+    check(read_all(s) == b"", "a stalled handshake is closed without an answer")
+    waited = time.monotonic() - t0
+    s.close()
+    node.wait(r"websocket connection \d+ \(\S+\) closed: no handshake within 3 s", after=mark)
+    check(waited >= 2.5, "closed after the timeout, not at once (%.1f s)" % waited)
     check(len(re.findall(r"WSGATE open", node.text())) == opens_before,
           "a failed handshake is never reported as open")
 
@@ -279,7 +290,7 @@ async def run_hostile(node, ports):
 def main(skiff):
     with tempfile.TemporaryDirectory(prefix="skiff-wsgate-") as tmp:
         cfg = harness.write_config(os.path.join(tmp, "config"), [
-            "thread = 2", "harbor = 0", 'start = "wsgate_echo"',
+            "thread = 2", "harbor = 0", 'start = "wsgate_echo"', 'wsgate_hs_timeout = "3"',
             'luaservice = luaservice .. ";%s/lua/?.lua"' % HERE,
         ])
         node = harness.Node(skiff, cfg, cwd=tmp, log=os.path.join(tmp, "node.log"), name="wsgate")

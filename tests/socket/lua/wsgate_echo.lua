@@ -4,6 +4,7 @@
 --                ("<id> data <bytes>"), max_packet from wsgate_max (1 MiB)
 --   gate "text": text frames (ws_frame=text); each connection is forwarded to
 --                this service as its agent (PTYPE_CLIENT, client handle = id)
+-- wsgate_hs_timeout sets both gates' ws_handshake_timeout.
 -- Every message is echoed, except these commands (the whole message):
 --   "kick <code>"  the watchdog kicks the sender with that close code
 --   "big <n>"      answers with n bytes of "b" (server frames of any size)
@@ -16,6 +17,8 @@ local max = skynet.getenv "wsgate_max" or "1048576"
 local host = skynet.getenv "wsgate_host" or "127.0.0.1"
 local maxconn = tonumber(skynet.getenv "wsgate_maxconn" or "2000")
 local quiet = skynet.getenv "wsgate_quiet" == "1" -- no open/close lines (bench)
+local hs = skynet.getenv "wsgate_hs_timeout" -- ws_handshake_timeout, seconds
+local common = "protocol=ws max_packet=" .. max .. (hs and " ws_handshake_timeout=" .. hs or "")
 local gates = {} -- gate handle -> name
 
 local function send(gate, id, body)
@@ -79,10 +82,8 @@ skynet.register_protocol {
 
 skynet.start(function()
 	local me = skynet.address(skynet.self())
-	local bin = skynet.launch("gate", "S", me, host .. ":0", 0, maxconn,
-		"protocol=ws max_packet=" .. max)
-	textgate = skynet.launch("gate", "S", me, host .. ":0", 0, maxconn,
-		"protocol=ws ws_frame=text max_packet=" .. max)
+	local bin = skynet.launch("gate", "S", me, host .. ":0", 0, maxconn, common)
+	textgate = skynet.launch("gate", "S", me, host .. ":0", 0, maxconn, common .. " ws_frame=text")
 	if not bin or not textgate then
 		skynet.error("WSGATE FAIL can't launch the C gate")
 		return
