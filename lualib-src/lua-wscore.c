@@ -17,149 +17,31 @@
 #include <string.h>
 #include <sys/random.h>
 
+#include "base64.h"
 #include "preload.h"
+#include "sha1.h"
 
-/* ---- SHA-1 ---- */
-
-struct sha1 {
-	uint32_t h[5];
-	uint64_t length;     /* bytes hashed so far */
-	uint8_t block[64];
-	size_t used;         /* bytes waiting in block, < 64 */
-};
-
-static uint32_t rol(uint32_t x, int n) { return (x << n) | (x >> (32 - n)); }
-
-static void sha1_block(struct sha1 *s, const uint8_t *p)
-{
-	uint32_t w[80];
-	for (int i = 0; i < 16; i++)
-		w[i] = (uint32_t)p[4 * i] << 24 | (uint32_t)p[4 * i + 1] << 16 |
-		       (uint32_t)p[4 * i + 2] << 8 | (uint32_t)p[4 * i + 3];
-	for (int i = 16; i < 80; i++)
-		w[i] = rol(w[i - 3] ^ w[i - 8] ^ w[i - 14] ^ w[i - 16], 1);
-	uint32_t a = s->h[0], b = s->h[1], c = s->h[2], d = s->h[3], e = s->h[4];
-	for (int i = 0; i < 80; i++) {
-		uint32_t f, k;
-		if (i < 20) {
-			f = (b & c) | (~b & d);
-			k = 0x5A827999u;
-		} else if (i < 40) {
-			f = b ^ c ^ d;
-			k = 0x6ED9EBA1u;
-		} else if (i < 60) {
-			f = (b & c) | (b & d) | (c & d);
-			k = 0x8F1BBCDCu;
-		} else {
-			f = b ^ c ^ d;
-			k = 0xCA62C1D6u;
-		}
-		uint32_t t = rol(a, 5) + f + e + k + w[i];
-		e = d;
-		d = c;
-		c = rol(b, 30);
-		b = a;
-		a = t;
-	}
-	s->h[0] += a;
-	s->h[1] += b;
-	s->h[2] += c;
-	s->h[3] += d;
-	s->h[4] += e;
-}
-
-static void sha1_init(struct sha1 *s)
-{
-	static const uint32_t iv[5] = { 0x67452301u, 0xEFCDAB89u, 0x98BADCFEu,
-		0x10325476u, 0xC3D2E1F0u };
-	memcpy(s->h, iv, sizeof(iv));
-	s->length = 0;
-	s->used = 0;
-}
-
-static void sha1_update(struct sha1 *s, const uint8_t *p, size_t n)
-{
-	s->length += n;
-	while (n > 0) {
-		size_t take = 64 - s->used;
-		if (take > n)
-			take = n;
-		memcpy(s->block + s->used, p, take);
-		s->used += take;
-		p += take;
-		n -= take;
-		if (s->used == 64) {
-			sha1_block(s, s->block);
-			s->used = 0;
-		}
-	}
-}
-
-static void sha1_final(struct sha1 *s, uint8_t out[20])
-{
-	uint64_t bits = s->length * 8;
-	uint8_t pad = 0x80;
-	sha1_update(s, &pad, 1);
-	pad = 0;
-	while (s->used != 56)
-		sha1_update(s, &pad, 1);
-	uint8_t len[8];
-	for (int i = 0; i < 8; i++)
-		len[i] = (uint8_t)(bits >> (56 - 8 * i));
-	sha1_update(s, len, 8);
-	for (int i = 0; i < 5; i++) {
-		out[4 * i] = (uint8_t)(s->h[i] >> 24);
-		out[4 * i + 1] = (uint8_t)(s->h[i] >> 16);
-		out[4 * i + 2] = (uint8_t)(s->h[i] >> 8);
-		out[4 * i + 3] = (uint8_t)s->h[i];
-	}
-}
+/* ---- SHA-1 (sha1.c) ---- */
 
 static int lsha1(lua_State *L)
 {
 	size_t n;
 	const char *p = luaL_checklstring(L, 1, &n);
-	struct sha1 s;
-	uint8_t out[20];
-	sha1_init(&s);
-	sha1_update(&s, (const uint8_t *)p, n);
-	sha1_final(&s, out);
+	uint8_t out[SKIFF_SHA1_SIZE];
+	skiff_sha1(p, n, out);
 	lua_pushlstring(L, (const char *)out, sizeof(out));
 	return 1;
 }
 
 /* ---- base64 ---- */
 
-static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
 static int lb64encode(lua_State *L)
 {
 	size_t n;
 	const uint8_t *p = (const uint8_t *)luaL_checklstring(L, 1, &n);
 	luaL_Buffer b;
-	char *out = luaL_buffinitsize(L, &b, (n + 2) / 3 * 4);
-	size_t o = 0, i = 0;
-	for (; i + 3 <= n; i += 3) {
-		uint32_t v = (uint32_t)p[i] << 16 | (uint32_t)p[i + 1] << 8 | p[i + 2];
-		out[o++] = b64[v >> 18];
-		out[o++] = b64[(v >> 12) & 63];
-		out[o++] = b64[(v >> 6) & 63];
-		out[o++] = b64[v & 63];
-	}
-	if (n - i == 1) {
-		uint32_t v = (uint32_t)p[i] << 16;
-		out[o++] = b64[v >> 18];
-		out[o++] = b64[(v >> 12) & 63];
-		out[o++] = '=';
-		out[o++] = '=';
-	} else if (n - i == 2) {
-		uint32_t v = (uint32_t)p[i] << 16 | (uint32_t)p[i + 1] << 8;
-		out[o++] = b64[v >> 18];
-		out[o++] = b64[(v >> 12) & 63];
-		out[o++] = b64[(v >> 6) & 63];
-		out[o++] = '=';
-	}
-	luaL_pushresultsize(&b, o);
+	char *out = luaL_buffinitsize(L, &b, SKIFF_BASE64_SIZE(n));
+	luaL_pushresultsize(&b, skiff_base64_encode(p, n, out));
 	return 1;
 }
 

@@ -17,6 +17,18 @@
  *                           socket layer warns: at 1 MiB and each doubling, so
  *                           a limit under 1 MiB acts as 1 MiB)
  *   e.g. skynet.launch("gate", "L", watchdog, "0.0.0.0:8000", 0, 1024, "max_buffer=33554432")
+ *   protocol=ws  WebSocket clients (RFC 6455, gate_ws.c) instead of length
+ *                headers (S/L is then ignored): the gate answers the HTTP
+ *                upgrade itself and reports "open" once it succeeded; each
+ *                whole message is a packet; what is sent to a client goes
+ *                out as one binary frame, or text with ws_frame=text.
+ *                max_packet caps a message, max_buffer the unfinished
+ *                messages and handshakes.  "kick <id> [code]" sends a close
+ *                frame (1000 unless told) before closing.
+ *   ws_handshake_timeout=<s>  [10] a ws connection whose handshake is not
+ *                done this many seconds after its accept is closed (the
+ *                watchdog does not know it yet, so only the gate can); a
+ *                1-second tick checks, so the close comes within s + 1 s.
  *
  * Memory: an unfinished packet holds only the bytes that arrived (see
  * gate_split.c), so the gate's input buffers stay under max_buffer whatever
@@ -45,6 +57,7 @@
 #include <string.h>
 
 #include "gate_split.h"
+#include "gate_ws.h"
 #include "skynet.h"
 #include "skynet_socket.h"
 
@@ -60,7 +73,10 @@ struct connection {
 	uint32_t client;
 	bool dead; /* closing after a protocol error: ignore further data */
 	char remote_name[64];
-	struct gate_split *split; /* the packet being read */
+	bool opened; /* "open" was reported (ws: after the handshake) */
+	uint32_t born; /* ws: the gate's tick at accept, for the handshake timeout */
+	struct gate_split *split; /* the packet being read (length headers) */
+	struct gate_ws *ws;       /* the WebSocket state (protocol=ws) */
 	int next; /* bucket chain, or free list */
 };
 
@@ -71,6 +87,10 @@ struct gate {
 	uint32_t broker;
 	int client_tag;
 	int header_size;
+	bool ws;             /* protocol=ws */
+	enum gate_ws_opcode ws_opcode; /* frames to clients: binary or text */
+	int hs_timeout;      /* ws: seconds a handshake may take */
+	uint32_t ticks;      /* ws: seconds since launch (a 1 s timer) */
 	size_t max_packet;   /* first refused packet length */
 	size_t max_buffer;   /* cap on `buffered` */
 	size_t send_limit;   /* cap on one client's unsent bytes */
@@ -104,6 +124,7 @@ void gate_release(struct gate *g)
 			struct connection *c = &g->conn[i];
 			if (c->id >= 0) {
 				gate_split_free(c->split);
+				gate_ws_free(c->ws);
 				skynet_socket_close(g->ctx, c->id);
 			}
 		}
@@ -117,6 +138,20 @@ void gate_release(struct gate *g)
 
 /* ---- id -> connection ---- */
 
+/* Bytes held for the connection's unfinished packet, message or handshake. */
+static size_t conn_buffered(const struct connection *c)
+{
+	return c->ws ? gate_ws_buffered(c->ws) : gate_split_buffered(c->split);
+}
+
+static void conn_free_reader(struct connection *c)
+{
+	gate_split_free(c->split);
+	c->split = NULL;
+	gate_ws_free(c->ws);
+	c->ws = NULL;
+}
+
 static struct connection *find_conn(struct gate *g, int id)
 {
 	int i = g->bucket[(unsigned)id & (unsigned)g->mask];
@@ -128,8 +163,9 @@ static struct connection *find_conn(struct gate *g, int id)
 	return NULL;
 }
 
-/* Takes the splitter; NULL (nothing taken) when every slot is in use. */
-static struct connection *add_conn(struct gate *g, int id, struct gate_split *split)
+/* Takes the reader (split or ws); NULL (nothing taken) when every slot is in use. */
+static struct connection *add_conn(struct gate *g, int id, struct gate_split *split,
+	struct gate_ws *ws)
 {
 	int i = g->free_list;
 	if (i < 0)
@@ -139,6 +175,7 @@ static struct connection *add_conn(struct gate *g, int id, struct gate_split *sp
 	memset(c, 0, sizeof(*c));
 	c->id = id;
 	c->split = split;
+	c->ws = ws;
 	int *b = &g->bucket[(unsigned)id & (unsigned)g->mask];
 	c->next = *b;
 	*b = i;
@@ -153,9 +190,8 @@ static void remove_conn(struct gate *g, struct connection *c)
 	while (*p != i)
 		p = &g->conn[*p].next;
 	*p = c->next;
-	g->buffered -= gate_split_buffered(c->split);
-	gate_split_free(c->split);
-	c->split = NULL;
+	g->buffered -= conn_buffered(c);
+	conn_free_reader(c);
 	c->id = -1;
 	c->next = g->free_list;
 	g->free_list = i;
@@ -211,9 +247,8 @@ static void forward(struct gate *g, struct connection *c, uint8_t *data, size_t 
  * memory is back at once), its data is ignored until the socket's close. */
 static void drop_conn(struct gate *g, struct connection *c)
 {
-	g->buffered -= gate_split_buffered(c->split);
-	gate_split_free(c->split);
-	c->split = NULL;
+	g->buffered -= conn_buffered(c);
+	conn_free_reader(c);
 	c->dead = true;
 	skynet_socket_close(g->ctx, c->id);
 }
@@ -229,7 +264,7 @@ static void enforce_max_buffer(struct gate *g)
 		size_t most = 0;
 		for (int i = 0; i < g->max_connection; i++) {
 			struct connection *c = &g->conn[i];
-			size_t n = c->id >= 0 ? gate_split_buffered(c->split) : 0;
+			size_t n = c->id >= 0 ? conn_buffered(c) : 0;
 			if (n > most) {
 				most = n;
 				worst = c;
@@ -276,6 +311,67 @@ static void feed(struct gate *g, struct connection *c, const uint8_t *data, size
 	enforce_max_buffer(g);
 }
 
+static void report_open(struct gate *g, struct connection *c)
+{
+	c->opened = true;
+	report(g, "%d open %d %s:0", c->id, c->id, c->remote_name);
+}
+
+/* WebSocket mode: the handshake, then frames; whole messages are routed as
+ * packets, replies (101, pong, close) go straight back to the client. */
+static void feed_ws(struct gate *g, struct connection *c, const uint8_t *data, size_t sz)
+{
+	size_t before = gate_ws_buffered(c->ws);
+	for (;;) {
+		uint8_t *out;
+		size_t n;
+		enum gate_ws_result r = gate_ws_next(c->ws, &data, &sz, &out, &n);
+		if (r == GATE_WS_NEED)
+			break;
+		if (r == GATE_WS_MESSAGE) {
+			forward(g, c, out, n);
+			continue;
+		}
+		if (out != NULL)
+			skynet_socket_send(g->ctx, c->id, out, (int)n); /* the socket layer frees it */
+		if (r == GATE_WS_REPLY) {
+			if (!c->opened && gate_ws_open(c->ws))
+				report_open(g, c);
+			continue;
+		}
+		g->buffered = g->buffered - before + gate_ws_buffered(c->ws);
+		if (r == GATE_WS_ERROR)
+			skynet_error(g->ctx, "gate: websocket connection %d (%s) closed: %s", c->id,
+				c->remote_name, gate_ws_error(c->ws));
+		drop_conn(g, c); /* the close frame (or HTTP error) is sent before the socket closes */
+		return;
+	}
+	g->buffered = g->buffered - before + gate_ws_buffered(c->ws);
+	enforce_max_buffer(g);
+}
+
+/* A message for a WebSocket client: buf holds the payload (n bytes) and 4
+ * spare bytes (the connection id, already read), so a 2- or 4-byte frame
+ * header fits by moving the payload; a 10-byte one needs the buffer grown.
+ * Takes buf. */
+static void send_ws(struct gate *g, int id, uint8_t *buf, size_t n)
+{
+	uint8_t hdr[10];
+	size_t h = gate_ws_frame_header(hdr, g->ws_opcode, n);
+	if (h > 4) {
+		uint8_t *nb = skynet_realloc(buf, n + h);
+		if (nb == NULL) {
+			skynet_error(g->ctx, "gate: out of memory for a %zu-byte frame to %d", n, id);
+			skynet_free(buf);
+			return;
+		}
+		buf = nb;
+	}
+	memmove(buf + h, buf, n);
+	memcpy(buf, hdr, h);
+	skynet_socket_send(g->ctx, id, buf, (int)(n + h));
+}
+
 static void on_socket(struct gate *g, const struct skynet_socket_message *m, size_t sz)
 {
 	struct skynet_context *ctx = g->ctx;
@@ -286,7 +382,12 @@ static void on_socket(struct gate *g, const struct skynet_socket_message *m, siz
 			skynet_error(ctx, "Drop unknown connection %d message", m->id);
 			skynet_socket_close(ctx, m->id);
 		} else {
-			feed(g, c, (const uint8_t *)m->buffer, (size_t)m->ud);
+			if (c->dead)
+				; /* closing after an error: its reader is gone */
+			else if (g->ws)
+				feed_ws(g, c, (const uint8_t *)m->buffer, (size_t)m->ud);
+			else
+				feed(g, c, (const uint8_t *)m->buffer, (size_t)m->ud);
 		}
 		skynet_free(m->buffer);
 		break;
@@ -307,8 +408,10 @@ static void on_socket(struct gate *g, const struct skynet_socket_message *m, siz
 		}
 		struct connection *c = find_conn(g, m->id);
 		if (c) {
+			bool opened = c->opened;
 			remove_conn(g, c);
-			report(g, "%d close", m->id);
+			if (opened)
+				report(g, "%d close", m->id);
 		}
 		if (m->type == SKYNET_SOCKET_TYPE_CLOSE)
 			skynet_socket_close(ctx, m->id); /* release a half-closed socket */
@@ -317,11 +420,17 @@ static void on_socket(struct gate *g, const struct skynet_socket_message *m, siz
 	case SKYNET_SOCKET_TYPE_ACCEPT: {
 		int id = m->ud;
 		struct gate_split *split = NULL;
-		if (find_conn(g, id) == NULL)
-			split = gate_split_new(g->header_size, g->max_packet);
-		struct connection *c = split ? add_conn(g, id, split) : NULL;
+		struct gate_ws *ws = NULL;
+		if (find_conn(g, id) == NULL) {
+			if (g->ws)
+				ws = gate_ws_new(g->max_packet);
+			else
+				split = gate_split_new(g->header_size, g->max_packet);
+		}
+		struct connection *c = split || ws ? add_conn(g, id, split, ws) : NULL;
 		if (c == NULL) {
 			gate_split_free(split);
+			gate_ws_free(ws);
 			skynet_socket_close(ctx, id); /* full (or out of memory) */
 			break;
 		}
@@ -330,7 +439,13 @@ static void on_socket(struct gate *g, const struct skynet_socket_message *m, siz
 			padlen = sizeof(c->remote_name) - 1;
 		memcpy(c->remote_name, m + 1, padlen);
 		c->remote_name[padlen] = '\0';
-		report(g, "%d open %d %s:0", id, id, c->remote_name);
+		if (g->ws) {
+			/* the handshake is ours: read it now, report "open" once it succeeded */
+			c->born = g->ticks;
+			skynet_socket_start(ctx, id);
+			break;
+		}
+		report_open(g, c);
 		if (g->watchdog == 0)
 			skynet_socket_start(ctx, id); /* nobody will tell us to */
 		break;
@@ -373,9 +488,18 @@ static void on_command(struct gate *g, const char *msg, size_t sz)
 	if (arg)
 		*arg++ = '\0';
 	if (strcmp(cmd, "kick") == 0 && arg) {
-		int id = atoi(arg);
-		if (find_conn(g, id))
+		int id = 0, code = 1000;
+		sscanf(arg, "%d %d", &id, &code);
+		struct connection *c = find_conn(g, id);
+		if (c && g->ws && c->opened && !c->dead) {
+			size_t n;
+			uint8_t *frame = gate_ws_close_frame(code, NULL, &n);
+			if (frame)
+				skynet_socket_send(ctx, id, frame, (int)n);
+			drop_conn(g, c);
+		} else if (c) {
 			skynet_socket_close(ctx, id);
+		}
 	} else if (strcmp(cmd, "forward") == 0 && arg) {
 		int id;
 		char agent[64], client[64];
@@ -394,7 +518,10 @@ static void on_command(struct gate *g, const char *msg, size_t sz)
 		g->broker = skynet_queryname(ctx, arg);
 	} else if (strcmp(cmd, "start") == 0 && arg) {
 		int id = atoi(arg);
-		if (find_conn(g, id))
+		struct connection *c = find_conn(g, id);
+		if (c && g->ws)
+			; /* a WebSocket connection reads from its accept on */
+		else if (c)
 			skynet_socket_start(ctx, id);
 		else
 			skynet_error(ctx, "gate: start unknown connection %d", id);
@@ -408,11 +535,31 @@ static void on_command(struct gate *g, const char *msg, size_t sz)
 	}
 }
 
+/* ws mode, once a second: close the connections still in their handshake
+ * past hs_timeout.  A scan over the slots, once a second. */
+static void on_tick(struct gate *g)
+{
+	g->ticks++;
+	for (int i = 0; i < g->max_connection; i++) {
+		struct connection *c = &g->conn[i];
+		if (c->id < 0 || c->opened || c->dead || g->ticks - c->born <= (uint32_t)g->hs_timeout)
+			continue;
+		skynet_error(g->ctx, "gate: websocket connection %d (%s) closed: no handshake within %d s",
+			c->id, c->remote_name, g->hs_timeout);
+		drop_conn(g, c);
+	}
+	skynet_command(g->ctx, "TIMEOUT", "100");
+}
+
 static int gate_cb(struct skynet_context *ctx, void *ud, int type, int session, uint32_t source,
 	const void *msg, size_t sz)
 {
 	struct gate *g = ud;
 	switch (type) {
+	case PTYPE_RESPONSE:
+		if (g->ws)
+			on_tick(g);
+		return 0;
 	case PTYPE_TEXT:
 		on_command(g, msg, sz);
 		return 0;
@@ -424,9 +571,16 @@ static int gate_cb(struct skynet_context *ctx, void *ud, int type, int session, 
 		const uint8_t *tail = (const uint8_t *)msg + sz - 4;
 		int id = (int)((uint32_t)tail[0] | (uint32_t)tail[1] << 8 | (uint32_t)tail[2] << 16 |
 			       (uint32_t)tail[3] << 24);
-		if (find_conn(g, id) == NULL) {
+		struct connection *c = find_conn(g, id);
+		if (c == NULL) {
 			skynet_error(ctx, "gate: write to unknown connection %d", id);
 			return 0;
+		}
+		if (g->ws) {
+			if (c->dead || !c->opened)
+				return 0; /* closing (or not open yet): nothing more goes out */
+			send_ws(g, id, (uint8_t *)msg, sz - 4);
+			return 1;
 		}
 		/* keep the message buffer: the socket layer owns and frees it */
 		skynet_socket_send(ctx, id, (void *)msg, (int)(sz - 4));
@@ -471,6 +625,55 @@ static int read_cap(struct skynet_context *ctx, const char *name, const char *ex
 	return 0;
 }
 
+/* "name=word" in the open parameters into out (empty when absent). */
+static void read_word(const char *extra, const char *name, char *out, size_t outsz)
+{
+	size_t nl = strlen(name);
+	out[0] = '\0';
+	for (const char *s = extra; s && (s = strstr(s, name)) != NULL; s++) {
+		if ((s == extra || s[-1] == ' ') && s[nl] == '=') {
+			const char *v = s + nl + 1;
+			size_t n = strcspn(v, " ");
+			if (n >= outsz)
+				n = outsz - 1;
+			memcpy(out, v, n);
+			out[n] = '\0';
+			return;
+		}
+	}
+}
+
+/* protocol=ws|tcp and ws_frame=binary|text; 0, or -1 (reported) on a bad value. */
+static int read_protocol(struct gate *g, struct skynet_context *ctx, const char *extra)
+{
+	char word[16];
+	read_word(extra, "protocol", word, sizeof(word));
+	if (word[0] != '\0' && strcmp(word, "ws") != 0 && strcmp(word, "tcp") != 0) {
+		skynet_error(ctx, "gate: protocol must be ws or tcp, not %s", word);
+		return -1;
+	}
+	g->ws = strcmp(word, "ws") == 0;
+	read_word(extra, "ws_frame", word, sizeof(word));
+	if (word[0] != '\0' && strcmp(word, "binary") != 0 && strcmp(word, "text") != 0) {
+		skynet_error(ctx, "gate: ws_frame must be binary or text, not %s", word);
+		return -1;
+	}
+	g->ws_opcode = strcmp(word, "text") == 0 ? GATE_WS_TEXT : GATE_WS_BINARY;
+	read_word(extra, "ws_handshake_timeout", word, sizeof(word));
+	g->hs_timeout = 10;
+	if (word[0] != '\0') {
+		char *end;
+		long t = strtol(word, &end, 10);
+		if (*end != '\0' || t < 1 || t > 3600) {
+			skynet_error(ctx, "gate: ws_handshake_timeout must be 1 to 3600 seconds, not %s",
+				word);
+			return -1;
+		}
+		g->hs_timeout = (int)t;
+	}
+	return 0;
+}
+
 int gate_init(struct gate *g, struct skynet_context *ctx, const char *parm)
 {
 	if (parm == NULL)
@@ -487,7 +690,8 @@ int gate_init(struct gate *g, struct skynet_context *ctx, const char *parm)
 		extra++;
 	if (read_cap(ctx, "max_packet", extra, DEFAULT_MAX_PACKET, &g->max_packet) != 0 ||
 		read_cap(ctx, "max_buffer", extra, DEFAULT_MAX_BUFFER, &g->max_buffer) != 0 ||
-		read_cap(ctx, "send_limit", extra, DEFAULT_SEND_LIMIT, &g->send_limit) != 0)
+		read_cap(ctx, "send_limit", extra, DEFAULT_SEND_LIMIT, &g->send_limit) != 0 ||
+		read_protocol(g, ctx, extra) != 0)
 		return 1;
 	if (max <= 0) {
 		skynet_error(ctx, "gate: need max connection");
@@ -519,6 +723,7 @@ int gate_init(struct gate *g, struct skynet_context *ctx, const char *parm)
 	for (int i = 0; i < max; i++) {
 		g->conn[i].id = -1;
 		g->conn[i].split = NULL;
+		g->conn[i].ws = NULL;
 		g->conn[i].next = i + 1 < max ? i + 1 : -1;
 	}
 	g->free_list = 0;
@@ -546,5 +751,7 @@ int gate_init(struct gate *g, struct skynet_context *ctx, const char *parm)
 	}
 	skynet_socket_start(ctx, g->listen_id);
 	skynet_callback(ctx, g, gate_cb);
+	if (g->ws)
+		skynet_command(ctx, "TIMEOUT", "100"); /* the handshake timeout's tick */
 	return 0;
 }

@@ -9,7 +9,8 @@ pkgs="$pkgs python3-websockets curl openssl"
 # Real database servers for the driver tests (tests/db): each test starts its own
 # as a plain process on a free port; the packages' system services stay stopped.
 pkgs="$pkgs redis-server redis-tools mariadb-server mariadb-client"
-# A real browser for the console dashboard test (obs_dashboard: headless, DevTools over a pipe).
+# A real browser: the console dashboard test (obs_dashboard) and the WebSocket
+# tests (tests/http/test_browser_ws.py), headless, DevTools over a pipe.
 pkgs="$pkgs chromium"
 # clang-format: the C layout in .clang-format (`clang-format --dry-run FILE`).
 pkgs="$pkgs clang-format"

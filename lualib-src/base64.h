@@ -1,0 +1,20 @@
+/*
+ * base64.h — base64 encoding, standard alphabet with '=' padding
+ * (RFC 4648 §4), in plain C with no dependency.
+ *
+ * Shared by http.wscore (lua-wscore.c) and the C gate's WebSocket mode
+ * (service-src/gate_ws.c), which both encode the Sec-WebSocket-Accept key.
+ */
+#ifndef SKIFF_BASE64_H
+#define SKIFF_BASE64_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Characters the encoding of n bytes takes (no terminating NUL). */
+#define SKIFF_BASE64_SIZE(n) (((n) + 2) / 3 * 4)
+
+/* Writes SKIFF_BASE64_SIZE(n) characters to out (no NUL); returns that count. */
+size_t skiff_base64_encode(const uint8_t *p, size_t n, char *out);
+
+#endif
