@@ -545,6 +545,10 @@ int gate_init(struct gate *g, struct skynet_context *ctx, const char *parm)
 		return 1;
 	}
 	skynet_socket_start(ctx, g->listen_id);
+	/* a draining node closes its gates: tell `.shutdown` (services/shutdownd.lua) */
+	uint32_t drain = skynet_queryname(ctx, ".shutdown");
+	if (drain)
+		skynet_send(ctx, 0, drain, PTYPE_TEXT, 0, (void *)"gate", 4);
 	skynet_callback(ctx, g, gate_cb);
 	return 0;
 }

@@ -442,6 +442,7 @@ function COMMAND.help()
 		cluster = "cluster : nodes, names and the links of every node with a console",
 		metrics = "metrics : this node's metrics in the Prometheus text format",
 		json = "json command ... : any command, answered as one JSON line",
+		shutdown = "shutdown [reason] : drain this node (gates closed, shutdown hooks run) and stop it",
 	}
 end
 
@@ -652,6 +653,12 @@ end
 function COMMANDX.debug(words)
 	need_run("debug")
 	return require("skynet.remotedebug").attach(words.fd, adjust_address(words[2]))
+end
+
+-- shutdown [reason]: drain this node (services/shutdownd.lua), as SIGTERM does
+function COMMAND.shutdown(...)
+	local reason = select("#", ...) > 0 and table.concat({ ... }, " ") or "console"
+	return { state = skynet.call(".shutdown", "lua", "drain", reason) }
 end
 
 function COMMAND.jmem()
