@@ -25,6 +25,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "dial_log.h"
 #include "frame.h"
 #include "link.pb-c.h"
 #include "preauth.h"
@@ -65,6 +66,7 @@ struct hnet {
 	struct hconn **bysock;    /* socket id -> connection; power-of-two buckets */
 	size_t buckets;
 	struct preauth *preauth;
+	struct dial_log *dials;   /* failing outgoing addresses: bounded logging */
 };
 
 uint64_t hnet_now_ms(void)
@@ -114,10 +116,12 @@ struct hnet *hnet_create(struct skynet_context *ctx, const char *tag, const stru
 	n->buckets = 64;
 	n->bysock = calloc(n->buckets, sizeof(*n->bysock));
 	n->preauth = preauth_create(ctx, n->tag, &lim);
-	if (n->bysock == NULL || n->preauth == NULL) {
+	n->dials = dial_log_new();
+	if (n->bysock == NULL || n->preauth == NULL || n->dials == NULL) {
 		skynet_error(ctx, "%s: out of memory", n->tag);
 		free(n->bysock);
 		preauth_destroy(n->preauth);
+		dial_log_free(n->dials);
 		free(n);
 		return NULL;
 	}
@@ -203,6 +207,7 @@ void hnet_destroy(struct hnet *n)
 		c = next;
 	}
 	preauth_destroy(n->preauth);
+	dial_log_free(n->dials);
 	free(n->bysock);
 	free(n);
 }
@@ -214,6 +219,8 @@ static void on_established(void *ud, struct link *l)
 	struct hconn *c = ud;
 	c->announced = true;
 	preauth_leave(c->net->preauth, &c->slot);
+	if (!c->accepted)
+		dial_log_up(c->net->dials, c->net->ctx, c->net->tag, c->addr, hnet_now_ms());
 	if (c->net->ops->established)
 		c->net->ops->established(c->net->ud, c);
 }
@@ -416,9 +423,8 @@ void hnet_reap(struct hnet *n)
 			             c->addr, c->reason);
 		else if (c->accepted) /* anyone can cause these: bounded */
 			preauth_log_close(n->preauth, c->addr, c->reason);
-		else
-			skynet_error(n->ctx, "%s: connection %s refused/closed before authentication: %s",
-			             n->tag, c->addr, c->reason);
+		else /* a peer we dial that is down retries with backoff: bounded */
+			dial_log_failed(n->dials, n->ctx, n->tag, c->addr, c->reason, hnet_now_ms());
 		if (n->ops->closed)
 			n->ops->closed(n->ud, c, c->reason);
 		conn_free(c);

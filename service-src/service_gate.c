@@ -37,6 +37,7 @@
  * connection id (u32le), the bytes before are sent as they are; the gate hands
  * the message buffer itself to the socket layer, so nothing is copied.
  */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -541,7 +542,7 @@ int gate_init(struct gate *g, struct skynet_context *ctx, const char *parm)
 	int port = atoi(portstr);
 	g->listen_id = skynet_socket_listen(ctx, host, port, BACKLOG);
 	if (g->listen_id < 0) {
-		skynet_error(ctx, "gate: listen on %s:%d failed", host, port);
+		skynet_error(ctx, "gate: cannot listen on %s:%d: %s", host, port, strerror(errno));
 		return 1;
 	}
 	skynet_socket_start(ctx, g->listen_id);
