@@ -9,6 +9,10 @@ pkgs="$pkgs python3-websockets curl openssl"
 # Real database servers for the driver tests (tests/db): each test starts its own
 # as a plain process on a free port; the packages' system services stay stopped.
 pkgs="$pkgs redis-server redis-tools mariadb-server mariadb-client"
+# tests/ops: kubectl renders the Kubernetes kustomization (Debian's kubernetes-client unless
+# some kubectl is already installed); python3-venv holds the kubernetes-validate PyPI package.
+pkgs="$pkgs python3-venv"
+command -v kubectl >/dev/null 2>&1 || pkgs="$pkgs kubernetes-client"
 missing=""
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
