@@ -14,9 +14,10 @@
 -- Each round resolves every candidate at once (skynet.dns: only this service's coroutines
 -- wait, never a worker).  A name that the server says does not exist (or has no address) is
 -- not a member; a name whose lookup times out or fails otherwise keeps its previous state, so
--- a DNS hiccup does not drop members.  When the set changes, one cluster.reload adds the new
--- members (name = "host:port", dialled by name so a pod that moves keeps working) and removes
--- the gone ones (name = false), and one log line says who came and went.
+-- a DNS hiccup does not drop members.  When the set changes (a member came, went, or came
+-- back on another address, as a rescheduled pod does), one cluster.reload sets the new
+-- addresses (name = "ip:port": the cluster service dials the address this service resolved)
+-- and removes the gone ones (name = false), and one log line says who came and went.
 --
 -- Commands ("lua"): members -> sorted list of member names; refresh -> runs a round now and
 -- returns the members.
@@ -31,7 +32,7 @@ local max = tonumber(skynet.getenv "cluster_discovery_max" or 32)
 local interval = tonumber(skynet.getenv "cluster_discovery_interval" or 5)
 local server = skynet.getenv "cluster_discovery_dns"
 
-local members = {}   -- node name -> "fqdn:port"
+local members = {}   -- node name -> "ip:port"
 local busy = false
 
 local function absent(err)
@@ -58,7 +59,7 @@ local function round()
 			local name = fqdn:match("^([^.]+)")
 			local ok, ip = pcall(dns.resolve, fqdn)
 			if ok and ip then
-				found[name] = fqdn .. ":" .. port
+				found[name] = ip .. ":" .. port
 			elseif ok or absent(ip) then
 				found[name] = false
 			else
