@@ -382,7 +382,7 @@ static int bootstrap(struct skynet_context *logger, const char *cmdline, const c
 static void drop_at_exit(struct skynet_message *msg, void *ud)
 {
 	(void)ud;
-	skynet_free(msg->data);
+	skynet_message_drop_payload(msg);
 }
 
 /* The workers are gone: unlink every queue from the global queue, freeing the
