@@ -12,7 +12,8 @@ usage: test_swarm.py SOURCE_ROOT BUILD_ROOT
    until all three tasks are healthy (joined) and the master has seen nodes 2 and 3 join.
 3. Kill game slot 2's container with SIGKILL: the master declares node 3 down; Swarm starts a
    new task in slot 2, which rejoins as node 3 (same id, new incarnation) and is healthy again.
-4. `docker stack rm`: no container, service, network or secret of the stack is left.
+4. `docker stack rm`: no container, service, network or secret of the stack is left; a swarm
+   this test made is left again, with the docker_gwbridge network it brought.
 
 Exits 77 with a line saying why only when no Docker engine is reachable.
 """
@@ -84,6 +85,7 @@ def main(src, build):
         print("SKIP: no Docker engine reachable (%s)" % (p.stdout.strip() if p else "no docker command"))
         return 77
     joined_here = False
+    networks_before = set(run(["docker", "network", "ls", "--format", "{{.Name}}"]).stdout.split())
     if p.stdout.strip() != "active":
         run(["docker", "swarm", "init", "--advertise-addr", "127.0.0.1"], timeout=120)
         joined_here = True
@@ -141,6 +143,9 @@ def main(src, build):
             print("cleanup: %s" % e)
         if joined_here:
             run(["docker", "swarm", "leave", "--force"], check=False, timeout=120)
+            # swarm init made docker_gwbridge; it outlives the swarm
+            if "docker_gwbridge" not in networks_before:
+                run(["docker", "network", "rm", "docker_gwbridge"], check=False)
 
 
 def _has_docker():
