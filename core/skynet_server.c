@@ -28,6 +28,7 @@
 #include "skynet_harbor.h"
 #include "skynet_log.h"
 #include "skynet_module.h"
+#include "skynet_socket.h"
 #include "skynet_monitor.h"
 #include "skynet_mq.h"
 #include "skynet_timer.h"
@@ -76,7 +77,7 @@ struct drop_t {
 static void drop_message(struct skynet_message *msg, void *ud)
 {
 	struct drop_t *d = ud;
-	skynet_free(msg->data);
+	skynet_message_drop_payload(msg);
 	uint32_t source = d->handle;
 	assert(source);
 	if (msg->source != 0)

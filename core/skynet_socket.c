@@ -117,6 +117,15 @@ static void forward_message(int type, bool padding, struct socket_message *resul
 	}
 }
 
+void skynet_message_drop_payload(const struct skynet_message *msg)
+{
+	if ((msg->sz >> MESSAGE_TYPE_SHIFT) == PTYPE_SOCKET && msg->data) {
+		const struct skynet_socket_message *sm = msg->data;
+		skynet_free(sm->buffer);
+	}
+	skynet_free(msg->data);
+}
+
 /* Accepting faster than the owner reads only queues connections in front of
  * the traffic of its established ones (a harbor's heartbeats): once the owner
  * is behind, the listener waits and new connections wait in the kernel's

@@ -29,6 +29,8 @@
 
 #include "socket_buffer.h"
 
+struct skynet_message;
+
 struct skynet_context;
 
 #define SKYNET_SOCKET_TYPE_DATA 1
@@ -80,6 +82,9 @@ void skynet_socket_log_limits(void);
 void skynet_socket_exit(void);
 void skynet_socket_free(void);
 void skynet_socket_updatetime(void);
+/* Frees the payload of a message that will never be dispatched (its service is
+ * gone): a PTYPE_SOCKET message also owns the buffer it points to. */
+void skynet_message_drop_payload(const struct skynet_message *msg);
 int skynet_socket_poll(void); /* 0 exit, 1 delivered an event, -1 nothing delivered */
 
 int skynet_socket_sendbuffer(struct skynet_context *ctx, struct socket_sendbuffer *buffer);

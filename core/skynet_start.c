@@ -167,6 +167,32 @@ static void signal_hup(void)
 		skynet_context_push(logger, &smsg);
 }
 
+/* SIGTERM: the first one asks `.shutdown` (services/shutdownd.lua) to drain
+ * the node, which ends with ABORT; without that service, or on a second
+ * SIGTERM, every service is retired at once, as ABORT does. */
+static void signal_term(void)
+{
+	static int asked;
+	uint32_t drain = asked ? 0 : skynet_handle_findname("shutdown");
+	if (drain) {
+		static const char term[] = "TERM";
+		struct skynet_message smsg;
+		smsg.source = 0;
+		smsg.session = 0;
+		smsg.data = skynet_malloc(sizeof(term) - 1);
+		memcpy(smsg.data, term, sizeof(term) - 1);
+		smsg.sz = (sizeof(term) - 1) | ((size_t)PTYPE_TEXT << MESSAGE_TYPE_SHIFT);
+		if (skynet_context_push(drain, &smsg) == 0) {
+			asked = 1;
+			skynet_error(NULL, "SIGTERM received, draining (a second SIGTERM stops at once)");
+			return;
+		}
+		skynet_free(smsg.data);
+	}
+	skynet_error(NULL, "SIGTERM received, shutting down");
+	skynet_handle_retireall();
+}
+
 static void *thread_timer(void *p)
 {
 	struct monitor *m = p;
@@ -182,10 +208,8 @@ static void *thread_timer(void *p)
 			SIG_HUP = 0;
 		}
 		if (SIG_TERM) {
-			/* Clean shutdown: retire every service, as ABORT does. */
 			SIG_TERM = 0;
-			skynet_error(NULL, "SIGTERM received, shutting down");
-			skynet_handle_retireall();
+			signal_term();
 		}
 	}
 	/* wakeup socket thread */
@@ -358,7 +382,7 @@ static int bootstrap(struct skynet_context *logger, const char *cmdline, const c
 static void drop_at_exit(struct skynet_message *msg, void *ud)
 {
 	(void)ud;
-	skynet_free(msg->data);
+	skynet_message_drop_payload(msg);
 }
 
 /* The workers are gone: unlink every queue from the global queue, freeing the

@@ -28,6 +28,9 @@
  * Flushing: frames are sealed into each link's buffer and handed to the socket
  * layer when our message queue is empty (one write per batch).
  */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -509,7 +512,7 @@ int harbor_init(struct harbor *h, struct skynet_context *ctx, const char *parm)
 		return 1;
 	h->listen = skynet_socket_listen(ctx, host, port, 64);
 	if (h->listen < 0) {
-		skynet_error(ctx, "harbor: cannot listen on %s (%s)", bind, bind_key);
+		skynet_error(ctx, "harbor: cannot listen on %s (%s): %s", bind, bind_key, strerror(errno));
 		return 1;
 	}
 	skynet_socket_start(ctx, h->listen);

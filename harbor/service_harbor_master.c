@@ -30,6 +30,7 @@
  * an id at all is the handshake's business: with per-node credentials only
  * the holder of that id's credential; with the shared key, any key holder.
  */
+#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -453,7 +454,7 @@ int harbor_master_init(struct master *m, struct skynet_context *ctx, const char 
 		return 1;
 	m->listen = skynet_socket_listen(ctx, host, port, 64);
 	if (m->listen < 0) {
-		skynet_error(ctx, "harbor master: cannot listen on %s", standalone);
+		skynet_error(ctx, "harbor master: cannot listen on %s: %s", standalone, strerror(errno));
 		return 1;
 	}
 	skynet_socket_start(ctx, m->listen);

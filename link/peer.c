@@ -27,6 +27,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "dial_log.h"
 #include "frame.h"
 #include "link.pb-c.h"
 #include "preauth.h"
@@ -71,6 +72,7 @@ struct hnet {
 	struct hconn *dirty;      /* connections with bytes to write */
 	size_t closing;           /* listed connections marked closing: reaping is free at 0 */
 	struct preauth *preauth;
+	struct dial_log *dials;   /* failing outgoing addresses: bounded logging */
 };
 
 uint64_t hnet_now_ms(void)
@@ -120,10 +122,12 @@ struct hnet *hnet_new(struct skynet_context *ctx, const char *tag, const struct 
 	n->buckets = 64;
 	n->bysock = calloc(n->buckets, sizeof(*n->bysock));
 	n->preauth = preauth_create(ctx, n->tag, &lim);
-	if (n->bysock == NULL || n->preauth == NULL) {
+	n->dials = dial_log_new();
+	if (n->bysock == NULL || n->preauth == NULL || n->dials == NULL) {
 		skynet_error(ctx, "%s: out of memory", n->tag);
 		free(n->bysock);
 		preauth_destroy(n->preauth);
+		dial_log_free(n->dials);
 		free(n);
 		return NULL;
 	}
@@ -238,6 +242,7 @@ void hnet_free(struct hnet *n)
 		c = next;
 	}
 	preauth_destroy(n->preauth);
+	dial_log_free(n->dials);
 	free(n->bysock);
 	free(n);
 }
@@ -249,6 +254,8 @@ static void on_established(void *ud, struct link *l)
 	struct hconn *c = ud;
 	c->announced = true;
 	preauth_leave(c->net->preauth, &c->slot);
+	if (!c->accepted)
+		dial_log_up(c->net->dials, c->net->ctx, c->net->tag, c->addr, hnet_now_ms());
 	if (c->net->ops->established)
 		c->net->ops->established(c->net->ud, c);
 }
@@ -461,9 +468,8 @@ void hnet_reap(struct hnet *n)
 		} else if (id) {
 			skynet_error(n->ctx, "%s: link to node %u (%s) closed: %s", n->tag, id->node_id,
 			             c->addr, c->reason);
-		} else {
-			skynet_error(n->ctx, "%s: connection %s refused/closed before authentication: %s",
-			             n->tag, c->addr, c->reason);
+		} else { /* a peer we dial that is down retries with backoff: bounded */
+			dial_log_failed(n->dials, n->ctx, n->tag, c->addr, c->reason, hnet_now_ms());
 		}
 		if (n->ops->closed)
 			n->ops->closed(n->ud, c, c->reason);

@@ -49,6 +49,7 @@
  * connection id (u32le), the bytes before are sent as they are; the gate hands
  * the message buffer itself to the socket layer, so nothing is copied.
  */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -746,10 +747,14 @@ int gate_init(struct gate *g, struct skynet_context *ctx, const char *parm)
 	int port = atoi(portstr);
 	g->listen_id = skynet_socket_listen(ctx, host, port, BACKLOG);
 	if (g->listen_id < 0) {
-		skynet_error(ctx, "gate: listen on %s:%d failed", host, port);
+		skynet_error(ctx, "gate: cannot listen on %s:%d: %s", host, port, strerror(errno));
 		return 1;
 	}
 	skynet_socket_start(ctx, g->listen_id);
+	/* a draining node closes its gates: tell `.shutdown` (services/shutdownd.lua) */
+	uint32_t drain = skynet_queryname(ctx, ".shutdown");
+	if (drain)
+		skynet_send(ctx, 0, drain, PTYPE_TEXT, 0, (void *)"gate", 4);
 	skynet_callback(ctx, g, gate_cb);
 	if (g->ws)
 		skynet_command(ctx, "TIMEOUT", "100"); /* the handshake timeout's tick */

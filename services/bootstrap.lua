@@ -1,5 +1,5 @@
 -- bootstrap — the first Lua service.  It brings up, in order: the
--- launcher, the harbor controller (cdummy on a single node; the C services
+-- launcher, the drain service `.shutdown`, the harbor controller (cdummy on a single node; the C services
 -- harbor_master and harbor otherwise), the datacenter (standalone node only), the unique-service
 -- manager, the debug console when the `console` key is set, then the user's
 -- `start` service, and exits.
@@ -38,6 +38,8 @@ end
 skynet.start(function()
 	local launcher = assert(skynet.launch("snlua", "launcher"))
 	skynet.name(".launcher", launcher)
+	-- the graceful drain (SIGTERM, console `shutdown`, skynet.shutdown hooks)
+	must(pcall(skynet.newservice, "shutdownd"))
 
 	local standalone = skynet.getenv "standalone"
 	local harbor_id = tonumber(skynet.getenv "harbor" or 0) or 0

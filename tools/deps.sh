@@ -14,6 +14,10 @@ pkgs="$pkgs redis-server redis-tools mariadb-server mariadb-client"
 pkgs="$pkgs chromium"
 # clang-format: the C layout in .clang-format (`clang-format --dry-run FILE`).
 pkgs="$pkgs clang-format"
+# tests/ops: kubectl renders the Kubernetes kustomization (Debian's kubernetes-client unless
+# some kubectl is already installed); python3-venv holds the kubernetes-validate PyPI package.
+pkgs="$pkgs python3-venv"
+command -v kubectl >/dev/null 2>&1 || pkgs="$pkgs kubernetes-client"
 missing=""
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

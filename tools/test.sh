@@ -5,7 +5,8 @@
 #   3. TSan (build-tsan/): the core scheduler and queue tests;
 #   4. static analysis (build-lint/, clang): tools/lint.sh, cppcheck + clang-tidy,
 #      counted as one test (about a minute on 2 cores).
-# SKIFF_QUICK=1 runs only stage 1. Extra arguments go to every `meson test`.
+# SKIFF_QUICK=1 runs only stage 1. A long step prints a line a minute; the docker
+# images the tests built are removed at the end (SKIFF_KEEP_IMAGES=1 keeps them). Extra arguments go to every `meson test`.
 # Ends with one line "N passed, N failed" counted from meson's results.
 set -u
 cd "$(dirname "$0")/.."
@@ -20,6 +21,24 @@ broken() { # a stage that cannot build counts as one failed test
 	logs+=("$1.broken.json")
 }
 
+ticker() { # while a long step runs (an image build in a test is silent for minutes): a line a minute
+	local what=$1 t=0
+	while sleep "${SKIFF_TICK:-60}"; do t=$((t + ${SKIFF_TICK:-60})); echo "... $what: still running (${t}s)" >&3; done
+}
+quiet() { # what command...: the command, with ticker lines while it runs
+	local what=$1; shift
+	ticker "$what" & local tp=$!
+	"$@"; local rc=$?
+	kill "$tp" 2>/dev/null; wait "$tp" 2>/dev/null
+	return $rc
+}
+
+# Docker images the tests build (the demo image, the base image, the swarm test's)
+# are removed at the end unless SKIFF_KEEP_IMAGES=1; images that were there before stay.
+exec 3>&1 # the ticker writes here even while a step's own output goes to a log
+images() { docker image ls -q --no-trunc 2>/dev/null | sort -u; }
+images_before=$(images)
+
 stage() { # name builddir suite-args... -- meson setup args...
 	local name=$1 dir=$2; shift 2
 	local suites=()
@@ -30,16 +49,16 @@ stage() { # name builddir suite-args... -- meson setup args...
 	if ! meson setup "$dir" -Dwerror=true "$@" >"$dir.setup.log" 2>&1; then
 		cat "$dir.setup.log"; broken "$dir" "$name: meson setup"; return
 	fi
-	if ! ninja -C "$dir" -j"$jobs" >"$dir.build.log" 2>&1; then
+	if ! quiet "$name: build" ninja -C "$dir" -j"$jobs" >"$dir.build.log" 2>&1; then
 		tail -50 "$dir.build.log"; broken "$dir" "$name: build"; return
 	fi
-	meson test -C "$dir" --no-rebuild --num-processes "$jobs" --print-errorlogs "${suites[@]}" ${SKIFF_TEST_ARGS:-} || ok=0
+	quiet "$name: tests" meson test -C "$dir" --no-rebuild --num-processes "$jobs" --print-errorlogs "${suites[@]}" ${SKIFF_TEST_ARGS:-} || ok=0
 	logs+=("$dir/meson-logs/testlog.json")
 }
 
 stage "normal build, all tests" build-test -- --buildtype=debugoptimized
 if [ "${SKIFF_QUICK:-0}" != 1 ]; then
-	stage "ASan+UBSan, all tests" build-asan --no-suite deploy -- \
+	stage "ASan+UBSan, all tests" build-asan --no-suite deploy --no-suite docker -- \
 		--buildtype=debug -Db_sanitize=address,undefined -Db_lundef=false
 	stage "TSan, core scheduler and queues" build-tsan --suite tsan --suite core --no-suite slow -- \
 		--buildtype=debug -Db_sanitize=thread -Db_lundef=false
@@ -61,6 +80,14 @@ lint_stage() { # tools/lint.sh as one result line
 }
 if [ "${SKIFF_QUICK:-0}" != 1 ]; then
 	lint_stage
+fi
+
+if [ "${SKIFF_KEEP_IMAGES:-0}" != 1 ] && command -v docker >/dev/null 2>&1; then
+	built=$(comm -13 <(echo "$images_before") <(images))
+	if [ -n "$built" ]; then
+		echo "$built" | xargs docker rmi -f >/dev/null 2>&1
+		echo "=== removed $(echo "$built" | wc -l) docker image(s) the tests built (SKIFF_KEEP_IMAGES=1 keeps them)"
+	fi
 fi
 
 if [ ${#logs[@]} -eq 0 ]; then

@@ -80,14 +80,19 @@ function gateserver.start(handler)
 		listen_context = nil
 		skynet.error(string.format("Listen on %s:%d", conf.address, conf.port))
 		socketdriver.start(socket)
+		-- a draining node closes its gates (services/shutdownd.lua)
+		local drain = skynet.localname ".shutdown"
+		if drain then skynet.send(drain, "lua", "gate") end
 		if handler.open then
 			return handler.open(source, conf)
 		end
 	end
 
 	function CMD.close()
-		assert(socket)
-		socketdriver.close(socket)
+		if socket then
+			socketdriver.close(socket)
+			socket = nil
+		end
 	end
 
 	local MSG = {}

@@ -101,6 +101,12 @@ C.log = { help = "launch a new lua service with log", run = function(...)
 	return "Failed"
 end }
 
+C.shutdown = { help = "shutdown [reason] : drain this node (gates closed, shutdown hooks run) and stop it",
+	run = function(...)
+		local reason = select("#", ...) > 0 and table.concat({ ... }, " ") or "console"
+		return { state = skynet.call(".shutdown", "lua", "drain", reason) }
+	end }
+
 C.service = { help = "List unique service", readonly = true,
 	run = function() return skynet.call("SERVICE", "lua", "LIST") end }
 
