@@ -507,7 +507,7 @@ int harbor_init(struct harbor *h, struct skynet_context *ctx, const char *parm)
 		randombytes_buf(&h->incarnation, sizeof(h->incarnation));
 	} while (h->incarnation == 0);
 	pb_arena_init(&h->arena, NULL, 0);
-	h->net = hnet_create(ctx, "harbor", &harbor_ops, h);
+	h->net = hnet_new(ctx, "harbor", &harbor_ops, h);
 	if (h->net == NULL)
 		return 1;
 	h->listen = skynet_socket_listen(ctx, host, port, 64);
@@ -537,7 +537,7 @@ void harbor_release(struct harbor *h)
 	names_release(h);
 	free(h->ready_waiters.v);
 	free(h->master_waiters.v);
-	hnet_destroy(h->net);
+	hnet_free(h->net);
 	if (h->net)
 		pb_arena_finish(&h->arena);
 	harbor_config_wipe(&h->cfg);

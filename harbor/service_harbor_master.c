@@ -449,7 +449,7 @@ int harbor_master_init(struct master *m, struct skynet_context *ctx, const char 
 	}
 	randombytes_buf(&m->incarnation, sizeof(m->incarnation));
 	pb_arena_init(&m->arena, NULL, 0);
-	m->net = hnet_create(ctx, "harbor master", &master_ops, m);
+	m->net = hnet_new(ctx, "harbor master", &master_ops, m);
 	if (m->net == NULL)
 		return 1;
 	m->listen = skynet_socket_listen(ctx, host, port, 64);
@@ -467,7 +467,7 @@ int harbor_master_init(struct master *m, struct skynet_context *ctx, const char 
 
 void harbor_master_release(struct master *m)
 {
-	hnet_destroy(m->net);
+	hnet_free(m->net);
 	if (m->net)
 		pb_arena_finish(&m->arena);
 	harbor_config_wipe(&m->cfg);

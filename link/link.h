@@ -152,14 +152,6 @@ struct link_config {
 struct link *link_new(const struct link_config *cfg, uint64_t now_ms);
 /* Wipes every key; accepts NULL. */
 void link_free(struct link *l);
-/* The names before the lifecycle verbs were made one set (docs/architecture.md,
- * "Naming"), kept only until link/peer.c and cluster/service_cluster.c, which
- * are being rewritten on other branches, call link_new/link_free; remove then. */
-static inline struct link *link_create(const struct link_config *cfg, uint64_t now_ms)
-{
-	return link_new(cfg, now_ms);
-}
-static inline void link_destroy(struct link *l) { link_free(l); }
 
 /* Starts the handshake: the initiator appends its HELLO to `out`.  0 or error. */
 int link_start(struct link *l, struct link_buf *out);

@@ -121,12 +121,12 @@ struct hnet *hnet_new(struct skynet_context *ctx, const char *tag, const struct 
 	snprintf(n->tag, sizeof(n->tag), "%s", tag);
 	n->buckets = 64;
 	n->bysock = calloc(n->buckets, sizeof(*n->bysock));
-	n->preauth = preauth_create(ctx, n->tag, &lim);
+	n->preauth = preauth_new(ctx, n->tag, &lim);
 	n->dials = dial_log_new();
 	if (n->bysock == NULL || n->preauth == NULL || n->dials == NULL) {
 		skynet_error(ctx, "%s: out of memory", n->tag);
 		free(n->bysock);
-		preauth_destroy(n->preauth);
+		preauth_free(n->preauth);
 		dial_log_free(n->dials);
 		free(n);
 		return NULL;
@@ -215,7 +215,7 @@ static void sock_del(struct hnet *n, struct hconn *c)
 
 static void conn_free(struct hconn *c)
 {
-	link_destroy(c->link);
+	link_free(c->link);
 	link_buf_free(&c->out);
 	free(c);
 }
@@ -241,7 +241,7 @@ void hnet_free(struct hnet *n)
 		conn_free(c);
 		c = next;
 	}
-	preauth_destroy(n->preauth);
+	preauth_free(n->preauth);
 	dial_log_free(n->dials);
 	free(n->bysock);
 	free(n);
@@ -309,7 +309,7 @@ static int make_link(struct hconn *c, const struct hconn_config *cfg, uint64_t n
 		.on_record = on_record,
 		.ud = c,
 	};
-	c->link = link_create(&lc, now);
+	c->link = link_new(&lc, now);
 	return c->link ? 0 : -1;
 }
 

@@ -80,13 +80,6 @@ struct hnet *hnet_new(struct skynet_context *ctx, const char *tag, const struct 
 /* Closes every connection without callbacks; accepts NULL. */
 void hnet_free(struct hnet *n);
 
-/* The names harbor/ still calls; they go when its services switch to the two above. */
-static inline struct hnet *hnet_create(struct skynet_context *ctx, const char *tag,
-                                       const struct hconn_ops *ops, void *ud)
-{
-	return hnet_new(ctx, tag, ops, ud);
-}
-static inline void hnet_destroy(struct hnet *n) { hnet_free(n); }
 
 uint64_t hnet_now_ms(void);
 

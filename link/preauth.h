@@ -56,15 +56,6 @@ struct preauth *preauth_new(struct skynet_context *ctx, const char *tag,
                             const struct preauth_limits *lim);
 /* Accepts NULL.  Slots still held are forgotten (their owners are going too). */
 void preauth_free(struct preauth *p);
-/* The names before the lifecycle verbs were made one set, kept only until
- * link/peer.c and cluster/service_cluster.c call preauth_new/preauth_free;
- * remove then. */
-static inline struct preauth *preauth_create(struct skynet_context *ctx, const char *tag,
-                                             const struct preauth_limits *lim)
-{
-	return preauth_new(ctx, tag, lim);
-}
-static inline void preauth_destroy(struct preauth *p) { preauth_free(p); }
 
 /* A connection from `addr` ("ip:port" or "[ip6]:port") was accepted.
  * Returns false if its source is over its limit: the caller closes it at once
