@@ -75,6 +75,12 @@ void bson_check_payload(lua_State *L, int type, const uint8_t *p, size_t n);
 /* encode(t), encode_order(k, v, ...) -> bson object (bson_encode.c) */
 int bson_lencode(lua_State *L);
 int bson_lencode_order(lua_State *L);
+/* pushes the value at idx encoded as an element without its key: the type
+ * byte, then the payload (bson_encode.c) */
+void bson_encode_element(lua_State *L, int idx);
+/* b:makeindex() and b[key] = value on an indexed object (bson_index.c) */
+int bson_lmakeindex(lua_State *L);
+int bson_lreplace(lua_State *L);
 /* sets date, timestamp, regex, binary, objectid, int64 and type in the table
  * at the top of the stack; seeds the ObjectId generator once per process
  * (bson_values.c) */

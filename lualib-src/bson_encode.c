@@ -318,10 +318,11 @@ static struct out *new_out(lua_State *L)
 }
 
 /* the finished output as a new bson object (the output's own buffer is freed
- * now; its userdata goes with the next collection) */
+ * now; its userdata goes with the next collection).  Its one user value is
+ * the key index that makeindex builds (bson_index.c). */
 static int finish(lua_State *L, struct out *o)
 {
-	void *ud = lua_newuserdatauv(L, o->n, 0);
+	void *ud = lua_newuserdatauv(L, o->n, 1);
 	memcpy(ud, o->p, o->n);
 	luaL_setmetatable(L, META);
 	free(o->p);
@@ -358,4 +359,19 @@ int bson_lencode_order(lua_State *L)
 	}
 	doc_end(L, o, at);
 	return finish(L, o);
+}
+
+void bson_encode_element(lua_State *L, int idx)
+{
+	idx = lua_absindex(L, idx);
+	struct out *o = new_out(L);
+	lua_pushvalue(L, idx);
+	encode_value(L, o, "", 0, 0);
+	lua_pop(L, 1);
+	/* [type][NUL of the empty key][payload] -> [type][payload] */
+	o->p[1] = o->p[0];
+	lua_pushlstring(L, (const char *)o->p + 1, o->n - 1);
+	free(o->p);
+	o->p = NULL;
+	lua_remove(L, -2);
 }

@@ -6,6 +6,7 @@
  *   bson.encode_order(k, v, ...)-> the same, keys in the order given
  *   bson.decode(b)              -> table; b is a bson object or a string of bytes
  *   b:decode()                  -> the same
+ *   b:makeindex(); b.k = v      -> v overwrites field k in place (bson_index.c)
  *   bson.date(sec[, ms]), bson.timestamp(t[, inc]), bson.regex(p[, opt]),
  *   bson.binary(s[, subtype]), bson.objectid([hex24]), bson.int64(n),
  *   bson.null, bson.minkey, bson.maxkey, bson.type(v) -> name, values...
@@ -43,6 +44,7 @@
 
 static const luaL_Reg doc_methods[] = {
 	{ "decode", bson_ldecode },
+	{ "makeindex", bson_lmakeindex },
 	{ NULL, NULL },
 };
 
@@ -72,6 +74,8 @@ luaopen_bson(lua_State *L) {
 		lua_setfield(L, -2, "__tostring");
 		lua_pushcfunction(L, llen);
 		lua_setfield(L, -2, "__len");
+		lua_pushcfunction(L, bson_lreplace);
+		lua_setfield(L, -2, "__newindex");
 	}
 	lua_pop(L, 1);
 	static const luaL_Reg l[] = {

@@ -262,5 +262,33 @@ T.main("test_bson", function()
 			T.ok(tostring(r):find("Invalid bson", 1, true), "mutation error: " .. tostring(r))
 		end
 	end
+	-- makeindex: fixed-size top-level values replaced in the object's own bytes
+	local oid = bson.objectid()
+	local b = bson.encode_order("n", 1, "f", 0.5, "big", 2^40, "ok", true, "name", "x",
+		"when", bson.date(1000), "ts", bson.timestamp(7, 1), "id", oid)
+	local before = #tostring(b)
+	T.raises("call makeindex", function() b.n = 2 end)
+	b:makeindex()
+	b.n = 2
+	b.f = 3
+	b.big = 2^41
+	b.ok = false
+	b.when = bson.date(2000)
+	b.ts = bson.timestamp(9, 2)
+	local oid2 = bson.objectid()
+	b.id = oid2
+	T.eq(#tostring(b), before, "the document keeps its length")
+	local d = b:decode()
+	T.eq(d.n, 2, "int32 replaced") T.eq(d.f, 3.0, "double replaced") T.eq(math.type(d.f), "float", "stays a double")
+	T.eq(d.big, 2^41, "int64 replaced") T.eq(d.ok, false, "boolean replaced") T.eq(d.name, "x", "others unchanged")
+	T.same({ bson.type(d.when) }, { bson.type(bson.date(2000)) }, "date replaced")
+	T.same({ bson.type(d.ts) }, { bson.type(bson.timestamp(9, 2)) }, "timestamp replaced")
+	T.eq(d.id, oid2, "objectid replaced")
+	T.raises("no field missing", function() b.missing = 1 end)
+	T.raises("cannot be replaced in place", function() b.name = "y" end)
+	T.raises("cannot take a value", function() b.n = "str" end)
+	T.raises("cannot take a value", function() b.n = 2^40 end)
+	T.raises("cannot take a value", function() b.ok = 1 end)
+	T.eq(b:decode().n, 2, "a refused replacement changes nothing")
 	skynet.error("bson: " .. #vectors .. " types, " .. #errors .. " decode errors, " .. decoded .. " of 20000 mutations decoded")
 end)
