@@ -105,26 +105,26 @@ def main(src, build):
         tasks = wait_for("master.1, game.1, game.2 healthy", lambda: stack.healthy(want), 240)
         print("stack healthy in %.0f s" % (time.monotonic() - t0), flush=True)
         master = tasks["master.1"][0]
-        wait_for("node 2 and 3 joined", lambda: re.search(r"node 2 joined", stack.logs(master))
-                 and re.search(r"node 3 joined", stack.logs(master)), 60)
+        wait_for("node 2 and 3 joined", lambda: re.search(r"node 2 \(\S+\) joined", stack.logs(master))
+                 and re.search(r"node 3 \(\S+\) joined", stack.logs(master)), 60)
         for slot, nid in (("game.1", 2), ("game.2", 3)):
             log = stack.logs(tasks[slot][0])
-            if not re.search(r"harbor: node %d \(incarnation" % nid, log):
+            if not re.search(r"harbor: node %d \([^,]+, incarnation" % nid, log):
                 raise Fail("%s is not harbor node %d:\n%s" % (slot, nid, log[-3000:]))
         # a crash: the process dies, Swarm reschedules slot 2
         victim = tasks["game.2"][0]
         run(["docker", "kill", "--signal", "KILL", victim])
         t1 = time.monotonic()
-        wait_for("master sees node 3 down", lambda: re.search(r"node 3 (left|is down)", stack.logs(master)), 30)
+        wait_for("master sees node 3 down", lambda: re.search(r"node 3 (\(\S+\) )?(left|is down)", stack.logs(master)), 30)
 
         def back():
             t = stack.healthy(want)
             return t if t and t["game.2"][0] != victim else None
         tasks = wait_for("a new game.2 task healthy", back, 180)
         log = stack.logs(tasks["game.2"][0])
-        if not re.search(r"harbor: node 3 \(incarnation", log):
+        if not re.search(r"harbor: node 3 \([^,]+, incarnation", log):
             raise Fail("the rescheduled slot 2 is not node 3:\n" + log[-3000:])
-        wait_for("node 3 joined again", lambda: len(re.findall(r"node 3 joined", stack.logs(master))) >= 2, 60)
+        wait_for("node 3 joined again", lambda: len(re.findall(r"node 3 \(\S+\) joined", stack.logs(master))) >= 2, 60)
         print("slot 2 killed, rescheduled and rejoined as node 3 in %.0f s" % (time.monotonic() - t1))
         print("PASS")
         return 0

@@ -1,4 +1,4 @@
--- A stand-in for the drain service of the node (the real one is `.shutdown`,
+-- A stand-in for the drain service of the node (the real one, services/shutdownd.lua, is `.shutdown`,
 -- answering "lua" state with "running" or "draining"): the obs probes test
 -- sets its state from the console to see /ready follow it.
 --   call .shutdown "set", "draining"   -> later "state" answers "draining"
@@ -19,5 +19,11 @@ skynet.start(function()
 			skynet.ret(skynet.pack(state))
 		end
 	end)
+	-- the node's own drain service holds the name: retire it (its name goes
+	-- with it) so that /ready asks this stand-in
+	local real = skynet.localname ".shutdown"
+	if real then
+		skynet.kill(real)
+	end
 	skynet.register ".shutdown"
 end)

@@ -128,7 +128,7 @@ def run_hooks(skiff):
             assert "hook 'save' of" not in "".join(
                 ln for ln in text.splitlines() if "still running" in ln), "the save hook finished"
             # node 1 hears of the leave at once, not after harbor_timeout
-            n1.wait(r"harbor: node 2 is down", timeout=harbor_timeout / 3)
+            n1.wait(r"harbor: node 2 \(\S+\) is down", timeout=harbor_timeout / 3)
             assert time.monotonic() - t_exit < harbor_timeout / 3
             for line in text.splitlines():
                 assert "lua call" not in line and "traceback" not in line.lower() \

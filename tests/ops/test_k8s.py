@@ -159,9 +159,9 @@ def run_nodes(src, skiff, k8s, secrets):
                 n = harness.Node(skiff, os.path.join(k8s, "config", "harbor.conf"), cwd=d, env=env,
                                  name=pod, log=os.path.join(d, pod + ".log"))
                 nodes.append(n)
-                n.wait(r"harbor: node %d \(incarnation" % (base + int(pod.rsplit("-", 1)[1])))
-            nodes[0].wait(r"harbor master: node 3 joined")
-            nodes[1].wait(r"harbor: node 3 ready")
+                n.wait(r"harbor: node %d \([^,]+, incarnation" % (base + int(pod.rsplit("-", 1)[1])))
+            nodes[0].wait(r"harbor master: node 3 \(\S+\) joined")
+            nodes[1].wait(r"harbor: node 3 \(\S+\) ready")
             for n in nodes:
                 n.signal(15)
                 assert n.proc.wait(timeout=20) == 0, n.text()[-3000:]
