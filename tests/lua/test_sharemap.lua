@@ -13,24 +13,24 @@ T.main("test_sharemap", function()
 	sharemap.register(path)
 	os.remove(path)
 
-	local reader = skynet.newservice("t_sharemap_reader")
+	local reader = skynet.newservice("t_shared_reader")
 	local w = sharemap.writer("player", { level = 1, gold = 0, name = "ann" })
 	T.eq(w.level, 1, "the writer reads its own fields")
-	skynet.call(reader, "lua", "init", "player", w:copy())
-	T.same({ skynet.call(reader, "lua", "read") }, { false, 1, 0, "ann" }, "the first commit, read at init")
+	skynet.call(reader, "lua", "smap_init", "player", w:copy())
+	T.same({ skynet.call(reader, "lua", "smap_read") }, { false, 1, 0, "ann" }, "the first commit, read at init")
 
 	w.gold = 50
-	T.same({ skynet.call(reader, "lua", "read") }, { false, 1, 0, "ann" }, "no commit: nothing changes")
+	T.same({ skynet.call(reader, "lua", "smap_read") }, { false, 1, 0, "ann" }, "no commit: nothing changes")
 	w:commit()
-	T.same({ skynet.call(reader, "lua", "peek") }, { 1, 0, "ann" }, "a commit is not seen before update()")
-	T.same({ skynet.call(reader, "lua", "read") }, { true, 1, 50, "ann" }, "after update()")
-	T.same({ skynet.call(reader, "lua", "read") }, { false, 1, 50, "ann" }, "one update per commit")
+	T.same({ skynet.call(reader, "lua", "smap_peek") }, { 1, 0, "ann" }, "a commit is not seen before update()")
+	T.same({ skynet.call(reader, "lua", "smap_read") }, { true, 1, 50, "ann" }, "after update()")
+	T.same({ skynet.call(reader, "lua", "smap_read") }, { false, 1, 50, "ann" }, "one update per commit")
 
 	w.level, w.name = 2, "bob"
 	w:commit()
 	w.gold = 70
 	w:commit()
-	T.same({ skynet.call(reader, "lua", "read") }, { true, 2, 70, "bob" }, "the newest of two commits")
-	T.same({ skynet.call(reader, "lua", "write") }, { false }, "a reader's fields are read-only")
+	T.same({ skynet.call(reader, "lua", "smap_read") }, { true, 2, 70, "bob" }, "the newest of two commits")
+	T.same({ skynet.call(reader, "lua", "smap_write") }, { false }, "a reader's fields are read-only")
 	T.raises("type not found: no_such_type", sharemap.writer, "no_such_type", {})
 end)
