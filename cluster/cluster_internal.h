@@ -17,7 +17,7 @@
  *
  * Message flow:
  *   caller --PTYPE_CLUSTER--> cluster --Request--> link --> remote cluster
- *       --PTYPE_LUA--> target --PTYPE_RESPONSE--> remote cluster --Response-->
+ *       --PTYPE_RESERVED_LUA--> target --PTYPE_RESPONSE--> remote cluster --Response-->
  *       cluster --PTYPE_RESPONSE (status byte + payload)--> caller
  *
  * Links.  Each remote node name has at most one *outbound* link, dialed on
@@ -51,11 +51,7 @@
 #include "scheduler.h"
 #include "skynet_hashmap.h"
 
-#define SKIFF_CLUSTER_NO_LUA
-#include "lua-cluster.h"
-
-#define PTYPE_LUA 10
-#define PTYPE_TRACE 12
+#include "cluster_msg.h"
 
 #define PART_SIZE ((size_t)64 * 1024)          /* payload bytes per frame */
 #define WINDOW ((size_t)1024 * 1024)           /* scheduler window (scheduler.h) */

@@ -4,7 +4,7 @@
  * calls this node runs for remote callers, until their targets answer.
  *
  * What a peer cannot choose (the harbor service has to check these per frame;
- * here the frame has no field for them): the message type is always PTYPE_LUA
+ * here the frame has no field for them): the message type is always PTYPE_RESERVED_LUA
  * (PTYPE_TRACE for a trace tag, a string), so no pointer-carrying or control
  * type ever arrives; and the source is always this service (source 0), so a
  * peer speaks as "the cluster" and never as one of our services or another
@@ -120,7 +120,7 @@ static void deliver_request(struct clink *l, int kind, uint32_t session, uint32_
 		else
 			skynet_send(cl->ctx, 0, dest, PTYPE_TRACE, 0, (void *)trace, strlen(trace));
 	}
-	int type = PTYPE_LUA | PTYPE_TAG_DONTCOPY;
+	int type = PTYPE_RESERVED_LUA | PTYPE_TAG_DONTCOPY;
 	if (kind == CLUSTER_PUSH) {
 		int r = global ? skynet_sendname(cl->ctx, 0, global, type, 0, buf, sz)
 		               : skynet_send(cl->ctx, 0, dest, type, 0, buf, sz);

@@ -206,7 +206,7 @@ void route_free(struct cluster *cl)
 
 /* ---------------------------------------------------------------- requests */
 
-/* A PTYPE_CLUSTER message (lua-cluster.h) parsed; pointers into the message. */
+/* A PTYPE_CLUSTER message (cluster_msg.h) parsed; pointers into the message. */
 struct request {
 	int kind;
 	char node[CLUSTER_NODE_MAX + 1];

@@ -34,6 +34,10 @@
 #define PTYPE_RESERVED_DEBUG 9
 #define PTYPE_RESERVED_LUA 10
 #define PTYPE_RESERVED_SNAX 11
+/* Skiff's C code also sends these (lualib/skynet.lua names the same numbers
+ * for Lua): a trace tag, and a request to the node's cluster service. */
+#define PTYPE_TRACE 12
+#define PTYPE_CLUSTER 26
 
 #define PTYPE_TAG_DONTCOPY 0x10000
 #define PTYPE_TAG_ALLOCSESSION 0x20000

@@ -1,6 +1,6 @@
 /*
  * lua-cluster.c — `skynet.cluster.core`: builds the requests a caller sends to
- * the node's cluster service and reads its answers (format in lua-cluster.h).
+ * the node's cluster service and reads its answers (format in cluster/cluster_msg.h).
  *
  *   packrequest(kind, node, address, tag, msg, sz) -> msg, sz
  *       kind "call" | "push" | "query"; address a handle (integer) or a string
@@ -13,6 +13,7 @@
  *   unpackquery(msg, sz) -> handle        or raises the reason.
  *   nodename() -> string                  hostname (chars <= ' ' as '_') .. pid
  */
+#include "cluster_msg.h"
 #include "lua-cluster.h"
 
 #include <stdint.h>
