@@ -157,12 +157,18 @@ des_block(const DES_key_schedule *ks, const uint8_t *in, uint8_t *out, int enc) 
  * holding the 0..7 remaining bytes and the padding, so the result is always
  * 1..8 bytes longer than text.
  */
+/* the key schedule of argument 1 and the text of argument 2, for both ways */
+static const uint8_t *
+des_args(lua_State *L, DES_key_schedule *ks, size_t *sz) {
+	des_schedule(L, ks);
+	return (const uint8_t *)luaL_checklstring(L, 2, sz);
+}
+
 static int
 ldesencode(lua_State *L) {
 	DES_key_schedule ks;
-	des_schedule(L, &ks);
 	size_t sz;
-	const uint8_t *text = (const uint8_t *)luaL_checklstring(L, 2, &sz);
+	const uint8_t *text = des_args(L, &ks, &sz);
 	int mode = check_padding(L, 3);
 	size_t full = sz & ~(size_t)7;
 	luaL_Buffer b;
@@ -210,9 +216,8 @@ padding_len(const uint8_t blk[8], int mode) {
 static int
 ldesdecode(lua_State *L) {
 	DES_key_schedule ks;
-	des_schedule(L, &ks);
 	size_t sz;
-	const uint8_t *text = (const uint8_t *)luaL_checklstring(L, 2, &sz);
+	const uint8_t *text = des_args(L, &ks, &sz);
 	if (sz == 0 || (sz & 7) != 0)
 		return luaL_error(L, "Invalid des crypt text length %d", (int)sz);
 	int mode = check_padding(L, 3);

@@ -16,6 +16,8 @@
 --     over limit; Transfer-Encoding is refused with 411: an admin command is
 --     small and sent whole).
 --   admin.host_allowed(host, port, extra) / admin.origin_allowed(header)
+--   admin.same_site(req, policy) -> nil, or 403, reason when the Host is not
+--     policy.port's own (or one of policy.hosts) or the Origin is foreign
 --   admin.bearer(header) -> the token of "Authorization: Bearer <token>"
 --   admin.guard(req, policy) -> nil when the request may go on, else status,
 --     reason: policy.token (required) with policy.equal(a, b) (a constant-
@@ -116,14 +118,23 @@ function admin.bearer(header)
 	return type(a) == "string" and string.match(a, "^[Bb]earer +(%S+) *$") or nil
 end
 
+function admin.same_site(req, policy)
+	local h = req.header
+	if not admin.host_allowed(h.host, policy.port, policy.hosts) then
+		return 403, "Host not allowed: this endpoint answers only to its own address"
+	end
+	if not admin.origin_allowed(h) then
+		return 403, "cross-origin request refused"
+	end
+	return nil
+end
+
 function admin.guard(req, policy)
 	local h = req.header
 	if policy.port then
-		if not admin.host_allowed(h.host, policy.port, policy.hosts) then
-			return 403, "Host not allowed: this endpoint answers only to its own address"
-		end
-		if not admin.origin_allowed(h) then
-			return 403, "cross-origin request refused"
+		local status, reason = admin.same_site(req, policy)
+		if status then
+			return status, reason
 		end
 	end
 	local given = admin.bearer(h)

@@ -286,8 +286,9 @@ end
 -- socket.listen_unix(path [, backlog]): a listen socket on a Unix-domain path,
 -- created mode 0600 (a stale socket file there is replaced, any other file is
 -- not); accepted connections are reported with the address "unix uid=U pid=P".
-function socket.listen_unix(path, backlog)
-	local id, err = driver.listen_unix(path, backlog)
+-- waits until the listen socket `id` (or err) is open; it stays in the pool so
+-- that socket.close works before socket.start
+local function await_listen(id, err)
 	if id == nil then
 		error(err)
 	end
@@ -298,7 +299,12 @@ function socket.listen_unix(path, backlog)
 		pool[id] = nil
 		error(s.error or "listen failed")
 	end
-	return id
+	return s
+end
+
+function socket.listen_unix(path, backlog)
+	local s = await_listen(driver.listen_unix(path, backlog))
+	return s.id
 end
 
 function socket.listen(host, port, backlog)
@@ -308,19 +314,8 @@ function socket.listen(host, port, backlog)
 			error("invalid listen address")
 		end
 	end
-	local id, err = driver.listen(host, port, backlog)
-	if id == nil then
-		error(err)
-	end
-	local s = { id = id, connected = false, connecting = true, listen = true }
-	pool[id] = s
-	suspend(s)
-	if not s.connected then
-		pool[id] = nil
-		error(s.error or "listen failed")
-	end
-	-- stays in the pool so socket.close works before socket.start
-	return id, s.addr, s.port
+	local s = await_listen(driver.listen(host, port, backlog))
+	return s.id, s.addr, s.port
 end
 
 -- take(s.buffer, want) (driver.pop with a size, driver.readline with a

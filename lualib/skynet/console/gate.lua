@@ -47,11 +47,9 @@ function gate.verdict(req, policy)
 	if req.method == "GET" and not policy.local_socket then
 		local file = gate.static_file(req.target)
 		if file then
-			if not admin.host_allowed(h.host, policy.port, policy.hosts) then
-				return 403, "Host not allowed: this endpoint answers only to its own address"
-			end
-			if not admin.origin_allowed(h) then
-				return 403, "cross-origin request refused"
+			local status, reason = admin.same_site(req, policy)
+			if status then
+				return status, reason
 			end
 			return 200, nil, file
 		end

@@ -254,11 +254,7 @@ local function text_row(data, cols, compact)
 		if v ~= nil and numeric[col.type] then
 			v = tonumber(v) or v
 		end
-		if compact then
-			row[i] = v
-		else
-			row[col.name] = v
-		end
+		row[compact and i or col.name] = v
 	end
 	return row
 end
@@ -368,11 +364,7 @@ local function binary_row(data, cols, compact)
 			local read = binary_value[col.type] or lenenc_str
 			local v
 			v, pos = read(data, pos, col)
-			if compact then
-				row[i] = v
-			else
-				row[col.name] = v
-			end
+			row[compact and i or col.name] = v
 		end
 	end
 	return row
