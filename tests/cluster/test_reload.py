@@ -85,6 +85,8 @@ def main(cl):
     for n in NAMES:
         node[n].must(r"MN RELOAD GOING node=%s" % n, 20)
     con = console_client.Console("127.0.0.1", console_port, time.monotonic() + 90, token=token)
+    # every node answers every node before the first reload: the links are up
+    check_flow("calls flow before any reload (v1)")
 
     write(os.path.join(tmp, "rl_impl.lua"), IMPL % "v2")
     lines = con.cmd("reload cluster rl_handler inject rl_impl")

@@ -49,7 +49,9 @@ def main(skiff):
         check(value(a, "skiff_module_services", module="snlua") >= 6, "snlua services")
         check(value(a, "skiff_lua_memory_bytes") > 100000, "Lua memory")
         check(value(a, "skiff_sockets_open", type="listen") >= 3, "listen sockets (console, metrics, test)")
-        check(value(a, "skiff_sockets_open", type="tcp") >= 3, "tcp sockets (test pair + this scrape)")
+        # the test pair connects in the start service's own time: wait for it
+        wait_for(lambda: (value(scrape(port), "skiff_sockets_open", type="tcp") or 0) >= 3,
+                 "tcp sockets (test pair + this scrape)")
         check(value(a, "skiff_node_info", node="0", mode="single") == 1, "node info")
 
         time.sleep(1.0)
