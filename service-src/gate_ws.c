@@ -468,6 +468,8 @@ static bool grow_message(struct gate_ws *w, size_t need)
 {
 	if (need <= w->msgcap)
 		return true;
+	if (need > w->max_message) /* callers refuse such a message first; never grow short */
+		return false;
 	size_t cap = w->msgcap * 2;
 	if (cap < need)
 		cap = need;
