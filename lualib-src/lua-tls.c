@@ -51,7 +51,12 @@ struct tls {
 	BIO *out;  /* ciphertext OpenSSL wrote, for us to send */
 };
 
-/* Raises with OpenSSL's queued errors (the queue is emptied). */
+/* Raises with OpenSSL's queued errors (the queue is emptied).
+ * OpenSSL's error queue belongs to the thread, and a service runs on any
+ * worker thread: an error left queued by one connection would make
+ * SSL_get_error call another connection's "want more bytes" a failure (with
+ * the old error's text).  So the queue is emptied before every SSL call here
+ * and on every error path. */
 static int tls_raise(lua_State *L, const char *what)
 {
 	char buf[256];
@@ -183,14 +188,17 @@ static int tls_handshake(lua_State *L)
 {
 	struct tls *t = check_tls(L, 1);
 	feed(L, t, 2);
+	ERR_clear_error(); /* see the note at tls_raise */
 	int r = SSL_do_handshake(t->ssl);
 	if (r != 1) {
 		int e = SSL_get_error(t->ssl, r);
 		if (e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE) {
 			long v = SSL_get_verify_result(t->ssl);
-			if (v != X509_V_OK)
+			if (v != X509_V_OK) {
+				ERR_clear_error();
 				return luaL_error(L, "tls: handshake failed: certificate: %s",
 					X509_verify_cert_error_string(v));
+			}
 			return tls_raise(L, "handshake");
 		}
 	}
@@ -213,6 +221,7 @@ static int tls_read(lua_State *L)
 	luaL_buffinit(L, &b);
 	for (;;) {
 		char *p = luaL_prepbuffsize(&b, 16384);
+		ERR_clear_error();
 		int r = SSL_read(t->ssl, p, 16384);
 		if (r > 0) {
 			luaL_addsize(&b, (size_t)r);
@@ -235,6 +244,7 @@ static int tls_write(lua_State *L)
 	size_t n;
 	const char *plain = luaL_optlstring(L, 2, "", &n);
 	while (n > 0) {
+		ERR_clear_error();
 		int r = SSL_write(t->ssl, plain, n > 0x40000000 ? 0x40000000 : (int)n);
 		if (r <= 0)
 			return tls_raise(L, "write");

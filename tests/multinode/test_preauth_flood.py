@@ -87,7 +87,9 @@ def main(skiff):
         c.wait(1, r"file descriptor limit %d$" % MASTER_FDS)
         c.start(2)
         c.start(3, role="traffic", extra=['test_target = "2"'])
-        c.wait(3, r"MN TRAFFIC [1-9]\d* 0")
+        # calls flow (on a loaded machine the very first handshake may miss
+        # harbor_timeout and fail a queued call: only failures during the flood count)
+        c.wait(3, r"MN TRAFFIC [1-9]\d* \d+")
         n2 = c.nodes[2]
         c.wait(2, r"file descriptor limit \d+")
 
@@ -98,7 +100,7 @@ def main(skiff):
         b1, _ = traffic(c, 3)
         m2, m3 = c.mark(2), c.mark(3)
         fds0 = open_fds(n2)
-        ok0, _ = traffic(c, 3)
+        ok0, fail0 = traffic(c, 3)
         t0 = time.time()
         # two sources (over preauth_per_source at once) and 62 others (which
         # fill preauth_max and churn through its evictions)
@@ -114,7 +116,7 @@ def main(skiff):
         ok1, fail1 = traffic(c, 3)
         t1 = time.time()
         log = n2.text()[m2:].splitlines()
-        assert fail1 == 0, "calls from node 3 to node 2 failed during the flood: %s" % (samples,)
+        assert fail1 == fail0, "calls from node 3 to node 2 failed during the flood: %s" % (samples,)
         # calls went on through the whole flood, not just at its ends
         oks = [s[0] for s in samples]
         assert all(b > a for a, b in zip(oks, oks[1:])), "calls stalled during the flood: %s" % oks
