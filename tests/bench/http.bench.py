@@ -63,12 +63,7 @@ def _bench(mode, conns, seconds):
     return run
 
 
-def _rss_kib(pid):
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    raise RuntimeError("no VmRSS for %d" % pid)
+_rss_kib = http_loadlib.rss_kib
 
 
 def _held_growth(build, args, regex, group, n, cwd=None):

@@ -1,7 +1,7 @@
-"""run_load(): one run of the http_load client (build/tests/bench/http_load),
-the load generator of http.bench.py and wsgate.bench.py.  Returns its
-RESULT rate (requests or messages per second); raises with its whole output
-when it printed none."""
+"""What http.bench.py and wsgate.bench.py both need: run_load(), one run of
+the http_load client (build/tests/bench/http_load) returning its RESULT rate
+(requests or messages per second) and raising with its whole output when it
+printed none; rss_kib(), a process's resident set."""
 import os
 import re
 import subprocess
@@ -16,3 +16,12 @@ def run_load(build, mode, port, conns, seconds):
     if not m:
         raise RuntimeError("http_load %s failed: %s" % (mode, out))
     return float(m.group(1))
+
+
+def rss_kib(pid):
+    """The resident set of process pid in KiB (the idle-connection benches)."""
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    raise RuntimeError("no VmRSS for %d" % pid)

@@ -23,12 +23,7 @@ _SOCKET_LUA = os.path.join(os.path.dirname(_HERE), "socket", "lua")
 _load = http_loadlib.run_load
 
 
-def _rss_kib(pid):
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    raise RuntimeError("no VmRSS for %d" % pid)
+_rss_kib = http_loadlib.rss_kib
 
 
 class _Node:
