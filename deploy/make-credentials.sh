@@ -26,19 +26,8 @@ gid=${SKIFF_GID:-$uid}
 mkdir -p "$dir"
 dir=$(cd "$dir" && pwd)
 
-# genkey ARGS...: runs `skiff --genkey ARGS` with paths relative to $dir
-genkey() {
-	if [ -n "${SKIFF:-}" ]; then
-		(cd "$dir" && "$SKIFF" --genkey "$@")
-	elif command -v skiff >/dev/null 2>&1; then
-		(cd "$dir" && skiff --genkey "$@")
-	elif [ -x "$here/../build/skiff" ]; then
-		(cd "$dir" && "$here/../build/skiff" --genkey "$@")
-	else
-		docker run --rm --user "$(id -u):$(id -g)" -v "$dir:/keys" -w /keys \
-			"${SKIFF_IMAGE:-skiff-demo:latest}" skiff --genkey "$@"
-	fi
-}
+skiff_build=$here/../build/skiff
+. "$here/genkey.sh"
 
 if [ ! -s "$dir/ca/cluster.secret" ]; then
 	rm -rf "$dir/ca"

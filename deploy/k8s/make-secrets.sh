@@ -24,18 +24,8 @@ mkdir -p "$dir/ca"
 chmod 700 "$dir" "$dir/ca"
 dir=$(cd "$dir" && pwd)
 
-genkey() {
-	if [ -n "${SKIFF:-}" ]; then
-		(cd "$dir" && "$SKIFF" --genkey "$@")
-	elif command -v skiff >/dev/null 2>&1; then
-		(cd "$dir" && skiff --genkey "$@")
-	elif [ -x "$here/../../build/skiff" ]; then
-		(cd "$dir" && "$here/../../build/skiff" --genkey "$@")
-	else
-		docker run --rm --user "$(id -u):$(id -g)" -v "$dir:/keys" -w /keys \
-			"${SKIFF_IMAGE:-skiff-demo:latest}" skiff --genkey "$@"
-	fi
-}
+skiff_build=$here/../../build/skiff
+. "$here/../genkey.sh"
 
 [ -f "$dir/ca/cluster.secret" ] || genkey cluster ca >/dev/null
 cp "$dir/ca/cluster.pub" "$dir/cluster.pub"

@@ -15,18 +15,12 @@ import sys
 import tempfile
 
 _HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, _HERE)
+import http_loadlib  # noqa: E402
 _SYS_PY = "/usr/bin/python3" if os.path.exists("/usr/bin/python3") else sys.executable
 
 
-def _load(build, mode, port, conns, seconds):
-    exe = os.path.join(build, "tests", "bench", "http_load")
-    p = subprocess.run([exe, mode, str(port), str(conns), str(seconds)], stdout=subprocess.PIPE,
-                       stderr=subprocess.STDOUT, timeout=seconds + 60)
-    out = p.stdout.decode(errors="replace") + "(exit status %s)" % p.returncode
-    m = re.search(r"RESULT \d+ in [\d.]+ s: (\d+)/s", out)
-    if not m:
-        raise RuntimeError("http_load %s failed: %s" % (mode, out))
-    return float(m.group(1))
+_load = http_loadlib.run_load
 
 
 def _with_line(args, regex, body, cwd=None):
@@ -69,12 +63,7 @@ def _bench(mode, conns, seconds):
     return run
 
 
-def _rss_kib(pid):
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    raise RuntimeError("no VmRSS for %d" % pid)
+_rss_kib = http_loadlib.rss_kib
 
 
 def _held_growth(build, args, regex, group, n, cwd=None):

@@ -20,20 +20,9 @@ from clusterlib import free_port
 TESTS = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(TESTS, "lua"))
 import console_client  # noqa: E402
+from reload_sources import HANDLER, IMPL  # noqa: E402
 
 NAMES = ("a", "b", "c")
-HANDLER = """local skynet = require "skynet"
-local impl = require "rl_impl"
-skynet.start(function()
-	skynet.dispatch("lua", function(_, _, cmd, n)
-		skynet.ret(skynet.pack(impl.answer(n) .. "/%s"))
-	end)
-end)
-"""
-IMPL = """local M = {}
-function M.answer(n) return "%s:" .. tostring(n) end
-return M
-"""
 
 
 def write(path, text):

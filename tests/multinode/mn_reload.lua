@@ -18,6 +18,8 @@
 --                    the fewest calls any handler answered since the last
 --                    expect (0 would mean a caller is stuck: a lost call)
 local skynet = require "skynet"
+package.path = SERVICE_PATH .. "?.lua;" .. package.path
+local cmdfile = require "mn_cmdfile"
 local harbor = require "skynet.harbor"
 
 -- cluster mode (tests/cluster/test_reload.py): cl_name names this node,
@@ -107,42 +109,30 @@ local function report()
 end
 
 local function driver()
-	local done = 0
-	while true do
-		local f = io.open((skynet.getenv "test_cmddir" or ".") .. "/cmd" .. id)
-		if f then
-			local lines = {}
-			for line in f:lines() do lines[#lines + 1] = line end
-			f:close()
-			for i = done + 1, #lines do
-				local cmd, arg = lines[i]:match("^(%a+)%s*(%S*)")
-				if cmd == "go" then
-					for _, node in ipairs(node_list) do
-						for _, s in ipairs { "a", "b" } do
-							skynet.fork(caller, node, s)
-						end
-					end
-					say("RELOAD GOING node=" .. id)
-				elseif cmd == "expect" then
-					expect = arg
-					order[#order + 1] = arg
-					fresh = {}
-					say("RELOAD EXPECT node=" .. id, arg)
-				elseif cmd == "spawn" then
-					local h = skynet.newservice "rl_handler"
-					say("RELOAD NEW node=" .. id, (skynet.call(h, "lua", "ask", 0)))
-				elseif cmd == "snax" or cmd == "snaxask" then
-					local snax = require "skynet.snax"
-					if cmd == "snax" then snax_obj = snax.newservice "rl_snax" end
-					say("RELOAD SNAX node=" .. id, snax_obj.req.ask())
-				elseif cmd == "report" then
-					report()
+	cmdfile.follow((skynet.getenv "test_cmddir" or ".") .. "/cmd" .. id, function(cmd, arg)
+		if cmd == "go" then
+			for _, node in ipairs(node_list) do
+				for _, s in ipairs { "a", "b" } do
+					skynet.fork(caller, node, s)
 				end
 			end
-			done = #lines
+			say("RELOAD GOING node=" .. id)
+		elseif cmd == "expect" then
+			expect = arg
+			order[#order + 1] = arg
+			fresh = {}
+			say("RELOAD EXPECT node=" .. id, arg)
+		elseif cmd == "spawn" then
+			local h = skynet.newservice "rl_handler"
+			say("RELOAD NEW node=" .. id, (skynet.call(h, "lua", "ask", 0)))
+		elseif cmd == "snax" or cmd == "snaxask" then
+			local snax = require "skynet.snax"
+			if cmd == "snax" then snax_obj = snax.newservice "rl_snax" end
+			say("RELOAD SNAX node=" .. id, snax_obj.req.ask())
+		elseif cmd == "report" then
+			report()
 		end
-		skynet.sleep(5)
-	end
+	end)
 end
 
 skynet.start(function()

@@ -20,6 +20,8 @@
 -- sharetable table it got and checks it stays whole and unchanged (a reader
 -- holding an old version keeps it until it lets go).
 local skynet = require "skynet"
+package.path = SERVICE_PATH .. "?.lua;" .. package.path
+local cmdfile = require "mn_cmdfile"
 local sharedata = require "skynet.sharedata"
 local sharetable = require "skynet.sharetable"
 
@@ -27,7 +29,7 @@ local N = 2000
 local READERS = 3
 -- harbor mode: the node id; cluster mode (tests/cluster/test_shared.py): the node name
 local id = skynet.getenv "cl_name" or tonumber(skynet.getenv "harbor") or 0
-local cmdfile = (skynet.getenv "test_cmddir" or ".") .. "/cmd" .. id
+local cmdpath = (skynet.getenv "test_cmddir" or ".") .. "/cmd" .. id
 
 local function say(...)
 	skynet.error("MN " .. table.concat({ ... }, " "))
@@ -98,47 +100,35 @@ local function reader(n)
 end
 
 local function driver()
-	local done = 0
-	while true do
-		local f = io.open(cmdfile)
-		if f then
-			local lines = {}
-			for line in f:lines() do lines[#lines + 1] = line end
-			f:close()
-			for i = done + 1, #lines do
-				local cmd, arg = lines[i]:match("^(%a+)%s*(%S*)")
-				if cmd == "update" then
-					local v = tonumber(arg)
-					sharedata.update("cfg", make(v))
-					sharetable.loadtable("cfgt", make(v))
-					say("SHARED UPDATED node=" .. id, "ver=" .. v)
-				elseif cmd == "delete" then
-					sharedata.delete("gone")
-					say("SHARED DELETED node=" .. id)
-				elseif cmd == "new" then
-					sharedata.new("gone", { x = 1 })
-					say("SHARED NEW node=" .. id)
-				elseif cmd == "which" then
-					-- the version this node's sharedatad holds for "cfg", and its data's ver
-					local r = require "skynet.sharebox_reader"
-					local sb = require "skynet.sharebox"
-					local v, o = r.call("version", "sharedata", "cfg")
-					local h = r.call("query", "sharedata", "cfg")
-					local ver = h and sb.root(sb.open(h)).ver
-					say("SHARED WHICH node=" .. id, "version=" .. tostring(v) .. "/" .. tostring(o),
-						"ver=" .. tostring(ver))
-				elseif cmd == "probe" then
-					-- is "gone" there (node-local answer after catch-up)?
-					local r = require "skynet.sharebox_reader"
-					local h = r.call("query", "sharedata", "gone")
-					if h then require("skynet.sharebox").release(h) end
-					say("SHARED PROBE node=" .. id, h and "present" or "absent")
-				end
-			end
-			done = #lines
+	cmdfile.follow(cmdpath, function(cmd, arg)
+		if cmd == "update" then
+			local v = tonumber(arg)
+			sharedata.update("cfg", make(v))
+			sharetable.loadtable("cfgt", make(v))
+			say("SHARED UPDATED node=" .. id, "ver=" .. v)
+		elseif cmd == "delete" then
+			sharedata.delete("gone")
+			say("SHARED DELETED node=" .. id)
+		elseif cmd == "new" then
+			sharedata.new("gone", { x = 1 })
+			say("SHARED NEW node=" .. id)
+		elseif cmd == "which" then
+			-- the version this node's sharedatad holds for "cfg", and its data's ver
+			local r = require "skynet.sharebox_reader"
+			local sb = require "skynet.sharebox"
+			local v, o = r.call("version", "sharedata", "cfg")
+			local h = r.call("query", "sharedata", "cfg")
+			local ver = h and sb.root(sb.open(h)).ver
+			say("SHARED WHICH node=" .. id, "version=" .. tostring(v) .. "/" .. tostring(o),
+				"ver=" .. tostring(ver))
+		elseif cmd == "probe" then
+			-- is "gone" there (node-local answer after catch-up)?
+			local r = require "skynet.sharebox_reader"
+			local h = r.call("query", "sharedata", "gone")
+			if h then require("skynet.sharebox").release(h) end
+			say("SHARED PROBE node=" .. id, h and "present" or "absent")
 		end
-		skynet.sleep(5)
-	end
+	end)
 end
 
 local args = { ... }

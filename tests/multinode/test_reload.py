@@ -29,19 +29,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), "lua"))
 import harness  # noqa: E402
 import console_client  # noqa: E402
+from reload_sources import HANDLER, IMPL  # noqa: E402
 
-HANDLER = """local skynet = require "skynet"
-local impl = require "rl_impl"
-skynet.start(function()
-	skynet.dispatch("lua", function(_, _, cmd, n)
-		skynet.ret(skynet.pack(impl.answer(n) .. "/%s"))
-	end)
-end)
-"""
-IMPL = """local M = {}
-function M.answer(n) return "%s:" .. tostring(n) end
-return M
-"""
 SNAX = """local n = 0
 function response.ask() n = n + 1 return "s1:" .. n end
 function init() end
