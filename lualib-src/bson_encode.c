@@ -368,8 +368,10 @@ void bson_encode_element(lua_State *L, int idx)
 	lua_pushvalue(L, idx);
 	encode_value(L, o, "", 0, 0);
 	lua_pop(L, 1);
-	if (o->p == NULL || o->n < 2) /* encode_value wrote at least a type and the key's NUL */
+	if (o->p == NULL || o->n < 2) { /* encode_value wrote at least a type and the key's NUL */
 		luaL_error(L, "bson: nothing encoded");
+		return; /* not reached: luaL_error does not return */
+	}
 	/* [type][NUL of the empty key][payload] -> [type][payload] */
 	o->p[1] = o->p[0];
 	lua_pushlstring(L, (const char *)o->p + 1, o->n - 1);
