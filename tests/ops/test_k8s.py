@@ -182,6 +182,8 @@ def main(src, build, skiff):
         k8s = os.path.join(d, "k8s")
         shutil.copytree(os.path.join(src, "deploy", "k8s"), k8s,
                         ignore=shutil.ignore_patterns("secrets"))
+        # make-secrets.sh sources deploy/genkey.sh from the folder above it
+        shutil.copy(os.path.join(src, "deploy", "genkey.sh"), d)
         p = subprocess.run([os.path.join(k8s, "make-secrets.sh"), "2"], env=dict(os.environ, SKIFF=skiff),
                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=60)
         assert p.returncode == 0, p.stdout
