@@ -2,7 +2,7 @@
 """Cluster-mode members found in DNS (services/cluster_discovery.lua), with the
 Kubernetes ConfigMap's own lobby.conf and lobby_main.lua (deploy/k8s/config/).
 
-A DNS stub plays the headless Service: lobby-<n>.lobby.test -> 127.0.0.<n+2>
+A small DNS server plays the headless Service: lobby-<n>.lobby.test -> 127.0.0.<n+2>
 for the members that exist.  Nodes lobby-0 and lobby-1 start (each listening on
 its own loopback address, the same port, as pods do): each finds both, and
 calls the other's "@lobby".  lobby-2 appears in DNS and starts: lobby-0 logs
@@ -18,13 +18,13 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
 sys.path.insert(0, HERE)
 import harness  # noqa: E402
-from dnsstub import DnsStub  # noqa: E402
+from localdns import LocalDns  # noqa: E402
 
 
 def main(src, skiff):
     skiff = os.path.abspath(skiff)
     conf = os.path.join(src, "deploy", "k8s", "config", "lobby.conf")
-    dns = DnsStub()
+    dns = LocalDns()
     port = harness.free_port()
     nodes = {}
     with tempfile.TemporaryDirectory(prefix="skiff-disc-") as d:

@@ -6,7 +6,7 @@ import struct
 import threading
 
 
-class DnsStub:
+class LocalDns:
     def __init__(self):
         self.records = {}          # lower-case name without the final dot -> "a.b.c.d"
         self.lock = threading.Lock()
