@@ -59,6 +59,20 @@ stage() { # name builddir suite-args... -- meson setup args...
 	logs+=("$dir/meson-logs/testlog.json")
 }
 
+# The flood tests (multinode_/cluster_preauth_flood) open hundreds of thousands
+# of loopback connections. Where netfilter tracks connections (Docker loads
+# nf_conntrack), each leaves an entry for minutes, and a full table silently
+# drops the packets of the tests that follow: their connects and link
+# handshakes time out. Make room for them.
+conntrack_room() {
+	local f=/proc/sys/net/netfilter/nf_conntrack_max want=2097152
+	[ -w "$f" ] || return 0
+	if [ "$(cat "$f")" -lt "$want" ]; then
+		echo "$want" >"$f" && echo "skiff: nf_conntrack_max raised to $want for the flood tests"
+	fi
+}
+conntrack_room
+
 stage "normal build, all tests" build-test -- --buildtype=debugoptimized
 if [ "${SKIFF_QUICK:-0}" != 1 ]; then
 	stage "ASan+UBSan, all tests" build-asan --no-suite deploy --no-suite docker -- \
