@@ -17,7 +17,7 @@
 /* One unfinished message. */
 struct partial {
 	void *meta;
-	uint8_t *buf;     /* NULL: discarding (over max_message) */
+	uint8_t *buf; /* NULL: discarding (over max_message) */
 	size_t headroom;
 	uint64_t total, got;
 };
@@ -25,7 +25,7 @@ struct partial {
 struct assembly {
 	struct skynet_u64map *parts; /* id -> struct partial * */
 	size_t max_message, max_pending;
-	size_t pending;    /* sum of the stored partials' totals */
+	size_t pending; /* sum of the stored partials' totals */
 	void (*meta_free)(void *);
 };
 

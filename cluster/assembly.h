@@ -33,8 +33,8 @@ struct assembly; /* every unfinished multi-part message of one link */
 
 /* A message whose last part arrived. */
 struct assembly_msg {
-	void *meta;    /* as given to assembly_begin */
-	uint8_t *buf;  /* malloc'd, headroom + total bytes, payload at buf + headroom;
+	void *meta;   /* as given to assembly_begin */
+	uint8_t *buf; /* malloc'd, headroom + total bytes, payload at buf + headroom;
 	                * NULL: discarded, total is over max_message */
 	uint64_t total;
 };

@@ -97,8 +97,8 @@ struct clink *clink_dial(struct cluster *cl, struct cnode *n)
 static void set_why(struct clink *l, const char *reason)
 {
 	if (l->node)
-		snprintf(l->why, sizeof(l->why), "call failed: cluster node [%s] is down (%s)",
-		         l->node->name, reason);
+		snprintf(l->why, sizeof(l->why), "call failed: cluster node [%s] is down (%s)", l->node->name,
+		         reason);
 	else
 		snprintf(l->why, sizeof(l->why), "call failed: link closed (%s)", reason);
 }

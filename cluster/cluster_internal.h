@@ -53,9 +53,9 @@
 
 #include "cluster_msg.h"
 
-#define PART_SIZE ((size_t)64 * 1024)          /* payload bytes per frame */
-#define WINDOW ((size_t)1024 * 1024)           /* scheduler window (scheduler.h) */
-#define MAX_RECORD (PART_SIZE + 4096)          /* a frame: one part and its header */
+#define PART_SIZE ((size_t)64 * 1024) /* payload bytes per frame */
+#define WINDOW ((size_t)1024 * 1024)  /* scheduler window (scheduler.h) */
+#define MAX_RECORD (PART_SIZE + 4096) /* a frame: one part and its header */
 #define ERROR_MAX 512
 
 struct clink;
@@ -73,31 +73,31 @@ struct cnode {
 
 /* One message to go out on a link (or to wait for its node's address). */
 struct outmsg {
-	struct sched_msg base;       /* first: the scheduler hands this pointer back */
-	unsigned frame;              /* SKIFF__CLUSTER__FRAME_TYPE__REQUEST or __RESPONSE */
-	int kind;                    /* CLUSTER_CALL / PUSH / QUERY (requests) */
-	uint32_t caller;             /* who to answer (requests) */
+	struct sched_msg base; /* first: the scheduler hands this pointer back */
+	unsigned frame;        /* SKIFF__CLUSTER__FRAME_TYPE__REQUEST or __RESPONSE */
+	int kind;              /* CLUSTER_CALL / PUSH / QUERY (requests) */
+	uint32_t caller;       /* who to answer (requests) */
 	int caller_session;
-	uint32_t session;            /* wire session: assigned at the first frame (calls) */
-	uint32_t handle;             /* destination (requests), 0 when `name` is used */
-	char *name;                  /* NULL or destination name */
-	char *trace;                 /* NULL or trace tag */
-	bool ok;                     /* responses */
-	char *error;                 /* responses with ok == false */
-	void *owned;                 /* skynet_free'd with the message */
+	uint32_t session; /* wire session: assigned at the first frame (calls) */
+	uint32_t handle;  /* destination (requests), 0 when `name` is used */
+	char *name;       /* NULL or destination name */
+	char *trace;      /* NULL or trace tag */
+	bool ok;          /* responses */
+	char *error;      /* responses with ok == false */
+	void *owned;      /* skynet_free'd with the message */
 };
 
 struct clink {
 	struct cluster *cl;
 	struct hconn *hc;
 	uint32_t cid;
-	struct cnode *node;          /* outbound: the node dialed; NULL inbound */
-	bool retiring;               /* the node moved: close once idle */
+	struct cnode *node; /* outbound: the node dialed; NULL inbound */
+	bool retiring;      /* the node moved: close once idle */
 	uint32_t next_session;
-	struct skynet_u64map *pending;   /* wire session -> pend_pack(caller, session) */
-	struct assembly *in_parts;   /* incoming multi-part messages */
-	struct sched *out;           /* outgoing frames */
-	char why[ERROR_MAX];         /* set when closing: what failed calls are told */
+	struct skynet_u64map *pending; /* wire session -> pend_pack(caller, session) */
+	struct assembly *in_parts;     /* incoming multi-part messages */
+	struct sched *out;             /* outgoing frames */
+	char why[ERROR_MAX];           /* set when closing: what failed calls are told */
 };
 
 /* Who waits for a call's Response: the caller and its session, in one map
@@ -106,17 +106,23 @@ static inline uint64_t pend_pack(uint32_t caller, int session)
 {
 	return (uint64_t)caller << 32 | (uint32_t)session;
 }
-static inline uint32_t pend_caller(uint64_t v) { return (uint32_t)(v >> 32); }
-static inline int pend_session(uint64_t v) { return (int)(uint32_t)v; }
+static inline uint32_t pend_caller(uint64_t v)
+{
+	return (uint32_t)(v >> 32);
+}
+static inline int pend_session(uint64_t v)
+{
+	return (int)(uint32_t)v;
+}
 
 struct listener;
 
 struct cluster {
 	struct skynet_context *ctx;
-	bool has_key, has_cred;          /* shared key; per-node credential (or both) */
+	bool has_key, has_cred; /* shared key; per-node credential (or both) */
 	uint8_t key[LINK_KEY_BYTES];
 	struct link_credential cred;
-	char cred_name[CRED_NAME_MAX + 1];   /* the name the credential proves */
+	char cred_name[CRED_NAME_MAX + 1]; /* the name the credential proves */
 	char self[CLUSTER_NODE_MAX + 1];
 	uint64_t incarnation;
 	uint64_t timeout_ms, heartbeat_ms;
@@ -125,10 +131,10 @@ struct cluster {
 	int tick_session;
 	struct hnet *net;
 	uint32_t next_cid;
-	struct skynet_u64map *links;     /* clink id -> struct clink * */
-	struct skynet_strmap *nodes;     /* name -> struct cnode */
-	struct skynet_strmap *names;     /* registered name -> handle (as a pointer) */
-	struct skynet_u64map *execs;     /* our session -> clink id, remote session (inbound.c) */
+	struct skynet_u64map *links; /* clink id -> struct clink * */
+	struct skynet_strmap *nodes; /* name -> struct cnode */
+	struct skynet_strmap *names; /* registered name -> handle (as a pointer) */
+	struct skynet_u64map *execs; /* our session -> clink id, remote session (inbound.c) */
 	struct listener *listeners;
 	struct pb_arena arena;
 };
@@ -159,10 +165,9 @@ void clink_tick(struct cluster *cl);
 void clink_free_all(struct cluster *cl, const char *why);
 
 /* inbound.c */
-void inbound_meta_free(void *meta);   /* an assembly's meta_free */
+void inbound_meta_free(void *meta); /* an assembly's meta_free */
 void inbound_record(struct clink *l, unsigned type, uint8_t *data, size_t len);
-int inbound_result(struct cluster *cl, int type, uint32_t source, int session, void *msg,
-                   size_t sz);
+int inbound_result(struct cluster *cl, int type, uint32_t source, int session, void *msg, size_t sz);
 void inbound_free(struct cluster *cl);
 
 #endif

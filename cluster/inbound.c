@@ -88,8 +88,8 @@ static void deliver_query(struct clink *l, uint32_t session, uint8_t *buf, size_
 }
 
 /* A whole request arrived: run it here.  buf (skynet_malloc'd, size sz) is ours. */
-static void deliver_request(struct clink *l, int kind, uint32_t session, uint32_t handle,
-                            const char *name, const char *trace, uint8_t *buf, size_t sz)
+static void deliver_request(struct clink *l, int kind, uint32_t session, uint32_t handle, const char *name,
+                            const char *trace, uint8_t *buf, size_t sz)
 {
 	struct cluster *cl = l->cl;
 	if (kind == CLUSTER_QUERY) {
@@ -126,7 +126,9 @@ static void deliver_request(struct clink *l, int kind, uint32_t session, uint32_
 		               : skynet_send(cl->ctx, 0, dest, type, 0, buf, sz);
 		if (r < 0)
 			skynet_error(cl->ctx, "cluster: push to invalid address %s dropped",
-			             global ? global : name ? name : "(handle)");
+			             global ? global
+			             : name ? name
+			                    : "(handle)");
 		return;
 	}
 	type |= PTYPE_TAG_ALLOCSESSION;
@@ -145,8 +147,8 @@ static void deliver_request(struct clink *l, int kind, uint32_t session, uint32_
 
 /* A whole response arrived: hand it to the caller.  buf has room for the status
  * byte at [0]; the payload is buf[1..1+sz). */
-static void deliver_response(struct clink *l, uint32_t session, bool ok, const char *error,
-                             uint8_t *buf, size_t sz)
+static void deliver_response(struct clink *l, uint32_t session, bool ok, const char *error, uint8_t *buf,
+                             size_t sz)
 {
 	struct cluster *cl = l->cl;
 	uint64_t p;
@@ -156,8 +158,8 @@ static void deliver_response(struct clink *l, uint32_t session, bool ok, const c
 	}
 	if (ok) {
 		buf[0] = CLUSTER_OK;
-		skynet_send(cl->ctx, 0, pend_caller(p), PTYPE_RESPONSE | PTYPE_TAG_DONTCOPY,
-		            pend_session(p), buf, sz + 1);
+		skynet_send(cl->ctx, 0, pend_caller(p), PTYPE_RESPONSE | PTYPE_TAG_DONTCOPY, pend_session(p),
+		            buf, sz + 1);
 	} else {
 		skynet_free(buf);
 		answer_error(cl, pend_caller(p), pend_session(p),
@@ -167,8 +169,7 @@ static void deliver_response(struct clink *l, uint32_t session, bool ok, const c
 }
 
 /* A target answered a call we ran for a remote node.  1: msg is kept. */
-int inbound_result(struct cluster *cl, int type, uint32_t source, int session, void *msg,
-                   size_t sz)
+int inbound_result(struct cluster *cl, int type, uint32_t source, int session, void *msg, size_t sz)
 {
 	uint64_t e, lv;
 	if (!skynet_u64map_del(cl->execs, (uint32_t)session, &e))
@@ -295,7 +296,7 @@ static void on_frame(struct clink *l, unsigned type, ProtobufCMessage *msg)
 			h.name = r->name;
 		h.kind = r->kind == SKIFF__CLUSTER__REQUEST_KIND__PUSH    ? CLUSTER_PUSH
 		         : r->kind == SKIFF__CLUSTER__REQUEST_KIND__QUERY ? CLUSTER_QUERY
-		                                                           : CLUSTER_CALL;
+		                                                          : CLUSTER_CALL;
 		if (h.kind != CLUSTER_PUSH && r->session == 0) {
 			clink_fail(l, "call without a session");
 			return;
@@ -305,20 +306,16 @@ static void on_frame(struct clink *l, unsigned type, ProtobufCMessage *msg)
 	}
 	case SKIFF__CLUSTER__FRAME_TYPE__RESPONSE: {
 		Skiff__Cluster__Response *r = (Skiff__Cluster__Response *)msg;
-		struct inmeta h = { .response = true, .session = r->session, .ok = r->ok,
-		                    .error = r->error };
+		struct inmeta h = { .response = true, .session = r->session, .ok = r->ok, .error = r->error };
 		begin_message(l, &h, r->total, r->id, &r->payload);
 		return;
 	}
-	case SKIFF__CLUSTER__FRAME_TYPE__PART:
-		on_part(l, (Skiff__Cluster__Part *)msg);
-		return;
+	case SKIFF__CLUSTER__FRAME_TYPE__PART: on_part(l, (Skiff__Cluster__Part *)msg); return;
 	case SKIFF__CLUSTER__FRAME_TYPE__ACK:
 		if (sched_ack(l->out, ((Skiff__Cluster__Ack *)msg)->bytes) != 0)
 			clink_fail(l, "bad ack");
 		return;
-	default:
-		return;
+	default: return;
 	}
 }
 

@@ -28,8 +28,7 @@
 
 /* ---------------------------------------------------------------- answers */
 
-static void answer(struct cluster *cl, uint32_t caller, int session, int status,
-                   const void *data, size_t n)
+static void answer(struct cluster *cl, uint32_t caller, int session, int status, const void *data, size_t n)
 {
 	if (session == 0)
 		return;
@@ -235,8 +234,8 @@ static int parse(struct request *r, const uint8_t *p, size_t sz)
 	if (form == 0) {
 		if (end - p < 4)
 			return -1;
-		r->handle = (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-		            (uint32_t)p[3] << 24;
+		r->handle =
+			(uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 		p += 4;
 	} else {
 		if (end - p < 1)

@@ -24,11 +24,11 @@ struct sched {
 	struct sched_limits lim;
 	const struct sched_ops *ops;
 	void *ud;
-	bool open;                 /* established and no emit failed */
+	bool open; /* established and no emit failed */
 	bool failed;
 	size_t inflight, started;
 	uint32_t next_id;
-	struct skynet_u64map *queues;   /* source -> struct squeue * */
+	struct skynet_u64map *queues; /* source -> struct squeue * */
 	struct squeue *act_head, *act_tail;
 };
 

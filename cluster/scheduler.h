@@ -45,10 +45,10 @@
  * record and fills data and size.  The other fields belong to the scheduler. */
 struct sched_msg {
 	struct sched_msg *next;
-	const uint8_t *data;   /* payload, borrowed until release */
+	const uint8_t *data; /* payload, borrowed until release */
 	size_t size;
-	size_t sent;           /* payload bytes emitted */
-	uint32_t id;           /* multi-part id, non-zero once its first frame is out */
+	size_t sent; /* payload bytes emitted */
+	uint32_t id; /* multi-part id, non-zero once its first frame is out */
 };
 
 struct sched_ops {
@@ -63,9 +63,9 @@ struct sched_ops {
 };
 
 struct sched_limits {
-	size_t part;          /* largest chunk in one frame, > 0 */
-	size_t window;        /* inflight bound (above), > 0 */
-	size_t max_pending;   /* started bound (above), >= the largest message */
+	size_t part;        /* largest chunk in one frame, > 0 */
+	size_t window;      /* inflight bound (above), > 0 */
+	size_t max_pending; /* started bound (above), >= the largest message */
 };
 
 struct sched;
@@ -85,7 +85,7 @@ int sched_enqueue(struct sched *s, uint32_t source, struct sched_msg *m);
  * protocol. */
 int sched_ack(struct sched *s, uint64_t bytes);
 
-bool sched_idle(const struct sched *s);         /* nothing queued */
+bool sched_idle(const struct sched *s); /* nothing queued */
 size_t sched_inflight(const struct sched *s);
 size_t sched_started(const struct sched *s);
 

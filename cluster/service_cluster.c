@@ -73,8 +73,8 @@ static void drop_listener(struct cluster *cl, struct listener *li)
 	}
 }
 
-static void cmd_listen(struct cluster *cl, uint32_t source, int session, const char *host,
-                       int port, const char *name)
+static void cmd_listen(struct cluster *cl, uint32_t source, int session, const char *host, int port,
+                       const char *name)
 {
 	int sock = skynet_socket_listen(cl->ctx, host, port, 128);
 	if (sock < 0) {
@@ -106,9 +106,7 @@ static void on_socket(struct cluster *cl, const struct skynet_socket_message *m,
 	struct listener *li = find_listener(cl, m->id);
 	const char *pad = m->buffer == NULL && sz > sizeof(*m) ? (const char *)(m + 1) : "";
 	switch (m->type) {
-	case SKYNET_SOCKET_TYPE_DATA:
-		skynet_free(m->buffer);
-		break;
+	case SKYNET_SOCKET_TYPE_DATA: skynet_free(m->buffer); break;
 	case SKYNET_SOCKET_TYPE_CONNECT:
 		if (li && !li->ready) {
 			li->ready = true;
@@ -139,8 +137,7 @@ static void on_socket(struct cluster *cl, const struct skynet_socket_message *m,
 			drop_listener(cl, li);
 		}
 		break;
-	default:
-		break;
+	default: break;
 	}
 }
 
@@ -179,8 +176,10 @@ static void on_text(struct cluster *cl, uint32_t source, int session, const char
 		text_reply(cl, source, session, "OK");
 	} else if (strcmp(cmd, "self") == 0 && a1) {
 		if (cl->has_cred && strcmp(a1, cl->cred_name) != 0)
-			skynet_error(cl->ctx, "cluster: this node's credential is for [%s]; it cannot "
-			             "act as [%s] (peers would refuse it)", cl->cred_name, a1);
+			skynet_error(cl->ctx,
+			             "cluster: this node's credential is for [%s]; it cannot "
+			             "act as [%s] (peers would refuse it)",
+			             cl->cred_name, a1);
 		snprintf(cl->self, sizeof(cl->self), "%s", cl->has_cred ? cl->cred_name : a1);
 		text_reply(cl, source, session, "OK");
 	} else if (strcmp(cmd, "listen") == 0 && a1 && a2) {
@@ -214,15 +213,13 @@ static void on_tick(struct cluster *cl)
 
 /* ---------------------------------------------------------------- service */
 
-static int cluster_cb(struct skynet_context *ctx, void *ud, int type, int session,
-                      uint32_t source, const void *msg, size_t sz)
+static int cluster_cb(struct skynet_context *ctx, void *ud, int type, int session, uint32_t source,
+                      const void *msg, size_t sz)
 {
 	struct cluster *cl = ud;
 	int kept = 0;
 	switch (type) {
-	case PTYPE_CLUSTER:
-		kept = route_call(cl, source, session, msg, sz);
-		break;
+	case PTYPE_CLUSTER: kept = route_call(cl, source, session, msg, sz); break;
 	case PTYPE_RESPONSE:
 		if (session == cl->tick_session && source == 0) {
 			on_tick(cl);
@@ -234,14 +231,9 @@ static int cluster_cb(struct skynet_context *ctx, void *ud, int type, int sessio
 		if (session != 0)
 			kept = inbound_result(cl, type, source, session, (void *)msg, sz);
 		break;
-	case PTYPE_SOCKET:
-		on_socket(cl, msg, sz);
-		break;
-	case PTYPE_TEXT:
-		on_text(cl, source, session, msg, sz);
-		break;
-	default:
-		break;
+	case PTYPE_SOCKET: on_socket(cl, msg, sz); break;
+	case PTYPE_TEXT: on_text(cl, source, session, msg, sz); break;
+	default: break;
 	}
 	hnet_reap(cl->net);
 	if (hnet_dirty(cl->net) && skynet_context_mqlen(ctx) == 0)
@@ -281,14 +273,16 @@ static int load_keys(struct cluster *cl, struct skynet_context *ctx)
 	char err[320];
 	if (!want_key && !want_pub && !want_cred) {
 		skynet_error(ctx, "cluster: config key 'cluster_pub' and 'node_credential' (per-node "
-		             "identity: skiff --genkey cluster DIR, then skiff --genkey node --name "
-		             "NAME ...) or 'cluster_key' (shared key, every holder trusted with "
-		             "everything: skiff --genkey FILE) is required for cluster mode");
+		                  "identity: skiff --genkey cluster DIR, then skiff --genkey node --name "
+		                  "NAME ...) or 'cluster_key' (shared key, every holder trusted with "
+		                  "everything: skiff --genkey FILE) is required for cluster mode");
 		return -1;
 	}
 	if (want_pub != want_cred) {
-		skynet_error(ctx, "cluster: config keys 'cluster_pub' and 'node_credential' go "
-		             "together; only '%s' is set", want_pub ? "cluster_pub" : "node_credential");
+		skynet_error(ctx,
+		             "cluster: config keys 'cluster_pub' and 'node_credential' go "
+		             "together; only '%s' is set",
+		             want_pub ? "cluster_pub" : "node_credential");
 		return -1;
 	}
 	if (want_key) {
@@ -304,14 +298,15 @@ static int load_keys(struct cluster *cl, struct skynet_context *ctx)
 			skynet_error(ctx, "cluster: cluster_pub: %s", err);
 			return -1;
 		}
-		if (cred_load_node(cred, cl->cred.cluster_pub, (uint64_t)time(NULL), &cl->cred, &cert,
-		                   err, sizeof(err)) != 0) {
+		if (cred_load_node(cred, cl->cred.cluster_pub, (uint64_t)time(NULL), &cl->cred, &cert, err,
+		                   sizeof(err)) != 0) {
 			skynet_error(ctx, "cluster: node_credential: %s", err);
 			return -1;
 		}
 		if (cert.node_id != 0) {
 			sodium_memzero(&cl->cred, sizeof(cl->cred));
-			skynet_error(ctx, "cluster: node_credential: %s is for harbor node id %u; cluster "
+			skynet_error(ctx,
+			             "cluster: node_credential: %s is for harbor node id %u; cluster "
 			             "mode needs a name credential (skiff --genkey node --name NAME ...)",
 			             cred, cert.node_id);
 			return -1;
@@ -321,7 +316,6 @@ static int load_keys(struct cluster *cl, struct skynet_context *ctx)
 	}
 	return 0;
 }
-
 
 int cluster_init(struct cluster *cl, struct skynet_context *ctx, const char *parm)
 {
@@ -348,14 +342,16 @@ int cluster_init(struct cluster *cl, struct skynet_context *ctx, const char *par
 	cl->names = skynet_strmap_new();
 	if (cl->links == NULL || cl->execs == NULL || cl->nodes == NULL || cl->names == NULL) {
 		skynet_error(ctx, "cluster: out of memory");
-		return 1;   /* cluster_release frees what was made */
+		return 1; /* cluster_release frees what was made */
 	}
 	cl->net = hnet_new(ctx, "cluster", &clink_ops, cl);
 	if (cl->net == NULL)
-		return 1;   /* logged */
+		return 1; /* logged */
 	randombytes_buf(&cl->incarnation, sizeof(cl->incarnation));
 	snprintf(cl->self, sizeof(cl->self), "%s",
-	         cl->has_cred ? cl->cred_name : parm && parm[0] ? parm : "noname");
+	         cl->has_cred      ? cl->cred_name
+	         : parm && parm[0] ? parm
+	                           : "noname");
 	pb_arena_init(&cl->arena, NULL, 0);
 	skynet_callback(ctx, cl, cluster_cb);
 	arm_tick(cl);
@@ -367,7 +363,7 @@ void cluster_release(struct cluster *cl)
 	if (cl == NULL)
 		return;
 	clink_free_all(cl, "node exiting");
-	hnet_free(cl->net);   /* a sealed CLOSE on every link still up */
+	hnet_free(cl->net); /* a sealed CLOSE on every link still up */
 	while (cl->listeners)
 		drop_listener(cl, cl->listeners);
 	route_free(cl);

@@ -18,7 +18,11 @@
 #define ATOM_INIT(p, v) atomic_init(p, v)
 #define ATOM_LOAD(p) atomic_load(p)
 #define ATOM_STORE(p, v) atomic_store(p, v)
-#define ATOM_CAS(p, oldv, newv) ({ __typeof__(oldv) o_ = (oldv); atomic_compare_exchange_strong(p, &o_, newv); })
+#define ATOM_CAS(p, oldv, newv)                                                                              \
+	({                                                                                                   \
+		__typeof__(oldv) o_ = (oldv);                                                                \
+		atomic_compare_exchange_strong(p, &o_, newv);                                                \
+	})
 #define ATOM_FINC(p) atomic_fetch_add(p, 1)
 #define ATOM_FDEC(p) atomic_fetch_sub(p, 1)
 #define ATOM_FADD(p, n) atomic_fetch_add(p, n)

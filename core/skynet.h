@@ -44,21 +44,20 @@
 
 struct skynet_context;
 
-void skynet_error(struct skynet_context *context, const char *msg, ...)
-	__attribute__((format(printf, 2, 3)));
+void skynet_error(struct skynet_context *context, const char *msg, ...) __attribute__((format(printf, 2, 3)));
 const char *skynet_command(struct skynet_context *context, const char *cmd, const char *parm);
 uint32_t skynet_queryname(struct skynet_context *context, const char *name);
 
 /* Return: session (>= 0) on success, -1 invalid destination, -2 message too large. */
-int skynet_send(struct skynet_context *context, uint32_t source, uint32_t destination,
-	int type, int session, void *msg, size_t sz);
-int skynet_sendname(struct skynet_context *context, uint32_t source, const char *destination,
-	int type, int session, void *msg, size_t sz);
+int skynet_send(struct skynet_context *context, uint32_t source, uint32_t destination, int type, int session,
+                void *msg, size_t sz);
+int skynet_sendname(struct skynet_context *context, uint32_t source, const char *destination, int type,
+                    int session, void *msg, size_t sz);
 
 int skynet_isremote(struct skynet_context *, uint32_t handle, int *harbor);
 
-typedef int (*skynet_cb)(struct skynet_context *context, void *ud, int type, int session,
-	uint32_t source, const void *msg, size_t sz);
+typedef int (*skynet_cb)(struct skynet_context *context, void *ud, int type, int session, uint32_t source,
+                         const void *msg, size_t sz);
 void skynet_callback(struct skynet_context *context, void *ud, skynet_cb cb);
 
 uint32_t skynet_current_handle(void);

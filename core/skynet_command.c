@@ -24,10 +24,8 @@
 uint32_t skynet_queryname(struct skynet_context *context, const char *name)
 {
 	switch (name[0]) {
-	case ':':
-		return strtoul(name + 1, NULL, 16);
-	case '.':
-		return skynet_handle_findname(name + 1);
+	case ':': return strtoul(name + 1, NULL, 16);
+	case '.': return skynet_handle_findname(name + 1);
 	}
 	skynet_error(context, "Don't support query global name %s", name);
 	return 0;
@@ -116,8 +114,7 @@ static uint32_t tohandle(struct skynet_context *context, const char *param)
 
 /* The service that param names (as tohandle reads it), with a reference the
  * caller releases, and its handle in *handle; NULL if there is none. */
-static struct skynet_context *grab_param(struct skynet_context *context, const char *param,
-                                         uint32_t *handle)
+static struct skynet_context *grab_param(struct skynet_context *context, const char *param, uint32_t *handle)
 {
 	*handle = tohandle(context, param);
 	return *handle ? skynet_handle_grab(*handle) : NULL;
@@ -331,24 +328,24 @@ struct command_func {
 };
 
 static const struct command_func cmd_funcs[] = {
-	{"TIMEOUT", cmd_timeout},
-	{"REG", cmd_reg},
-	{"QUERY", cmd_query},
-	{"NAME", cmd_name},
-	{"EXIT", cmd_exit},
-	{"KILL", cmd_kill},
-	{"LAUNCH", cmd_launch},
-	{"GETENV", cmd_getenv},
-	{"SETENV", cmd_setenv},
-	{"STARTTIME", cmd_starttime},
-	{"ABORT", cmd_abort},
-	{"MONITOR", cmd_monitor},
-	{"STAT", cmd_stat},
-	{"LOGON", cmd_logon},
-	{"LOGOFF", cmd_logoff},
-	{"SIGNAL", cmd_signal},
-	{"HARBORNAME", cmd_harborname},
-	{NULL, NULL},
+	{ "TIMEOUT", cmd_timeout },
+	{ "REG", cmd_reg },
+	{ "QUERY", cmd_query },
+	{ "NAME", cmd_name },
+	{ "EXIT", cmd_exit },
+	{ "KILL", cmd_kill },
+	{ "LAUNCH", cmd_launch },
+	{ "GETENV", cmd_getenv },
+	{ "SETENV", cmd_setenv },
+	{ "STARTTIME", cmd_starttime },
+	{ "ABORT", cmd_abort },
+	{ "MONITOR", cmd_monitor },
+	{ "STAT", cmd_stat },
+	{ "LOGON", cmd_logon },
+	{ "LOGOFF", cmd_logoff },
+	{ "SIGNAL", cmd_signal },
+	{ "HARBORNAME", cmd_harborname },
+	{ NULL, NULL },
 };
 
 const char *skynet_command(struct skynet_context *context, const char *cmd, const char *param)

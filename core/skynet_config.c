@@ -220,7 +220,7 @@ static int load_into(lua_State *L)
 }
 
 int skynet_config_load(const char *path, const char *text, size_t textlen,
-	const struct config_default *defaults, char *err, size_t errsz)
+                       const struct config_default *defaults, char *err, size_t errsz)
 {
 	lua_State *L = luaL_newstate();
 	if (L == NULL) {

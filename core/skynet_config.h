@@ -22,6 +22,6 @@ struct config_default {
  * skynet_setenv and 0 is returned; on failure -1 and one line naming the file
  * and key is written to err. */
 int skynet_config_load(const char *path, const char *text, size_t textlen,
-	const struct config_default *defaults, char *err, size_t errsz);
+                       const struct config_default *defaults, char *err, size_t errsz);
 
 #endif

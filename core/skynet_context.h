@@ -23,7 +23,7 @@ struct skynet_context {
 	struct message_queue *queue;
 	_Atomic(FILE *) logfile;
 	_Atomic uint64_t cpu_cost; /* in microsec; written by the dispatching worker only */
-	uint64_t cpu_start; /* in microsec */
+	uint64_t cpu_start;        /* in microsec */
 	char result[32];
 	uint32_t handle;
 	int session_id;

@@ -53,7 +53,8 @@ static int write_pid(const char *pidfile)
 		if (n != 1)
 			fprintf(stderr, "skiff: can't lock and read pidfile %s\n", pidfile);
 		else
-			fprintf(stderr, "skiff: can't lock pidfile %s, lock is held by pid %d\n", pidfile, pid);
+			fprintf(stderr, "skiff: can't lock pidfile %s, lock is held by pid %d\n", pidfile,
+			        pid);
 		return 0;
 	}
 
@@ -108,4 +109,7 @@ int daemon_init(const char *pidfile)
 	return 0;
 }
 
-int daemon_exit(const char *pidfile) { return unlink(pidfile); }
+int daemon_exit(const char *pidfile)
+{
+	return unlink(pidfile);
+}

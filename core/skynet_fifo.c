@@ -12,7 +12,7 @@
 #include <string.h>
 
 #define MIN_CAP 8
-#define KEEP_CAP 64   /* an emptied ring up to this many slots keeps its memory */
+#define KEEP_CAP 64 /* an emptied ring up to this many slots keeps its memory */
 
 struct skynet_fifo {
 	unsigned char *ring;

@@ -215,7 +215,7 @@ static void name_insert_at(struct handle_storage *s, char *name, uint32_t handle
 		s->name = skynet_realloc(s->name, s->name_cap * sizeof(struct handle_name));
 	}
 	memmove(&s->name[before + 1], &s->name[before],
-		(s->name_count - before) * sizeof(struct handle_name));
+	        (s->name_count - before) * sizeof(struct handle_name));
 	s->name[before].name = name;
 	s->name[before].handle = handle;
 	s->name_count++;

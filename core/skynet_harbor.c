@@ -27,7 +27,7 @@ void skynet_harbor_send(struct remote_message *rmsg, uint32_t source, int sessio
 		uint32_t h = skynet_harbor_localname_find(name);
 		if (h) {
 			skynet_send(NULL, source, h, rmsg->type | PTYPE_TAG_DONTCOPY, session,
-				(void *)rmsg->message, rmsg->sz);
+			            (void *)rmsg->message, rmsg->sz);
 			skynet_free(rmsg);
 			return;
 		}
@@ -43,10 +43,10 @@ void skynet_harbor_send(struct remote_message *rmsg, uint32_t source, int sessio
 		skynet_free((void *)rmsg->message);
 		if (rmsg->destination.handle)
 			skynet_error(NULL, "Drop message to :%08x from :%08x: no harbor (single node)",
-				rmsg->destination.handle, source);
+			             rmsg->destination.handle, source);
 		else
 			skynet_error(NULL, "Drop message to %.*s from :%08x: unknown global name",
-				GLOBALNAME_LENGTH, rmsg->destination.name, source);
+			             GLOBALNAME_LENGTH, rmsg->destination.name, source);
 		skynet_free(rmsg);
 		if (type != PTYPE_ERROR && source != 0)
 			skynet_send(NULL, from, source, PTYPE_ERROR, session, NULL, 0);
@@ -96,7 +96,10 @@ int skynet_harbor_message_isremote(uint32_t handle)
 	return h != HARBOR && h != 0;
 }
 
-void skynet_harbor_init(int harbor) { HARBOR = (unsigned int)harbor << HANDLE_REMOTE_SHIFT; }
+void skynet_harbor_init(int harbor)
+{
+	HARBOR = (unsigned int)harbor << HANDLE_REMOTE_SHIFT;
+}
 
 void skynet_harbor_start(void *ctx)
 {

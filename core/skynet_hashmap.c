@@ -28,7 +28,7 @@ static uint64_t mix64(uint64_t x)
 
 static uint64_t str_hash(const char *s)
 {
-	uint64_t h = 0xcbf29ce484222325ULL;   /* FNV-1a, then mixed */
+	uint64_t h = 0xcbf29ce484222325ULL; /* FNV-1a, then mixed */
 	for (; *s; s++)
 		h = (h ^ (unsigned char)*s) * 0x100000001b3ULL;
 	return mix64(h);
@@ -152,8 +152,7 @@ bool skynet_u64map_del(struct skynet_u64map *m, uint64_t key, uint64_t *value)
 	return true;
 }
 
-bool skynet_u64map_next(const struct skynet_u64map *m, size_t *pos, uint64_t *key,
-                        uint64_t *value)
+bool skynet_u64map_next(const struct skynet_u64map *m, size_t *pos, uint64_t *key, uint64_t *value)
 {
 	for (size_t i = *pos; i < m->cap; i++) {
 		if (m->slot[i].used) {
@@ -179,7 +178,7 @@ void skynet_u64map_clear(struct skynet_u64map *m)
 /* ---- string keys ------------------------------------------------------------ */
 
 struct strslot {
-	char *key;          /* NULL: free */
+	char *key; /* NULL: free */
 	void *value;
 	uint64_t hash;
 };
@@ -317,8 +316,7 @@ bool skynet_strmap_del(struct skynet_strmap *m, const char *key, void **value)
 	return true;
 }
 
-bool skynet_strmap_next(const struct skynet_strmap *m, size_t *pos, const char **key,
-                        void **value)
+bool skynet_strmap_next(const struct skynet_strmap *m, size_t *pos, const char **key, void **value)
 {
 	for (size_t i = *pos; i < m->cap; i++) {
 		if (m->slot[i].key) {

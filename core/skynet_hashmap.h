@@ -41,8 +41,7 @@ int skynet_u64map_put(struct skynet_u64map *m, uint64_t key, uint64_t value);
 bool skynet_u64map_get(const struct skynet_u64map *m, uint64_t key, uint64_t *value);
 /* True if key was present (and is now gone); *value gets what it held. */
 bool skynet_u64map_del(struct skynet_u64map *m, uint64_t key, uint64_t *value);
-bool skynet_u64map_next(const struct skynet_u64map *m, size_t *pos, uint64_t *key,
-                        uint64_t *value);
+bool skynet_u64map_next(const struct skynet_u64map *m, size_t *pos, uint64_t *key, uint64_t *value);
 void skynet_u64map_clear(struct skynet_u64map *m);
 
 struct skynet_strmap;
@@ -58,8 +57,7 @@ bool skynet_strmap_get(const struct skynet_strmap *m, const char *key, void **va
 void *skynet_strmap_find(const struct skynet_strmap *m, const char *key);
 bool skynet_strmap_del(struct skynet_strmap *m, const char *key, void **value);
 /* *key points at the map's copy of the key. */
-bool skynet_strmap_next(const struct skynet_strmap *m, size_t *pos, const char **key,
-                        void **value);
+bool skynet_strmap_next(const struct skynet_strmap *m, size_t *pos, const char **key, void **value);
 void skynet_strmap_clear(struct skynet_strmap *m);
 
 #endif

@@ -13,10 +13,22 @@
 #include <stdlib.h>
 #include <string.h>
 
-void *skynet_malloc(size_t sz) { return malloc(sz); }
-void *skynet_calloc(size_t nmemb, size_t size) { return calloc(nmemb, size); }
-void *skynet_realloc(void *ptr, size_t size) { return realloc(ptr, size); }
-void skynet_free(void *ptr) { free(ptr); }
+void *skynet_malloc(size_t sz)
+{
+	return malloc(sz);
+}
+void *skynet_calloc(size_t nmemb, size_t size)
+{
+	return calloc(nmemb, size);
+}
+void *skynet_realloc(void *ptr, size_t size)
+{
+	return realloc(ptr, size);
+}
+void skynet_free(void *ptr)
+{
+	free(ptr);
+}
 
 char *skynet_strdup(const char *str)
 {
@@ -52,7 +64,10 @@ void *skynet_memalign(size_t alignment, size_t size)
 	return posix_memalign(&p, alignment, size) == 0 ? p : NULL;
 }
 
-void *skynet_aligned_alloc(size_t alignment, size_t size) { return aligned_alloc(alignment, size); }
+void *skynet_aligned_alloc(size_t alignment, size_t size)
+{
+	return aligned_alloc(alignment, size);
+}
 
 int skynet_posix_memalign(void **memptr, size_t alignment, size_t size)
 {

@@ -14,9 +14,15 @@
 static _Atomic uint64_t timer_events;
 static _Atomic uint64_t overloads;
 
-void skynet_metrics_timer_event(void) { atomic_fetch_add_explicit(&timer_events, 1, memory_order_relaxed); }
+void skynet_metrics_timer_event(void)
+{
+	atomic_fetch_add_explicit(&timer_events, 1, memory_order_relaxed);
+}
 
-void skynet_metrics_overload(void) { atomic_fetch_add_explicit(&overloads, 1, memory_order_relaxed); }
+void skynet_metrics_overload(void)
+{
+	atomic_fetch_add_explicit(&overloads, 1, memory_order_relaxed);
+}
 
 struct collect {
 	struct skynet_metrics *m;
@@ -80,7 +86,7 @@ void skynet_metrics_collect(struct skynet_metrics *m, int topn)
 		m->messages += out->messages;
 		m->cpu_us += out->cpu_us;
 	}
-	struct collect c = {m, topn};
+	struct collect c = { m, topn };
 	skynet_handle_foreach(visit, &c);
 	m->timer_events = atomic_load_explicit(&timer_events, memory_order_relaxed);
 	m->overloads = atomic_load_explicit(&overloads, memory_order_relaxed);

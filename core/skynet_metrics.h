@@ -12,10 +12,10 @@
 #define SKYNET_METRICS_TOPQ 16
 
 struct skynet_metrics_module {
-	const char *name;   /* valid for the life of the process */
-	int services;       /* alive now */
-	uint64_t messages;  /* dispatched, alive and gone */
-	uint64_t cpu_us;    /* callback CPU time (with profile = true) */
+	const char *name;  /* valid for the life of the process */
+	int services;      /* alive now */
+	uint64_t messages; /* dispatched, alive and gone */
+	uint64_t cpu_us;   /* callback CPU time (with profile = true) */
 };
 
 struct skynet_metrics_queue {
@@ -25,14 +25,14 @@ struct skynet_metrics_queue {
 };
 
 struct skynet_metrics {
-	int services;           /* contexts alive (logger and harbor included) */
-	uint64_t messages;      /* dispatched in total */
-	uint64_t cpu_us;        /* callback CPU time in total */
-	uint64_t timer_events;  /* timer expiries delivered */
-	uint64_t overloads;     /* "May overload" warnings */
+	int services;          /* contexts alive (logger and harbor included) */
+	uint64_t messages;     /* dispatched in total */
+	uint64_t cpu_us;       /* callback CPU time in total */
+	uint64_t timer_events; /* timer expiries delivered */
+	uint64_t overloads;    /* "May overload" warnings */
 	int nmodule;
 	struct skynet_metrics_module module[SKYNET_METRICS_MODULES];
-	int nqueue;             /* longest queues first */
+	int nqueue; /* longest queues first */
 	struct skynet_metrics_queue queue[SKYNET_METRICS_TOPQ];
 };
 

@@ -55,7 +55,8 @@ static void *try_open(struct modules *m, const char *name)
 		size_t i;
 		for (i = 0; i < len && path[i] != '?'; i++)
 			tmp[i] = path[i];
-		memcpy(tmp + i, name, name_size); // NOLINT(bugprone-not-null-terminated-result): tmp is zeroed above
+		memcpy(tmp + i, name,
+		       name_size); // NOLINT(bugprone-not-null-terminated-result): tmp is zeroed above
 		if (path[i] == '?') {
 			memcpy(tmp + i + name_size, path + i + 1, len - i - 1);
 		} else {
@@ -142,8 +143,8 @@ struct skynet_module *skynet_module_query(const char *name)
 			}
 		}
 	} else if (result == NULL) {
-		skynet_error(NULL, "too many C service modules (max %d), can't load %s",
-			MAX_MODULE_TYPE, name);
+		skynet_error(NULL, "too many C service modules (max %d), can't load %s", MAX_MODULE_TYPE,
+		             name);
 	}
 
 	pthread_mutex_unlock(&M->lock);
@@ -172,7 +173,8 @@ void *skynet_module_instance_create(struct skynet_module *m)
 	return (void *)(intptr_t)(~0);
 }
 
-int skynet_module_instance_init(struct skynet_module *m, void *inst, struct skynet_context *ctx, const char *parm)
+int skynet_module_instance_init(struct skynet_module *m, void *inst, struct skynet_context *ctx,
+                                const char *parm)
 {
 	return m->init(inst, ctx, parm);
 }
@@ -197,8 +199,9 @@ int skynet_module_init(const char *path)
 		const char *l = strchr(p, ';');
 		size_t len = l ? (size_t)(l - p) : strlen(p);
 		if (len > 0 && memchr(p, '?', len) == NULL) {
-			fprintf(stderr, "skiff: Invalid C service path: template '%.*s' in cpath has no '?'\n",
-				(int)len, p);
+			fprintf(stderr,
+			        "skiff: Invalid C service path: template '%.*s' in cpath has no '?'\n",
+			        (int)len, p);
 			return -1;
 		}
 		p += len;

@@ -28,7 +28,8 @@ struct skynet_module {
 /* NULL when no template of the path finds a loadable module with an _init. */
 struct skynet_module *skynet_module_query(const char *name);
 void *skynet_module_instance_create(struct skynet_module *);
-int skynet_module_instance_init(struct skynet_module *, void *inst, struct skynet_context *ctx, const char *parm);
+int skynet_module_instance_init(struct skynet_module *, void *inst, struct skynet_context *ctx,
+                                const char *parm);
 void skynet_module_instance_release(struct skynet_module *, void *inst);
 void skynet_module_instance_signal(struct skynet_module *, void *inst, int signal);
 

@@ -29,7 +29,10 @@ struct skynet_monitor *skynet_monitor_new(void)
 	return ret;
 }
 
-void skynet_monitor_free(struct skynet_monitor *sm) { skynet_free(sm); }
+void skynet_monitor_free(struct skynet_monitor *sm)
+{
+	skynet_free(sm);
+}
 
 void skynet_monitor_trigger(struct skynet_monitor *sm, uint32_t source, uint32_t destination)
 {
@@ -46,7 +49,9 @@ void skynet_monitor_check(struct skynet_monitor *sm)
 		if (destination) {
 			uint32_t source = atomic_load_explicit(&sm->source, memory_order_relaxed);
 			skynet_context_endless(destination);
-			skynet_error(NULL, "error: A message from [ :%08x ] to [ :%08x ] maybe in an endless loop (version = %d)",
+			skynet_error(
+				NULL,
+				"error: A message from [ :%08x ] to [ :%08x ] maybe in an endless loop (version = %d)",
 				source, destination, version);
 		}
 	} else {

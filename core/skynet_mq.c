@@ -120,7 +120,10 @@ static void mq_free(struct message_queue *q)
 	skynet_free(q);
 }
 
-uint32_t skynet_mq_handle(struct message_queue *q) { return q->handle; }
+uint32_t skynet_mq_handle(struct message_queue *q)
+{
+	return q->handle;
+}
 
 int skynet_mq_length(struct message_queue *q)
 {

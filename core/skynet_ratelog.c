@@ -20,8 +20,7 @@ static uint64_t mono_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-void skynet_ratelog_init(struct skynet_ratelog *r, const char *what, uint32_t burst,
-                         uint64_t window_ms)
+void skynet_ratelog_init(struct skynet_ratelog *r, const char *what, uint32_t burst, uint64_t window_ms)
 {
 	r->what = what;
 	r->burst = burst ? burst : 1;

@@ -19,20 +19,19 @@
 struct skynet_context;
 
 struct skynet_ratelog {
-	const char *what;      /* static text naming the kind of event, for the summary */
+	const char *what; /* static text naming the kind of event, for the summary */
 	uint64_t window_ms;
-	uint32_t burst;        /* lines logged per window */
-	uint32_t logged;       /* lines logged in the current window */
-	uint64_t suppressed;   /* lines swallowed in the current window */
-	uint64_t start_ms;     /* start of the current window; 0: none yet */
-	uint64_t total;        /* events since init, logged or not */
+	uint32_t burst;      /* lines logged per window */
+	uint32_t logged;     /* lines logged in the current window */
+	uint64_t suppressed; /* lines swallowed in the current window */
+	uint64_t start_ms;   /* start of the current window; 0: none yet */
+	uint64_t total;      /* events since init, logged or not */
 };
 
 #define SKYNET_RATELOG_BURST 10
 #define SKYNET_RATELOG_WINDOW_MS 10000
 
-void skynet_ratelog_init(struct skynet_ratelog *r, const char *what, uint32_t burst,
-                         uint64_t window_ms);
+void skynet_ratelog_init(struct skynet_ratelog *r, const char *what, uint32_t burst, uint64_t window_ms);
 /* One event: logs the line (through skynet_error) if the window allows it. */
 void skynet_ratelog(struct skynet_context *ctx, struct skynet_ratelog *r, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

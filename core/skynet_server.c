@@ -49,11 +49,20 @@ static struct skynet_node G_NODE;
 static _Thread_local uint32_t current_handle_tls;
 static _Thread_local bool current_handle_set;
 
-int skynet_context_total(void) { return ATOM_LOAD(&G_NODE.total); }
+int skynet_context_total(void)
+{
+	return ATOM_LOAD(&G_NODE.total);
+}
 
-static void context_inc(void) { ATOM_FINC(&G_NODE.total); }
+static void context_inc(void)
+{
+	ATOM_FINC(&G_NODE.total);
+}
 
-static void context_dec(void) { ATOM_FDEC(&G_NODE.total); }
+static void context_dec(void)
+{
+	ATOM_FDEC(&G_NODE.total);
+}
 
 uint32_t skynet_current_handle(void)
 {
@@ -132,7 +141,7 @@ struct skynet_context *skynet_context_new(const char *name, const char *param)
 		uint32_t handle = ctx->handle;
 		skynet_context_release(ctx);
 		skynet_handle_retire(handle);
-		struct drop_t d = {handle};
+		struct drop_t d = { handle };
 		skynet_mq_release(queue, drop_message, &d);
 		return NULL;
 	}
@@ -149,9 +158,15 @@ int skynet_context_newsession(struct skynet_context *ctx)
 	return session;
 }
 
-int skynet_context_mqlen(struct skynet_context *ctx) { return skynet_mq_length(ctx->queue); }
+int skynet_context_mqlen(struct skynet_context *ctx)
+{
+	return skynet_mq_length(ctx->queue);
+}
 
-void skynet_context_grab(struct skynet_context *ctx) { ATOM_FINC(&ctx->ref); }
+void skynet_context_grab(struct skynet_context *ctx)
+{
+	ATOM_FINC(&ctx->ref);
+}
 
 void skynet_context_reserve(struct skynet_context *ctx)
 {
@@ -237,7 +252,8 @@ static void dispatch_message(struct skynet_context *ctx, struct skynet_message *
 		skynet_log_output(f, msg->source, type, msg->session, msg->data, sz);
 	/* Single writer (the dispatching worker): a relaxed load+store, no RMW. */
 	atomic_store_explicit(&ctx->message_count,
-		atomic_load_explicit(&ctx->message_count, memory_order_relaxed) + 1, memory_order_relaxed);
+	                      atomic_load_explicit(&ctx->message_count, memory_order_relaxed) + 1,
+	                      memory_order_relaxed);
 	int reserve_msg;
 	if (ctx->profile) {
 		uint64_t start = *clock ? *clock : skynet_thread_time();
@@ -247,7 +263,8 @@ static void dispatch_message(struct skynet_context *ctx, struct skynet_message *
 		*clock = end;
 		uint64_t cost_time = end - start;
 		atomic_store_explicit(&ctx->cpu_cost,
-			atomic_load_explicit(&ctx->cpu_cost, memory_order_relaxed) + cost_time, memory_order_relaxed);
+		                      atomic_load_explicit(&ctx->cpu_cost, memory_order_relaxed) + cost_time,
+		                      memory_order_relaxed);
 	} else {
 		*clock = 0; /* this callback's time must not reach the next profiled one */
 		reserve_msg = ctx->cb(ctx, ctx->cb_ud, type, msg->session, msg->source, msg->data, sz);
@@ -276,7 +293,8 @@ static _Thread_local uint64_t worker_clock;
 
 static struct message_queue *dispatch_turn(struct skynet_monitor *sm, struct message_queue *q, int weight);
 
-struct message_queue *skynet_context_message_dispatch(struct skynet_monitor *sm, struct message_queue *q, int weight)
+struct message_queue *skynet_context_message_dispatch(struct skynet_monitor *sm, struct message_queue *q,
+                                                      int weight)
 {
 	struct message_queue *next = dispatch_turn(sm, q, weight);
 	if (next == NULL)
@@ -296,7 +314,7 @@ static struct message_queue *dispatch_turn(struct skynet_monitor *sm, struct mes
 
 	struct skynet_context *ctx = skynet_handle_grab(handle);
 	if (ctx == NULL) {
-		struct drop_t d = {handle};
+		struct drop_t d = { handle };
 		skynet_mq_release(q, drop_message, &d);
 		worker_clock = 0; /* the drop's work is nobody's message */
 		return skynet_globalmq_pop();
@@ -367,8 +385,8 @@ static int filter_args(struct skynet_context *context, int type, int *session, v
 	return 0;
 }
 
-int skynet_send(struct skynet_context *context, uint32_t source, uint32_t destination, int type,
-	int session, void *data, size_t sz)
+int skynet_send(struct skynet_context *context, uint32_t source, uint32_t destination, int type, int session,
+                void *data, size_t sz)
 {
 	if ((sz & MESSAGE_TYPE_MASK) != sz) {
 		skynet_error(context, "error: The message to %x is too large", destination);
@@ -412,8 +430,8 @@ int skynet_send(struct skynet_context *context, uint32_t source, uint32_t destin
 	return session;
 }
 
-int skynet_sendname(struct skynet_context *context, uint32_t source, const char *addr, int type,
-	int session, void *data, size_t sz)
+int skynet_sendname(struct skynet_context *context, uint32_t source, const char *addr, int type, int session,
+                    void *data, size_t sz)
 {
 	if (source == 0)
 		source = context->handle;
@@ -452,7 +470,10 @@ int skynet_sendname(struct skynet_context *context, uint32_t source, const char 
 	return skynet_send(context, source, des, type, session, data, sz);
 }
 
-uint32_t skynet_context_handle(struct skynet_context *ctx) { return ctx->handle; }
+uint32_t skynet_context_handle(struct skynet_context *ctx)
+{
+	return ctx->handle;
+}
 
 void skynet_callback(struct skynet_context *context, void *ud, skynet_cb cb)
 {
@@ -460,7 +481,8 @@ void skynet_callback(struct skynet_context *context, void *ud, skynet_cb cb)
 	context->cb_ud = ud;
 }
 
-void skynet_context_send(struct skynet_context *ctx, void *msg, size_t sz, uint32_t source, int type, int session)
+void skynet_context_send(struct skynet_context *ctx, void *msg, size_t sz, uint32_t source, int type,
+                         int session)
 {
 	struct skynet_message smsg;
 	smsg.source = source;
@@ -481,26 +503,44 @@ void skynet_globalinit(void)
 	skynet_initthread(THREAD_MAIN);
 }
 
-void skynet_globalexit(void) { G_NODE.init = 0; }
+void skynet_globalexit(void)
+{
+	G_NODE.init = 0;
+}
 
 void skynet_initthread(int m)
 {
 	set_current_handle((uint32_t)(-m));
 }
 
-void skynet_profile_enable(int enable) { G_NODE.profile = (bool)enable; }
+void skynet_profile_enable(int enable)
+{
+	G_NODE.profile = (bool)enable;
+}
 
 /* ---- pieces used by skynet_command.c ---- */
 
 static atomic_int exit_status;
 
-void skynet_set_exit_status(int status) { atomic_store(&exit_status, status); }
+void skynet_set_exit_status(int status)
+{
+	atomic_store(&exit_status, status);
+}
 
-int skynet_exit_status(void) { return atomic_load(&exit_status); }
+int skynet_exit_status(void)
+{
+	return atomic_load(&exit_status);
+}
 
-uint32_t skynet_monitor_exit_handle(void) { return G_NODE.monitor_exit; }
+uint32_t skynet_monitor_exit_handle(void)
+{
+	return G_NODE.monitor_exit;
+}
 
-void skynet_set_monitor_exit_handle(uint32_t handle) { G_NODE.monitor_exit = handle; }
+void skynet_set_monitor_exit_handle(uint32_t handle)
+{
+	G_NODE.monitor_exit = handle;
+}
 
 void skynet_handle_exit_service(struct skynet_context *context, uint32_t handle)
 {

@@ -27,15 +27,15 @@ uint32_t skynet_context_handle(struct skynet_context *);
  * still owns message->data then). */
 int skynet_context_push(uint32_t handle, struct skynet_message *message);
 /* Push to a context we hold; the runtime owns msg from here. */
-void skynet_context_send(struct skynet_context *context, void *msg, size_t sz, uint32_t source,
-	int type, int session);
+void skynet_context_send(struct skynet_context *context, void *msg, size_t sz, uint32_t source, int type,
+                         int session);
 int skynet_context_newsession(struct skynet_context *);
 /* Messages waiting in ctx's queue (STAT mqlen without the string round trip):
  * transports use it to flush their batched output when they go idle. */
 int skynet_context_mqlen(struct skynet_context *ctx);
 /* Worker step: dispatch messages of one queue; returns the next queue to serve. */
 struct message_queue *skynet_context_message_dispatch(struct skynet_monitor *, struct message_queue *,
-	int weight);
+                                                      int weight);
 int skynet_context_total(void);
 /* Dispatch everything queued to ctx on the calling thread (used to flush the
  * logger on a failed boot). */

@@ -30,8 +30,8 @@
 static struct socket_server *SOCKET_SERVER = NULL;
 /* Accept shortages, logged by the socket thread alone. */
 static struct skynet_ratelog ACCEPT_LOG = { .what = "socket: accept paused (out of descriptors)",
-                                            .burst = SKYNET_RATELOG_BURST,
-                                            .window_ms = SKYNET_RATELOG_WINDOW_MS };
+	                                    .burst = SKYNET_RATELOG_BURST,
+	                                    .window_ms = SKYNET_RATELOG_WINDOW_MS };
 
 static unsigned long long FD_LIMIT, FD_LIMIT_WAS;
 
@@ -50,7 +50,10 @@ static void raise_fd_limit(void)
 		FD_LIMIT = (unsigned long long)rl.rlim_cur;
 }
 
-unsigned long long skynet_fd_limit(void) { return FD_LIMIT; }
+unsigned long long skynet_fd_limit(void)
+{
+	return FD_LIMIT;
+}
 
 void skynet_socket_log_limits(void)
 {
@@ -72,7 +75,10 @@ void skynet_socket_init(void)
 	}
 }
 
-void skynet_socket_exit(void) { socket_server_exit(SOCKET_SERVER); }
+void skynet_socket_exit(void)
+{
+	socket_server_exit(SOCKET_SERVER);
+}
 
 void skynet_socket_free(void)
 {
@@ -80,7 +86,10 @@ void skynet_socket_free(void)
 	SOCKET_SERVER = NULL;
 }
 
-void skynet_socket_updatetime(void) { socket_server_updatetime(SOCKET_SERVER, skynet_now()); }
+void skynet_socket_updatetime(void)
+{
+	socket_server_updatetime(SOCKET_SERVER, skynet_now());
+}
 
 /* `padding`: result->data is a string to copy after the struct, not a buffer to hand on. */
 static void forward_message(int type, bool padding, struct socket_message *result)
@@ -149,41 +158,27 @@ int skynet_socket_poll(void)
 	skynet_ratelog_flush(NULL, &ACCEPT_LOG);
 	int type = socket_server_poll(ss, &result, &more);
 	switch (type) {
-	case SOCKET_EXIT:
-		return 0;
-	case SOCKET_DATA:
-		forward_message(SKYNET_SOCKET_TYPE_DATA, false, &result);
-		break;
-	case SOCKET_CLOSE:
-		forward_message(SKYNET_SOCKET_TYPE_CLOSE, false, &result);
-		break;
-	case SOCKET_OPEN:
-		forward_message(SKYNET_SOCKET_TYPE_CONNECT, true, &result);
-		break;
-	case SOCKET_ERR:
-		forward_message(SKYNET_SOCKET_TYPE_ERROR, true, &result);
-		break;
+	case SOCKET_EXIT: return 0;
+	case SOCKET_DATA: forward_message(SKYNET_SOCKET_TYPE_DATA, false, &result); break;
+	case SOCKET_CLOSE: forward_message(SKYNET_SOCKET_TYPE_CLOSE, false, &result); break;
+	case SOCKET_OPEN: forward_message(SKYNET_SOCKET_TYPE_CONNECT, true, &result); break;
+	case SOCKET_ERR: forward_message(SKYNET_SOCKET_TYPE_ERROR, true, &result); break;
 	case SOCKET_ACCEPT:
 		forward_message(SKYNET_SOCKET_TYPE_ACCEPT, true, &result);
 		accept_backoff(&result);
 		break;
-	case SOCKET_UDP:
-		forward_message(SKYNET_SOCKET_TYPE_UDP, false, &result);
-		break;
-	case SOCKET_WARNING:
-		forward_message(SKYNET_SOCKET_TYPE_WARNING, false, &result);
-		break;
+	case SOCKET_UDP: forward_message(SKYNET_SOCKET_TYPE_UDP, false, &result); break;
+	case SOCKET_WARNING: forward_message(SKYNET_SOCKET_TYPE_WARNING, false, &result); break;
 	case SOCKET_ACCEPT_PAUSED:
 		/* the listener stays valid: its owner has nothing to do, the operator
 		 * has (raise the fd limit, lower preauth_max) */
-		skynet_ratelog(NULL, &ACCEPT_LOG, "socket: listen socket %d of :%08x cannot accept: %s; "
-		               "accepts paused for %d ms (fd limit %llu)", result.id,
-		               (uint32_t)result.opaque, result.data ? result.data : "", result.ud,
+		skynet_ratelog(NULL, &ACCEPT_LOG,
+		               "socket: listen socket %d of :%08x cannot accept: %s; "
+		               "accepts paused for %d ms (fd limit %llu)",
+		               result.id, (uint32_t)result.opaque, result.data ? result.data : "", result.ud,
 		               skynet_fd_limit());
 		break;
-	default:
-		skynet_error(NULL, "error: unknown socket message type %d", type);
-		return -1;
+	default: skynet_error(NULL, "error: unknown socket message type %d", type); return -1;
 	}
 	return 1;
 }
@@ -194,8 +189,7 @@ int skynet_socket_sendbuffer(struct skynet_context *ctx, struct socket_sendbuffe
 	return socket_server_send(SOCKET_SERVER, buffer);
 }
 
-int skynet_socket_sendbuffer_lowpriority(struct skynet_context *ctx,
-	struct socket_sendbuffer *buffer)
+int skynet_socket_sendbuffer_lowpriority(struct skynet_context *ctx, struct socket_sendbuffer *buffer)
 {
 	(void)ctx;
 	return socket_server_send_lowpriority(SOCKET_SERVER, buffer);
@@ -203,8 +197,7 @@ int skynet_socket_sendbuffer_lowpriority(struct skynet_context *ctx,
 
 int skynet_socket_listen(struct skynet_context *ctx, const char *host, int port, int backlog)
 {
-	return socket_server_listen(SOCKET_SERVER, skynet_context_handle(ctx), host, port,
-		backlog);
+	return socket_server_listen(SOCKET_SERVER, skynet_context_handle(ctx), host, port, backlog);
 }
 
 int skynet_socket_listen_unix(struct skynet_context *ctx, const char *path, int backlog)
@@ -270,11 +263,10 @@ int skynet_socket_udp_listen(struct skynet_context *ctx, const char *addr, int p
 }
 
 int skynet_socket_udp_sendbuffer(struct skynet_context *ctx, const char *address,
-	struct socket_sendbuffer *buffer)
+                                 struct socket_sendbuffer *buffer)
 {
 	(void)ctx;
-	return socket_server_udp_send(SOCKET_SERVER,
-		(const struct socket_udp_address *)address, buffer);
+	return socket_server_udp_send(SOCKET_SERVER, (const struct socket_udp_address *)address, buffer);
 }
 
 const char *skynet_socket_udp_address(struct skynet_socket_message *msg, int *addrsz)
@@ -289,7 +281,10 @@ const char *skynet_socket_udp_address(struct skynet_socket_message *msg, int *ad
 	return (const char *)socket_server_udp_address(SOCKET_SERVER, &sm, addrsz);
 }
 
-struct socket_info *skynet_socket_info(void) { return socket_server_info(SOCKET_SERVER); }
+struct socket_info *skynet_socket_info(void)
+{
+	return socket_server_info(SOCKET_SERVER);
+}
 
 uint64_t skynet_socket_read_age_ms(int id)
 {

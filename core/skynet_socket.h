@@ -88,8 +88,7 @@ void skynet_message_drop_payload(const struct skynet_message *msg);
 int skynet_socket_poll(void); /* 0 exit, 1 delivered an event, -1 nothing delivered */
 
 int skynet_socket_sendbuffer(struct skynet_context *ctx, struct socket_sendbuffer *buffer);
-int skynet_socket_sendbuffer_lowpriority(struct skynet_context *ctx,
-	struct socket_sendbuffer *buffer);
+int skynet_socket_sendbuffer_lowpriority(struct skynet_context *ctx, struct socket_sendbuffer *buffer);
 int skynet_socket_listen(struct skynet_context *ctx, const char *host, int port, int backlog);
 int skynet_socket_connect(struct skynet_context *ctx, const char *host, int port);
 /* A Unix-domain listen socket at `path`, created mode 0600; accepted peers are
@@ -107,7 +106,7 @@ int skynet_socket_udp_connect(struct skynet_context *ctx, int id, const char *ad
 int skynet_socket_udp_dial(struct skynet_context *ctx, const char *addr, int port);
 int skynet_socket_udp_listen(struct skynet_context *ctx, const char *addr, int port);
 int skynet_socket_udp_sendbuffer(struct skynet_context *ctx, const char *address,
-	struct socket_sendbuffer *buffer);
+                                 struct socket_sendbuffer *buffer);
 /* The sender's address inside a UDP message, and its size in *addrsz; NULL if none. */
 const char *skynet_socket_udp_address(struct skynet_socket_message *msg, int *addrsz);
 
@@ -120,8 +119,7 @@ struct socket_info *skynet_socket_info(void);
 uint64_t skynet_socket_read_age_ms(int id);
 
 /* Legacy helpers: `buffer` came from skynet_malloc and is owned by the socket layer. */
-static inline void sendbuffer_init_(struct socket_sendbuffer *buf, int id, const void *buffer,
-	int sz)
+static inline void sendbuffer_init_(struct socket_sendbuffer *buf, int id, const void *buffer, int sz)
 {
 	buf->id = id;
 	buf->buffer = buffer;
@@ -141,16 +139,15 @@ static inline int skynet_socket_send(struct skynet_context *ctx, int id, void *b
 	return skynet_socket_sendbuffer(ctx, &tmp);
 }
 
-static inline int skynet_socket_send_lowpriority(struct skynet_context *ctx, int id,
-	void *buffer, int sz)
+static inline int skynet_socket_send_lowpriority(struct skynet_context *ctx, int id, void *buffer, int sz)
 {
 	struct socket_sendbuffer tmp;
 	sendbuffer_init_(&tmp, id, buffer, sz);
 	return skynet_socket_sendbuffer_lowpriority(ctx, &tmp);
 }
 
-static inline int skynet_socket_udp_send(struct skynet_context *ctx, int id,
-	const char *address, const void *buffer, int sz)
+static inline int skynet_socket_udp_send(struct skynet_context *ctx, int id, const char *address,
+                                         const void *buffer, int sz)
 {
 	struct socket_sendbuffer tmp;
 	sendbuffer_init_(&tmp, id, buffer, sz);

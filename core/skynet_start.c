@@ -87,8 +87,8 @@ static void handle_term(int signal)
 	SIG_TERM = 1;
 }
 
-#define CHECK_ABORT                        \
-	if (skynet_context_total() == 0) \
+#define CHECK_ABORT                                                                                          \
+	if (skynet_context_total() == 0)                                                                     \
 		break;
 
 static void create_thread(pthread_t *thread, void *(*start_routine)(void *), void *arg)
@@ -298,10 +298,8 @@ static void *thread_worker(void *p)
 static int worker_weight(int i)
 {
 	static const int weight[] = {
-		-1, -1, -1, -1, 0, 0, 0, 0,
-		1, 1, 1, 1, 1, 1, 1, 1,
-		2, 2, 2, 2, 2, 2, 2, 2,
-		3, 3, 3, 3, 3, 3, 3, 3,
+		-1, -1, -1, -1, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1,
+		2,  2,  2,  2,  2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3,
 	};
 	if (i < (int)(sizeof(weight) / sizeof(weight[0])))
 		return weight[i];
@@ -336,7 +334,8 @@ static void start(int thread, int spin_us)
 	create_thread(&pid[1], thread_timer, m);
 	create_thread(&pid[2], thread_socket, m);
 
-	struct worker_parm wp[thread]; // NOLINT(clang-analyzer-core.VLASize): thread is 1..1024 (optint in skynet_main.c)
+	struct worker_parm wp
+		[thread]; // NOLINT(clang-analyzer-core.VLASize): thread is 1..1024 (optint in skynet_main.c)
 	for (int i = 0; i < thread; i++) {
 		wp[i].m = m;
 		wp[i].id = i;
@@ -373,7 +372,7 @@ static int bootstrap(struct skynet_context *logger, const char *cmdline, const c
 		skynet_error(NULL, "Bootstrap error : %s", cmdline);
 		skynet_context_dispatchall(logger);
 		fprintf(stderr, "skiff: %s: key 'bootstrap': can't launch '%s' (see the log above)\n",
-			config_file, cmdline);
+		        config_file, cmdline);
 		return -1;
 	}
 	return 0;
@@ -424,7 +423,7 @@ int skynet_start(struct skynet_config *config)
 	struct skynet_context *ctx = skynet_context_new(config->logservice, config->logger);
 	if (ctx == NULL) {
 		fprintf(stderr, "skiff: %s: Can't launch %s service (keys 'logservice'/'logger')\n",
-			config->config_file, config->logservice);
+		        config->config_file, config->logservice);
 		return 1;
 	}
 

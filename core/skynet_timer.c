@@ -135,7 +135,8 @@ static void timer_shift(struct timer *T)
 				move_list(T, i, idx);
 				break;
 			}
-			mask <<= TIME_LEVEL_SHIFT; // NOLINT(clang-analyzer-core.uninitialized.Assign): ct != 0 breaks out by level 3, before mask reaches 1 << 32
+			mask <<=
+				TIME_LEVEL_SHIFT; // NOLINT(clang-analyzer-core.uninitialized.Assign): ct != 0 breaks out by level 3, before mask reaches 1 << 32
 			time >>= TIME_LEVEL_SHIFT;
 			++i;
 		}
@@ -177,7 +178,10 @@ void timer_tick(struct timer *T, timer_fire_fn fire, void *ud)
 	spinlock_unlock(&T->lock);
 }
 
-uint32_t timer_current_tick(struct timer *T) { return T->time; }
+uint32_t timer_current_tick(struct timer *T)
+{
+	return T->time;
+}
 
 struct timer *timer_create_wheel(uint32_t start_time)
 {
@@ -270,8 +274,8 @@ void skynet_updatetime(void)
 {
 	uint64_t cp = gettime();
 	if (cp < TI->current_point) {
-		skynet_error(NULL, "time diff error: change from %lld to %lld",
-			(long long)cp, (long long)TI->current_point);
+		skynet_error(NULL, "time diff error: change from %lld to %lld", (long long)cp,
+		             (long long)TI->current_point);
 		TI->current_point = cp;
 	} else if (cp != TI->current_point) {
 		uint32_t diff = (uint32_t)(cp - TI->current_point);
@@ -282,7 +286,10 @@ void skynet_updatetime(void)
 	}
 }
 
-uint32_t skynet_starttime(void) { return TI->starttime; }
+uint32_t skynet_starttime(void)
+{
+	return TI->starttime;
+}
 
 uint64_t skynet_now(void)
 {

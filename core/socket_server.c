@@ -113,12 +113,12 @@ struct socket {
 	ATOM_INT protocol; /* read by workers deciding on a direct write */
 	bool reading;
 	bool writing;
-	bool closing;        /* close requested, flushing the lists */
-	bool close_reported; /* CLOSE already delivered */
-	bool accept_paused;  /* listener out of descriptors: EPOLLIN off until accept_resume */
+	bool closing;               /* close requested, flushing the lists */
+	bool close_reported;        /* CLOSE already delivered */
+	bool accept_paused;         /* listener out of descriptors: EPOLLIN off until accept_resume */
 	uint32_t accept_backoff_ms; /* last pause; 0 after a successful accept */
 	uint64_t accept_resume;     /* monotonic ms */
-	uint32_t events;     /* what epoll watches now */
+	uint32_t events;            /* what epoll watches now */
 	int rbuf_size;
 	bool has_peer; /* UDP default destination set */
 	uint8_t udp_peer[UDP_ADDRESS_SIZE];
@@ -154,8 +154,8 @@ struct request_vec {
 struct socket_server {
 	atomic_ullong time;
 	int epfd;
-	int ctrl_fd; /* eventfd: requests are pending */
-	int reserve_fd; /* spare fd to shed connections when out of descriptors */
+	int ctrl_fd;                   /* eventfd: requests are pending */
+	int reserve_fd;                /* spare fd to shed connections when out of descriptors */
 	int paused[ACCEPT_PAUSED_MAX]; /* ids of paused listeners (socket thread only) */
 	int npaused;
 	ATOM_UINT alloc_id;
@@ -251,8 +251,7 @@ static void release_sendbuffer(struct socket_server *ss, const struct socket_sen
 }
 
 /* Bytes of a send buffer, as seen by a writer. */
-static void buffer_bytes(struct socket_server *ss, const struct send_item *item,
-	const char **ptr, size_t *sz)
+static void buffer_bytes(struct socket_server *ss, const struct send_item *item, const char **ptr, size_t *sz)
 {
 	if (item->userobject) {
 		*ptr = ss->soi.buffer(item->buffer);
@@ -265,7 +264,7 @@ static void buffer_bytes(struct socket_server *ss, const struct send_item *item,
 
 /* Turn a caller's sendbuffer into an item the layer owns; 0 if unusable. */
 static bool take_sendbuffer(struct socket_server *ss, const struct socket_sendbuffer *buf,
-	struct send_item *item)
+                            struct send_item *item)
 {
 	switch (buf->type) {
 	case SOCKET_BUFFER_MEMORY:
@@ -288,8 +287,7 @@ static bool take_sendbuffer(struct socket_server *ss, const struct socket_sendbu
 		item->userobject = false;
 		return true;
 	}
-	default:
-		return false;
+	default: return false;
 	}
 }
 
@@ -395,8 +393,8 @@ static void update_events(struct socket_server *ss, struct socket *s)
 }
 
 /* Socket thread: fill a reserved slot with a live fd. */
-static struct socket *new_fd(struct socket_server *ss, int id, int fd, int protocol,
-	uintptr_t opaque, bool reading)
+static struct socket *new_fd(struct socket_server *ss, int id, int fd, int protocol, uintptr_t opaque,
+                             bool reading)
 {
 	struct socket *s = slot_of(ss, id);
 	s->fd = fd;
@@ -615,8 +613,7 @@ static bool take_requests(struct socket_server *ss)
 	return ss->work.n > 0;
 }
 
-static void simple_request(struct socket_server *ss, char type, uintptr_t opaque, int id,
-	int flag)
+static void simple_request(struct socket_server *ss, char type, uintptr_t opaque, int id, int flag)
 {
 	struct request r;
 	memset(&r, 0, sizeof(r));
@@ -628,7 +625,10 @@ static void simple_request(struct socket_server *ss, char type, uintptr_t opaque
 	push_request(ss, &r);
 }
 
-void socket_server_exit(struct socket_server *ss) { simple_request(ss, 'X', 0, 0, 0); }
+void socket_server_exit(struct socket_server *ss)
+{
+	simple_request(ss, 'X', 0, 0, 0);
+}
 
 void socket_server_close(struct socket_server *ss, uintptr_t opaque, int id)
 {
@@ -657,8 +657,7 @@ void socket_server_nodelay(struct socket_server *ss, int id)
 
 /* ---- creating sockets in the caller ---- */
 
-static int resolve(const char *host, int port, int socktype, bool passive,
-	struct addrinfo **out)
+static int resolve(const char *host, int port, int socktype, bool passive, struct addrinfo **out)
 {
 	char portstr[16];
 	snprintf(portstr, sizeof(portstr), "%d", port);
@@ -725,8 +724,7 @@ static int listen_fd(struct socket_server *ss, uintptr_t opaque, int fd)
 	return id;
 }
 
-int socket_server_listen(struct socket_server *ss, uintptr_t opaque, const char *addr,
-	int port, int backlog)
+int socket_server_listen(struct socket_server *ss, uintptr_t opaque, const char *addr, int port, int backlog)
 {
 	int family;
 	int fd = bind_socket(addr, port, SOCK_STREAM, &family);
@@ -741,8 +739,7 @@ int socket_server_listen(struct socket_server *ss, uintptr_t opaque, const char 
 	return listen_fd(ss, opaque, fd);
 }
 
-int socket_server_listen_unix(struct socket_server *ss, uintptr_t opaque, const char *path,
-	int backlog)
+int socket_server_listen_unix(struct socket_server *ss, uintptr_t opaque, const char *path, int backlog)
 {
 	int fd = socket_unix_listen(path, backlog);
 	if (fd < 0)
@@ -750,8 +747,7 @@ int socket_server_listen_unix(struct socket_server *ss, uintptr_t opaque, const 
 	return listen_fd(ss, opaque, fd);
 }
 
-int socket_server_connect(struct socket_server *ss, uintptr_t opaque, const char *addr,
-	int port)
+int socket_server_connect(struct socket_server *ss, uintptr_t opaque, const char *addr, int port)
 {
 	int id = reserve_id(ss);
 	if (id < 0)
@@ -864,21 +860,18 @@ int socket_server_udp_connect(struct socket_server *ss, int id, const char *addr
 	return 0;
 }
 
-int socket_server_udp_listen(struct socket_server *ss, uintptr_t opaque, const char *addr,
-	int port)
+int socket_server_udp_listen(struct socket_server *ss, uintptr_t opaque, const char *addr, int port)
 {
 	return socket_server_udp(ss, opaque, addr, port);
 }
 
-int socket_server_udp_dial(struct socket_server *ss, uintptr_t opaque, const char *addr,
-	int port)
+int socket_server_udp_dial(struct socket_server *ss, uintptr_t opaque, const char *addr, int port)
 {
 	int protocol = udp_family_of(addr);
 	uint8_t peer[UDP_ADDRESS_SIZE];
 	if (udp_resolve(addr, port, protocol, peer) == 0)
 		return -1;
-	int fd = socket(protocol == PROTOCOL_UDPv6 ? AF_INET6 : AF_INET,
-		SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	int fd = socket(protocol == PROTOCOL_UDPv6 ? AF_INET6 : AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -1;
 	set_nonblocking(fd);
@@ -905,7 +898,7 @@ int socket_server_udp_dial(struct socket_server *ss, uintptr_t opaque, const cha
 }
 
 const struct socket_udp_address *socket_server_udp_address(struct socket_server *ss,
-	struct socket_message *msg, int *addrsz)
+                                                           struct socket_message *msg, int *addrsz)
 {
 	(void)ss;
 	const uint8_t *a = (const uint8_t *)msg->data + msg->ud;
@@ -927,8 +920,7 @@ static bool may_direct_write(struct socket *s, int id)
 }
 
 /* Try to write in the calling thread. True if the buffer was consumed. */
-static bool direct_write(struct socket_server *ss, struct socket *s,
-	const struct socket_sendbuffer *buf)
+static bool direct_write(struct socket_server *ss, struct socket *s, const struct socket_sendbuffer *buf)
 {
 	int id = buf->id;
 	if (!may_direct_write(s, id) || !spinlock_trylock(&s->dw_lock))
@@ -979,7 +971,7 @@ static bool direct_write(struct socket_server *ss, struct socket *s,
 }
 
 static int queue_send(struct socket_server *ss, struct socket_sendbuffer *buf, char type,
-	const uint8_t *udp_address)
+                      const uint8_t *udp_address)
 {
 	int id = buf->id;
 	struct socket *s = slot_of(ss, id);
@@ -1017,7 +1009,7 @@ int socket_server_send_lowpriority(struct socket_server *ss, struct socket_sendb
 }
 
 int socket_server_udp_send(struct socket_server *ss, const struct socket_udp_address *addr,
-	struct socket_sendbuffer *buf)
+                           struct socket_sendbuffer *buf)
 {
 	const uint8_t *a = (const uint8_t *)addr;
 	if (a == NULL || udp_address_size(a) == 0) {
@@ -1029,8 +1021,8 @@ int socket_server_udp_send(struct socket_server *ss, const struct socket_udp_add
 
 /* ---- the socket thread: requests ---- */
 
-static int report_error(struct socket_server *ss, struct socket *s,
-	struct socket_message *result, const char *err)
+static int report_error(struct socket_server *ss, struct socket *s, struct socket_message *result,
+                        const char *err)
 {
 	force_close(ss, s, result);
 	snprintf(ss->buffer, sizeof(ss->buffer), "%s", err);
@@ -1038,8 +1030,7 @@ static int report_error(struct socket_server *ss, struct socket *s,
 	return SOCKET_ERR;
 }
 
-static int open_connect(struct socket_server *ss, struct request *r,
-	struct socket_message *result)
+static int open_connect(struct socket_server *ss, struct request *r, struct socket_message *result)
 {
 	int id = r->id;
 	result->opaque = r->opaque;
@@ -1059,8 +1050,7 @@ static int open_connect(struct socket_server *ss, struct request *r,
 	bool inprogress = false;
 	struct addrinfo *p;
 	for (p = ai; p; p = p->ai_next) {
-		fd = socket(p->ai_family, p->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
-			p->ai_protocol);
+		fd = socket(p->ai_family, p->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, p->ai_protocol);
 		if (fd < 0) {
 			err = errno;
 			continue;
@@ -1109,8 +1099,7 @@ static int open_connect(struct socket_server *ss, struct request *r,
 	return SOCKET_OPEN;
 }
 
-static int open_listen(struct socket_server *ss, struct request *r,
-	struct socket_message *result)
+static int open_listen(struct socket_server *ss, struct request *r, struct socket_message *result)
 {
 	result->opaque = r->opaque;
 	result->id = r->id;
@@ -1150,8 +1139,7 @@ static struct socket *live_socket(struct socket_server *ss, int id)
 	return s;
 }
 
-static int start_socket(struct socket_server *ss, struct request *r,
-	struct socket_message *result)
+static int start_socket(struct socket_server *ss, struct request *r, struct socket_message *result)
 {
 	int id = r->id;
 	result->id = id;
@@ -1165,8 +1153,8 @@ static int start_socket(struct socket_server *ss, struct request *r,
 	}
 	int type = ATOM_LOAD(&s->type);
 	if (type == SOCKET_TYPE_PACCEPT || type == SOCKET_TYPE_PLISTEN) {
-		ATOM_STORE(&s->type, type == SOCKET_TYPE_PACCEPT ? SOCKET_TYPE_CONNECTED
-								  : SOCKET_TYPE_LISTEN);
+		ATOM_STORE(&s->type,
+		           type == SOCKET_TYPE_PACCEPT ? SOCKET_TYPE_CONNECTED : SOCKET_TYPE_LISTEN);
 		s->opaque = r->opaque;
 		s->reading = true;
 		update_events(ss, s);
@@ -1194,8 +1182,7 @@ static void pause_socket(struct socket_server *ss, struct request *r)
 	update_events(ss, s);
 }
 
-static int close_socket(struct socket_server *ss, struct request *r,
-	struct socket_message *result)
+static int close_socket(struct socket_server *ss, struct request *r, struct socket_message *result)
 {
 	int id = r->id;
 	struct socket *s = live_socket(ss, id);
@@ -1306,15 +1293,14 @@ static int check_warning(struct socket *s, struct socket_message *result)
 	return SOCKET_WARNING;
 }
 
-static int queue_buffer(struct socket_server *ss, struct request *r,
-	struct socket_message *result)
+static int queue_buffer(struct socket_server *ss, struct request *r, struct socket_message *result)
 {
 	struct socket *s = slot_of(ss, r->id);
 	int type = ATOM_LOAD(&s->type);
 	int ret = -1;
 	bool ok = ATOM_LOAD(&s->id) == r->id && !s->closing &&
-		  (type == SOCKET_TYPE_CONNECTED || type == SOCKET_TYPE_CONNECTING ||
-			  type == SOCKET_TYPE_HALFCLOSE_READ);
+	          (type == SOCKET_TYPE_CONNECTED || type == SOCKET_TYPE_CONNECTING ||
+	           type == SOCKET_TYPE_HALFCLOSE_READ);
 	if (ok && s->protocol != PROTOCOL_TCP && r->type != 'A' && !s->has_peer)
 		ok = false; /* UDP without a peer: nowhere to send */
 	if (ok && r->type == 'A' && s->protocol != r->udp_address[0])
@@ -1332,8 +1318,7 @@ static int queue_buffer(struct socket_server *ss, struct request *r,
 	wb->userobject = r->send.userobject;
 	buffer_bytes(ss, &r->send, &wb->ptr, &wb->sz);
 	if (s->protocol != PROTOCOL_TCP)
-		memcpy(wb->udp_address, r->type == 'A' ? r->udp_address : s->udp_peer,
-			UDP_ADDRESS_SIZE);
+		memcpy(wb->udp_address, r->type == 'A' ? r->udp_address : s->udp_peer, UDP_ADDRESS_SIZE);
 	spinlock_lock(&s->dw_lock);
 	struct wb_list *list;
 	if (lists_empty(s) || r->type != 'P')
@@ -1371,8 +1356,7 @@ static int want_write(struct socket_server *ss, struct request *r, struct socket
 	return s->protocol == PROTOCOL_TCP ? check_warning(s, result) : -1;
 }
 
-static int handle_request(struct socket_server *ss, struct request *r,
-	struct socket_message *result)
+static int handle_request(struct socket_server *ss, struct request *r, struct socket_message *result)
 {
 	int ret = -1;
 	switch (r->type) {
@@ -1382,47 +1366,29 @@ static int handle_request(struct socket_server *ss, struct request *r,
 		result->ud = 0;
 		result->data = NULL;
 		return SOCKET_EXIT;
-	case 'O':
-		ret = open_connect(ss, r, result);
-		break;
+	case 'O': ret = open_connect(ss, r, result); break;
 	case 'L':
 		ret = open_listen(ss, r, result);
 		r->fd = -1;
 		break;
-	case 'B':
-		ret = bind_fd(ss, r, result);
-		break;
+	case 'B': ret = bind_fd(ss, r, result); break;
 	case 'U':
 		ret = add_udp(ss, r, result);
 		r->fd = -1;
 		break;
-	case 'C':
-		set_udp_peer(ss, r);
-		break;
-	case 'R':
-		ret = start_socket(ss, r, result);
-		break;
-	case 'S':
-		pause_socket(ss, r);
-		break;
-	case 'K':
-		ret = close_socket(ss, r, result);
-		break;
-	case 'T':
-		set_nodelay(ss, r);
-		break;
-	case 'W':
-		ret = want_write(ss, r, result);
-		break;
+	case 'C': set_udp_peer(ss, r); break;
+	case 'R': ret = start_socket(ss, r, result); break;
+	case 'S': pause_socket(ss, r); break;
+	case 'K': ret = close_socket(ss, r, result); break;
+	case 'T': set_nodelay(ss, r); break;
+	case 'W': ret = want_write(ss, r, result); break;
 	case 'D':
 	case 'P':
 	case 'A':
 		ret = queue_buffer(ss, r, result);
 		r->send.buffer = NULL;
 		break;
-	default:
-		fprintf(stderr, "socket-server: unknown request %c\n", r->type);
-		break;
+	default: fprintf(stderr, "socket-server: unknown request %c\n", r->type); break;
 	}
 	skynet_free(r->host);
 	r->host = NULL;
@@ -1431,8 +1397,7 @@ static int handle_request(struct socket_server *ss, struct request *r,
 
 /* ---- the socket thread: I/O ---- */
 
-static int report_connect(struct socket_server *ss, struct socket *s,
-	struct socket_message *result)
+static int report_connect(struct socket_server *ss, struct socket *s, struct socket_message *result)
 {
 	int error = 0;
 	socklen_t len = sizeof(error);
@@ -1516,7 +1481,7 @@ static int resume_accepts(struct socket_server *ss)
 	for (int i = 0; i < ss->npaused;) {
 		struct socket *s = slot_of(ss, ss->paused[i]);
 		bool live = ATOM_LOAD(&s->id) == ss->paused[i] && ATOM_LOAD(&s->type) == SOCKET_TYPE_LISTEN &&
-			s->accept_paused;
+		            s->accept_paused;
 		if (live && now < s->accept_resume) {
 			if (s->accept_resume < next)
 				next = s->accept_resume;
@@ -1537,8 +1502,8 @@ static int resume_accepts(struct socket_server *ss)
 /* Out of descriptors or socket slots: shed one waiting connection with the
  * spare descriptor (so that peer is refused now, not left in the backlog),
  * then pause this listener. */
-static int accept_shortage(struct socket_server *ss, struct socket *s,
-	struct socket_message *result, const char *why)
+static int accept_shortage(struct socket_server *ss, struct socket *s, struct socket_message *result,
+                           const char *why)
 {
 	bool shed = false;
 	if (ss->reserve_fd >= 0) {
@@ -1551,15 +1516,13 @@ static int accept_shortage(struct socket_server *ss, struct socket *s,
 		ss->reserve_fd = dup(1);
 	}
 	pause_accepts(ss, s);
-	snprintf(ss->buffer, sizeof(ss->buffer), "%s%s", why,
-		shed ? "; one waiting connection shed" : "");
+	snprintf(ss->buffer, sizeof(ss->buffer), "%s%s", why, shed ? "; one waiting connection shed" : "");
 	result->data = ss->buffer;
 	result->ud = s->accept_paused ? (int)s->accept_backoff_ms : 0;
 	return SOCKET_ACCEPT_PAUSED;
 }
 
-static int report_accept(struct socket_server *ss, struct socket *s,
-	struct socket_message *result)
+static int report_accept(struct socket_server *ss, struct socket *s, struct socket_message *result)
 {
 	union sockaddr_all sa = { 0 }; /* accept4 fills it; the analyzer cannot know */
 	socklen_t len = sizeof(sa);
@@ -1615,7 +1578,7 @@ static bool send_datagram(struct socket_server *ss, struct socket *s, struct wri
 			return false;
 		/* A datagram that cannot be sent is dropped; the socket stays usable. */
 		fprintf(stderr, "socket-server: udp (%d) sendto error %s\n", ATOM_LOAD(&s->id),
-			strerror(errno));
+		        strerror(errno));
 		return true;
 	}
 	stat_write(ss, s, wb->sz);
@@ -1694,8 +1657,7 @@ static int send_buffer(struct socket_server *ss, struct socket *s, struct socket
 	return -1;
 }
 
-static int read_tcp(struct socket_server *ss, struct socket *s, struct socket_message *result,
-	bool *again)
+static int read_tcp(struct socket_server *ss, struct socket *s, struct socket_message *result, bool *again)
 {
 	int sz = s->rbuf_size;
 	char *buffer = skynet_malloc((size_t)sz);
@@ -1807,8 +1769,7 @@ int socket_server_poll(struct socket_server *ss, struct socket_message *result, 
 				bool failed = ss->event_n < 0 && errno != EINTR;
 				ss->event_n = 0;
 				if (failed)
-					fprintf(stderr, "socket-server: epoll_wait: %s\n",
-						strerror(errno));
+					fprintf(stderr, "socket-server: epoll_wait: %s\n", strerror(errno));
 				continue;
 			}
 		}
@@ -1831,9 +1792,7 @@ int socket_server_poll(struct socket_server *ss, struct socket_message *result, 
 		int ret = -1;
 		switch (type) {
 		case SOCKET_TYPE_INVALID:
-		case SOCKET_TYPE_RESERVE:
-			ss->event_index++;
-			continue;
+		case SOCKET_TYPE_RESERVE: ss->event_index++; continue;
 		case SOCKET_TYPE_CONNECTING:
 			ss->event_index++;
 			ret = report_connect(ss, s, result);
@@ -1874,7 +1833,7 @@ int socket_server_poll(struct socket_server *ss, struct socket_message *result, 
 					ret = -1;
 				} else {
 					ret = report_error(ss, s, result,
-						error ? strerror(error) : "connection hang up");
+					                   error ? strerror(error) : "connection hang up");
 				}
 			}
 			break;
@@ -1889,19 +1848,14 @@ int socket_server_poll(struct socket_server *ss, struct socket_message *result, 
 static int info_type(int type)
 {
 	switch (type) {
-	case SOCKET_TYPE_LISTEN:
-		return SOCKET_INFO_LISTEN;
+	case SOCKET_TYPE_LISTEN: return SOCKET_INFO_LISTEN;
 	case SOCKET_TYPE_CONNECTED:
 	case SOCKET_TYPE_CONNECTING:
-	case SOCKET_TYPE_PACCEPT:
-		return SOCKET_INFO_TCP;
+	case SOCKET_TYPE_PACCEPT: return SOCKET_INFO_TCP;
 	case SOCKET_TYPE_HALFCLOSE_READ:
-	case SOCKET_TYPE_HALFCLOSE_WRITE:
-		return SOCKET_INFO_CLOSING;
-	case SOCKET_TYPE_BIND:
-		return SOCKET_INFO_BIND;
-	default:
-		return SOCKET_INFO_UNKNOWN;
+	case SOCKET_TYPE_HALFCLOSE_WRITE: return SOCKET_INFO_CLOSING;
+	case SOCKET_TYPE_BIND: return SOCKET_INFO_BIND;
+	default: return SOCKET_INFO_UNKNOWN;
 	}
 }
 
@@ -1922,8 +1876,7 @@ struct socket_info *socket_server_info(struct socket_server *ss)
 	for (int i = 0; i < MAX_SOCKET; i++) {
 		struct socket *s = &ss->slot[i];
 		int type = ATOM_LOAD(&s->type);
-		if (type == SOCKET_TYPE_INVALID || type == SOCKET_TYPE_RESERVE ||
-		    type == SOCKET_TYPE_PLISTEN)
+		if (type == SOCKET_TYPE_INVALID || type == SOCKET_TYPE_RESERVE || type == SOCKET_TYPE_PLISTEN)
 			continue;
 		struct socket_info *si = skynet_calloc(1, sizeof(*si));
 		si->id = ATOM_LOAD(&s->id);

@@ -75,13 +75,10 @@ int socket_server_send(struct socket_server *ss, struct socket_sendbuffer *buffe
 int socket_server_send_lowpriority(struct socket_server *ss, struct socket_sendbuffer *buffer);
 
 /* Return a socket id, or -1. Listen binds in the caller so errors surface at once. */
-int socket_server_listen(struct socket_server *ss, uintptr_t opaque, const char *addr,
-	int port, int backlog);
-int socket_server_connect(struct socket_server *ss, uintptr_t opaque, const char *addr,
-	int port);
+int socket_server_listen(struct socket_server *ss, uintptr_t opaque, const char *addr, int port, int backlog);
+int socket_server_connect(struct socket_server *ss, uintptr_t opaque, const char *addr, int port);
 /* A Unix-domain listen socket at `path`, mode 0600 (socket_unix.h): an id, or -1. */
-int socket_server_listen_unix(struct socket_server *ss, uintptr_t opaque, const char *path,
-	int backlog);
+int socket_server_listen_unix(struct socket_server *ss, uintptr_t opaque, const char *path, int backlog);
 int socket_server_bind(struct socket_server *ss, uintptr_t opaque, int fd);
 
 /* UDP. An address is 1 byte protocol, 2 bytes port (network order), 4 or 16 bytes IP. */
@@ -89,14 +86,12 @@ int socket_server_bind(struct socket_server *ss, uintptr_t opaque, int fd);
 struct socket_udp_address;
 int socket_server_udp(struct socket_server *ss, uintptr_t opaque, const char *addr, int port);
 int socket_server_udp_connect(struct socket_server *ss, int id, const char *addr, int port);
-int socket_server_udp_dial(struct socket_server *ss, uintptr_t opaque, const char *addr,
-	int port);
-int socket_server_udp_listen(struct socket_server *ss, uintptr_t opaque, const char *addr,
-	int port);
+int socket_server_udp_dial(struct socket_server *ss, uintptr_t opaque, const char *addr, int port);
+int socket_server_udp_listen(struct socket_server *ss, uintptr_t opaque, const char *addr, int port);
 int socket_server_udp_send(struct socket_server *ss, const struct socket_udp_address *addr,
-	struct socket_sendbuffer *buffer);
+                           struct socket_sendbuffer *buffer);
 const struct socket_udp_address *socket_server_udp_address(struct socket_server *ss,
-	struct socket_message *msg, int *addrsz);
+                                                           struct socket_message *msg, int *addrsz);
 
 /* User objects sent with SOCKET_BUFFER_OBJECT. */
 struct socket_object_interface {

@@ -18,7 +18,10 @@ struct spinlock {
 	atomic_int lock;
 };
 
-static inline void spinlock_init(struct spinlock *l) { atomic_init(&l->lock, 0); }
+static inline void spinlock_init(struct spinlock *l)
+{
+	atomic_init(&l->lock, 0);
+}
 
 static inline void spinlock_lock(struct spinlock *l)
 {
@@ -48,6 +51,9 @@ static inline void spinlock_unlock(struct spinlock *l)
 	atomic_store_explicit(&l->lock, 0, memory_order_release);
 }
 
-static inline void spinlock_destroy(struct spinlock *l) { (void)l; }
+static inline void spinlock_destroy(struct spinlock *l)
+{
+	(void)l;
+}
 
 #endif

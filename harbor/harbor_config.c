@@ -15,8 +15,8 @@
 #include "keyfile.h"
 #include "skynet.h"
 
-static int number(struct skynet_context *ctx, const char *who, const char *key, double def,
-                  double lo, double hi, double *out)
+static int number(struct skynet_context *ctx, const char *who, const char *key, double def, double lo,
+                  double hi, double *out)
 {
 	const char *s = skynet_command(ctx, "GETENV", key);
 	if (s == NULL || *s == '\0') {
@@ -27,8 +27,8 @@ static int number(struct skynet_context *ctx, const char *who, const char *key, 
 	errno = 0;
 	double v = strtod(s, &end);
 	if (errno || end == s || *end != '\0' || v < lo || v > hi) {
-		skynet_error(ctx, "%s: config key '%s' must be a number from %g to %g (got '%s')", who,
-		             key, lo, hi, s);
+		skynet_error(ctx, "%s: config key '%s' must be a number from %g to %g (got '%s')", who, key,
+		             lo, hi, s);
 		return -1;
 	}
 	*out = v;
@@ -53,7 +53,8 @@ int harbor_config_load(struct skynet_context *ctx, const char *who, struct harbo
 {
 	memset(cfg, 0, sizeof(*cfg));
 	double id, timeout, maxmsg, nametimeout;
-	if (number(ctx, who, "harbor", 0, 0, 255, &id) || number(ctx, who, "harbor_timeout", 5, 0.2, 3600, &timeout) ||
+	if (number(ctx, who, "harbor", 0, 0, 255, &id) ||
+	    number(ctx, who, "harbor_timeout", 5, 0.2, 3600, &timeout) ||
 	    number(ctx, who, "harbor_max_message", 16 * 1024 * 1024, 1, 64.0 * 1024 * 1024, &maxmsg) ||
 	    number(ctx, who, "harbor_name_timeout", 10, 0.1, 86400, &nametimeout))
 		return -1;
@@ -76,8 +77,10 @@ int harbor_config_load(struct skynet_context *ctx, const char *who, struct harbo
 	const char *label = skynet_command(ctx, "GETENV", "harbor_name");
 	if (label && *label) {
 		if (!harbor_node_name_valid(label)) {
-			skynet_error(ctx, "%s: config key 'harbor_name' must be 1..%d characters of "
-			             "A-Z a-z 0-9 _ . - (got '%s')", who, HARBOR_NODE_NAME_MAX, label);
+			skynet_error(ctx,
+			             "%s: config key 'harbor_name' must be 1..%d characters of "
+			             "A-Z a-z 0-9 _ . - (got '%s')",
+			             who, HARBOR_NODE_NAME_MAX, label);
 			return -1;
 		}
 		snprintf(cfg->name, sizeof(cfg->name), "%s", label);
@@ -90,15 +93,19 @@ int harbor_config_load(struct skynet_context *ctx, const char *who, struct harbo
 	bool want_key = path && *path, want_pub = pub && *pub, want_cred = cred && *cred;
 	char err[320];
 	if (!want_key && !want_pub && !want_cred) {
-		skynet_error(ctx, "%s: when harbor is not 0, config key 'cluster_pub' and "
+		skynet_error(ctx,
+		             "%s: when harbor is not 0, config key 'cluster_pub' and "
 		             "'node_credential' (per-node identity: skiff --genkey cluster DIR, then "
 		             "skiff --genkey node --id N ...) or 'cluster_key' (shared key, every holder "
-		             "trusted with everything: skiff --genkey FILE) is required", who);
+		             "trusted with everything: skiff --genkey FILE) is required",
+		             who);
 		return -1;
 	}
 	if (want_pub != want_cred) {
-		skynet_error(ctx, "%s: config keys 'cluster_pub' and 'node_credential' go together; "
-		             "only '%s' is set", who, want_pub ? "cluster_pub" : "node_credential");
+		skynet_error(ctx,
+		             "%s: config keys 'cluster_pub' and 'node_credential' go together; "
+		             "only '%s' is set",
+		             who, want_pub ? "cluster_pub" : "node_credential");
 		return -1;
 	}
 	if (want_key) {
@@ -114,18 +121,22 @@ int harbor_config_load(struct skynet_context *ctx, const char *who, struct harbo
 			skynet_error(ctx, "%s: cluster_pub: %s", who, err);
 			goto fail;
 		}
-		if (cred_load_node(cred, cfg->cred.cluster_pub, (uint64_t)time(NULL), &cfg->cred, &cert,
-		                   err, sizeof(err)) != 0) {
+		if (cred_load_node(cred, cfg->cred.cluster_pub, (uint64_t)time(NULL), &cfg->cred, &cert, err,
+		                   sizeof(err)) != 0) {
 			skynet_error(ctx, "%s: node_credential: %s", who, err);
 			goto fail;
 		}
 		if (cert.node_id != (uint32_t)cfg->id) {
 			if (cert.node_id == 0)
-				skynet_error(ctx, "%s: node_credential: %s is for cluster node name '%s', "
-				             "not harbor id %d", who, cred, cert.name, cfg->id);
+				skynet_error(ctx,
+				             "%s: node_credential: %s is for cluster node name '%s', "
+				             "not harbor id %d",
+				             who, cred, cert.name, cfg->id);
 			else
-				skynet_error(ctx, "%s: node_credential: %s is for node id %u, this node "
-				             "is harbor %d", who, cred, cert.node_id, cfg->id);
+				skynet_error(ctx,
+				             "%s: node_credential: %s is for node id %u, this node "
+				             "is harbor %d",
+				             who, cred, cert.node_id, cfg->id);
 			goto fail;
 		}
 		cfg->has_cred = true;

@@ -24,12 +24,11 @@
 #include "link.h"
 #include "skynet.h"
 
-#define HARBOR_MASTER_MAX_RECORD ((size_t)1024 * 1024)   /* node <-> master frames */
-#define GLOBAL_NAME_MAX 15                                  /* bytes of a global name */
-#define HARBOR_DATA_OVERHEAD 64                            /* Data fields around a payload */
-#define HARBOR_NODE_NAME_MAX 31                             /* bytes of harbor_name */
+#define HARBOR_MASTER_MAX_RECORD ((size_t)1024 * 1024) /* node <-> master frames */
+#define GLOBAL_NAME_MAX 15                             /* bytes of a global name */
+#define HARBOR_DATA_OVERHEAD 64                        /* Data fields around a payload */
+#define HARBOR_NODE_NAME_MAX 31                        /* bytes of harbor_name */
 _Static_assert(HARBOR_NODE_NAME_MAX <= LINK_NAME_MAX, "harbor_name fits the link identity");
-
 
 struct harbor_config {
 	int id;

@@ -52,8 +52,10 @@ static void req_put(struct harbor *h, struct node *nd, uint64_t key, uint32_t de
 {
 	if ((nd->reqs == NULL && (nd->reqs = skynet_u64map_new()) == NULL) ||
 	    skynet_u64map_put(nd->reqs, key, dest) != 0)
-		skynet_error(h->ctx, "harbor: out of memory: a call to node %d will not fail if the node "
-		             "goes down", nd->id);
+		skynet_error(h->ctx,
+		             "harbor: out of memory: a call to node %d will not fail if the node "
+		             "goes down",
+		             nd->id);
 }
 
 static void req_del(struct node *nd, uint64_t key)
@@ -66,8 +68,7 @@ static void req_del(struct node *nd, uint64_t key)
  * the reason as its payload (skynet.call raises "call failed: <reason>"). */
 void send_error(struct harbor *h, uint32_t from, uint32_t to, int session, const char *reason)
 {
-	skynet_send(h->ctx, from, to, PTYPE_ERROR, session, (void *)reason,
-	            reason ? strlen(reason) : 0);
+	skynet_send(h->ctx, from, to, PTYPE_ERROR, session, (void *)reason, reason ? strlen(reason) : 0);
 }
 
 /* The message (source -> dest) cannot be delivered: free it and, for a request,
@@ -121,8 +122,8 @@ static void send_data(struct harbor *h, struct node *nd, uint32_t source, uint32
 		char why[160];
 		snprintf(why, sizeof(why), "cannot send to node %d (%s): %s", nd->id, nd->name,
 		         link_strerror(rc));
-		skynet_error(h->ctx, "harbor: cannot send to :%08x from :%08x (%zu bytes): %s", dest,
-		             source, sz, why);
+		skynet_error(h->ctx, "harbor: cannot send to :%08x from :%08x (%zu bytes): %s", dest, source,
+		             sz, why);
 		fail_msg(h, source, dest, type, session, msg, why);
 		return;
 	}
@@ -131,8 +132,8 @@ static void send_data(struct harbor *h, struct node *nd, uint32_t source, uint32
 		req_put(h, nd, req_key(source, session), dest);
 }
 
-void send_handle(struct harbor *h, uint32_t source, uint32_t dest, int type, int session,
-                        void *msg, size_t sz)
+void send_handle(struct harbor *h, uint32_t source, uint32_t dest, int type, int session, void *msg,
+                 size_t sz)
 {
 	int id = (int)(dest >> 24);
 	if (id == h->cfg.id) {
@@ -145,21 +146,25 @@ void send_handle(struct harbor *h, uint32_t source, uint32_t dest, int type, int
 	if (sz > h->cfg.max_message) {
 		snprintf(why, sizeof(why), "message of %zu bytes is over harbor_max_message (%zu)", sz,
 		         h->cfg.max_message);
-		skynet_error(h->ctx, "harbor: message of %zu bytes to :%08x from :%08x is over "
-		             "harbor_max_message (%zu)", sz, dest, source, h->cfg.max_message);
+		skynet_error(h->ctx,
+		             "harbor: message of %zu bytes to :%08x from :%08x is over "
+		             "harbor_max_message (%zu)",
+		             sz, dest, source, h->cfg.max_message);
 		fail_msg(h, source, dest, type, session, msg, why);
 		return;
 	}
 	struct node *nd = &h->node[id];
 	switch (nd->state) {
-	case NS_UP:
-		send_data(h, nd, source, dest, type, session, msg, sz);
-		return;
+	case NS_UP: send_data(h, nd, source, dest, type, session, msg, sz); return;
 	case NS_CONNECTING:
 		if (pmsg_count(nd->pending) < PENDING_MAX) {
 			struct pmsg m = {
-				.source = source, .dest = dest, .type = type, .session = session,
-				.msg = msg, .sz = sz,
+				.source = source,
+				.dest = dest,
+				.type = type,
+				.session = session,
+				.msg = msg,
+				.sz = sz,
 			};
 			if (pmsg_push(&nd->pending, &m) == 0)
 				return;
@@ -185,9 +190,10 @@ void remote_message(struct harbor *h, struct remote_message *rm, uint32_t source
 	if (refused) {
 		uint64_t quiet;
 		if (ratelog_ok(&h->local_only_log, hnet_now_ms(), &quiet))
-			skynet_error(h->ctx, "harbor: refused a type %d message from :%08x to another node: "
-			             "%s (%llu more refused since the last such line)", type, source, refused,
-			             (unsigned long long)quiet);
+			skynet_error(h->ctx,
+			             "harbor: refused a type %d message from :%08x to another node: "
+			             "%s (%llu more refused since the last such line)",
+			             type, source, refused, (unsigned long long)quiet);
 		fail_msg(h, source, rm->destination.handle, type, session, msg, refused);
 		return;
 	}
@@ -206,8 +212,7 @@ void remote_message(struct harbor *h, struct remote_message *rm, uint32_t source
 	send_name(h, source, key, type, session, msg, rm->sz);
 }
 
-static void send_call_failed(struct node *nd, uint32_t from, uint32_t to, int session,
-                             const char *reason)
+static void send_call_failed(struct node *nd, uint32_t from, uint32_t to, int session, const char *reason)
 {
 	Skiff__Harbor__CallFailed f = SKIFF__HARBOR__CALL_FAILED__INIT;
 	f.source = from;
@@ -220,15 +225,16 @@ static void send_call_failed(struct node *nd, uint32_t from, uint32_t to, int se
 
 /* A frame from nd broke a per-link check: it is dropped, counted, and logged
  * at most once a second per peer. */
-static void refuse(struct harbor *h, struct node *nd, const char *what, const char *why,
-                   uint32_t source, uint32_t dest, int type)
+static void refuse(struct harbor *h, struct node *nd, const char *what, const char *why, uint32_t source,
+                   uint32_t dest, int type)
 {
 	nd->refused++;
 	uint64_t quiet;
 	if (ratelog_ok(&nd->refused_log, hnet_now_ms(), &quiet))
-		skynet_error(h->ctx, "harbor: refused %s from node %d (%s): %s (type %d, :%08x -> :%08x; "
-		             "%llu refused in all, %llu since the last line)", what, nd->id,
-		             nd->c ? hconn_addr(nd->c) : "-", why, type, source, dest,
+		skynet_error(h->ctx,
+		             "harbor: refused %s from node %d (%s): %s (type %d, :%08x -> :%08x; "
+		             "%llu refused in all, %llu since the last line)",
+		             what, nd->id, nd->c ? hconn_addr(nd->c) : "-", why, type, source, dest,
 		             (unsigned long long)nd->refused, (unsigned long long)quiet);
 }
 
@@ -243,8 +249,8 @@ static void on_data(struct harbor *h, struct node *nd, Skiff__Harbor__Data *d)
 	 * a handle of the node at the other end of this link is forged.  No answer
 	 * goes back (it would go to whoever the forger named). */
 	if ((d->source >> 24) != (uint32_t)nd->id) {
-		refuse(h, nd, "a message", "its source is not a service of that node", d->source,
-		       named, type);
+		refuse(h, nd, "a message", "its source is not a service of that node", d->source, named,
+		       type);
 		return;
 	}
 	const char *local_only = harbor_type_refused(type, h->cfg.remote_debug);
@@ -278,13 +284,13 @@ static void on_data(struct harbor *h, struct node *nd, Skiff__Harbor__Data *d)
 				memcpy(payload, d->payload.data, sz);
 			}
 		}
-		if (skynet_send(h->ctx, d->source, dest, type | PTYPE_TAG_DONTCOPY, session, payload,
-		                sz) >= 0)
+		if (skynet_send(h->ctx, d->source, dest, type | PTYPE_TAG_DONTCOPY, session, payload, sz) >=
+		    0)
 			return;
 		why = "no such service";
 	}
-	skynet_error(h->ctx, "harbor: cannot deliver to :%08x from :%08x (type %d): %s", dest,
-	             d->source, type, why);
+	skynet_error(h->ctx, "harbor: cannot deliver to :%08x from :%08x (type %d): %s", dest, d->source,
+	             type, why);
 	if (is_request(type, session))
 		send_call_failed(nd, dest ? dest : named, d->source, session, why);
 }
@@ -312,18 +318,13 @@ static void on_call_failed(struct harbor *h, struct node *nd, Skiff__Harbor__Cal
 	send_error(h, f->source, f->destination, (int)f->session, why);
 }
 
-void peer_record(struct harbor *h, struct hconn *c, struct node *nd, unsigned type,
-                        ProtobufCMessage *msg)
+void peer_record(struct harbor *h, struct hconn *c, struct node *nd, unsigned type, ProtobufCMessage *msg)
 {
 	switch (type) {
-	case SKIFF__HARBOR__FRAME_TYPE__DATA:
-		on_data(h, nd, (Skiff__Harbor__Data *)msg);
-		break;
+	case SKIFF__HARBOR__FRAME_TYPE__DATA: on_data(h, nd, (Skiff__Harbor__Data *)msg); break;
 	case SKIFF__HARBOR__FRAME_TYPE__CALL_FAILED:
 		on_call_failed(h, nd, (Skiff__Harbor__CallFailed *)msg);
 		break;
-	default:
-		hconn_close(c, "unexpected frame type on a peer link");
-		break;
+	default: hconn_close(c, "unexpected frame type on a peer link"); break;
 	}
 }

@@ -85,8 +85,8 @@ void name_ask(struct harbor *h, struct name *n)
 	n->asked_at = hnet_now_ms();
 }
 
-void send_name(struct harbor *h, uint32_t source, const char *key, int type, int session,
-                      void *msg, size_t sz)
+void send_name(struct harbor *h, uint32_t source, const char *key, int type, int session, void *msg,
+               size_t sz)
 {
 	struct name *n = name_get(h, key, true);
 	if (n && n->handle) {
@@ -104,20 +104,25 @@ void send_name(struct harbor *h, uint32_t source, const char *key, int type, int
 		return;
 	}
 	struct pmsg m = {
-		.source = source, .dest = 0, .type = type, .session = session, .msg = msg, .sz = sz,
+		.source = source,
+		.dest = 0,
+		.type = type,
+		.session = session,
+		.msg = msg,
+		.sz = sz,
 		.deadline = hnet_now_ms() + h->cfg.name_timeout_ms,
 	};
 	if (n == NULL || h->name_queued >= h->name_queue_max || pmsg_push(&n->q, &m) != 0) {
-		skynet_error(h->ctx, "harbor: drop message to %s from :%08x: name queue full", key,
-		             source);
-		fail_msg(h, source, 0, type, session, msg, "the queue of messages waiting for global "
+		skynet_error(h->ctx, "harbor: drop message to %s from :%08x: name queue full", key, source);
+		fail_msg(h, source, 0, type, session, msg,
+		         "the queue of messages waiting for global "
 		         "names is full (harbor_name_queue)");
 		return;
 	}
 	h->name_queued++;
 	if (pmsg_count(n->q) == 1 && n->waiters.n == 0)
 		name_ask(h, n);
-	tick_soon(h);   /* its deadline and the re-asks need the tick */
+	tick_soon(h); /* its deadline and the re-asks need the tick */
 }
 
 void name_forget(struct harbor *h, struct name *n)
@@ -144,8 +149,7 @@ void name_unresolved(struct harbor *h, const Skiff__Harbor__NameAnswer *a)
 	if (nd->incarnation == 0 && harbor_node_name_valid(a->reserved_name))
 		snprintf(nd->name, sizeof(nd->name), "%s", a->reserved_name);
 	char why[160];
-	snprintf(why, sizeof(why), "name %s was on node %d (%s), which is down", n->key, nd->id,
-	         nd->name);
+	snprintf(why, sizeof(why), "name %s was on node %d (%s), which is down", n->key, nd->id, nd->name);
 	size_t dropped = pmsg_count(n->q);
 	h->name_queued -= dropped;
 	nd->calls_failed += fail_queue(h, n->q, why);
@@ -203,8 +207,8 @@ void bind_remote(struct harbor *h, Skiff__Harbor__NameBinding *b)
 	if (n == NULL)
 		return;
 	if (n->handle && n->handle != b->handle && (n->handle >> 24) == (uint32_t)h->cfg.id)
-		skynet_error(h->ctx, "harbor: global name %s is taken by :%08x (ours was :%08x)",
-		             n->key, b->handle, n->handle);
+		skynet_error(h->ctx, "harbor: global name %s is taken by :%08x (ours was :%08x)", n->key,
+		             b->handle, n->handle);
 	name_bound(h, n, b->handle);
 }
 
@@ -260,9 +264,10 @@ void check_names(struct harbor *h, uint64_t now)
 		while (n->q && (head = skynet_fifo_peek(n->q)) != NULL && head->deadline <= now) {
 			pmsg_pop(n->q, &m);
 			h->name_queued--;
-			skynet_error(h->ctx, "harbor: no global name %s after %llu ms: drop message "
-			             "from :%08x", n->key, (unsigned long long)h->cfg.name_timeout_ms,
-			             m.source);
+			skynet_error(h->ctx,
+			             "harbor: no global name %s after %llu ms: drop message "
+			             "from :%08x",
+			             n->key, (unsigned long long)h->cfg.name_timeout_ms, m.source);
 			char why[96];
 			snprintf(why, sizeof(why), "no global name %s after %llu ms (harbor_name_timeout)",
 			         n->key, (unsigned long long)h->cfg.name_timeout_ms);

@@ -65,11 +65,13 @@ void node_down(struct harbor *h, struct node *nd, const char *reason)
 			n->down_node = nd->id;
 		}
 	if (was == NS_UP || failed || calls)
-		skynet_error(h->ctx, "harbor: node %d (%s) is down (%s): %zu pending calls failed, "
-		             "%zu queued messages dropped", nd->id, nd->name, reason, calls, failed);
+		skynet_error(h->ctx,
+		             "harbor: node %d (%s) is down (%s): %zu pending calls failed, "
+		             "%zu queued messages dropped",
+		             nd->id, nd->name, reason, calls, failed);
 	nd->retry_at = hnet_now_ms() + nd->backoff;
 	if (nd->member)
-		tick_soon(h);   /* redial (or wait for its new incarnation) on time */
+		tick_soon(h); /* redial (or wait for its new incarnation) on time */
 }
 
 static void node_flush_pending(struct harbor *h, struct node *nd)
@@ -113,7 +115,7 @@ void node_member(struct harbor *h, const Skiff__Harbor__NodeInfo *info)
 		nd->state = NS_CONNECTING;
 		nd->backoff = 0;
 		nd->retry_at = 0;
-		tick_soon(h);   /* dial it, or fail its queue at the deadline, on time */
+		tick_soon(h); /* dial it, or fail its queue at the deadline, on time */
 	}
 }
 

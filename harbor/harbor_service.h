@@ -35,13 +35,14 @@
 #pragma GCC visibility push(hidden)
 
 #define MAX_NODE 256
-#define PENDING_MAX 100000          /* messages waiting for one node's link */
-#define NAME_QUEUE_MAX 100000       /* default harbor_name_queue */
+#define PENDING_MAX 100000    /* messages waiting for one node's link */
+#define NAME_QUEUE_MAX 100000 /* default harbor_name_queue */
 #define BACKOFF_MIN 100
 #define BACKOFF_MAX 2000
 #define NAME_CHECK_MS 500
-#define TICK_BUSY_MS 100            /* tick period while links are made or names awaited */
-#define TICK_IDLE_MAX_MS 250        /* longest idle tick period (a silent link is closed
+#define TICK_BUSY_MS 100 /* tick period while links are made or names awaited */
+#define TICK_IDLE_MAX_MS                                                                                     \
+	250 /* longest idle tick period (a silent link is closed
                                      * up to this much after harbor_timeout) */
 
 enum { NS_UNKNOWN, NS_CONNECTING, NS_UP, NS_DOWN };
@@ -74,36 +75,36 @@ struct ratelog {
 struct node {
 	int id;
 	int state;
-	bool member;                 /* the master listed it (and it has not left) */
+	bool member; /* the master listed it (and it has not left) */
 	uint64_t incarnation;
 	char address[128];
-	char name[HARBOR_NODE_NAME_MAX + 1];   /* its harbor_name (from the master), or node<id> */
-	struct hconn *c;             /* current connection, maybe still handshaking */
-	struct skynet_fifo *pending;  /* struct pmsg; NULL until first used */
-	uint64_t deadline;           /* CONNECTING: give up on the queue after this */
+	char name[HARBOR_NODE_NAME_MAX + 1]; /* its harbor_name (from the master), or node<id> */
+	struct hconn *c;                     /* current connection, maybe still handshaking */
+	struct skynet_fifo *pending;         /* struct pmsg; NULL until first used */
+	uint64_t deadline;                   /* CONNECTING: give up on the queue after this */
 	uint64_t retry_at, backoff;
-	struct skynet_u64map *reqs;   /* requests carried to it: (sender << 32 | session) -> dest */
+	struct skynet_u64map *reqs; /* requests carried to it: (sender << 32 | session) -> dest */
 	struct wlist link_waiters, connect_waiters;
-	struct hconn_stats closed;   /* counters of this node's links that closed */
-	uint64_t calls_failed;       /* requests to it (by handle or by a name it held) failed
+	struct hconn_stats closed; /* counters of this node's links that closed */
+	uint64_t calls_failed;     /* requests to it (by handle or by a name it held) failed
 	                              * because it was down or unreachable */
-	uint64_t refused;            /* frames from it dropped by the per-link checks */
+	uint64_t refused;          /* frames from it dropped by the per-link checks */
 	struct ratelog refused_log;
 };
 
 struct name {
 	char key[GLOBAL_NAME_MAX + 1];
-	uint32_t handle;             /* 0: unknown yet */
-	struct skynet_fifo *q;        /* struct pmsg waiting for the handle; NULL until used */
-	struct wlist waiters;        /* QUERYNAME callers */
+	uint32_t handle;       /* 0: unknown yet */
+	struct skynet_fifo *q; /* struct pmsg waiting for the handle; NULL until used */
+	struct wlist waiters;  /* QUERYNAME callers */
 	uint64_t asked_at;
-	int down_node;               /* handle 0 because this node, now down, held it; else 0 */
+	int down_node; /* handle 0 because this node, now down, held it; else 0 */
 };
 
 struct harbor {
 	struct skynet_context *ctx;
 	struct harbor_config cfg;
-	uint32_t self_high;           /* id << 24 */
+	uint32_t self_high; /* id << 24 */
 	uint64_t incarnation;
 	struct hnet *net;
 	struct pb_arena arena;
@@ -112,24 +113,23 @@ struct harbor {
 	char master_addr[128];
 	struct hconn *master;
 	bool master_up, ready;
-	bool table_fresh;               /* master link up and its node table received since:
+	bool table_fresh; /* master link up and its node table received since:
 	                                 * our view of who is down is current */
 	uint64_t master_retry_at, master_backoff;
 	struct wlist ready_waiters, master_waiters;
 	struct node node[MAX_NODE];
-	struct skynet_strmap *names;    /* global name -> struct name */
+	struct skynet_strmap *names; /* global name -> struct name */
 	size_t name_queued, name_queue_max;
-	size_t name_waiters;            /* QUERYNAME callers waiting, over all names */
-	int tick_session;               /* session of the periodic tick's pending timer */
-	uint64_t tick_at, kick_at;      /* when it fires; when the last one-off tick fires */
+	size_t name_waiters;       /* QUERYNAME callers waiting, over all names */
+	int tick_session;          /* session of the periodic tick's pending timer */
+	uint64_t tick_at, kick_at; /* when it fires; when the last one-off tick fires */
 	uint64_t next_name_check;
-	struct ratelog local_only_log;   /* local messages refused at the boundary */
+	struct ratelog local_only_log; /* local messages refused at the boundary */
 };
 
 static inline bool is_request(int type, int session)
 {
-	return session != 0 && type != PTYPE_RESPONSE && type != PTYPE_ERROR &&
-	       type != PTYPE_MULTICAST;
+	return session != 0 && type != PTYPE_RESPONSE && type != PTYPE_ERROR && type != PTYPE_MULTICAST;
 }
 
 /* Queues *m at the tail of *q (created on first use); -1 when out of memory. */
@@ -183,11 +183,10 @@ void send_error(struct harbor *h, uint32_t from, uint32_t to, int session, const
 void fail_msg(struct harbor *h, uint32_t source, uint32_t dest, int type, int session, void *msg,
               const char *reason);
 size_t fail_queue(struct harbor *h, struct skynet_fifo *q, const char *reason);
-void send_handle(struct harbor *h, uint32_t source, uint32_t dest, int type, int session,
-                 void *msg, size_t sz);
+void send_handle(struct harbor *h, uint32_t source, uint32_t dest, int type, int session, void *msg,
+                 size_t sz);
 void remote_message(struct harbor *h, struct remote_message *rm, uint32_t source, int session);
-void peer_record(struct harbor *h, struct hconn *c, struct node *nd, unsigned type,
-                 ProtobufCMessage *msg);
+void peer_record(struct harbor *h, struct hconn *c, struct node *nd, unsigned type, ProtobufCMessage *msg);
 size_t req_count(const struct node *nd);
 
 /* harbor_names.c */
@@ -195,8 +194,8 @@ struct name *name_get(struct harbor *h, const char *key, bool create);
 struct name *name_next(struct harbor *h, size_t *pos);
 void name_forget(struct harbor *h, struct name *n);
 void name_ask(struct harbor *h, struct name *n);
-void send_name(struct harbor *h, uint32_t source, const char *key, int type, int session,
-               void *msg, size_t sz);
+void send_name(struct harbor *h, uint32_t source, const char *key, int type, int session, void *msg,
+               size_t sz);
 void register_name(struct harbor *h, const char *key, uint32_t handle);
 void bind_remote(struct harbor *h, Skiff__Harbor__NameBinding *b);
 void name_unresolved(struct harbor *h, const Skiff__Harbor__NameAnswer *a);

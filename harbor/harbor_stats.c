@@ -70,16 +70,18 @@ static const char *state_name(int state)
 /* The STATS reply (documented at the top of this file). */
 void stats(struct harbor *h, uint32_t source, int session)
 {
-	struct text t = {0};
+	struct text t = { 0 };
 	uint64_t now = hnet_now_ms();
 	size_t names = 0, pos = 0;
 	struct name *n;
 	while ((n = name_next(h, &pos)) != NULL)
 		if (n->handle)
 			names++;
-	text_add(&t, "self id=%d incarnation=%016llx master=%s master_addr=%s names=%zu "
-	         "name_queued=%zu name=%s\n", h->cfg.id, (unsigned long long)h->incarnation,
-	         h->master_up ? "up" : "down", h->master_addr, names, h->name_queued, h->cfg.name);
+	text_add(&t,
+	         "self id=%d incarnation=%016llx master=%s master_addr=%s names=%zu "
+	         "name_queued=%zu name=%s\n",
+	         h->cfg.id, (unsigned long long)h->incarnation, h->master_up ? "up" : "down", h->master_addr,
+	         names, h->name_queued, h->cfg.name);
 	for (int id = 1; id < MAX_NODE; id++) {
 		struct node *nd = &h->node[id];
 		struct hconn_stats st = nd->closed;
@@ -103,15 +105,15 @@ void stats(struct harbor *h, uint32_t source, int session)
 			         (unsigned long long)(now > st.last_recv_ms ? now - st.last_recv_ms : 0));
 		if (st.rtt_us > 0)
 			snprintf(rtt, sizeof(rtt), "%lld", (long long)st.rtt_us);
-		text_add(&t, "peer id=%d addr=%s state=%s incarnation=%016llx hb_age_ms=%s rtt_us=%s "
+		text_add(&t,
+		         "peer id=%d addr=%s state=%s incarnation=%016llx hb_age_ms=%s rtt_us=%s "
 		         "frames_out=%llu bytes_out=%llu frames_in=%llu bytes_in=%llu calls_failed=%llu "
 		         "queued=%zu pending_calls=%zu refused=%llu name=%s\n",
 		         id, nd->address[0] ? nd->address : "-", state_name(nd->state),
-		         (unsigned long long)nd->incarnation, age, rtt,
-		         (unsigned long long)st.records_out, (unsigned long long)st.bytes_out,
-		         (unsigned long long)st.records_in, (unsigned long long)st.bytes_in,
-		         (unsigned long long)nd->calls_failed, pmsg_count(nd->pending), req_count(nd),
-		         (unsigned long long)nd->refused, nd->name);
+		         (unsigned long long)nd->incarnation, age, rtt, (unsigned long long)st.records_out,
+		         (unsigned long long)st.bytes_out, (unsigned long long)st.records_in,
+		         (unsigned long long)st.bytes_in, (unsigned long long)nd->calls_failed,
+		         pmsg_count(nd->pending), req_count(nd), (unsigned long long)nd->refused, nd->name);
 	}
 	pos = 0;
 	while ((n = name_next(h, &pos)) != NULL)

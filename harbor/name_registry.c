@@ -76,8 +76,7 @@ static struct name_entry *add(struct name_registry *r, const char *name, uint32_
 	return e;
 }
 
-enum name_verdict name_registry_bind(struct name_registry *r, int node,
-                                     const Skiff__Harbor__NameBinding *b,
+enum name_verdict name_registry_bind(struct name_registry *r, int node, const Skiff__Harbor__NameBinding *b,
                                      const struct name_entry **entry, const char **why)
 {
 	*entry = NULL;
@@ -101,12 +100,12 @@ enum name_verdict name_registry_bind(struct name_registry *r, int node,
 		return NAME_BOUND;
 	}
 	if (e->handle == 0 && e->owner == node) {
-		e->handle = b->handle;   /* the owner is back */
+		e->handle = b->handle; /* the owner is back */
 		*entry = e;
 		return NAME_BOUND;
 	}
 	if (e->handle == 0) {
-		*entry = e;   /* says whose it is */
+		*entry = e; /* says whose it is */
 		*why = "the name belongs to a node that is down";
 		return NAME_REFUSED;
 	}

@@ -27,8 +27,8 @@
 
 struct name_entry {
 	char name[GLOBAL_NAME_BYTES + 1];
-	uint32_t handle;           /* 0: reserved for owner */
-	int owner;                 /* node id, 1..255 */
+	uint32_t handle; /* 0: reserved for owner */
+	int owner;       /* node id, 1..255 */
 };
 
 struct skynet_strmap;
@@ -36,13 +36,13 @@ struct skynet_strmap;
 /* name -> struct name_entry (each entry allocated on its own, so a pointer to
  * one stays valid until that name is withdrawn or the registry freed). */
 struct name_registry {
-	struct skynet_strmap *map;   /* NULL until the first binding */
+	struct skynet_strmap *map; /* NULL until the first binding */
 };
 
 enum name_verdict {
-	NAME_BOUND,      /* a new binding (or the owner's name back): tell every node */
-	NAME_TAKEN,      /* another binding won: tell the registrant *entry */
-	NAME_REFUSED,    /* not allowed (*why): the registrant must drop its binding */
+	NAME_BOUND,   /* a new binding (or the owner's name back): tell every node */
+	NAME_TAKEN,   /* another binding won: tell the registrant *entry */
+	NAME_REFUSED, /* not allowed (*why): the registrant must drop its binding */
 };
 
 /* A zeroed struct is an empty registry. */
@@ -52,8 +52,7 @@ void name_registry_free(struct name_registry *r);
  * refused).  *entry is the binding in force for NAME_BOUND and NAME_TAKEN, the
  * reserved entry when NAME_REFUSED is for a name reserved for another node,
  * else NULL; *why says what was wrong for NAME_REFUSED. */
-enum name_verdict name_registry_bind(struct name_registry *r, int node,
-                                     const Skiff__Harbor__NameBinding *b,
+enum name_verdict name_registry_bind(struct name_registry *r, int node, const Skiff__Harbor__NameBinding *b,
                                      const struct name_entry **entry, const char **why);
 
 /* The bound entry of `name`; NULL if unknown or reserved. */

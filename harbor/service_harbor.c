@@ -81,8 +81,7 @@ void send_master(struct harbor *h, unsigned type, const ProtobufCMessage *msg)
 		hconn_close(h->master, "cannot send to the master");
 }
 
-struct hconn_config link_config(struct harbor *h, enum link_role role,
-                                       enum link_purpose purpose)
+struct hconn_config link_config(struct harbor *h, enum link_role role, enum link_purpose purpose)
 {
 	struct hconn_config hc = {
 		.role = role,
@@ -132,7 +131,8 @@ static void master_record(struct harbor *h, struct hconn *c, unsigned type, Prot
 			if (nd->member && (l->incarnation == 0 || l->incarnation == nd->incarnation)) {
 				nd->member = false;
 				char r[128];
-				snprintf(r, sizeof(r), "the master says it left: %s", l->reason ? l->reason : "");
+				snprintf(r, sizeof(r), "the master says it left: %s",
+				         l->reason ? l->reason : "");
 				node_down(h, nd, r);
 			}
 		}
@@ -153,16 +153,16 @@ static void master_record(struct harbor *h, struct hconn *c, unsigned type, Prot
 			if (n && n->handle == w->binding->handle) {
 				/* still bound to one of ours: the master refused our binding */
 				if ((n->handle >> 24) == (uint32_t)h->cfg.id)
-					skynet_error(h->ctx, "harbor: the master refused global name %s for :%08x "
-					             "(reserved for a node that is down)", n->key, n->handle);
+					skynet_error(h->ctx,
+					             "harbor: the master refused global name %s for :%08x "
+					             "(reserved for a node that is down)",
+					             n->key, n->handle);
 				name_forget(h, n);
 			}
 		}
 		break;
 	}
-	default:
-		hconn_close(c, "unexpected frame type on the master link");
-		break;
+	default: hconn_close(c, "unexpected frame type on the master link"); break;
 	}
 }
 
@@ -247,8 +247,10 @@ static void command(struct harbor *h, uint32_t source, int session, const char *
 		}
 		if ((handle >> 24) != (uint32_t)h->cfg.id) {
 			/* the master refuses it too: a node names only its own services */
-			skynet_error(h->ctx, "harbor: REGISTER %s :%08x refused: a global name can only be "
-			             "bound to a service of this node", arg, handle);
+			skynet_error(h->ctx,
+			             "harbor: REGISTER %s :%08x refused: a global name can only be "
+			             "bound to a service of this node",
+			             arg, handle);
 			if (session)
 				skynet_send(h->ctx, 0, source, PTYPE_ERROR, session, NULL, 0);
 			return;
@@ -338,8 +340,8 @@ static uint64_t tick_interval(struct harbor *h)
 		idle = TICK_IDLE_MAX_MS;
 	if (idle < 10)
 		idle = 10;
-	bool busy = h->master == NULL || !h->master_up || !h->ready || h->name_queued ||
-	            h->name_waiters || node_busy(h);
+	bool busy = h->master == NULL || !h->master_up || !h->ready || h->name_queued || h->name_waiters ||
+	            node_busy(h);
 	return busy && idle > TICK_BUSY_MS ? TICK_BUSY_MS : idle;
 }
 
@@ -400,9 +402,7 @@ static int harbor_cb(struct skynet_context *ctx, void *ud, int type, int session
 {
 	struct harbor *h = ud;
 	switch (type) {
-	case PTYPE_SYSTEM:
-		remote_message(h, (struct remote_message *)msg, source, session);
-		break;
+	case PTYPE_SYSTEM: remote_message(h, (struct remote_message *)msg, source, session); break;
 	case PTYPE_SOCKET: {
 		const struct skynet_socket_message *sm = msg;
 		if (hnet_socket(h->net, sm))
@@ -416,14 +416,9 @@ static int harbor_cb(struct skynet_context *ctx, void *ud, int type, int session
 		}
 		break;
 	}
-	case PTYPE_HARBOR:
-		command(h, source, session, msg, sz);
-		break;
-	case PTYPE_RESPONSE:
-		tick(h, session == h->tick_session);
-		break;
-	default:
-		break;
+	case PTYPE_HARBOR: command(h, source, session, msg, sz); break;
+	case PTYPE_RESPONSE: tick(h, session == h->tick_session); break;
+	default: break;
 	}
 	hnet_reap(h->net);
 	flush_if_idle(h);
@@ -439,8 +434,7 @@ struct harbor *harbor_create(void)
 	struct harbor *h = calloc(1, sizeof(*h));
 	if (h) {
 		h->listen = -1;
-		for (int i = 0; i < MAX_NODE; i++)
-		{
+		for (int i = 0; i < MAX_NODE; i++) {
 			h->node[i].id = i;
 			snprintf(h->node[i].name, sizeof(h->node[i].name), "node%d", i);
 		}
@@ -484,8 +478,10 @@ int harbor_init(struct harbor *h, struct skynet_context *ctx, const char *parm)
 		char *end;
 		unsigned long long v = strtoull(nq, &end, 10);
 		if (*end != '\0' || v < 1 || v > 100000000) {
-			skynet_error(ctx, "harbor: config key 'harbor_name_queue' must be 1..100000000 "
-			             "(got '%s')", nq);
+			skynet_error(ctx,
+			             "harbor: config key 'harbor_name_queue' must be 1..100000000 "
+			             "(got '%s')",
+			             nq);
 			return 1;
 		}
 		h->name_queue_max = (size_t)v;
@@ -521,9 +517,11 @@ int harbor_init(struct harbor *h, struct skynet_context *ctx, const char *parm)
 	skynet_harbor_start(ctx);
 	tick(h, true);
 	if (bind != address)
-		skynet_error(ctx, "harbor: node %d (%s, incarnation %016llx) listening on %s, reached at "
-		             "%s, master %s", h->cfg.id, h->cfg.name, (unsigned long long)h->incarnation, bind,
-		             address, master);
+		skynet_error(ctx,
+		             "harbor: node %d (%s, incarnation %016llx) listening on %s, reached at "
+		             "%s, master %s",
+		             h->cfg.id, h->cfg.name, (unsigned long long)h->incarnation, bind, address,
+		             master);
 	else
 		skynet_error(ctx, "harbor: node %d (%s, incarnation %016llx) listening on %s, master %s",
 		             h->cfg.id, h->cfg.name, (unsigned long long)h->incarnation, address, master);
@@ -543,4 +541,3 @@ void harbor_release(struct harbor *h)
 	harbor_config_wipe(&h->cfg);
 	free(h);
 }
-

@@ -49,9 +49,9 @@
 #define MAX_NODE 256
 
 struct mnode {
-	struct hconn *c;         /* NULL: not live */
+	struct hconn *c; /* NULL: not live */
 	bool announced;
-	uint64_t since_ms;       /* when the link came up: NodeAnnounce is due by since + timeout */
+	uint64_t since_ms; /* when the link came up: NodeAnnounce is due by since + timeout */
 	uint64_t incarnation;
 	char address[128];
 	char name[LINK_NAME_MAX + 1];
@@ -70,7 +70,10 @@ struct master {
 	uint64_t refused_log_at[MAX_NODE]; /* when the last line about them was logged */
 };
 
-static int node_of(struct hconn *c) { return (int)(intptr_t)hconn_data(c); }
+static int node_of(struct hconn *c)
+{
+	return (int)(intptr_t)hconn_data(c);
+}
 
 _Static_assert(GLOBAL_NAME_BYTES == GLOBAL_NAME_MAX, "one limit for global names");
 
@@ -95,7 +98,7 @@ static void answer(struct master *m, int to, const struct name_entry *b, const c
 	Skiff__Harbor__NameBinding nb = SKIFF__HARBOR__NAME_BINDING__INIT;
 	Skiff__Harbor__NameAnswer a = SKIFF__HARBOR__NAME_ANSWER__INIT;
 	if (b && b->handle == 0) {
-		a.reserved_for = (uint32_t)b->owner;   /* reserved for a node that is down */
+		a.reserved_for = (uint32_t)b->owner; /* reserved for a node that is down */
 		if (b->owner >= 1 && b->owner < MAX_NODE && m->node[b->owner].name[0])
 			a.reserved_name = m->node[b->owner].name;
 		b = NULL;
@@ -145,7 +148,7 @@ static void send_table(struct master *m, int to)
 	const struct name_entry *e;
 	while ((e = name_registry_next(r, &pos)) != NULL) {
 		if (e->handle == 0)
-			continue;   /* reserved for a node that left */
+			continue; /* reserved for a node that left */
 		skiff__harbor__name_binding__init(&nb[bound]);
 		nb[bound].name = (char *)e->name;
 		nb[bound].handle = e->handle;
@@ -167,16 +170,17 @@ static void send_table(struct master *m, int to)
 /* Node `id` asked for a binding it may not have: nothing changes, the node
  * is told to drop the binding it made locally, and one line per second per
  * node says so. */
-static void refuse_binding(struct master *m, int id, const Skiff__Harbor__NameBinding *b,
-                           const char *why)
+static void refuse_binding(struct master *m, int id, const Skiff__Harbor__NameBinding *b, const char *why)
 {
 	m->refused[id]++;
 	uint64_t now = hnet_now_ms();
 	if (m->refused_log_at[id] == 0 || now - m->refused_log_at[id] >= 1000) {
 		m->refused_log_at[id] = now;
-		skynet_error(m->ctx, "harbor master: refused name %s -> :%08x from node %d (%s): %s "
-		             "(%llu refused from it in all)", b->name && name_registry_valid(b->name) ? b->name : "?",
-		             b->handle, id, m->node[id].c ? hconn_addr(m->node[id].c) : "-", why,
+		skynet_error(m->ctx,
+		             "harbor master: refused name %s -> :%08x from node %d (%s): %s "
+		             "(%llu refused from it in all)",
+		             b->name && name_registry_valid(b->name) ? b->name : "?", b->handle, id,
+		             m->node[id].c ? hconn_addr(m->node[id].c) : "-", why,
 		             (unsigned long long)m->refused[id]);
 	}
 	if (b->name && name_registry_valid(b->name) && b->handle) {
@@ -196,9 +200,7 @@ static void bind_name(struct master *m, int id, Skiff__Harbor__NameBinding *b)
 	const struct name_entry *e;
 	const char *why;
 	switch (name_registry_bind(&m->names, id, b, &e, &why)) {
-	case NAME_BOUND:
-		answer(m, -1, e, NULL);
-		break;
+	case NAME_BOUND: answer(m, -1, e, NULL); break;
 	case NAME_TAKEN:
 		answer(m, id, e, NULL); /* first registration wins */
 		break;
@@ -228,10 +230,9 @@ static void on_announce(struct master *m, int id, Skiff__Harbor__NodeAnnounce *a
 	Skiff__Harbor__NodeJoin j = SKIFF__HARBOR__NODE_JOIN__INIT;
 	j.node = &info;
 	broadcast(m, id, SKIFF__HARBOR__FRAME_TYPE__NODE_JOIN, &j.base);
-	skynet_error(m->ctx, "harbor master: node %d (%s) joined (%s, incarnation %016llx, %zu names)",
-	             id, n->name, n->address, (unsigned long long)n->incarnation, a->n_names);
+	skynet_error(m->ctx, "harbor master: node %d (%s) joined (%s, incarnation %016llx, %zu names)", id,
+	             n->name, n->address, (unsigned long long)n->incarnation, a->n_names);
 }
-
 
 static void on_withdraw(struct master *m, int id, Skiff__Harbor__NameWithdraw *w)
 {
@@ -280,9 +281,7 @@ static void on_record(void *ud, struct hconn *c, unsigned type, uint8_t *data, s
 		case SKIFF__HARBOR__FRAME_TYPE__NAME_WITHDRAW:
 			on_withdraw(m, id, (Skiff__Harbor__NameWithdraw *)msg);
 			break;
-		default:
-			hconn_close(c, "unexpected frame type on a master link");
-			break;
+		default: hconn_close(c, "unexpected frame type on a master link"); break;
 		}
 	}
 	pb_arena_reset(&m->arena);
@@ -410,11 +409,8 @@ static int master_cb(struct skynet_context *ctx, void *ud, int type, int session
 		}
 		break;
 	}
-	case PTYPE_RESPONSE:
-		tick(m);
-		break;
-	default:
-		break;
+	case PTYPE_RESPONSE: tick(m); break;
+	default: break;
 	}
 	hnet_reap(m->net);
 	if (hnet_dirty(m->net))

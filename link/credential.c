@@ -20,7 +20,7 @@
 
 #define CERT_MAGIC "SKC1"
 #define CERT_VERSION 1
-#define FILE_MAX 1024   /* every credential file is far smaller */
+#define FILE_MAX 1024 /* every credential file is far smaller */
 
 static const char cluster_secret_head[] = "skiff cluster secret v1";
 static const char cluster_public_head[] = "skiff cluster public v1";
@@ -28,7 +28,8 @@ static const char node_head[] = "skiff node credential v1";
 
 _Static_assert(CRED_CERT_FIXED + CRED_NAME_MAX == LINK_CERT_MAX, "link.h certificate size");
 _Static_assert(LINK_SIGN_PUBLIC == crypto_sign_PUBLICKEYBYTES &&
-               LINK_SIGN_SECRET == crypto_sign_SECRETKEYBYTES, "Ed25519 sizes");
+                       LINK_SIGN_SECRET == crypto_sign_SECRETKEYBYTES,
+               "Ed25519 sizes");
 
 /* ---- certificates ----------------------------------------------------------- */
 
@@ -112,13 +113,15 @@ size_t cred_cert_make(uint32_t node_id, const char *name, uint64_t expires,
 	size_t name_len = name ? strlen(name) : 0;
 	if (name_len > CRED_NAME_MAX || !printable(name, name_len) || (node_id != 0) == (name_len != 0))
 		return 0;
-	memcpy(out, CERT_MAGIC, 4); // NOLINT(bugprone-not-null-terminated-result): a 4-byte magic, not a string
+	memcpy(out, CERT_MAGIC,
+	       4); // NOLINT(bugprone-not-null-terminated-result): a 4-byte magic, not a string
 	out[4] = CERT_VERSION;
 	put_be(out + 5, node_id, 4);
 	put_be(out + 9, expires, 8);
 	out[17] = (uint8_t)name_len;
 	if (name_len)
-		memcpy(out + 18, name, name_len); // NOLINT(bugprone-not-null-terminated-result): length-prefixed field
+		memcpy(out + 18, name,
+		       name_len); // NOLINT(bugprone-not-null-terminated-result): length-prefixed field
 	memcpy(out + 18 + name_len, node_pub, LINK_SIGN_PUBLIC);
 	size_t body = 18 + name_len + LINK_SIGN_PUBLIC;
 	crypto_sign_detached(out + body, NULL, out, body, cluster_secret);
@@ -156,8 +159,7 @@ static int hex_exact(const char *s, uint8_t *out, size_t bytes)
 		return -1;
 	size_t got = 0;
 	const char *end = NULL;
-	if (sodium_hex2bin(out, bytes, s, len, NULL, &got, &end) != 0 || got != bytes ||
-	    end != s + len)
+	if (sodium_hex2bin(out, bytes, s, len, NULL, &got, &end) != 0 || got != bytes || end != s + len)
 		return -1;
 	return 0;
 }
@@ -169,8 +171,8 @@ static bool head_is(const char *line, const char *head)
 }
 
 /* Loads a file of one header line and one hex line of `bytes` bytes. */
-static int load_hex_file(const char *path, const char *what, int private_only, const char *head,
-                         uint8_t *out, size_t bytes, char *err, size_t errlen)
+static int load_hex_file(const char *path, const char *what, int private_only, const char *head, uint8_t *out,
+                         size_t bytes, char *err, size_t errlen)
 {
 	char buf[FILE_MAX + 1];
 	char *line[3];
@@ -186,8 +188,10 @@ static int load_hex_file(const char *path, const char *what, int private_only, c
 		goto out;
 	}
 	if (k != 2 || hex_exact(line[1], out, bytes) != 0) {
-		snprintf(err, errlen, "%s %s: malformed (line 2 must be %zu hex digits and the file "
-		         "must end there)", what, path, 2 * bytes);
+		snprintf(err, errlen,
+		         "%s %s: malformed (line 2 must be %zu hex digits and the file "
+		         "must end there)",
+		         what, path, 2 * bytes);
 		goto out;
 	}
 	rc = 0;
@@ -198,20 +202,19 @@ out:
 
 int cred_load_cluster_pub(const char *path, uint8_t pub[LINK_SIGN_PUBLIC], char *err, size_t errlen)
 {
-	return load_hex_file(path, "cluster public key file", 0, cluster_public_head, pub,
-	                     LINK_SIGN_PUBLIC, err, errlen);
+	return load_hex_file(path, "cluster public key file", 0, cluster_public_head, pub, LINK_SIGN_PUBLIC,
+	                     err, errlen);
 }
 
-int cred_load_cluster_secret(const char *path, uint8_t secret[LINK_SIGN_SECRET], char *err,
-                             size_t errlen)
+int cred_load_cluster_secret(const char *path, uint8_t secret[LINK_SIGN_SECRET], char *err, size_t errlen)
 {
 	uint8_t seed[crypto_sign_SEEDBYTES], pub[LINK_SIGN_PUBLIC];
 	if (sodium_init() < 0) {
 		snprintf(err, errlen, "cannot initialise libsodium");
 		return -1;
 	}
-	int rc = load_hex_file(path, "cluster secret key file", 1, cluster_secret_head, seed,
-	                       sizeof seed, err, errlen);
+	int rc = load_hex_file(path, "cluster secret key file", 1, cluster_secret_head, seed, sizeof seed,
+	                       err, errlen);
 	if (rc == 0)
 		crypto_sign_seed_keypair(pub, secret, seed);
 	sodium_memzero(seed, sizeof seed);
@@ -243,24 +246,24 @@ int cred_load_node(const char *path, const uint8_t *cluster_pub, uint64_t unix_n
 		goto out;
 	}
 	if (k < 2 || strncmp(line[1], "secret ", 7) != 0 || hex_exact(line[1] + 7, seed, sizeof seed) != 0) {
-		snprintf(err, errlen, "%s %s: malformed (line 2 must be \"secret \" and 64 hex digits)",
-		         what, path);
+		snprintf(err, errlen, "%s %s: malformed (line 2 must be \"secret \" and 64 hex digits)", what,
+		         path);
 		goto out;
 	}
 	size_t hexlen = k == 3 ? strlen(line[2]) : 0;
 	if (hexlen > 0 && line[2][hexlen - 1] == '\r')
 		hexlen--;
 	if (k != 3 || strncmp(line[2], "cert ", 5) != 0 || hexlen < 5 || (hexlen - 5) % 2 != 0 ||
-	    (hexlen - 5) / 2 > LINK_CERT_MAX ||
-	    hex_exact(line[2] + 5, out->cert, (hexlen - 5) / 2) != 0) {
-		snprintf(err, errlen, "%s %s: malformed (line 3 must be \"cert \" and the certificate "
-		         "in hex, at most %d bytes, and the file must end there)", what, path,
-		         LINK_CERT_MAX);
+	    (hexlen - 5) / 2 > LINK_CERT_MAX || hex_exact(line[2] + 5, out->cert, (hexlen - 5) / 2) != 0) {
+		snprintf(err, errlen,
+		         "%s %s: malformed (line 3 must be \"cert \" and the certificate "
+		         "in hex, at most %d bytes, and the file must end there)",
+		         what, path, LINK_CERT_MAX);
 		goto out;
 	}
 	out->cert_len = (hexlen - 5) / 2;
-	int bad = cluster_pub ? cred_cert_verify(out->cert, out->cert_len, cluster_pub, unix_now, cert,
-	                                         why, sizeof why)
+	int bad = cluster_pub ? cred_cert_verify(out->cert, out->cert_len, cluster_pub, unix_now, cert, why,
+	                                         sizeof why)
 	                      : cred_cert_parse(out->cert, out->cert_len, cert, why, sizeof why);
 	if (bad) {
 		snprintf(err, errlen, "%s %s: %s", what, path, why);
@@ -268,8 +271,10 @@ int cred_load_node(const char *path, const uint8_t *cluster_pub, uint64_t unix_n
 	}
 	crypto_sign_seed_keypair(pub, out->node_secret, seed);
 	if (sodium_memcmp(pub, cert->node_pub, sizeof pub) != 0) {
-		snprintf(err, errlen, "%s %s: the certificate is for another key than the secret in "
-		         "the file", what, path);
+		snprintf(err, errlen,
+		         "%s %s: the certificate is for another key than the secret in "
+		         "the file",
+		         what, path);
 		goto out;
 	}
 	rc = 0;
@@ -323,8 +328,8 @@ out:
 	return rc;
 }
 
-int cred_generate_node(const char *signer_path, uint32_t node_id, const char *name,
-                       uint64_t expires, const char *path, char *err, size_t errlen)
+int cred_generate_node(const char *signer_path, uint32_t node_id, const char *name, uint64_t expires,
+                       const char *path, char *err, size_t errlen)
 {
 	uint8_t csk[LINK_SIGN_SECRET], pub[LINK_SIGN_PUBLIC], sk[LINK_SIGN_SECRET];
 	uint8_t cert[LINK_CERT_MAX];
@@ -336,8 +341,10 @@ int cred_generate_node(const char *signer_path, uint32_t node_id, const char *na
 	crypto_sign_keypair(pub, sk);
 	size_t clen = cred_cert_make(node_id, name, expires, pub, csk, cert);
 	if (clen == 0) {
-		snprintf(err, errlen, "a node credential names either an id (1..) or a name (1..%d "
-		         "printable characters, no spaces), not both", CRED_NAME_MAX);
+		snprintf(err, errlen,
+		         "a node credential names either an id (1..) or a name (1..%d "
+		         "printable characters, no spaces), not both",
+		         CRED_NAME_MAX);
 		goto out;
 	}
 	int len = snprintf(text, sizeof text, "%s\nsecret ", node_head);

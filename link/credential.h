@@ -42,7 +42,7 @@
 
 #include "link.h"
 
-#define CRED_CERT_FIXED 114            /* certificate bytes besides the name */
+#define CRED_CERT_FIXED 114 /* certificate bytes besides the name */
 #define CRED_NAME_MAX 63
 
 /* A certificate's fields after parsing. */
@@ -66,8 +66,7 @@ size_t cred_cert_make(uint32_t node_id, const char *name, uint64_t expires,
 
 /* File loaders.  0, or -1 with a message naming the file in err. */
 int cred_load_cluster_pub(const char *path, uint8_t pub[LINK_SIGN_PUBLIC], char *err, size_t errlen);
-int cred_load_cluster_secret(const char *path, uint8_t secret[LINK_SIGN_SECRET], char *err,
-                             size_t errlen);
+int cred_load_cluster_secret(const char *path, uint8_t secret[LINK_SIGN_SECRET], char *err, size_t errlen);
 /* Loads a node credential into out->node_secret/cert/cert_len (cluster_pub is
  * not touched).  The certificate is parsed into *cert and its public key must
  * match the secret.  When `cluster_pub` is not NULL the signature and expiry
@@ -80,7 +79,7 @@ int cred_load_node(const char *path, const uint8_t *cluster_pub, uint64_t unix_n
 int cred_generate_cluster(const char *dir, char *err, size_t errlen);
 /* Issues a node credential signed with the cluster secret at signer_path into a
  * new file `path` (0600).  Exactly one of node_id (!= 0) and name (non-empty). */
-int cred_generate_node(const char *signer_path, uint32_t node_id, const char *name,
-                       uint64_t expires, const char *path, char *err, size_t errlen);
+int cred_generate_node(const char *signer_path, uint32_t node_id, const char *name, uint64_t expires,
+                       const char *path, char *err, size_t errlen);
 
 #endif

@@ -13,13 +13,13 @@
 #include "skynet.h"
 
 struct dial_slot {
-	char addr[72];        /* "" = free */
-	char reason[160];     /* the reason last logged */
-	uint64_t first_ms;    /* first failure of this run of failures */
-	uint64_t logged_ms;   /* last line logged */
-	uint64_t touched_ms;  /* last event: picks the slot to reuse */
-	uint64_t attempts;    /* failures since first_ms */
-	uint64_t unlogged;    /* failures since logged_ms not yet in a line */
+	char addr[72];       /* "" = free */
+	char reason[160];    /* the reason last logged */
+	uint64_t first_ms;   /* first failure of this run of failures */
+	uint64_t logged_ms;  /* last line logged */
+	uint64_t touched_ms; /* last event: picks the slot to reuse */
+	uint64_t attempts;   /* failures since first_ms */
+	uint64_t unlogged;   /* failures since logged_ms not yet in a line */
 };
 
 struct dial_log {
@@ -60,8 +60,8 @@ static struct dial_slot *take(struct dial_log *d, const char *addr)
 	return s;
 }
 
-void dial_log_failed(struct dial_log *d, struct skynet_context *ctx, const char *tag,
-                     const char *addr, const char *reason, uint64_t now_ms)
+void dial_log_failed(struct dial_log *d, struct skynet_context *ctx, const char *tag, const char *addr,
+                     const char *reason, uint64_t now_ms)
 {
 	if (d == NULL)
 		return;
@@ -76,14 +76,16 @@ void dial_log_failed(struct dial_log *d, struct skynet_context *ctx, const char 
 		snprintf(s->reason, sizeof(s->reason), "%s", reason);
 		s->logged_ms = now_ms;
 		s->unlogged = 0;
-		skynet_error(ctx, "%s: cannot reach %s: %s (retrying; repeats are counted every %d s)",
-		             tag, addr, reason, DIAL_LOG_PERIOD_MS / 1000);
+		skynet_error(ctx, "%s: cannot reach %s: %s (retrying; repeats are counted every %d s)", tag,
+		             addr, reason, DIAL_LOG_PERIOD_MS / 1000);
 		return;
 	}
 	s->unlogged++;
 	if (now_ms - s->logged_ms >= DIAL_LOG_PERIOD_MS) {
-		skynet_error(ctx, "%s: still cannot reach %s: %s (%llu failed attempts in the last %llu s, "
-		             "%llu since %llu s ago)", tag, addr, reason, (unsigned long long)s->unlogged,
+		skynet_error(ctx,
+		             "%s: still cannot reach %s: %s (%llu failed attempts in the last %llu s, "
+		             "%llu since %llu s ago)",
+		             tag, addr, reason, (unsigned long long)s->unlogged,
 		             (unsigned long long)((now_ms - s->logged_ms) / 1000),
 		             (unsigned long long)s->attempts,
 		             (unsigned long long)((now_ms - s->first_ms) / 1000));
@@ -92,8 +94,8 @@ void dial_log_failed(struct dial_log *d, struct skynet_context *ctx, const char 
 	}
 }
 
-void dial_log_up(struct dial_log *d, struct skynet_context *ctx, const char *tag,
-                 const char *addr, uint64_t now_ms)
+void dial_log_up(struct dial_log *d, struct skynet_context *ctx, const char *tag, const char *addr,
+                 uint64_t now_ms)
 {
 	if (d == NULL)
 		return;

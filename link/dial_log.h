@@ -28,10 +28,10 @@ struct dial_log;
 struct dial_log *dial_log_new(void);
 void dial_log_free(struct dial_log *d);
 /* An outgoing connection to `addr` failed before it was authenticated. */
-void dial_log_failed(struct dial_log *d, struct skynet_context *ctx, const char *tag,
-                     const char *addr, const char *reason, uint64_t now_ms);
+void dial_log_failed(struct dial_log *d, struct skynet_context *ctx, const char *tag, const char *addr,
+                     const char *reason, uint64_t now_ms);
 /* An outgoing connection to `addr` was authenticated. */
-void dial_log_up(struct dial_log *d, struct skynet_context *ctx, const char *tag,
-                 const char *addr, uint64_t now_ms);
+void dial_log_up(struct dial_log *d, struct skynet_context *ctx, const char *tag, const char *addr,
+                 uint64_t now_ms);
 
 #endif

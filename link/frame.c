@@ -15,8 +15,8 @@ int frame_send(struct link *l, struct link_buf *out, unsigned type, const Protob
 	return link_record_commit(l, out, type, protobuf_c_message_pack(msg, p));
 }
 
-ProtobufCMessage *frame_decode(const ProtobufCMessageDescriptor *d, struct pb_arena *a,
-                               const uint8_t *data, size_t len)
+ProtobufCMessage *frame_decode(const ProtobufCMessageDescriptor *d, struct pb_arena *a, const uint8_t *data,
+                               size_t len)
 {
 	return protobuf_c_message_unpack(d, &a->allocator, len, data);
 }

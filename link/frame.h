@@ -27,7 +27,7 @@ int frame_send(struct link *l, struct link_buf *out, unsigned type, const Protob
 
 /* Unpacks a record's plaintext into the arena; NULL if it does not decode.
  * Unknown fields are ignored. */
-ProtobufCMessage *frame_decode(const ProtobufCMessageDescriptor *d, struct pb_arena *a,
-                               const uint8_t *data, size_t len);
+ProtobufCMessage *frame_decode(const ProtobufCMessageDescriptor *d, struct pb_arena *a, const uint8_t *data,
+                               size_t len);
 
 #endif

@@ -69,18 +69,18 @@
 #include "link_internal.h"
 #include "pbarena.h"
 
-static const char kdf_context[crypto_kdf_CONTEXTBYTES] = {'s', 'k', 'f', 'f', 'l', 'i', 'n', 'k'};
+static const char kdf_context[crypto_kdf_CONTEXTBYTES] = { 's', 'k', 'f', 'f', 'l', 'i', 'n', 'k' };
 /* BLAKE2b personalisation: exactly 16 bytes, zero padded. */
 static const uint8_t transcript_personal[crypto_generichash_blake2b_PERSONALBYTES] = "skiff-link-v1";
 
 _Static_assert(SKIFF__LINK__RECORD_TYPE__HELLO == LINK_TYPE_HELLO &&
-               SKIFF__LINK__RECORD_TYPE__AUTH == LINK_TYPE_AUTH &&
-               SKIFF__LINK__RECORD_TYPE__CLOSE == LINK_TYPE_CLOSE &&
-               SKIFF__LINK__RECORD_TYPE__HEARTBEAT == LINK_TYPE_HEARTBEAT,
+                       SKIFF__LINK__RECORD_TYPE__AUTH == LINK_TYPE_AUTH &&
+                       SKIFF__LINK__RECORD_TYPE__CLOSE == LINK_TYPE_CLOSE &&
+                       SKIFF__LINK__RECORD_TYPE__HEARTBEAT == LINK_TYPE_HEARTBEAT,
                "link.h record types follow link.proto");
 _Static_assert(SKIFF__LINK__PURPOSE__HARBOR_PEER == (int)LINK_HARBOR_PEER &&
-               SKIFF__LINK__PURPOSE__HARBOR_MASTER == (int)LINK_HARBOR_MASTER &&
-               SKIFF__LINK__PURPOSE__CLUSTER == (int)LINK_CLUSTER,
+                       SKIFF__LINK__PURPOSE__HARBOR_MASTER == (int)LINK_HARBOR_MASTER &&
+                       SKIFF__LINK__PURPOSE__CLUSTER == (int)LINK_CLUSTER,
                "link.h purposes follow link.proto");
 _Static_assert(sizeof(struct link_secrets) % 64 == 0, "sodium_malloc alignment");
 
@@ -117,8 +117,8 @@ static bool name_ok(const char *s, size_t n)
 	return true;
 }
 
-static int append_record(struct link *l, struct link_buf *out, unsigned type,
-                         const ProtobufCMessage *msg, size_t max)
+static int append_record(struct link *l, struct link_buf *out, unsigned type, const ProtobufCMessage *msg,
+                         size_t max)
 {
 	size_t n = protobuf_c_message_get_packed_size(msg);
 	if (n > max || link_buf_reserve(out, LINK_HEADER + n) != 0) {
@@ -175,9 +175,8 @@ int hs_init(struct link *l, const uint8_t *cluster_key, const struct link_creden
 		memcpy(l->cluster_pub, cred->cluster_pub, LINK_SIGN_PUBLIC);
 		l->has_cred = true;
 	}
-	return crypto_generichash_blake2b_init_salt_personal(&l->sec->transcript, NULL, 0,
-	                                                      crypto_generichash_BYTES, NULL,
-	                                                      transcript_personal);
+	return crypto_generichash_blake2b_init_salt_personal(
+		&l->sec->transcript, NULL, 0, crypto_generichash_BYTES, NULL, transcript_personal);
 }
 
 int hs_derive(struct link *l)
@@ -204,10 +203,8 @@ int hs_derive(struct link *l)
 	bool init = l->role == LINK_INITIATOR;
 	memcpy(s->tx_key, init ? k_i2r : k_r2i, sizeof s->tx_key);
 	memcpy(s->rx_key, init ? k_r2i : k_i2r, sizeof s->rx_key);
-	crypto_generichash(s->my_auth, LINK_AUTH_BYTES, t, crypto_generichash_BYTES,
-	                   init ? c_i : c_r, 32);
-	crypto_generichash(s->peer_auth, LINK_AUTH_BYTES, t, crypto_generichash_BYTES,
-	                   init ? c_r : c_i, 32);
+	crypto_generichash(s->my_auth, LINK_AUTH_BYTES, t, crypto_generichash_BYTES, init ? c_i : c_r, 32);
+	crypto_generichash(s->peer_auth, LINK_AUTH_BYTES, t, crypto_generichash_BYTES, init ? c_r : c_i, 32);
 	rc = 0;
 out:
 	sodium_memzero(s->eph_sk, sizeof s->eph_sk);
@@ -234,8 +231,8 @@ int hs_recv_hello(struct link *l, const uint8_t *rec, size_t body)
 		goto out;
 	}
 	if (h->version != LINK_VERSION) {
-		link_fail(l, "handshake failed: peer speaks link version %u, this node speaks %d",
-		          h->version, LINK_VERSION);
+		link_fail(l, "handshake failed: peer speaks link version %u, this node speaks %d", h->version,
+		          LINK_VERSION);
 		goto out;
 	}
 	if ((int)h->purpose != (int)l->purpose) {
@@ -306,19 +303,23 @@ static int check_peer_cert(struct link *l, const Skiff__Link__Auth *a)
 		             "requires one: is the peer configured with node_credential?)");
 		return -1;
 	}
-	if (cred_cert_verify(a->cert.data, a->cert.len, l->cluster_pub, l->unix_now, &c, why,
-	                     sizeof why) != 0) {
+	if (cred_cert_verify(a->cert.data, a->cert.len, l->cluster_pub, l->unix_now, &c, why, sizeof why) !=
+	    0) {
 		link_fail(l, "handshake failed: peer's node credential refused: %s", why);
 		return -1;
 	}
 	if (c.node_id != 0 && c.node_id != l->peer.node_id) {
-		link_fail(l, "handshake failed: peer claims node id %u but its credential is for "
-		             "node id %u", l->peer.node_id, c.node_id);
+		link_fail(l,
+		          "handshake failed: peer claims node id %u but its credential is for "
+		          "node id %u",
+		          l->peer.node_id, c.node_id);
 		return -1;
 	}
 	if (c.node_id == 0 && (l->peer.node_id != 0 || strcmp(c.name, l->peer.name) != 0)) {
-		link_fail(l, "handshake failed: peer claims node id %u name '%s' but its credential "
-		             "is for name '%s'", l->peer.node_id, l->peer.name, c.name);
+		link_fail(l,
+		          "handshake failed: peer claims node id %u name '%s' but its credential "
+		          "is for name '%s'",
+		          l->peer.node_id, l->peer.name, c.name);
 		return -1;
 	}
 	sig_message(l, l->role != LINK_INITIATOR, msg);

@@ -18,7 +18,7 @@
 #include "keyfile.h"
 
 #define HEX_LEN (2 * KEYFILE_BYTES)
-#define READ_MAX 256    /* anything longer is malformed; no need to read it */
+#define READ_MAX 256 /* anything longer is malformed; no need to read it */
 
 static bool is_space(uint8_t c)
 {
@@ -30,8 +30,7 @@ static bool is_hex(uint8_t c)
 	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
 }
 
-int keyfile_parse(const uint8_t *data, size_t n, uint8_t key[KEYFILE_BYTES], char *err,
-                  size_t errlen)
+int keyfile_parse(const uint8_t *data, size_t n, uint8_t key[KEYFILE_BYTES], char *err, size_t errlen)
 {
 	size_t len = n;
 
@@ -46,8 +45,10 @@ int keyfile_parse(const uint8_t *data, size_t n, uint8_t key[KEYFILE_BYTES], cha
 		}
 		for (size_t i = 0; i < HEX_LEN; i++) {
 			if (!is_hex(data[i])) {
-				snprintf(err, errlen, "byte %zu is not a hex digit; expected 64 hex digits "
-				         "or 32 raw bytes", i);
+				snprintf(err, errlen,
+				         "byte %zu is not a hex digit; expected 64 hex digits "
+				         "or 32 raw bytes",
+				         i);
 				return -1;
 			}
 		}
@@ -77,8 +78,8 @@ static const char *kind_of(mode_t m)
 	return "something else";
 }
 
-int keyfile_read(const char *path, const char *what, int private_only, uint8_t *buf, size_t cap,
-                 size_t *n, char *err, size_t errlen)
+int keyfile_read(const char *path, const char *what, int private_only, uint8_t *buf, size_t cap, size_t *n,
+                 char *err, size_t errlen)
 {
 	struct stat st, fst;
 	size_t got = 0;
@@ -91,8 +92,7 @@ int keyfile_read(const char *path, const char *what, int private_only, uint8_t *
 		return -1;
 	}
 	if (!S_ISREG(st.st_mode)) {
-		snprintf(err, errlen, "%s %s: is %s, not a regular file", what, path,
-		         kind_of(st.st_mode));
+		snprintf(err, errlen, "%s %s: is %s, not a regular file", what, path, kind_of(st.st_mode));
 		return -1;
 	}
 	/* O_NONBLOCK: if the path was swapped for a FIFO since the stat, the open
@@ -107,13 +107,14 @@ int keyfile_read(const char *path, const char *what, int private_only, uint8_t *
 		goto out;
 	}
 	if (!S_ISREG(fst.st_mode)) {
-		snprintf(err, errlen, "%s %s: is %s, not a regular file", what, path,
-		         kind_of(fst.st_mode));
+		snprintf(err, errlen, "%s %s: is %s, not a regular file", what, path, kind_of(fst.st_mode));
 		goto out;
 	}
 	if (private_only && (fst.st_mode & 077)) {
-		snprintf(err, errlen, "%s %s: group or others may access it (mode %04o); "
-		         "run chmod 600 %s", what, path, (unsigned)(fst.st_mode & 07777), path);
+		snprintf(err, errlen,
+		         "%s %s: group or others may access it (mode %04o); "
+		         "run chmod 600 %s",
+		         what, path, (unsigned)(fst.st_mode & 07777), path);
 		goto out;
 	}
 	while (got < cap) {
@@ -141,8 +142,8 @@ out:
 	return rc;
 }
 
-int keyfile_write_new(const char *path, const char *what, unsigned mode, const void *data,
-                      size_t n, char *err, size_t errlen)
+int keyfile_write_new(const char *path, const char *what, unsigned mode, const void *data, size_t n,
+                      char *err, size_t errlen)
 {
 	const uint8_t *p = data;
 	size_t off = 0;

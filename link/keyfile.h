@@ -25,20 +25,19 @@
 int keyfile_load(const char *path, uint8_t key[KEYFILE_BYTES], char *err, size_t errlen);
 /* Parses the contents of a key file (the format above).  0 or -1, with a short
  * description of the problem in err (no file name). */
-int keyfile_parse(const uint8_t *data, size_t n, uint8_t key[KEYFILE_BYTES], char *err,
-                  size_t errlen);
+int keyfile_parse(const uint8_t *data, size_t n, uint8_t key[KEYFILE_BYTES], char *err, size_t errlen);
 /* Reads a small file (the key files and credential files all are).  Refuses,
  * before opening it, anything but a regular file (a FIFO would block the open,
  * a device could have side effects), and re-checks the descriptor it opened.
  * With `private_only`, group or others must have no access (0600 or 0400).
  * Reads at most cap bytes; a longer file is refused as "too long".  `what`
  * starts every message ("cluster key file").  0 with *n set, or -1. */
-int keyfile_read(const char *path, const char *what, int private_only, uint8_t *buf, size_t cap,
-                 size_t *n, char *err, size_t errlen);
+int keyfile_read(const char *path, const char *what, int private_only, uint8_t *buf, size_t cap, size_t *n,
+                 char *err, size_t errlen);
 /* Creates `path` (which must not exist) with `mode` and writes data[0..n) to it,
  * synced; removes it again on failure.  0, or -1 with a message. */
-int keyfile_write_new(const char *path, const char *what, unsigned mode, const void *data,
-                      size_t n, char *err, size_t errlen);
+int keyfile_write_new(const char *path, const char *what, unsigned mode, const void *data, size_t n,
+                      char *err, size_t errlen);
 /* Writes a fresh random key as hex to a new file of mode 0600; refuses to
  * overwrite an existing file.  0, or -1 with a message in err. */
 int keyfile_generate(const char *path, char *err, size_t errlen);

@@ -23,12 +23,11 @@
 
 #include "link_internal.h"
 
-#define RX_KEEP (64 * 1024)   /* rx buffers above this are freed between records */
+#define RX_KEEP (64 * 1024) /* rx buffers above this are freed between records */
 #define NONCE_BYTES crypto_aead_xchacha20poly1305_ietf_NPUBBYTES
 
 _Static_assert(LINK_MAC == crypto_aead_xchacha20poly1305_ietf_ABYTES, "tag size");
-_Static_assert(LINK_HTAG == crypto_shorthash_BYTES && LINK_HTAG == sizeof(uint64_t),
-               "header tag size");
+_Static_assert(LINK_HTAG == crypto_shorthash_BYTES && LINK_HTAG == sizeof(uint64_t), "header tag size");
 _Static_assert(LINK_KEY_BYTES == crypto_generichash_KEYBYTES, "cluster key keys BLAKE2b");
 
 /* ---- buffers ---------------------------------------------------------------- */
@@ -137,8 +136,7 @@ struct link *link_new(const struct link_config *cfg, uint64_t now_ms)
 	struct link *l;
 	size_t nlen;
 
-	if (cfg == NULL || (cfg->cluster_key == NULL && cfg->credential == NULL) ||
-	    cfg->on_record == NULL)
+	if (cfg == NULL || (cfg->cluster_key == NULL && cfg->credential == NULL) || cfg->on_record == NULL)
 		return NULL;
 	if (cfg->purpose < LINK_HARBOR_PEER || cfg->purpose > LINK_CLUSTER)
 		return NULL;
@@ -168,8 +166,8 @@ struct link *link_new(const struct link_config *cfg, uint64_t now_ms)
 	l->purpose = cfg->purpose;
 	l->self = cfg->self;
 	l->max_record = cfg->max_record ? cfg->max_record : LINK_DEFAULT_MAX_RECORD;
-	l->deadline_ms = now_ms + (cfg->handshake_timeout_ms ? cfg->handshake_timeout_ms
-	                                                     : LINK_DEFAULT_HANDSHAKE_MS);
+	l->deadline_ms =
+		now_ms + (cfg->handshake_timeout_ms ? cfg->handshake_timeout_ms : LINK_DEFAULT_HANDSHAKE_MS);
 	l->last_recv_ms = now_ms;
 	l->on_established = cfg->on_established;
 	l->on_record = cfg->on_record;
@@ -187,7 +185,7 @@ void link_free(struct link *l)
 	if (l == NULL)
 		return;
 	wipe_rx(l);
-	sodium_free(l->sec);   /* wipes the whole block */
+	sodium_free(l->sec); /* wipes the whole block */
 	sodium_memzero(l, sizeof *l);
 	free(l);
 }
@@ -218,8 +216,10 @@ static int check_header(struct link *l, const uint8_t *hdr, size_t *body)
 			return -1;
 		}
 		if (len > LINK_PREAUTH_MAX || l->preauth + LINK_HEADER + len > LINK_PREAUTH_MAX) {
-			link_fail(l, "handshake failed: peer sent more than %d bytes before "
-			             "authenticating", LINK_PREAUTH_MAX);
+			link_fail(l,
+			          "handshake failed: peer sent more than %d bytes before "
+			          "authenticating",
+			          LINK_PREAUTH_MAX);
 			return -1;
 		}
 	} else if (l->phase == PHASE_OPEN) {
@@ -230,17 +230,19 @@ static int check_header(struct link *l, const uint8_t *hdr, size_t *body)
 		memcpy(&want, tag, sizeof want);
 		memcpy(&got, hdr + LINK_HEADER, sizeof got);
 		if (want != got) {
-			link_fail(l, "record %llu: header failed authentication (a corrupted length or "
-			             "type, or data out of step)", (unsigned long long)l->rx_seq);
+			link_fail(l,
+			          "record %llu: header failed authentication (a corrupted length or "
+			          "type, or data out of step)",
+			          (unsigned long long)l->rx_seq);
 			return -1;
 		}
 		if (len < LINK_MAC || len - LINK_MAC > l->max_record) {
-			link_fail(l, "record of %zu bytes is outside 16..%zu: dropping the link",
-			          len, l->max_record + LINK_MAC);
+			link_fail(l, "record of %zu bytes is outside 16..%zu: dropping the link", len,
+			          l->max_record + LINK_MAC);
 			return -1;
 		}
 	} else {
-		return -1;   /* PHASE_NEW: link_start not called; PHASE_CLOSED */
+		return -1; /* PHASE_NEW: link_start not called; PHASE_CLOSED */
 	}
 	*body = len;
 	return 0;
@@ -251,10 +253,10 @@ static int check_header(struct link *l, const uint8_t *hdr, size_t *body)
 static void derive_header_keys(struct link *l)
 {
 	static const uint8_t label[] = "skiff link header tag";
-	crypto_generichash(l->sec->tx_hkey, sizeof l->sec->tx_hkey, label, sizeof label - 1,
-	                   l->sec->tx_key, sizeof l->sec->tx_key);
-	crypto_generichash(l->sec->rx_hkey, sizeof l->sec->rx_hkey, label, sizeof label - 1,
-	                   l->sec->rx_key, sizeof l->sec->rx_key);
+	crypto_generichash(l->sec->tx_hkey, sizeof l->sec->tx_hkey, label, sizeof label - 1, l->sec->tx_key,
+	                   sizeof l->sec->tx_key);
+	crypto_generichash(l->sec->rx_hkey, sizeof l->sec->rx_hkey, label, sizeof label - 1, l->sec->rx_key,
+	                   sizeof l->sec->rx_key);
 }
 
 static void established(struct link *l)
@@ -301,10 +303,12 @@ static void sealed_record(struct link *l, uint8_t *rec, size_t body, uint64_t no
 	}
 	make_nonce(nonce, l->rx_seq);
 	/* Opens in place: libsodium checks the tag before it writes any plaintext. */
-	if (crypto_aead_xchacha20poly1305_ietf_decrypt_detached(c, NULL, c, n, c + n, rec, LINK_HEADER,
-	                                                        nonce, l->sec->rx_key) != 0) {
-		link_fail(l, "record %llu failed authentication (altered, replayed, reordered or "
-		             "dropped data, or a different key)", (unsigned long long)l->rx_seq);
+	if (crypto_aead_xchacha20poly1305_ietf_decrypt_detached(c, NULL, c, n, c + n, rec, LINK_HEADER, nonce,
+	                                                        l->sec->rx_key) != 0) {
+		link_fail(l,
+		          "record %llu failed authentication (altered, replayed, reordered or "
+		          "dropped data, or a different key)",
+		          (unsigned long long)l->rx_seq);
 		return;
 	}
 	l->rx_seq++;
@@ -315,8 +319,7 @@ static void sealed_record(struct link *l, uint8_t *rec, size_t body, uint64_t no
 			link_fail(l, "malformed CLOSE record");
 			return;
 		}
-		snprintf(l->reason, sizeof l->reason, "peer closed the link%s%s",
-		         why[0] ? ": " : "", why);
+		snprintf(l->reason, sizeof l->reason, "peer closed the link%s%s", why[0] ? ": " : "", why);
 		l->phase = PHASE_CLOSED;
 		l->clean = true;
 		return;
@@ -328,8 +331,7 @@ static void sealed_record(struct link *l, uint8_t *rec, size_t body, uint64_t no
 	l->on_record(l->ud, l, type, c, n);
 }
 
-static void dispatch(struct link *l, uint8_t *rec, size_t body, uint64_t now_ms,
-                     struct link_buf *out)
+static void dispatch(struct link *l, uint8_t *rec, size_t body, uint64_t now_ms, struct link_buf *out)
 {
 	if (l->phase == PHASE_OPEN)
 		sealed_record(l, rec, body, now_ms);
@@ -363,8 +365,7 @@ static size_t rx_take(struct link *l, const uint8_t *in, size_t n, size_t want)
 	return take;
 }
 
-enum link_state link_feed(struct link *l, uint8_t *in, size_t n, uint64_t now_ms,
-                          struct link_buf *out)
+enum link_state link_feed(struct link *l, uint8_t *in, size_t n, uint64_t now_ms, struct link_buf *out)
 {
 	if (n > 0 && l->phase == PHASE_NEW)
 		link_fail(l, "bytes arrived before link_start (a bug in the caller)");
@@ -439,7 +440,7 @@ int link_record_begin(struct link *l, struct link_buf *out, size_t max_len, uint
 		return LINK_ETOOBIG;
 	if (link_buf_reserve(out, LINK_OVERHEAD + max_len) != 0)
 		return LINK_ENOMEM;
-	l->reserved = max_len + 1;   /* +1: a reservation of 0 bytes is still open */
+	l->reserved = max_len + 1; /* +1: a reservation of 0 bytes is still open */
 	*plain = out->data + out->len + LINK_SEALED_HEADER;
 	return LINK_OK;
 }
@@ -456,8 +457,8 @@ static int seal_type(struct link *l, struct link_buf *out, unsigned type, size_t
 	header_tag(rec + LINK_HEADER, rec, l->tx_seq, l->sec->tx_hkey);
 	make_nonce(nonce, l->tx_seq++);
 	/* In place: the stream cipher XORs p onto itself, then the tag covers it. */
-	crypto_aead_xchacha20poly1305_ietf_encrypt_detached(p, p + len, NULL, p, len, rec, LINK_HEADER,
-	                                                    NULL, nonce, l->sec->tx_key);
+	crypto_aead_xchacha20poly1305_ietf_encrypt_detached(p, p + len, NULL, p, len, rec, LINK_HEADER, NULL,
+	                                                    nonce, l->sec->tx_key);
 	out->len += LINK_OVERHEAD + len;
 	return LINK_OK;
 }

@@ -49,19 +49,19 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define LINK_HEADER 5                 /* length:u32be + type:u8 */
-#define LINK_HTAG 8                   /* header tag of a sealed record */
+#define LINK_HEADER 5 /* length:u32be + type:u8 */
+#define LINK_HTAG 8   /* header tag of a sealed record */
 #define LINK_SEALED_HEADER (LINK_HEADER + LINK_HTAG)
-#define LINK_MAC 16                   /* Poly1305 tag after each sealed body */
+#define LINK_MAC 16 /* Poly1305 tag after each sealed body */
 #define LINK_OVERHEAD (LINK_SEALED_HEADER + LINK_MAC)
-#define LINK_KEY_BYTES 32             /* cluster key size */
-#define LINK_SIGN_PUBLIC 32           /* Ed25519 public key */
-#define LINK_SIGN_SECRET 64           /* Ed25519 secret key (seed || public) */
-#define LINK_CERT_MAX 177             /* node certificate, name of 63 bytes (credential.h) */
-#define LINK_NAME_MAX 63              /* node name, printable ASCII */
-#define LINK_PREAUTH_MAX 512          /* bytes a peer may send before it authenticates */
-#define LINK_TYPE_HEARTBEAT 4         /* link.proto RecordType HEARTBEAT */
-#define LINK_TYPE_USER_MIN 16         /* first record type free for the protocol on top */
+#define LINK_KEY_BYTES 32     /* cluster key size */
+#define LINK_SIGN_PUBLIC 32   /* Ed25519 public key */
+#define LINK_SIGN_SECRET 64   /* Ed25519 secret key (seed || public) */
+#define LINK_CERT_MAX 177     /* node certificate, name of 63 bytes (credential.h) */
+#define LINK_NAME_MAX 63      /* node name, printable ASCII */
+#define LINK_PREAUTH_MAX 512  /* bytes a peer may send before it authenticates */
+#define LINK_TYPE_HEARTBEAT 4 /* link.proto RecordType HEARTBEAT */
+#define LINK_TYPE_USER_MIN 16 /* first record type free for the protocol on top */
 #define LINK_DEFAULT_MAX_RECORD ((size_t)16 * 1024 * 1024 + 1024)
 #define LINK_DEFAULT_HANDSHAKE_MS 5000
 
@@ -79,10 +79,10 @@ enum link_state { LINK_HANDSHAKE, LINK_ESTABLISHED, LINK_CLOSED };
 /* Error codes (negative) of the sending functions; link_strerror() names them. */
 enum link_error {
 	LINK_OK = 0,
-	LINK_ESTATE = -1,   /* link not established (or closed) */
-	LINK_ETOOBIG = -2,  /* record larger than the link's max_record */
+	LINK_ESTATE = -1,  /* link not established (or closed) */
+	LINK_ETOOBIG = -2, /* record larger than the link's max_record */
 	LINK_ENOMEM = -3,
-	LINK_ETYPE = -4,    /* record type reserved for the link itself */
+	LINK_ETYPE = -4, /* record type reserved for the link itself */
 };
 
 /* What a node claims to be.  The handshake proves the claimer holds the cluster
@@ -91,9 +91,9 @@ enum link_error {
  * keys; deciding whether the claim is acceptable (id range, already live, ...)
  * is the caller's policy. */
 struct link_identity {
-	uint32_t node_id;                 /* harbor: 1..255; cluster: 0 */
-	uint64_t incarnation;             /* changes at every start of the node */
-	char name[LINK_NAME_MAX + 1];     /* NUL terminated, may be empty */
+	uint32_t node_id;             /* harbor: 1..255; cluster: 0 */
+	uint64_t incarnation;         /* changes at every start of the node */
+	char name[LINK_NAME_MAX + 1]; /* NUL terminated, may be empty */
 };
 
 /* A growable byte buffer.  Zero-initialise it; the link appends, the caller
@@ -104,8 +104,8 @@ struct link_buf {
 	size_t cap;
 };
 
-int link_buf_reserve(struct link_buf *b, size_t extra);   /* 0 or LINK_ENOMEM */
-void link_buf_consume(struct link_buf *b, size_t n);      /* drop n bytes from the front */
+int link_buf_reserve(struct link_buf *b, size_t extra); /* 0 or LINK_ENOMEM */
+void link_buf_consume(struct link_buf *b, size_t n);    /* drop n bytes from the front */
 void link_buf_free(struct link_buf *b);
 
 /* Per-node identity (credential.h makes and loads these from files).  When a
@@ -116,9 +116,9 @@ void link_buf_free(struct link_buf *b);
  * credentials, or neither.  The link copies what it needs; the caller wipes
  * its copy of node_secret. */
 struct link_credential {
-	uint8_t cluster_pub[LINK_SIGN_PUBLIC];   /* verifies every peer's certificate */
-	uint8_t node_secret[LINK_SIGN_SECRET];   /* this node's Ed25519 secret key */
-	uint8_t cert[LINK_CERT_MAX];             /* this node's certificate */
+	uint8_t cluster_pub[LINK_SIGN_PUBLIC]; /* verifies every peer's certificate */
+	uint8_t node_secret[LINK_SIGN_SECRET]; /* this node's Ed25519 secret key */
+	uint8_t cert[LINK_CERT_MAX];           /* this node's certificate */
 	size_t cert_len;
 };
 
@@ -135,14 +135,14 @@ struct link_config {
 	enum link_role role;
 	enum link_purpose purpose;
 	struct link_identity self;
-	const uint8_t *cluster_key;       /* LINK_KEY_BYTES, copied; may be NULL with a credential */
-	const struct link_credential *credential;   /* NULL: shared-key mode */
-	uint64_t unix_now;                /* seconds since 1970 for certificate expiry; 0: link_new
+	const uint8_t *cluster_key;               /* LINK_KEY_BYTES, copied; may be NULL with a credential */
+	const struct link_credential *credential; /* NULL: shared-key mode */
+	uint64_t unix_now;                        /* seconds since 1970 for certificate expiry; 0: link_new
 	                                   * reads time(NULL) once (the link's only clock read) */
-	size_t max_record;                /* largest plaintext sealed or opened; 0: default */
-	uint64_t handshake_timeout_ms;    /* 0: LINK_DEFAULT_HANDSHAKE_MS */
-	link_established_fn *on_established;  /* may be NULL */
-	link_record_fn *on_record;            /* required */
+	size_t max_record;                        /* largest plaintext sealed or opened; 0: default */
+	uint64_t handshake_timeout_ms;            /* 0: LINK_DEFAULT_HANDSHAKE_MS */
+	link_established_fn *on_established;      /* may be NULL */
+	link_record_fn *on_record;                /* required */
 	void *ud;
 };
 
@@ -160,8 +160,7 @@ int link_start(struct link *l, struct link_buf *out);
  * the handshake into `out`, calls on_established and on_record.  Returns the
  * state after the call; on LINK_CLOSED, write `out` (it may hold a CLOSE record)
  * and drop the connection. */
-enum link_state link_feed(struct link *l, uint8_t *in, size_t n, uint64_t now_ms,
-                          struct link_buf *out);
+enum link_state link_feed(struct link *l, uint8_t *in, size_t n, uint64_t now_ms, struct link_buf *out);
 /* Closes a link whose handshake has not finished by its deadline. */
 enum link_state link_tick(struct link *l, uint64_t now_ms);
 /* The socket reached end of stream: a clean close if the peer's CLOSE came,

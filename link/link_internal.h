@@ -10,21 +10,21 @@
 #include "link.h"
 
 #define LINK_REASON_MAX 256
-#define LINK_CLOSE_REASON_MAX 200    /* reason text carried by a CLOSE record */
+#define LINK_CLOSE_REASON_MAX 200 /* reason text carried by a CLOSE record */
 #define LINK_VERSION 1
 #define LINK_EPH_BYTES 32
 #define LINK_NONCE_BYTES 32
 #define LINK_AUTH_BYTES 32
-#define LINK_TYPE_HELLO 1            /* link.proto RecordType values */
+#define LINK_TYPE_HELLO 1 /* link.proto RecordType values */
 #define LINK_TYPE_AUTH 2
 #define LINK_TYPE_CLOSE 3
 
 /* Fine-grained progress.  The public state is derived from it. */
 enum link_phase {
-	PHASE_NEW,              /* created, link_start not called */
-	PHASE_WAIT_HELLO,       /* waiting for the peer's HELLO */
-	PHASE_WAIT_AUTH,        /* both HELLOs known, keys derived; waiting for the peer's AUTH */
-	PHASE_OPEN,             /* established */
+	PHASE_NEW,        /* created, link_start not called */
+	PHASE_WAIT_HELLO, /* waiting for the peer's HELLO */
+	PHASE_WAIT_AUTH,  /* both HELLOs known, keys derived; waiting for the peer's AUTH */
+	PHASE_OPEN,       /* established */
 	PHASE_CLOSED,
 };
 
@@ -40,11 +40,11 @@ struct link_secrets {
 	uint8_t eph_sk[LINK_EPH_BYTES];        /* wiped once the keys are derived */
 	uint8_t eph_pk[LINK_EPH_BYTES];
 	uint8_t peer_pk[LINK_EPH_BYTES];
-	uint8_t my_auth[LINK_AUTH_BYTES];      /* the AUTH mac we send */
-	uint8_t peer_auth[LINK_AUTH_BYTES];    /* the AUTH mac we expect */
+	uint8_t my_auth[LINK_AUTH_BYTES];   /* the AUTH mac we send */
+	uint8_t peer_auth[LINK_AUTH_BYTES]; /* the AUTH mac we expect */
 	uint8_t tx_key[crypto_aead_xchacha20poly1305_ietf_KEYBYTES];
 	uint8_t rx_key[crypto_aead_xchacha20poly1305_ietf_KEYBYTES];
-	uint8_t tx_hkey[crypto_shorthash_KEYBYTES];   /* header tags, from tx_key (link.c) */
+	uint8_t tx_hkey[crypto_shorthash_KEYBYTES]; /* header tags, from tx_key (link.c) */
 	uint8_t rx_hkey[crypto_shorthash_KEYBYTES];
 };
 
@@ -52,27 +52,27 @@ struct link {
 	enum link_phase phase;
 	enum link_role role;
 	enum link_purpose purpose;
-	bool clean;                 /* closed by a CLOSE record, ours or the peer's */
-	bool proven;                /* the peer's AUTH verified: `peer` is its identity */
-	bool rx_has_header;         /* rx holds a checked header; rx_body is its length */
-	bool has_key;               /* a shared cluster key is mixed into the keys */
-	bool has_cred;              /* credential mode: certificates and signatures in AUTH */
+	bool clean;         /* closed by a CLOSE record, ours or the peer's */
+	bool proven;        /* the peer's AUTH verified: `peer` is its identity */
+	bool rx_has_header; /* rx holds a checked header; rx_body is its length */
+	bool has_key;       /* a shared cluster key is mixed into the keys */
+	bool has_cred;      /* credential mode: certificates and signatures in AUTH */
 	struct link_identity self;
 	struct link_identity peer;
 	size_t max_record;
-	uint64_t deadline_ms;       /* handshake must end by then */
+	uint64_t deadline_ms; /* handshake must end by then */
 	uint64_t last_recv_ms;
-	size_t preauth;             /* bytes of handshake records accepted so far */
-	uint64_t tx_seq, rx_seq;    /* record counters: the AEAD nonces */
-	size_t reserved;            /* max_len of an open link_record_begin, 0 if none */
-	struct link_buf rx;         /* a record that arrived in pieces */
+	size_t preauth;          /* bytes of handshake records accepted so far */
+	uint64_t tx_seq, rx_seq; /* record counters: the AEAD nonces */
+	size_t reserved;         /* max_len of an open link_record_begin, 0 if none */
+	struct link_buf rx;      /* a record that arrived in pieces */
 	size_t rx_body;
 	link_established_fn *on_established;
 	link_record_fn *on_record;
 	void *ud;
 	struct link_secrets *sec;
-	uint64_t unix_now;          /* certificate expiry is checked against it */
-	size_t cert_len;            /* own certificate (credential mode) */
+	uint64_t unix_now; /* certificate expiry is checked against it */
+	size_t cert_len;   /* own certificate (credential mode) */
 	uint8_t cert[LINK_CERT_MAX];
 	uint8_t cluster_pub[LINK_SIGN_PUBLIC];
 	char reason[LINK_REASON_MAX];

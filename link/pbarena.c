@@ -11,8 +11,8 @@
 
 #define ALIGN 16
 #define HEAP_DEFAULT 1024
-#define HEAP_CAP (64 * 1024)     /* never keep more than this between frames */
-#define BIG_MIN 1024             /* heap arenas: allocations from here get own blocks */
+#define HEAP_CAP (64 * 1024) /* never keep more than this between frames */
+#define BIG_MIN 1024         /* heap arenas: allocations from here get own blocks */
 
 static void *big_alloc(struct pb_arena *a, size_t size)
 {

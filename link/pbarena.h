@@ -26,13 +26,13 @@
 #include <protobuf-c/protobuf-c.h>
 
 struct pb_arena {
-	ProtobufCAllocator allocator;   /* hand &arena->allocator to protobuf-c */
+	ProtobufCAllocator allocator; /* hand &arena->allocator to protobuf-c */
 	/* The rest is private. */
 	uint8_t *base;
 	size_t used, cap;
-	size_t overflow;                /* bytes that did not fit since the last reset */
+	size_t overflow; /* bytes that did not fit since the last reset */
 	int fixed;
-	void **big;                     /* separately malloc'd blocks, owned */
+	void **big; /* separately malloc'd blocks, owned */
 	size_t nbig, bigcap;
 };
 

@@ -37,25 +37,25 @@
 struct hconn {
 	struct hnet *net;
 	struct hconn *next;
-	struct hconn *hnext;   /* chain in net->bysock */
+	struct hconn *hnext; /* chain in net->bysock */
 	struct preauth_slot slot;
 	int sock;
-	bool accepted;         /* responder: came from a listen socket */
-	uint64_t deadline;     /* link == NULL: hnet_now_ms() by which bytes must come */
+	bool accepted;           /* responder: came from a listen socket */
+	uint64_t deadline;       /* link == NULL: hnet_now_ms() by which bytes must come */
 	struct hconn_config cfg; /* link == NULL: how to make it */
-	bool connected;        /* socket up (initiator: CONNECT seen) */
+	bool connected;          /* socket up (initiator: CONNECT seen) */
 	bool closing;
-	bool announced;        /* established callback ran */
+	bool announced; /* established callback ran */
 	char reason[160];
 	char addr[72];
 	struct link *link;
 	struct link_buf out;
-	struct hconn *dprev, *dnext;   /* dirty list links, when on it */
+	struct hconn *dprev, *dnext; /* dirty list links, when on it */
 	bool on_dirty;
 	uint64_t last_send;
 	uint64_t hb_seq;
-	uint64_t hb_sent_us;   /* when probe hb_seq left */
-	int64_t rtt_us;        /* last probe's round trip; -1 before the first reply */
+	uint64_t hb_sent_us; /* when probe hb_seq left */
+	int64_t rtt_us;      /* last probe's round trip; -1 before the first reply */
 	uint64_t records_in, records_out, bytes_in, bytes_out;
 	void *data;
 };
@@ -66,13 +66,13 @@ struct hnet {
 	void *ud;
 	char tag[32];
 	struct hconn *list;
-	size_t count;             /* connections in the list */
-	struct hconn **bysock;    /* socket id -> connection; power-of-two buckets */
+	size_t count;          /* connections in the list */
+	struct hconn **bysock; /* socket id -> connection; power-of-two buckets */
 	size_t buckets;
-	struct hconn *dirty;      /* connections with bytes to write */
-	size_t closing;           /* listed connections marked closing: reaping is free at 0 */
+	struct hconn *dirty; /* connections with bytes to write */
+	size_t closing;      /* listed connections marked closing: reaping is free at 0 */
 	struct preauth *preauth;
-	struct dial_log *dials;   /* failing outgoing addresses: bounded logging */
+	struct dial_log *dials; /* failing outgoing addresses: bounded logging */
 };
 
 uint64_t hnet_now_ms(void)
@@ -106,8 +106,7 @@ int hnet_split_address(const char *hostport, char *host, size_t hostsz, int *por
 	return 0;
 }
 
-struct hnet *hnet_new(struct skynet_context *ctx, const char *tag, const struct hconn_ops *ops,
-                      void *ud)
+struct hnet *hnet_new(struct skynet_context *ctx, const char *tag, const struct hconn_ops *ops, void *ud)
 {
 	struct preauth_limits lim;
 	if (preauth_limits_load(ctx, &lim) != 0)
@@ -274,7 +273,7 @@ static void on_heartbeat(struct hconn *c, const uint8_t *data, size_t len)
 		r.time_ms = hb->time_ms;
 		r.reply = true;
 		if (frame_send(c->link, &c->out, LINK_TYPE_HEARTBEAT, &r.base) == 0)
-			c->records_out++;   /* the caller of link_feed marks c dirty */
+			c->records_out++; /* the caller of link_feed marks c dirty */
 	} else if (hb->seq == c->hb_seq && c->hb_sent_us) {
 		c->rtt_us = (int64_t)(now_us() - c->hb_sent_us);
 		c->hb_sent_us = 0;
@@ -432,7 +431,10 @@ static void flush_one(struct hnet *n, struct hconn *c)
 	if (c->out.len == 0 || !c->connected)
 		return;
 	struct socket_sendbuffer b = {
-		.id = c->sock, .type = SOCKET_BUFFER_MEMORY, .buffer = c->out.data, .sz = c->out.len,
+		.id = c->sock,
+		.type = SOCKET_BUFFER_MEMORY,
+		.buffer = c->out.data,
+		.sz = c->out.len,
 	};
 	/* The link buffer comes from realloc and skynet_free is free(): hand it over. */
 	c->bytes_out += c->out.len;
@@ -531,8 +533,7 @@ int hnet_socket(struct hnet *n, const struct skynet_socket_message *m)
 		if (m->ud > 0)
 			skynet_error(n->ctx, "%s: %d KiB waiting to be sent to %s", n->tag, m->ud, c->addr);
 		break;
-	default:
-		break;
+	default: break;
 	}
 	hnet_reap(n);
 	return 1;
@@ -624,8 +625,14 @@ const struct link_identity *hconn_peer(const struct hconn *c)
 {
 	return c->link ? link_peer(c->link) : NULL;
 }
-const char *hconn_addr(const struct hconn *c) { return c->addr; }
-void hconn_set_data(struct hconn *c, void *p) { c->data = p; }
+const char *hconn_addr(const struct hconn *c)
+{
+	return c->addr;
+}
+void hconn_set_data(struct hconn *c, void *p)
+{
+	c->data = p;
+}
 
 void hconn_stats(const struct hconn *c, struct hconn_stats *st)
 {
@@ -636,4 +643,7 @@ void hconn_stats(const struct hconn *c, struct hconn_stats *st)
 	st->last_recv_ms = c->link ? link_last_recv(c->link) : 0;
 	st->rtt_us = c->rtt_us;
 }
-void *hconn_data(const struct hconn *c) { return c->data; }
+void *hconn_data(const struct hconn *c)
+{
+	return c->data;
+}

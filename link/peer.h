@@ -57,29 +57,27 @@ struct hconn_ops {
 	void (*established)(void *ud, struct hconn *c);
 	void (*record)(void *ud, struct hconn *c, unsigned type, uint8_t *data, size_t len);
 	void (*closed)(void *ud, struct hconn *c, const char *reason);
-	void (*label)(void *ud, const struct hconn *c, char *buf, size_t size);   /* may be NULL */
+	void (*label)(void *ud, const struct hconn *c, char *buf, size_t size); /* may be NULL */
 };
 
 struct hconn_config {
 	enum link_role role;
 	enum link_purpose purpose;
 	struct link_identity self;
-	const uint8_t *cluster_key;   /* LINK_KEY_BYTES, copied by the link; may be NULL.  An
+	const uint8_t *cluster_key;               /* LINK_KEY_BYTES, copied by the link; may be NULL.  An
 	                               * accepted connection makes its link at its first
 	                               * byte, so the key and the credential must stay put
 	                               * while the hnet lives */
-	const struct link_credential *credential;   /* per-node identity; NULL: none */
+	const struct link_credential *credential; /* per-node identity; NULL: none */
 	size_t max_record;
 	uint64_t handshake_ms;
 };
 
 /* `tag` names the set in log lines ("harbor", "harbor master", "cluster").
  * NULL when out of memory or the pre-auth limits in the config are bad (logged). */
-struct hnet *hnet_new(struct skynet_context *ctx, const char *tag, const struct hconn_ops *ops,
-                      void *ud);
+struct hnet *hnet_new(struct skynet_context *ctx, const char *tag, const struct hconn_ops *ops, void *ud);
 /* Closes every connection without callbacks; accepts NULL. */
 void hnet_free(struct hnet *n);
-
 
 uint64_t hnet_now_ms(void);
 
@@ -103,8 +101,8 @@ void hnet_reap(struct hnet *n);
 /* Seals msg as one record; LINK_* error (LINK_ETOOBIG: over max_record). */
 int hconn_send(struct hconn *c, unsigned type, const ProtobufCMessage *msg);
 void hconn_close(struct hconn *c, const char *reason);
-bool hconn_open(const struct hconn *c);         /* established and not closing */
-bool hconn_closing(const struct hconn *c);      /* closed, waiting for hnet_reap */
+bool hconn_open(const struct hconn *c);    /* established and not closing */
+bool hconn_closing(const struct hconn *c); /* closed, waiting for hnet_reap */
 const struct link_identity *hconn_peer(const struct hconn *c);
 const char *hconn_addr(const struct hconn *c);
 void hconn_set_data(struct hconn *c, void *p);
@@ -112,10 +110,10 @@ void *hconn_data(const struct hconn *c);
 
 /* Counters of one connection since it was created. */
 struct hconn_stats {
-	uint64_t records_in, records_out;   /* sealed records, heartbeats included */
-	uint64_t bytes_in, bytes_out;       /* bytes read from / handed to the socket */
-	uint64_t last_recv_ms;              /* hnet_now_ms() when a record last arrived */
-	int64_t rtt_us;                     /* last heartbeat round trip; -1: none yet */
+	uint64_t records_in, records_out; /* sealed records, heartbeats included */
+	uint64_t bytes_in, bytes_out;     /* bytes read from / handed to the socket */
+	uint64_t last_recv_ms;            /* hnet_now_ms() when a record last arrived */
+	int64_t rtt_us;                   /* last heartbeat round trip; -1: none yet */
 };
 void hconn_stats(const struct hconn *c, struct hconn_stats *st);
 

@@ -21,8 +21,8 @@
 #include "skynet_ratelog.h"
 
 struct preauth_source {
-	struct preauth_source *next;   /* bucket chain */
-	uint8_t key[16];               /* IPv6 /64 prefix, or the v4-mapped IPv4 address */
+	struct preauth_source *next; /* bucket chain */
+	uint8_t key[16];             /* IPv6 /64 prefix, or the v4-mapped IPv4 address */
 	uint32_t count;
 };
 
@@ -33,7 +33,7 @@ struct preauth {
 	struct preauth_slot *oldest, *newest;
 	uint32_t held;
 	uint64_t refused, evicted;
-	uint32_t mask;                 /* buckets - 1 */
+	uint32_t mask; /* buckets - 1 */
 	struct preauth_source **bucket;
 	struct skynet_ratelog log_refused, log_evicted, log_closed;
 	char what_refused[80], what_evicted[80], what_closed[80];
@@ -62,8 +62,7 @@ int preauth_limits_load(struct skynet_context *ctx, struct preauth_limits *lim)
 	 * clients and files, so a flood meets this limit before EMFILE. */
 	uint32_t total = PREAUTH_MAX_DEFAULT;
 	struct rlimit rl;
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
-	    rl.rlim_cur / 4 < total)
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur / 4 < total)
 		total = rl.rlim_cur / 4 < 8 ? 8 : (uint32_t)(rl.rlim_cur / 4);
 	if (parse_limit(ctx, "preauth_max", total, &lim->total) != 0)
 		return -1;
@@ -73,8 +72,7 @@ int preauth_limits_load(struct skynet_context *ctx, struct preauth_limits *lim)
 	return 0;
 }
 
-struct preauth *preauth_new(struct skynet_context *ctx, const char *tag,
-                            const struct preauth_limits *lim)
+struct preauth *preauth_new(struct skynet_context *ctx, const char *tag, const struct preauth_limits *lim)
 {
 	struct preauth *p = calloc(1, sizeof(*p));
 	if (p == NULL)
@@ -92,7 +90,8 @@ struct preauth *preauth_new(struct skynet_context *ctx, const char *tag,
 	p->lim = *lim;
 	snprintf(p->tag, sizeof(p->tag), "%s", tag);
 	snprintf(p->what_refused, sizeof(p->what_refused), "%s: connections refused (per-source limit)", tag);
-	snprintf(p->what_evicted, sizeof(p->what_evicted), "%s: pre-auth connections evicted (total limit)", tag);
+	snprintf(p->what_evicted, sizeof(p->what_evicted), "%s: pre-auth connections evicted (total limit)",
+	         tag);
 	snprintf(p->what_closed, sizeof(p->what_closed), "%s: connections closed before authentication", tag);
 	skynet_ratelog_init(&p->log_refused, p->what_refused, SKYNET_RATELOG_BURST, SKYNET_RATELOG_WINDOW_MS);
 	skynet_ratelog_init(&p->log_evicted, p->what_evicted, SKYNET_RATELOG_BURST, SKYNET_RATELOG_WINDOW_MS);
@@ -202,13 +201,13 @@ void preauth_leave(struct preauth *p, struct preauth_slot *s)
 	p->held--;
 }
 
-static bool over_source_limit(struct preauth *p, const struct preauth_source *src,
-                              const char *addr)
+static bool over_source_limit(struct preauth *p, const struct preauth_source *src, const char *addr)
 {
 	if (src == NULL || src->count < p->lim.per_source)
 		return false;
 	p->refused++;
-	skynet_ratelog(p->ctx, &p->log_refused, "%s: connection %s refused: its source already "
+	skynet_ratelog(p->ctx, &p->log_refused,
+	               "%s: connection %s refused: its source already "
 	               "has %u connections awaiting authentication (preauth_per_source)",
 	               p->tag, addr, (unsigned)src->count);
 	return true;
@@ -221,8 +220,7 @@ bool preauth_check(struct preauth *p, const char *addr)
 	return !over_source_limit(p, source_get(p, key, false), addr);
 }
 
-bool preauth_enter(struct preauth *p, struct preauth_slot *s, const char *addr,
-                   struct preauth_slot **evict)
+bool preauth_enter(struct preauth *p, struct preauth_slot *s, const char *addr, struct preauth_slot **evict)
 {
 	*evict = NULL;
 	uint8_t key[16];
@@ -234,9 +232,10 @@ bool preauth_enter(struct preauth *p, struct preauth_slot *s, const char *addr,
 		struct preauth_slot *old = p->oldest;
 		preauth_leave(p, old);
 		p->evicted++;
-		skynet_ratelog(p->ctx, &p->log_evicted, "%s: %u connections awaiting authentication "
-		               "(preauth_max): the oldest is closed to admit %s", p->tag,
-		               (unsigned)p->lim.total, addr);
+		skynet_ratelog(p->ctx, &p->log_evicted,
+		               "%s: %u connections awaiting authentication "
+		               "(preauth_max): the oldest is closed to admit %s",
+		               p->tag, (unsigned)p->lim.total, addr);
 		*evict = old;
 		/* the eviction may have dropped the record `src` pointed to */
 		src = NULL;
@@ -245,8 +244,8 @@ bool preauth_enter(struct preauth *p, struct preauth_slot *s, const char *addr,
 		src = source_get(p, key, true);
 	if (src == NULL) {
 		p->refused++;
-		skynet_ratelog(p->ctx, &p->log_refused, "%s: connection %s refused: out of memory",
-		               p->tag, addr);
+		skynet_ratelog(p->ctx, &p->log_refused, "%s: connection %s refused: out of memory", p->tag,
+		               addr);
 		return false;
 	}
 	src->count++;
@@ -264,8 +263,10 @@ bool preauth_enter(struct preauth *p, struct preauth_slot *s, const char *addr,
 
 void preauth_log_close(struct preauth *p, const char *addr, const char *reason)
 {
-	skynet_ratelog(p->ctx, &p->log_closed, "%s: connection %s refused/closed before "
-	               "authentication: %s", p->tag, addr, reason);
+	skynet_ratelog(p->ctx, &p->log_closed,
+	               "%s: connection %s refused/closed before "
+	               "authentication: %s",
+	               p->tag, addr, reason);
 }
 
 void preauth_tick(struct preauth *p)

@@ -43,8 +43,8 @@ struct preauth_limits {
 
 /* Embedded in the owner's connection; zero-initialised means "holds no slot". */
 struct preauth_slot {
-	struct preauth_slot *prev, *next;   /* admission order, oldest first */
-	struct preauth_source *src;         /* NULL: holds no slot */
+	struct preauth_slot *prev, *next; /* admission order, oldest first */
+	struct preauth_source *src;       /* NULL: holds no slot */
 };
 
 /* Reads preauth_per_source / preauth_max (defaults above).  A bad value is
@@ -52,8 +52,7 @@ struct preauth_slot {
 int preauth_limits_load(struct skynet_context *ctx, struct preauth_limits *lim);
 
 /* `tag` prefixes the log lines ("harbor", "harbor master", "cluster"). */
-struct preauth *preauth_new(struct skynet_context *ctx, const char *tag,
-                            const struct preauth_limits *lim);
+struct preauth *preauth_new(struct skynet_context *ctx, const char *tag, const struct preauth_limits *lim);
 /* Accepts NULL.  Slots still held are forgotten (their owners are going too). */
 void preauth_free(struct preauth *p);
 
@@ -62,8 +61,7 @@ void preauth_free(struct preauth *p);
  * (the refusal is counted and logged here).  Returns true when `s` now holds a
  * slot; *evict is then NULL or the oldest slot, already released here, whose
  * connection the caller must close (logged here as well). */
-bool preauth_enter(struct preauth *p, struct preauth_slot *s, const char *addr,
-                   struct preauth_slot **evict);
+bool preauth_enter(struct preauth *p, struct preauth_slot *s, const char *addr, struct preauth_slot **evict);
 /* For an owner that allocates the connection (and its slot) only once it is
  * admitted: false (counted and logged) when `addr`'s source is over its limit,
  * so the caller closes it at once; true means preauth_enter will admit it. */
@@ -78,9 +76,9 @@ void preauth_log_close(struct preauth *p, const char *addr, const char *reason);
 void preauth_tick(struct preauth *p);
 
 struct preauth_stats {
-	uint32_t held;        /* slots held now */
-	uint64_t refused;     /* over a source's limit */
-	uint64_t evicted;     /* pushed out at the total limit */
+	uint32_t held;    /* slots held now */
+	uint64_t refused; /* over a source's limit */
+	uint64_t evicted; /* pushed out at the total limit */
 };
 void preauth_stats(const struct preauth *p, struct preauth_stats *st);
 

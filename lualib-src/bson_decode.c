@@ -70,7 +70,10 @@ struct reader {
 	size_t left;
 };
 
-static int bad(lua_State *L, const char *what) { return luaL_error(L, "Invalid bson: %s", what); }
+static int bad(lua_State *L, const char *what)
+{
+	return luaL_error(L, "Invalid bson: %s", what);
+}
 
 static const uint8_t *take(struct reader *r, size_t n, const char *what)
 {
@@ -82,7 +85,10 @@ static const uint8_t *take(struct reader *r, size_t n, const char *what)
 	return p;
 }
 
-static int32_t take_i32(struct reader *r, const char *what) { return (int32_t)get32(take(r, 4, what)); }
+static int32_t take_i32(struct reader *r, const char *what)
+{
+	return (int32_t)get32(take(r, 4, what));
+}
 
 /* a NUL-terminated key or regex part, UTF-8 checked; returns its length */
 static const char *take_cstring(struct reader *r, size_t *len)

@@ -55,11 +55,20 @@ static void put_bytes(lua_State *L, struct out *o, const void *s, size_t n)
 		memcpy(grow(L, o, n), s, n);
 }
 
-static void put_byte(lua_State *L, struct out *o, uint8_t b) { *grow(L, o, 1) = b; }
+static void put_byte(lua_State *L, struct out *o, uint8_t b)
+{
+	*grow(L, o, 1) = b;
+}
 
-static void put_i32(lua_State *L, struct out *o, uint32_t v) { put32(grow(L, o, 4), v); }
+static void put_i32(lua_State *L, struct out *o, uint32_t v)
+{
+	put32(grow(L, o, 4), v);
+}
 
-static void put_i64(lua_State *L, struct out *o, uint64_t v) { put64(grow(L, o, 8), v); }
+static void put_i64(lua_State *L, struct out *o, uint64_t v)
+{
+	put64(grow(L, o, 8), v);
+}
 
 static void put_key(lua_State *L, struct out *o, int type, const char *key, size_t klen)
 {

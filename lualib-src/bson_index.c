@@ -143,8 +143,8 @@ int bson_lreplace(lua_State *L)
 	const uint8_t *e = (const uint8_t *)lua_tolstring(L, -1, &n);
 	/* a date given in seconds encodes as milliseconds: still 8 bytes */
 	if (e[0] != type || n - 1 != size)
-		return luaL_error(L, "bson: field %s (type %d) cannot take a value of type %d in place", key, type,
-		                  e[0]);
+		return luaL_error(L, "bson: field %s (type %d) cannot take a value of type %d in place", key,
+		                  type, e[0]);
 	memcpy(p, e + 1, size);
 	return 0;
 }

@@ -27,8 +27,8 @@ struct walk {
 	int bad;
 };
 
-static void
-copy(struct walk *w, size_t n) {
+static void copy(struct walk *w, size_t n)
+{
 	if (w->bad || n > w->len - w->in) {
 		w->bad = 1;
 		return;
@@ -39,8 +39,8 @@ copy(struct walk *w, size_t n) {
 	w->out += n;
 }
 
-static void
-skip(struct walk *w, size_t n) {
+static void skip(struct walk *w, size_t n)
+{
 	if (w->bad || n > w->len - w->in) {
 		w->bad = 1;
 		return;
@@ -49,8 +49,8 @@ skip(struct walk *w, size_t n) {
 }
 
 /* Reads a varint; with `keep`, copies its bytes too. */
-static size_t
-varint(struct walk *w, int keep) {
+static size_t varint(struct walk *w, int keep)
+{
 	size_t x = 0, start = w->in;
 	for (;;) {
 		if (w->bad || w->in >= w->len || x > ((size_t)-1 >> 7)) {
@@ -70,8 +70,8 @@ varint(struct walk *w, int keep) {
 	return x;
 }
 
-static void
-read_string(struct walk *w, int keep) {
+static void read_string(struct walk *w, int keep)
+{
 	size_t size = varint(w, keep);
 	if (size > 0) {
 		if (keep)
@@ -81,16 +81,16 @@ read_string(struct walk *w, int keep) {
 	}
 }
 
-static void
-read_function(struct walk *w, int depth) {
+static void read_function(struct walk *w, int depth)
+{
 	if (depth > MAX_DEPTH) {
 		w->bad = 1;
 		return;
 	}
-	read_string(w, 1);  /* source */
-	varint(w, 1);  /* linedefined */
-	varint(w, 1);  /* lastlinedefined */
-	copy(w, 3);    /* numparams, is_vararg, maxstacksize */
+	read_string(w, 1);       /* source */
+	varint(w, 1);            /* linedefined */
+	varint(w, 1);            /* lastlinedefined */
+	copy(w, 3);              /* numparams, is_vararg, maxstacksize */
 	size_t n = varint(w, 1); /* code */
 	if (n > w->len / sizeof(int32_t)) {
 		w->bad = 1;
@@ -107,21 +107,13 @@ read_function(struct walk *w, int depth) {
 		copy(w, 1);
 		switch (tag) {
 		case LUA_TNIL:
-		case LUA_TBOOLEAN:               /* false */
-		case LUA_TBOOLEAN | (1 << 4):    /* true */
-			break;
-		case LUA_TNUMBER:                /* integer */
-			copy(w, w->isize);
-			break;
-		case LUA_TNUMBER | (1 << 4):     /* float */
-			copy(w, w->nsize);
-			break;
-		case LUA_TSTRING:                /* short */
-		case LUA_TSTRING | (1 << 4):     /* long */
-			read_string(w, 1);
-			break;
-		default:
-			w->bad = 1;
+		case LUA_TBOOLEAN: /* false */
+		case LUA_TBOOLEAN | (1 << 4): /* true */ break;
+		case LUA_TNUMBER: /* integer */ copy(w, w->isize); break;
+		case LUA_TNUMBER | (1 << 4): /* float */ copy(w, w->nsize); break;
+		case LUA_TSTRING: /* short */
+		case LUA_TSTRING | (1 << 4): /* long */ read_string(w, 1); break;
+		default: w->bad = 1;
 		}
 	}
 	n = varint(w, 1); /* upvalues: instack, idx, kind */
@@ -140,7 +132,7 @@ read_function(struct walk *w, int depth) {
 		varint(w, 1);
 		varint(w, 1);
 	}
-	n = varint(w, 0); /* locvars: dropped */
+	n = varint(w, 0);                /* locvars: dropped */
 	if (w->bad || w->out >= w->in) { /* the count just read took a byte: room for ours */
 		w->bad = 1;
 		return;
@@ -156,12 +148,12 @@ read_function(struct walk *w, int depth) {
 		read_string(w, 1);
 }
 
-size_t
-skiff_dump_drop_locals(char *buf, size_t len) {
+size_t skiff_dump_drop_locals(char *buf, size_t len)
+{
 	static const char data[] = "\x19\x93\r\n\x1a\n";
 	const size_t fixed = 4 + 2 + 6 + 3; /* signature, version, format, data, three sizes */
 	if (len < fixed || memcmp(buf, LUA_SIGNATURE, 4) != 0 || (unsigned char)buf[4] != 0x54 ||
-		buf[5] != 0 || memcmp(buf + 6, data, 6) != 0 || buf[12] != 4)
+	    buf[5] != 0 || memcmp(buf + 6, data, 6) != 0 || buf[12] != 4)
 		return 0;
 	struct walk w = { buf, 0, 0, len, (unsigned char)buf[13], (unsigned char)buf[14], 0 };
 	if (w.isize != sizeof(lua_Integer) || w.nsize != sizeof(lua_Number))

@@ -48,22 +48,22 @@ static const luaL_Reg doc_methods[] = {
 	{ NULL, NULL },
 };
 
-static int
-ltostring(lua_State *L) {
+static int ltostring(lua_State *L)
+{
 	void *ud = luaL_checkudata(L, 1, META);
 	lua_pushlstring(L, ud, lua_rawlen(L, 1));
 	return 1;
 }
 
-static int
-llen(lua_State *L) {
+static int llen(lua_State *L)
+{
 	luaL_checkudata(L, 1, META);
 	lua_pushinteger(L, (lua_Integer)lua_rawlen(L, 1));
 	return 1;
 }
 
-int
-luaopen_bson(lua_State *L) {
+int luaopen_bson(lua_State *L)
+{
 	luaL_checkversion(L);
 	if (sodium_init() < 0)
 		return luaL_error(L, "bson: sodium_init failed");
@@ -86,7 +86,8 @@ luaopen_bson(lua_State *L) {
 	};
 	luaL_newlib(L, l);
 	bson_values_register(L);
-	static const char null[] = { 0, T_NULL }, minkey[] = { 0, (char)T_MINKEY }, maxkey[] = { 0, T_MAXKEY };
+	static const char null[] = { 0, T_NULL }, minkey[] = { 0, (char)T_MINKEY },
+			  maxkey[] = { 0, T_MAXKEY };
 	lua_pushlstring(L, null, 2);
 	lua_setfield(L, -2, "null");
 	lua_pushlstring(L, minkey, 2);

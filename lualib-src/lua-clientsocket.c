@@ -32,8 +32,8 @@
 #define RECV_CHUNK 4096
 #define LINE_MAX_BYTES 4096
 
-static int
-lconnect(lua_State *L) {
+static int lconnect(lua_State *L)
+{
 	const char *host = luaL_checkstring(L, 1);
 	lua_Integer port = luaL_checkinteger(L, 2);
 	char service[32];
@@ -63,21 +63,21 @@ lconnect(lua_State *L) {
 	return 1;
 }
 
-static int
-checkfd(lua_State *L, int arg) {
+static int checkfd(lua_State *L, int arg)
+{
 	lua_Integer fd = luaL_checkinteger(L, arg);
 	luaL_argcheck(L, fd >= 0 && fd <= 0x7fffffff, arg, "invalid fd");
 	return (int)fd;
 }
 
-static int
-lclose(lua_State *L) {
+static int lclose(lua_State *L)
+{
 	close(checkfd(L, 1));
 	return 0;
 }
 
-static int
-lsend(lua_State *L) {
+static int lsend(lua_State *L)
+{
 	int fd = checkfd(L, 1);
 	size_t sz;
 	const char *p = luaL_checklstring(L, 2, &sz);
@@ -96,8 +96,8 @@ lsend(lua_State *L) {
 	return 0;
 }
 
-static int
-lrecv(lua_State *L) {
+static int lrecv(lua_State *L)
+{
 	int fd = checkfd(L, 1);
 	char buf[RECV_CHUNK];
 	for (;;) {
@@ -117,8 +117,8 @@ lrecv(lua_State *L) {
 	}
 }
 
-static int
-lshutdown(lua_State *L) {
+static int lshutdown(lua_State *L)
+{
 	int fd = checkfd(L, 1);
 	const char *mode = luaL_checkstring(L, 2);
 	int rd = 0, wr = 0;
@@ -136,8 +136,8 @@ lshutdown(lua_State *L) {
 	return 0;
 }
 
-static int
-lusleep(lua_State *L) {
+static int lusleep(lua_State *L)
+{
 	lua_Number us = luaL_checknumber(L, 1);
 	if (us > 0) {
 		struct timespec ts;
@@ -157,8 +157,8 @@ struct stdin_buf {
 };
 
 /* Push and drop the first line of sb if one is complete (or final at EOF). */
-static int
-pop_line(lua_State *L, struct stdin_buf *sb) {
+static int pop_line(lua_State *L, struct stdin_buf *sb)
+{
 	char *nl = memchr(sb->line, '\n', sb->len);
 	size_t take;
 	if (nl != NULL)
@@ -174,8 +174,8 @@ pop_line(lua_State *L, struct stdin_buf *sb) {
 	return 1;
 }
 
-static int
-lreadstdin(lua_State *L) {
+static int lreadstdin(lua_State *L)
+{
 	struct stdin_buf *sb = lua_touserdata(L, lua_upvalueindex(1));
 	if (pop_line(L, sb))
 		return 1;
@@ -196,17 +196,12 @@ lreadstdin(lua_State *L) {
 	return pop_line(L, sb);
 }
 
-int
-luaopen_client_socket(lua_State *L) {
+int luaopen_client_socket(lua_State *L)
+{
 	luaL_checkversion(L);
 	static const luaL_Reg l[] = {
-		{ "connect", lconnect },
-		{ "recv", lrecv },
-		{ "send", lsend },
-		{ "shutdown", lshutdown },
-		{ "close", lclose },
-		{ "usleep", lusleep },
-		{ NULL, NULL },
+		{ "connect", lconnect }, { "recv", lrecv },     { "send", lsend }, { "shutdown", lshutdown },
+		{ "close", lclose },     { "usleep", lusleep }, { NULL, NULL },
 	};
 	luaL_newlib(L, l);
 	struct stdin_buf *sb = lua_newuserdatauv(L, sizeof *sb, 0);

@@ -154,8 +154,8 @@ static int lunpackquery(lua_State *L)
 		return raise_reason(L, msg, sz);
 	if (sz != 5)
 		return luaL_error(L, "call failed: malformed query answer");
-	uint32_t h = (uint32_t)msg[1] | (uint32_t)msg[2] << 8 | (uint32_t)msg[3] << 16 |
-	             (uint32_t)msg[4] << 24;
+	uint32_t h =
+		(uint32_t)msg[1] | (uint32_t)msg[2] << 8 | (uint32_t)msg[3] << 16 | (uint32_t)msg[4] << 24;
 	lua_pushinteger(L, h);
 	return 1;
 }
@@ -177,12 +177,9 @@ int luaopen_skynet_cluster_core(lua_State *L)
 {
 	luaL_checkversion(L);
 	static const luaL_Reg l[] = {
-		{ "packrequest", lpackrequest },
-		{ "unpackresponse", lunpackresponse },
-		{ "unpackraw", lunpackraw },
-		{ "unpackquery", lunpackquery },
-		{ "nodename", lnodename },
-		{ NULL, NULL },
+		{ "packrequest", lpackrequest }, { "unpackresponse", lunpackresponse },
+		{ "unpackraw", lunpackraw },     { "unpackquery", lunpackquery },
+		{ "nodename", lnodename },       { NULL, NULL },
 	};
 	luaL_newlib(L, l);
 	lua_pushinteger(L, PTYPE_CLUSTER);

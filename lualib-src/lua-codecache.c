@@ -59,8 +59,8 @@ static struct {
 	size_t liblen;
 } cache = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
-void
-skiff_codecache_set_lib(const char *loader) {
+void skiff_codecache_set_lib(const char *loader)
+{
 	const char *slash = strrchr(loader, '/');
 	if (slash == NULL)
 		return;
@@ -78,16 +78,16 @@ skiff_codecache_set_lib(const char *loader) {
 	pthread_mutex_unlock(&cache.lock);
 }
 
-static int
-in_lib(const char *path) {
+static int in_lib(const char *path)
+{
 	pthread_mutex_lock(&cache.lock);
 	int in = cache.lib != NULL && strncmp(path, cache.lib, cache.liblen) == 0;
 	pthread_mutex_unlock(&cache.lock);
 	return in;
 }
 
-static uint64_t
-hash_path(const char *s) {
+static uint64_t hash_path(const char *s)
+{
 	uint64_t h = 14695981039346656037ULL;
 	for (; *s; s++) {
 		h ^= (unsigned char)*s;
@@ -96,8 +96,8 @@ hash_path(const char *s) {
 	return h;
 }
 
-static void
-chunk_release(struct chunk *c) {
+static void chunk_release(struct chunk *c)
+{
 	if (atomic_fetch_sub(&c->ref, 1) == 1) {
 		skynet_free(c->code);
 		skynet_free(c);
@@ -105,8 +105,8 @@ chunk_release(struct chunk *c) {
 }
 
 /* Returns the entry with a reference taken, or NULL. */
-static struct chunk *
-cache_find(const char *path) {
+static struct chunk *cache_find(const char *path)
+{
 	struct chunk *found = NULL;
 	uint64_t h = hash_path(path);
 	pthread_mutex_lock(&cache.lock);
@@ -123,8 +123,8 @@ cache_find(const char *path) {
 	return found;
 }
 
-static void
-cache_grow(void) {
+static void cache_grow(void)
+{
 	size_t n = cache.nbucket ? cache.nbucket * 2 : 64;
 	struct chunk **b = skynet_calloc(n, sizeof(*b));
 	if (b == NULL)
@@ -145,8 +145,8 @@ cache_grow(void) {
 }
 
 /* Takes ownership of code. When another service inserted the path first, keep theirs. */
-static void
-cache_insert(const char *path, char *code, size_t sz, int binary) {
+static void cache_insert(const char *path, char *code, size_t sz, int binary)
+{
 	size_t plen = strlen(path);
 	struct chunk *c = skynet_malloc(sizeof(*c) + plen + 1);
 	if (c == NULL) {
@@ -181,8 +181,8 @@ cache_insert(const char *path, char *code, size_t sz, int binary) {
 	pthread_mutex_unlock(&cache.lock);
 }
 
-static void
-cache_clear(void) {
+static void cache_clear(void)
+{
 	struct chunk *all = NULL;
 	pthread_mutex_lock(&cache.lock);
 	for (size_t i = 0; i < cache.nbucket; i++) {
@@ -212,8 +212,8 @@ struct membuf {
 	int failed;
 };
 
-static int
-dump_writer(lua_State *L, const void *data, size_t sz, void *ud) {
+static int dump_writer(lua_State *L, const void *data, size_t sz, void *ud)
+{
 	(void)L;
 	struct membuf *b = ud;
 	if (b->cap - b->len < sz) {
@@ -238,8 +238,8 @@ struct reader {
 	size_t left;
 };
 
-static const char *
-bytes_reader(lua_State *L, void *ud, size_t *sz) {
+static const char *bytes_reader(lua_State *L, void *ud, size_t *sz)
+{
 	(void)L;
 	struct reader *r = ud;
 	*sz = r->left;
@@ -248,8 +248,8 @@ bytes_reader(lua_State *L, void *ud, size_t *sz) {
 }
 
 /* Whether the file starts (after an optional '#' line) with Lua's binary signature. */
-static int
-file_is_binary(const char *path) {
+static int file_is_binary(const char *path)
+{
 	FILE *f = fopen(path, "rb");
 	if (f == NULL)
 		return 0;
@@ -263,8 +263,8 @@ file_is_binary(const char *path) {
 	return c == LUA_SIGNATURE[0];
 }
 
-static int
-mode_allows(const char *mode, int binary) {
+static int mode_allows(const char *mode, int binary)
+{
 	if (mode == NULL)
 		return 1;
 	return strchr(mode, binary ? 'b' : 't') != NULL;
@@ -272,16 +272,16 @@ mode_allows(const char *mode, int binary) {
 
 static const char MODE_KEY = 0;
 
-static int
-get_mode(lua_State *L) {
+static int get_mode(lua_State *L)
+{
 	lua_rawgetp(L, LUA_REGISTRYINDEX, &MODE_KEY);
 	int m = lua_isinteger(L, -1) ? (int)lua_tointeger(L, -1) : CACHE_ON;
 	lua_pop(L, 1);
 	return m;
 }
 
-int
-skiff_codecache_load(lua_State *L, const char *filename, const char *mode) {
+int skiff_codecache_load(lua_State *L, const char *filename, const char *mode)
+{
 	int cmode = get_mode(L);
 	if (cmode == CACHE_OFF)
 		return luaL_loadfilex(L, filename, mode);
@@ -323,8 +323,8 @@ skiff_codecache_load(lua_State *L, const char *filename, const char *mode) {
 /* ---- Lua API ----------------------------------------------------------- */
 
 /* loadfile([filename [, mode [, env]]]), as the base library's. */
-static int
-lloadfile(lua_State *L) {
+static int lloadfile(lua_State *L)
+{
 	const char *fname = luaL_optstring(L, 1, NULL);
 	const char *mode = luaL_optstring(L, 2, NULL);
 	int env = !lua_isnone(L, 3) ? 3 : 0;
@@ -342,8 +342,8 @@ lloadfile(lua_State *L) {
 	return 1;
 }
 
-static int
-lmode(lua_State *L) {
+static int lmode(lua_State *L)
+{
 	int old = get_mode(L);
 	lua_pushstring(L, mode_names[old]);
 	if (!lua_isnoneornil(L, 1)) {
@@ -354,8 +354,8 @@ lmode(lua_State *L) {
 	return 1;
 }
 
-static int
-lclear(lua_State *L) {
+static int lclear(lua_State *L)
+{
 	(void)L;
 	cache_clear();
 	return 0;
@@ -365,8 +365,8 @@ lclear(lua_State *L) {
  * package.searchers[2] through the cache: upvalue 1 is the package table.
  * Same contract as Lua's own Lua-file searcher.
  */
-static int
-searcher_lua(lua_State *L) {
+static int searcher_lua(lua_State *L)
+{
 	const char *name = luaL_checkstring(L, 1);
 	lua_getfield(L, lua_upvalueindex(1), "searchpath");
 	lua_pushvalue(L, 1);
@@ -379,13 +379,13 @@ searcher_lua(lua_State *L) {
 	const char *filename = lua_tostring(L, -1);
 	if (skiff_codecache_load(L, filename, NULL) != LUA_OK)
 		return luaL_error(L, "error loading module '%s' from file '%s':\n\t%s", name, filename,
-			lua_tostring(L, -1));
+		                  lua_tostring(L, -1));
 	lua_insert(L, -2); /* loader, filename */
 	return 2;
 }
 
-void
-skiff_codecache_install(lua_State *L) {
+void skiff_codecache_install(lua_State *L)
+{
 	lua_pushcfunction(L, lloadfile);
 	lua_setglobal(L, "loadfile");
 	if (lua_getglobal(L, "package") == LUA_TTABLE) {
@@ -399,8 +399,8 @@ skiff_codecache_install(lua_State *L) {
 	lua_pop(L, 1);
 }
 
-int
-luaopen_skynet_codecache(lua_State *L) {
+int luaopen_skynet_codecache(lua_State *L)
+{
 	luaL_checkversion(L);
 	static const luaL_Reg l[] = {
 		{ "clear", lclear },

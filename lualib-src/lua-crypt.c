@@ -43,26 +43,26 @@
 #include <sodium.h>
 
 /* Little-endian 32-bit words, the byte order of every skynet 8-byte value. */
-static uint32_t
-get_le32(const uint8_t *p) {
+static uint32_t get_le32(const uint8_t *p)
+{
 	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
-static void
-put_le32(uint8_t *p, uint32_t v) {
+static void put_le32(uint8_t *p, uint32_t v)
+{
 	p[0] = (uint8_t)v;
 	p[1] = (uint8_t)(v >> 8);
 	p[2] = (uint8_t)(v >> 16);
 	p[3] = (uint8_t)(v >> 24);
 }
 
-static uint64_t
-get_le64(const uint8_t *p) {
+static uint64_t get_le64(const uint8_t *p)
+{
 	return (uint64_t)get_le32(p) | (uint64_t)get_le32(p + 4) << 32;
 }
 
-static void
-push_le64(lua_State *L, uint64_t v) {
+static void push_le64(lua_State *L, uint64_t v)
+{
 	uint8_t out[8];
 	put_le32(out, (uint32_t)v);
 	put_le32(out + 4, (uint32_t)(v >> 32));
@@ -70,8 +70,8 @@ push_le64(lua_State *L, uint64_t v) {
 }
 
 /* Argument arg as exactly 8 bytes, or the error `msg` (skynet's texts). */
-static const uint8_t *
-check8(lua_State *L, int arg, const char *msg) {
+static const uint8_t *check8(lua_State *L, int arg, const char *msg)
+{
 	size_t sz;
 	const char *s = luaL_checklstring(L, arg, &sz);
 	if (sz != 8)
@@ -81,8 +81,8 @@ check8(lua_State *L, int arg, const char *msg) {
 
 /* ---------------------------------------------------------------- hashkey */
 
-static void
-hashkey(const uint8_t *s, size_t sz, uint8_t out[8]) {
+static void hashkey(const uint8_t *s, size_t sz, uint8_t out[8])
+{
 	uint32_t djb = 5381;
 	uint32_t js = 1315423911;
 	for (size_t i = 0; i < sz; i++) {
@@ -93,8 +93,8 @@ hashkey(const uint8_t *s, size_t sz, uint8_t out[8]) {
 	put_le32(out + 4, js);
 }
 
-static int
-lhashkey(lua_State *L) {
+static int lhashkey(lua_State *L)
+{
 	size_t sz;
 	const char *s = luaL_checklstring(L, 1, &sz);
 	uint8_t key[8];
@@ -107,8 +107,8 @@ lhashkey(lua_State *L) {
  * 8 random bytes. As in skynet, when their XOR is 0 bit 0 of the first byte is
  * set, which guarantees the key is not all zeros (dhexchange rejects 0).
  */
-static int
-lrandomkey(lua_State *L) {
+static int lrandomkey(lua_State *L)
+{
 	uint8_t key[8];
 	randombytes_buf(key, sizeof key);
 	uint8_t x = 0;
@@ -124,16 +124,16 @@ lrandomkey(lua_State *L) {
 
 enum { PAD_ISO7816_4 = 0, PAD_PKCS7 = 1, PAD_COUNT };
 
-static int
-check_padding(lua_State *L, int arg) {
+static int check_padding(lua_State *L, int arg)
+{
 	lua_Integer mode = luaL_optinteger(L, arg, PAD_ISO7816_4);
 	if (mode < 0 || mode >= PAD_COUNT)
 		luaL_error(L, "Invalid padding mode %d", (int)mode);
 	return (int)mode;
 }
 
-static void
-des_schedule(lua_State *L, DES_key_schedule *ks) {
+static void des_schedule(lua_State *L, DES_key_schedule *ks)
+{
 	size_t sz;
 	const char *key = luaL_checklstring(L, 1, &sz);
 	if (sz != 8)
@@ -144,8 +144,8 @@ des_schedule(lua_State *L, DES_key_schedule *ks) {
 	DES_set_key_unchecked(&k, ks);
 }
 
-static void
-des_block(const DES_key_schedule *ks, const uint8_t *in, uint8_t *out, int enc) {
+static void des_block(const DES_key_schedule *ks, const uint8_t *in, uint8_t *out, int enc)
+{
 	DES_cblock i, o;
 	memcpy(i, in, 8);
 	DES_ecb_encrypt(&i, &o, (DES_key_schedule *)ks, enc);
@@ -158,14 +158,14 @@ des_block(const DES_key_schedule *ks, const uint8_t *in, uint8_t *out, int enc) 
  * 1..8 bytes longer than text.
  */
 /* the key schedule of argument 1 and the text of argument 2, for both ways */
-static const uint8_t *
-des_args(lua_State *L, DES_key_schedule *ks, size_t *sz) {
+static const uint8_t *des_args(lua_State *L, DES_key_schedule *ks, size_t *sz)
+{
 	des_schedule(L, ks);
 	return (const uint8_t *)luaL_checklstring(L, 2, sz);
 }
 
-static int
-ldesencode(lua_State *L) {
+static int ldesencode(lua_State *L)
+{
 	DES_key_schedule ks;
 	size_t sz;
 	const uint8_t *text = des_args(L, &ks, &sz);
@@ -190,8 +190,8 @@ ldesencode(lua_State *L) {
 }
 
 /* Padding length at the end of the 8-byte block `blk`, or 0 if malformed. */
-static int
-padding_len(const uint8_t blk[8], int mode) {
+static int padding_len(const uint8_t blk[8], int mode)
+{
 	if (mode == PAD_ISO7816_4) {
 		/* zero or more 0x00 after one 0x80 */
 		for (int n = 1; n <= 8; n++) {
@@ -213,8 +213,8 @@ padding_len(const uint8_t blk[8], int mode) {
 	return n;
 }
 
-static int
-ldesdecode(lua_State *L) {
+static int ldesdecode(lua_State *L)
+{
 	DES_key_schedule ks;
 	size_t sz;
 	const uint8_t *text = des_args(L, &ks, &sz);
@@ -234,8 +234,8 @@ ldesdecode(lua_State *L) {
 
 /* -------------------------------------------------------------------- hex */
 
-static int
-lhexencode(lua_State *L) {
+static int lhexencode(lua_State *L)
+{
 	size_t sz;
 	const uint8_t *s = (const uint8_t *)luaL_checklstring(L, 1, &sz);
 	if (sz > (SIZE_MAX >> 1))
@@ -244,8 +244,8 @@ lhexencode(lua_State *L) {
 	return 1;
 }
 
-static int
-lhexdecode(lua_State *L) {
+static int lhexdecode(lua_State *L)
+{
 	size_t sz;
 	const char *s = luaL_checklstring(L, 1, &sz);
 	if (sz & 1)
@@ -279,11 +279,14 @@ static const uint32_t md5_t[64] = {
 
 /* Rotation amounts, four per round. */
 static const uint8_t md5_s[4][4] = {
-	{ 7, 12, 17, 22 }, { 5, 9, 14, 20 }, { 4, 11, 16, 23 }, { 6, 10, 15, 21 },
+	{ 7, 12, 17, 22 },
+	{ 5, 9, 14, 20 },
+	{ 4, 11, 16, 23 },
+	{ 6, 10, 15, 21 },
 };
 
-static uint32_t
-rotl32(uint32_t x, unsigned n) {
+static uint32_t rotl32(uint32_t x, unsigned n)
+{
 	return x << n | x >> (32 - n);
 }
 
@@ -292,17 +295,29 @@ rotl32(uint32_t x, unsigned n) {
  * feed-forward: state[] is what the steps leave in a, b, c, d. (OpenSSL's
  * MD5 always adds the input state back, which hmac64 does not.)
  */
-static void
-md5_steps(const uint32_t m[16], uint32_t state[4]) {
+static void md5_steps(const uint32_t m[16], uint32_t state[4])
+{
 	uint32_t a = 0x67452301, b = 0xefcdab89, c = 0x98badcfe, d = 0x10325476;
 	for (int i = 0; i < 64; i++) {
 		uint32_t f;
 		int k;
 		switch (i >> 4) {
-		case 0: f = (b & c) | (~b & d); k = i; break;
-		case 1: f = (d & b) | (~d & c); k = (5 * i + 1) & 15; break;
-		case 2: f = b ^ c ^ d; k = (3 * i + 5) & 15; break;
-		default: f = c ^ (b | ~d); k = (7 * i) & 15; break;
+		case 0:
+			f = (b & c) | (~b & d);
+			k = i;
+			break;
+		case 1:
+			f = (d & b) | (~d & c);
+			k = (5 * i + 1) & 15;
+			break;
+		case 2:
+			f = b ^ c ^ d;
+			k = (3 * i + 5) & 15;
+			break;
+		default:
+			f = c ^ (b | ~d);
+			k = (7 * i) & 15;
+			break;
 		}
 		uint32_t t = d;
 		d = c;
@@ -321,8 +336,8 @@ md5_steps(const uint32_t m[16], uint32_t state[4]) {
  * the block is (x1, x0, y1, y0) four times; the result is the words
  * (c ^ d, a ^ b) of md5_steps, little-endian.
  */
-static uint64_t
-mix64(const uint8_t x[8], const uint8_t y[8]) {
+static uint64_t mix64(const uint8_t x[8], const uint8_t y[8])
+{
 	uint32_t m[16];
 	uint32_t x0 = get_le32(x), x1 = get_le32(x + 4);
 	uint32_t y0 = get_le32(y), y1 = get_le32(y + 4);
@@ -337,8 +352,8 @@ mix64(const uint8_t x[8], const uint8_t y[8]) {
 	return (uint64_t)(st[2] ^ st[3]) | (uint64_t)(st[0] ^ st[1]) << 32;
 }
 
-static int
-lhmac64(lua_State *L) {
+static int lhmac64(lua_State *L)
+{
 	const uint8_t *x = check8(L, 1, "Invalid uint64 x");
 	const uint8_t *y = check8(L, 2, "Invalid uint64 y");
 	push_le64(L, mix64(x, y));
@@ -346,8 +361,8 @@ lhmac64(lua_State *L) {
 }
 
 /* hmac_hash(key, text) = hmac64(hashkey(text), key) */
-static int
-lhmac_hash(lua_State *L) {
+static int lhmac_hash(lua_State *L)
+{
 	const uint8_t *key = check8(L, 1, "Invalid uint64 key");
 	size_t sz;
 	const char *text = luaL_checklstring(L, 2, &sz);
@@ -361,8 +376,8 @@ lhmac_hash(lua_State *L) {
  * hmac64_md5(x, y): m = MD5(x..y..x..y..x..y) (48 bytes); the result is
  * m[1..8] XOR m[9..16].
  */
-static int
-lhmac64_md5(lua_State *L) {
+static int lhmac64_md5(lua_State *L)
+{
 	const uint8_t *x = check8(L, 1, "Invalid uint64 x");
 	const uint8_t *y = check8(L, 2, "Invalid uint64 y");
 	uint8_t msg[48];
@@ -387,8 +402,8 @@ lhmac64_md5(lua_State *L) {
 
 __extension__ typedef unsigned __int128 u128;
 
-static uint64_t
-mulmod(uint64_t a, uint64_t b) {
+static uint64_t mulmod(uint64_t a, uint64_t b)
+{
 	return (uint64_t)((u128)a * b % DH_P);
 }
 
@@ -397,8 +412,8 @@ mulmod(uint64_t a, uint64_t b) {
  * returns the base itself when e == 1, which differs from a^1 mod p only for
  * a == p exactly, and that case is kept.
  */
-static uint64_t
-powmod(uint64_t a, uint64_t e) {
+static uint64_t powmod(uint64_t a, uint64_t e)
+{
 	if (a > DH_P)
 		a %= DH_P;
 	if (e == 1)
@@ -413,8 +428,8 @@ powmod(uint64_t a, uint64_t e) {
 	return r;
 }
 
-static int
-ldhexchange(lua_State *L) {
+static int ldhexchange(lua_State *L)
+{
 	uint64_t x = get_le64(check8(L, 1, "Invalid dh uint64 key"));
 	if (x == 0)
 		return luaL_error(L, "Can't be 0");
@@ -422,8 +437,8 @@ ldhexchange(lua_State *L) {
 	return 1;
 }
 
-static int
-ldhsecret(lua_State *L) {
+static int ldhsecret(lua_State *L)
+{
 	uint64_t x = get_le64(check8(L, 1, "Invalid uint64 x"));
 	uint64_t y = get_le64(check8(L, 2, "Invalid uint64 y"));
 	if (x == 0 || y == 0)
@@ -434,8 +449,8 @@ ldhsecret(lua_State *L) {
 
 /* ----------------------------------------------------------------- base64 */
 
-static int
-lbase64encode(lua_State *L) {
+static int lbase64encode(lua_State *L)
+{
 	size_t sz;
 	const char *s = luaL_checklstring(L, 1, &sz);
 	if (sz > (SIZE_MAX / 4 - 1) * 3)
@@ -449,16 +464,22 @@ lbase64encode(lua_State *L) {
 }
 
 #define B64_SKIP (-1) /* not in the alphabet: ignored */
-#define B64_PAD  (-2) /* '=', or the end of the text */
+#define B64_PAD (-2)  /* '=', or the end of the text */
 
-static int
-b64val(unsigned char c) {
-	if (c >= 'A' && c <= 'Z') return c - 'A';
-	if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-	if (c >= '0' && c <= '9') return c - '0' + 52;
-	if (c == '+') return 62;
-	if (c == '/') return 63;
-	if (c == '=') return B64_PAD;
+static int b64val(unsigned char c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	if (c == '+')
+		return 62;
+	if (c == '/')
+		return 63;
+	if (c == '=')
+		return B64_PAD;
 	return B64_SKIP;
 }
 
@@ -468,8 +489,8 @@ b64val(unsigned char c) {
  * with the unused low bits zero; anything else (which includes a group made
  * only of the end of the text) is an error, as in skynet.
  */
-static int
-lbase64decode(lua_State *L) {
+static int lbase64decode(lua_State *L)
+{
 	size_t sz;
 	const unsigned char *s = (const unsigned char *)luaL_checklstring(L, 1, &sz);
 	luaL_Buffer b;
@@ -489,7 +510,8 @@ lbase64decode(lua_State *L) {
 			pads += v == B64_PAD;
 		}
 		if (pads == 0) {
-			uint32_t v = (uint32_t)c[0] << 18 | (uint32_t)c[1] << 12 | (uint32_t)c[2] << 6 | (uint32_t)c[3];
+			uint32_t v = (uint32_t)c[0] << 18 | (uint32_t)c[1] << 12 | (uint32_t)c[2] << 6 |
+			             (uint32_t)c[3];
 			out[n++] = (unsigned char)(v >> 16);
 			out[n++] = (unsigned char)(v >> 8);
 			out[n++] = (unsigned char)v;
@@ -509,8 +531,8 @@ lbase64decode(lua_State *L) {
 
 /* ------------------------------------------------------------------ SHA-1 */
 
-int
-crypt_push_digest(lua_State *L, const EVP_MD *type, const char *what, int hex) {
+int crypt_push_digest(lua_State *L, const EVP_MD *type, const char *what, int hex)
+{
 	size_t sz;
 	const char *s = luaL_checklstring(L, 1, &sz);
 	unsigned char md[EVP_MAX_MD_SIZE];
@@ -524,8 +546,8 @@ crypt_push_digest(lua_State *L, const EVP_MD *type, const char *what, int hex) {
 	return 1;
 }
 
-int
-crypt_push_hmac(lua_State *L, const EVP_MD *type, int key_arg, int text_arg, const char *what, int hex) {
+int crypt_push_hmac(lua_State *L, const EVP_MD *type, int key_arg, int text_arg, const char *what, int hex)
+{
 	size_t ksz, tsz;
 	const char *key = luaL_checklstring(L, key_arg, &ksz);
 	const char *text = luaL_checklstring(L, text_arg, &tsz);
@@ -542,22 +564,22 @@ crypt_push_hmac(lua_State *L, const EVP_MD *type, int key_arg, int text_arg, con
 	return 1;
 }
 
-static int
-lsha1(lua_State *L) {
+static int lsha1(lua_State *L)
+{
 	return crypt_push_digest(L, EVP_sha1(), "sha1", 0);
 }
 
 /* hmac_sha1(key, text): RFC 2104 HMAC with SHA-1. */
-static int
-lhmac_sha1(lua_State *L) {
+static int lhmac_sha1(lua_State *L)
+{
 	return crypt_push_hmac(L, EVP_sha1(), 1, 2, "hmac_sha1", 0);
 }
 
 /* -------------------------------------------------------------------- xor */
 
 /* xor_str(a, b): a XOR b repeated to a's length. */
-static int
-lxor_str(lua_State *L) {
+static int lxor_str(lua_State *L)
+{
 	size_t sa, sb;
 	const char *a = luaL_checklstring(L, 1, &sa);
 	const char *b = luaL_checklstring(L, 2, &sb);
@@ -574,8 +596,8 @@ lxor_str(lua_State *L) {
 	return 1;
 }
 
-int
-luaopen_skynet_crypt(lua_State *L) {
+int luaopen_skynet_crypt(lua_State *L)
+{
 	luaL_checkversion(L);
 	/* thread-safe and idempotent; randombytes_buf needs it first */
 	if (sodium_init() < 0)
@@ -610,7 +632,7 @@ luaopen_skynet_crypt(lua_State *L) {
 	return 1;
 }
 
-int
-luaopen_client_crypt(lua_State *L) {
+int luaopen_client_crypt(lua_State *L)
+{
 	return luaopen_skynet_crypt(L);
 }

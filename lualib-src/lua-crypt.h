@@ -12,7 +12,7 @@
 #include <openssl/evp.h>
 
 int luaopen_skynet_crypt(lua_State *L);
-int luaopen_client_crypt(lua_State *L);  /* the same table, for plain Lua */
+int luaopen_client_crypt(lua_State *L); /* the same table, for plain Lua */
 int luaopen_md5(lua_State *L);
 int luaopen_client_socket(lua_State *L); /* lua-clientsocket.c, client.so only */
 

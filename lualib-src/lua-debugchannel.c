@@ -54,12 +54,12 @@ struct line {
 
 struct channel {
 	pthread_mutex_t lock;
-	pthread_cond_t cond;   /* signalled on every write and on close */
+	pthread_cond_t cond; /* signalled on every write and on close */
 	struct line *head, *tail;
-	int refs;              /* guarded by list_lock */
-	int closed;            /* guarded by lock */
+	int refs;   /* guarded by list_lock */
+	int closed; /* guarded by lock */
 	lua_Integer id;
-	struct channel *next;  /* guarded by list_lock */
+	struct channel *next; /* guarded by list_lock */
 };
 
 static pthread_mutex_t list_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -70,8 +70,8 @@ struct handle {
 	struct channel *c; /* NULL after __gc */
 };
 
-static struct channel *
-channel_new(void) {
+static struct channel *channel_new(void)
+{
 	struct channel *c = skynet_malloc(sizeof(*c));
 	memset(c, 0, sizeof(*c));
 	pthread_mutex_init(&c->lock, NULL);
@@ -89,8 +89,8 @@ channel_new(void) {
 	return c;
 }
 
-static void
-channel_close(struct channel *c) {
+static void channel_close(struct channel *c)
+{
 	pthread_mutex_lock(&c->lock);
 	c->closed = 1;
 	pthread_cond_broadcast(&c->cond);
@@ -98,8 +98,8 @@ channel_close(struct channel *c) {
 }
 
 /* A new reference to the open channel `id`, or NULL. */
-static struct channel *
-channel_grab(lua_Integer id) {
+static struct channel *channel_grab(lua_Integer id)
+{
 	struct channel *found = NULL;
 	pthread_mutex_lock(&list_lock);
 	for (struct channel *c = channels; c; c = c->next) {
@@ -117,8 +117,8 @@ channel_grab(lua_Integer id) {
 	return found;
 }
 
-static void
-channel_release(struct channel *c) {
+static void channel_release(struct channel *c)
+{
 	pthread_mutex_lock(&list_lock);
 	int last = --c->refs == 0;
 	if (last) {
@@ -143,15 +143,15 @@ channel_release(struct channel *c) {
 }
 
 /* Pushes a userdata owning one reference to c. */
-static void
-push_handle(lua_State *L, struct channel *c) {
+static void push_handle(lua_State *L, struct channel *c)
+{
 	struct handle *h = lua_newuserdatauv(L, sizeof(*h), 0);
 	h->c = c;
 	luaL_setmetatable(L, CHANNEL_MT);
 }
 
-static struct channel *
-check_channel(lua_State *L) {
+static struct channel *check_channel(lua_State *L)
+{
 	struct handle *h = luaL_checkudata(L, 1, CHANNEL_MT);
 	if (h->c == NULL)
 		luaL_error(L, "debug channel already released");
@@ -159,8 +159,8 @@ check_channel(lua_State *L) {
 }
 
 /* create() -> chan, id */
-static int
-lcreate(lua_State *L) {
+static int lcreate(lua_State *L)
+{
 	struct channel *c = channel_new();
 	push_handle(L, c);
 	lua_pushinteger(L, c->id);
@@ -168,8 +168,8 @@ lcreate(lua_State *L) {
 }
 
 /* connect(id) -> chan */
-static int
-lconnect(lua_State *L) {
+static int lconnect(lua_State *L)
+{
 	lua_Integer id = luaL_checkinteger(L, 1);
 	struct channel *c = channel_grab(id);
 	if (c == NULL)
@@ -179,8 +179,8 @@ lconnect(lua_State *L) {
 }
 
 /* chan:write(s) -> boolean */
-static int
-lwrite(lua_State *L) {
+static int lwrite(lua_State *L)
+{
 	struct channel *c = check_channel(L);
 	size_t sz;
 	const char *s = luaL_checklstring(L, 2, &sz);
@@ -207,8 +207,8 @@ lwrite(lua_State *L) {
 }
 
 /* Absolute CLOCK_MONOTONIC time `sec` seconds from now. */
-static struct timespec
-deadline_after(double sec) {
+static struct timespec deadline_after(double sec)
+{
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	double whole = (double)(time_t)sec;
@@ -232,8 +232,8 @@ deadline_after(double sec) {
  * head only if it still has that size (there is one reader in practice, so
  * the retry loop runs once).
  */
-static int
-lread(lua_State *L) {
+static int lread(lua_State *L)
+{
 	struct channel *c = check_channel(L);
 	int forever = lua_isnoneornil(L, 2);
 	double timeout = forever ? 0 : luaL_checknumber(L, 2);
@@ -284,20 +284,20 @@ lread(lua_State *L) {
 }
 
 /* chan:close() — either end; wakes a blocked reader */
-static int
-lclose(lua_State *L) {
+static int lclose(lua_State *L)
+{
 	channel_close(check_channel(L));
 	return 0;
 }
 
-static int
-lid(lua_State *L) {
+static int lid(lua_State *L)
+{
 	lua_pushinteger(L, check_channel(L)->id);
 	return 1;
 }
 
-static int
-lgc(lua_State *L) {
+static int lgc(lua_State *L)
+{
 	struct handle *h = luaL_checkudata(L, 1, CHANNEL_MT);
 	if (h->c) {
 		channel_close(h->c);
@@ -307,8 +307,8 @@ lgc(lua_State *L) {
 	return 0;
 }
 
-static int
-ltostring(lua_State *L) {
+static int ltostring(lua_State *L)
+{
 	struct handle *h = luaL_checkudata(L, 1, CHANNEL_MT);
 	if (h->c)
 		lua_pushfstring(L, "debugchannel: %I", h->c->id);
@@ -317,15 +317,11 @@ ltostring(lua_State *L) {
 	return 1;
 }
 
-int
-luaopen_skynet_debugchannel(lua_State *L) {
+int luaopen_skynet_debugchannel(lua_State *L)
+{
 	luaL_checkversion(L);
 	static const luaL_Reg methods[] = {
-		{ "write", lwrite },
-		{ "read", lread },
-		{ "close", lclose },
-		{ "id", lid },
-		{ NULL, NULL },
+		{ "write", lwrite }, { "read", lread }, { "close", lclose }, { "id", lid }, { NULL, NULL },
 	};
 	static const luaL_Reg meta[] = {
 		{ "__gc", lgc },

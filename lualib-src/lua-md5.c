@@ -12,23 +12,23 @@
 
 #include <openssl/evp.h>
 
-static int
-lsum(lua_State *L) {
+static int lsum(lua_State *L)
+{
 	return crypt_push_digest(L, EVP_md5(), "md5", 0);
 }
 
-static int
-lsumhexa(lua_State *L) {
+static int lsumhexa(lua_State *L)
+{
 	return crypt_push_digest(L, EVP_md5(), "md5", 1);
 }
 
-static int
-lhmacmd5(lua_State *L) {
+static int lhmacmd5(lua_State *L)
+{
 	return crypt_push_hmac(L, EVP_md5(), 2, 1, "hmacmd5", 1);
 }
 
-static int
-lexor(lua_State *L) {
+static int lexor(lua_State *L)
+{
 	size_t la, lb;
 	const char *a = luaL_checklstring(L, 1, &la);
 	const char *b = luaL_checklstring(L, 2, &lb);
@@ -41,15 +41,12 @@ lexor(lua_State *L) {
 	return 1;
 }
 
-int
-luaopen_md5(lua_State *L) {
+int luaopen_md5(lua_State *L)
+{
 	luaL_checkversion(L);
 	static const luaL_Reg l[] = {
-		{ "sum", lsum },
-		{ "sumhexa", lsumhexa },
-		{ "hmacmd5", lhmacmd5 },
-		{ "exor", lexor },
-		{ NULL, NULL },
+		{ "sum", lsum },   { "sumhexa", lsumhexa }, { "hmacmd5", lhmacmd5 },
+		{ "exor", lexor }, { NULL, NULL },
 	};
 	luaL_newlib(L, l);
 	return 1;

@@ -24,8 +24,8 @@
 static pthread_mutex_t stats_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct skiff_memstat stats_head = { .prev = &stats_head, .next = &stats_head };
 
-void
-skiff_memstat_link(struct skiff_memstat *m, uint32_t handle) {
+void skiff_memstat_link(struct skiff_memstat *m, uint32_t handle)
+{
 	m->handle = handle;
 	pthread_mutex_lock(&stats_lock);
 	m->prev = &stats_head;
@@ -35,8 +35,8 @@ skiff_memstat_link(struct skiff_memstat *m, uint32_t handle) {
 	pthread_mutex_unlock(&stats_lock);
 }
 
-void
-skiff_memstat_unlink(struct skiff_memstat *m) {
+void skiff_memstat_unlink(struct skiff_memstat *m)
+{
 	pthread_mutex_lock(&stats_lock);
 	if (m->next) {
 		m->prev->next = m->next;
@@ -46,8 +46,8 @@ skiff_memstat_unlink(struct skiff_memstat *m) {
 	pthread_mutex_unlock(&stats_lock);
 }
 
-static void
-sum_stats(size_t *bytes, size_t *blocks) {
+static void sum_stats(size_t *bytes, size_t *blocks)
+{
 	size_t b = 0, n = 0;
 	pthread_mutex_lock(&stats_lock);
 	for (struct skiff_memstat *m = stats_head.next; m != &stats_head; m = m->next) {
@@ -59,32 +59,32 @@ sum_stats(size_t *bytes, size_t *blocks) {
 	*blocks = n;
 }
 
-static struct skynet_context *
-getctx(lua_State *L) {
+static struct skynet_context *getctx(lua_State *L)
+{
 	lua_getfield(L, LUA_REGISTRYINDEX, "skynet_context");
 	struct skynet_context *ctx = lua_touserdata(L, -1);
 	lua_pop(L, 1);
 	return ctx; /* NULL outside a service: skynet_error then logs as source 0 */
 }
 
-static int
-ltotal(lua_State *L) {
+static int ltotal(lua_State *L)
+{
 	size_t bytes, blocks;
 	sum_stats(&bytes, &blocks);
 	lua_pushinteger(L, (lua_Integer)bytes);
 	return 1;
 }
 
-static int
-lblock(lua_State *L) {
+static int lblock(lua_State *L)
+{
 	size_t bytes, blocks;
 	sum_stats(&bytes, &blocks);
 	lua_pushinteger(L, (lua_Integer)blocks);
 	return 1;
 }
 
-static int
-lcurrent(lua_State *L) {
+static int lcurrent(lua_State *L)
+{
 	lua_Integer kb = lua_gc(L, LUA_GCCOUNT, 0);
 	lua_Integer rest = lua_gc(L, LUA_GCCOUNTB, 0);
 	lua_pushinteger(L, kb * 1024 + rest);
@@ -100,8 +100,8 @@ struct entry {
 	size_t bytes;
 };
 
-static int
-snapshot(lua_State *L, struct entry **out) {
+static int snapshot(lua_State *L, struct entry **out)
+{
 	for (;;) {
 		int n = 0;
 		pthread_mutex_lock(&stats_lock);
@@ -126,8 +126,8 @@ snapshot(lua_State *L, struct entry **out) {
 	}
 }
 
-static int
-linfo(lua_State *L) {
+static int linfo(lua_State *L)
+{
 	struct entry *e;
 	int n = snapshot(L, &e);
 	lua_createtable(L, 0, n);
@@ -138,8 +138,8 @@ linfo(lua_State *L) {
 	return 1;
 }
 
-static int
-ldump(lua_State *L) {
+static int ldump(lua_State *L)
+{
 	struct skynet_context *ctx = getctx(L);
 	struct entry *e;
 	int n = snapshot(L, &e);
@@ -153,8 +153,8 @@ ldump(lua_State *L) {
 	return 0;
 }
 
-static int
-ldumpinfo(lua_State *L) {
+static int ldumpinfo(lua_State *L)
+{
 	size_t bytes, blocks;
 	sum_stats(&bytes, &blocks);
 	skynet_error(getctx(L), "Lua memory of all services: %zu bytes in %zu blocks", bytes, blocks);
@@ -162,36 +162,36 @@ ldumpinfo(lua_State *L) {
 }
 
 /* jemalloc statistics: none without jemalloc. */
-static int
-ljestat(lua_State *L) {
+static int ljestat(lua_State *L)
+{
 	lua_newtable(L);
 	return 1;
 }
 
 /* jemalloc mallctl: nothing to read or set. */
-static int
-lmallctl(lua_State *L) {
+static int lmallctl(lua_State *L)
+{
 	luaL_checkstring(L, 1);
 	lua_pushinteger(L, 0);
 	return 1;
 }
 
 /* jemalloc heap profile dump: not available. */
-static int
-ldumpheap(lua_State *L) {
+static int ldumpheap(lua_State *L)
+{
 	(void)L;
 	return 0;
 }
 
 /* jemalloc heap profiling switch: always off. */
-static int
-lprofactive(lua_State *L) {
+static int lprofactive(lua_State *L)
+{
 	lua_pushboolean(L, 0);
 	return 1;
 }
 
-int
-luaopen_skynet_memory(lua_State *L) {
+int luaopen_skynet_memory(lua_State *L)
+{
 	luaL_checkversion(L);
 	static const luaL_Reg l[] = {
 		{ "total", ltotal },

@@ -66,8 +66,8 @@ int luaopen_skynet_metrics(lua_State *L)
 {
 	luaL_checkversion(L);
 	static const luaL_Reg l[] = {
-		{"collect", lcollect},
-		{NULL, NULL},
+		{ "collect", lcollect },
+		{ NULL, NULL },
 	};
 	luaL_newlib(L, l);
 	return 1;

@@ -174,16 +174,16 @@ int luaopen_skynet_multicast_core(lua_State *L)
 {
 	luaL_checkversion(L);
 	luaL_Reg l[] = {
-		{"pack", mc_pack},
-		{"ptr", mc_ptr},
-		{"unpack", mc_unpack},
-		{"bind", mc_bind},
-		{"close", mc_close},
-		{"remote", mc_remote},
-		{"packremote", mc_packremote},
-		{"string", mc_string},
-		{"nextid", mc_nextid},
-		{NULL, NULL},
+		{ "pack", mc_pack },
+		{ "ptr", mc_ptr },
+		{ "unpack", mc_unpack },
+		{ "bind", mc_bind },
+		{ "close", mc_close },
+		{ "remote", mc_remote },
+		{ "packremote", mc_packremote },
+		{ "string", mc_string },
+		{ "nextid", mc_nextid },
+		{ NULL, NULL },
 	};
 	luaL_newlib(L, l);
 	return 1;

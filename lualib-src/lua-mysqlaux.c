@@ -19,8 +19,8 @@
 
 #include "lua-db.h"
 
-static int
-lsha256(lua_State *L) {
+static int lsha256(lua_State *L)
+{
 	size_t n;
 	const char *s = luaL_checklstring(L, 1, &n);
 	unsigned char md[SHA256_DIGEST_LENGTH];
@@ -31,11 +31,11 @@ lsha256(lua_State *L) {
 
 /* the key from PEM text, SubjectPublicKeyInfo ("PUBLIC KEY", what MySQL
  * sends) or PKCS#1 ("RSA PUBLIC KEY"); NULL if neither parses */
-static EVP_PKEY *
-read_key(const char *pem, size_t n) {
+static EVP_PKEY *read_key(const char *pem, size_t n)
+{
 	EVP_PKEY *key = NULL;
-	OSSL_DECODER_CTX *dctx = OSSL_DECODER_CTX_new_for_pkey(&key, "PEM", NULL, "RSA",
-		EVP_PKEY_PUBLIC_KEY, NULL, NULL);
+	OSSL_DECODER_CTX *dctx =
+		OSSL_DECODER_CTX_new_for_pkey(&key, "PEM", NULL, "RSA", EVP_PKEY_PUBLIC_KEY, NULL, NULL);
 	if (dctx == NULL)
 		return NULL;
 	const unsigned char *p = (const unsigned char *)pem;
@@ -45,8 +45,8 @@ read_key(const char *pem, size_t n) {
 	return key;
 }
 
-static int
-openssl_error(lua_State *L, const char *what) {
+static int openssl_error(lua_State *L, const char *what)
+{
 	unsigned long e = ERR_get_error();
 	char reason[256];
 	if (e != 0)
@@ -57,8 +57,8 @@ openssl_error(lua_State *L, const char *what) {
 	return luaL_error(L, "%s: %s", what, reason);
 }
 
-static int
-lrsa_oaep_encrypt(lua_State *L) {
+static int lrsa_oaep_encrypt(lua_State *L)
+{
 	size_t npem, n;
 	const char *pem = luaL_checklstring(L, 1, &npem);
 	const char *s = luaL_checklstring(L, 2, &n);
@@ -69,10 +69,9 @@ lrsa_oaep_encrypt(lua_State *L) {
 		return openssl_error(L, "rsa_oaep_encrypt: not an RSA public key");
 	EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new(key, NULL);
 	size_t outlen = 0;
-	int ok = ctx != NULL
-		&& EVP_PKEY_encrypt_init(ctx) == 1
-		&& EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_OAEP_PADDING) == 1
-		&& EVP_PKEY_encrypt(ctx, NULL, &outlen, (const unsigned char *)s, n) == 1;
+	int ok = ctx != NULL && EVP_PKEY_encrypt_init(ctx) == 1 &&
+	         EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_OAEP_PADDING) == 1 &&
+	         EVP_PKEY_encrypt(ctx, NULL, &outlen, (const unsigned char *)s, n) == 1;
 	/* on the stack: nothing to leak if Lua raises; 1 KiB holds RSA-8192 */
 	unsigned char out[1024];
 	ok = ok && outlen <= sizeof(out);
@@ -85,8 +84,8 @@ lrsa_oaep_encrypt(lua_State *L) {
 	return 1;
 }
 
-int
-luaopen_skynet_db_mysql_aux(lua_State *L) {
+int luaopen_skynet_db_mysql_aux(lua_State *L)
+{
 	luaL_checkversion(L);
 	static const luaL_Reg l[] = {
 		{ "sha256", lsha256 },

@@ -54,7 +54,10 @@ struct queue {
 	struct partial *hash[HASHSIZE];
 };
 
-static unsigned hash_fd(int fd) { return (unsigned)fd % HASHSIZE; }
+static unsigned hash_fd(int fd)
+{
+	return (unsigned)fd % HASHSIZE;
+}
 
 static struct partial *take_partial(struct queue *q, int fd)
 {
@@ -266,8 +269,7 @@ static int lfilter(lua_State *L)
 		lua_pushlstring(L, padding, padlen);
 		lua_pushinteger(L, m->ud);
 		return 5;
-	default:
-		return 1;
+	default: return 1;
 	}
 }
 
@@ -335,12 +337,8 @@ int luaopen_skynet_netpack(lua_State *L)
 {
 	luaL_checkversion(L);
 	luaL_Reg l[] = {
-		{ "filter", lfilter },
-		{ "pop", lpop },
-		{ "pack", lpack },
-		{ "clear", lclear },
-		{ "tostring", ltostring },
-		{ NULL, NULL },
+		{ "filter", lfilter }, { "pop", lpop },           { "pack", lpack },
+		{ "clear", lclear },   { "tostring", ltostring }, { NULL, NULL },
 	};
 	luaL_newlib(L, l);
 	return 1;

@@ -31,8 +31,8 @@ struct profstate {
 	struct skiff_trap *trap; /* NULL outside snlua */
 };
 
-static double
-thread_clock(void) {
+static double thread_clock(void)
+{
 	struct timespec ts;
 	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
@@ -42,15 +42,15 @@ thread_clock(void) {
 
 static const char TRAP_KEY = 0;
 
-void
-skiff_trap_init(struct skiff_trap *trap, lua_State *L) {
+void skiff_trap_init(struct skiff_trap *trap, lua_State *L)
+{
 	atomic_store(&trap->active, L);
 	lua_pushlightuserdata(L, trap);
 	lua_rawsetp(L, LUA_REGISTRYINDEX, &TRAP_KEY);
 }
 
-struct skiff_trap *
-skiff_trap_get(lua_State *L) {
+struct skiff_trap *skiff_trap_get(lua_State *L)
+{
 	lua_rawgetp(L, LUA_REGISTRYINDEX, &TRAP_KEY);
 	struct skiff_trap *trap = lua_touserdata(L, -1);
 	lua_pop(L, 1);
@@ -58,8 +58,8 @@ skiff_trap_get(lua_State *L) {
 }
 
 /* A count hook left on an idle coroutine after the trap fired just removes itself. */
-static void
-trap_hook(lua_State *L, lua_Debug *ar) {
+static void trap_hook(lua_State *L, lua_Debug *ar)
+{
 	(void)ar;
 	lua_sethook(L, NULL, 0, 0);
 	struct skiff_trap *trap = skiff_trap_get(L);
@@ -76,16 +76,16 @@ trap_hook(lua_State *L, lua_Debug *ar) {
  * Seq-cst store then load here, CAS then load in skiff_trap_signal: whichever
  * runs second sees the other, so the coroutine that is running gets the hook.
  */
-void
-skiff_trap_switch(struct skiff_trap *trap, lua_State *L) {
+void skiff_trap_switch(struct skiff_trap *trap, lua_State *L)
+{
 	atomic_store(&trap->active, L);
 	if (atomic_load(&trap->state) != 0)
 		lua_sethook(L, trap_hook, LUA_MASKCOUNT, 1);
 }
 
 /* Any thread. lua_sethook is designed to be callable asynchronously. */
-void
-skiff_trap_signal(struct skiff_trap *trap) {
+void skiff_trap_signal(struct skiff_trap *trap)
+{
 	int idle = 0;
 	if (!atomic_compare_exchange_strong(&trap->state, &idle, 1))
 		return; /* already armed */
@@ -103,8 +103,8 @@ skiff_trap_signal(struct skiff_trap *trap) {
  * number of values moved back to L, or -1 with an error message on L's top
  * (*status then says whether co itself failed, and how).
  */
-static int
-resume_co(lua_State *L, lua_State *co, int narg, int *status) {
+static int resume_co(lua_State *L, lua_State *co, int narg, int *status)
+{
 	*status = LUA_OK;
 	if (co == L) {
 		lua_pushliteral(L, "cannot resume non-suspended coroutine");
@@ -151,8 +151,8 @@ resume_co(lua_State *L, lua_State *co, int narg, int *status) {
  * stack index of L (coidx), or coidx == 0 for L itself: never pushed onto the
  * coroutine's own stack, which may be suspended or dead.
  */
-static void
-push_co(lua_State *L, int coidx) {
+static void push_co(lua_State *L, int coidx)
+{
 	if (coidx)
 		lua_pushvalue(L, coidx);
 	else
@@ -162,8 +162,8 @@ push_co(lua_State *L, int coidx) {
 #define NOT_PROFILED (-2.0)
 
 /* starttime[co]: the clock, -1 while suspended, NOT_PROFILED when absent. */
-static double
-get_start(lua_State *L, int coidx) {
+static double get_start(lua_State *L, int coidx)
+{
 	push_co(L, coidx);
 	lua_rawget(L, UV_START);
 	double t = lua_type(L, -1) == LUA_TNUMBER ? (double)lua_tonumber(L, -1) : NOT_PROFILED;
@@ -171,8 +171,8 @@ get_start(lua_State *L, int coidx) {
 	return t;
 }
 
-static double
-get_total(lua_State *L, int coidx) {
+static double get_total(lua_State *L, int coidx)
+{
 	push_co(L, coidx);
 	lua_rawget(L, UV_TOTAL);
 	double t = (double)lua_tonumber(L, -1);
@@ -181,8 +181,8 @@ get_total(lua_State *L, int coidx) {
 }
 
 /* table[co] = v, or table[co] = nil when clear */
-static void
-set_entry(lua_State *L, int table, int coidx, double v, int clear) {
+static void set_entry(lua_State *L, int table, int coidx, double v, int clear)
+{
 	push_co(L, coidx);
 	if (clear)
 		lua_pushnil(L);
@@ -192,8 +192,8 @@ set_entry(lua_State *L, int table, int coidx, double v, int clear) {
 }
 
 /* Resume co (at coidx) with the narg values on L's top, timing it if profiled. */
-static int
-timed_resume(lua_State *L, lua_State *co, int coidx, int narg, int *status) {
+static int timed_resume(lua_State *L, lua_State *co, int coidx, int narg, int *status)
+{
 	struct profstate *ps = lua_touserdata(L, UV_STATE);
 	if (ps->profiling > 0) {
 		luaL_checkstack(L, 3, NULL);
@@ -218,8 +218,8 @@ timed_resume(lua_State *L, lua_State *co, int coidx, int narg, int *status) {
 	return r;
 }
 
-static int
-lresume(lua_State *L) {
+static int lresume(lua_State *L)
+{
 	lua_State *co = lua_tothread(L, 1);
 	luaL_argexpected(L, co != NULL, 1, "coroutine");
 	int status;
@@ -235,8 +235,8 @@ lresume(lua_State *L) {
 }
 
 /* The function coroutine.wrap returns: errors propagate, with the caller's position. */
-static int
-lwrapped(lua_State *L) {
+static int lwrapped(lua_State *L)
+{
 	lua_State *co = lua_tothread(L, UV_WRAPCO);
 	int status;
 	int r = timed_resume(L, co, UV_WRAPCO, lua_gettop(L), &status);
@@ -255,8 +255,8 @@ lwrapped(lua_State *L) {
 	return lua_error(L);
 }
 
-static int
-lwrap(lua_State *L) {
+static int lwrap(lua_State *L)
+{
 	luaL_checktype(L, 1, LUA_TFUNCTION);
 	lua_State *co = lua_newthread(L);
 	lua_pushvalue(L, 1);
@@ -272,8 +272,8 @@ lwrap(lua_State *L) {
 /* ---- start / stop ------------------------------------------------------ */
 
 /* The coroutine argument's stack index, or 0 for the running coroutine. */
-static int
-opt_thread(lua_State *L, lua_State **co) {
+static int opt_thread(lua_State *L, lua_State **co)
+{
 	if (lua_isnoneornil(L, 1)) {
 		*co = L;
 		return 0;
@@ -283,8 +283,8 @@ opt_thread(lua_State *L, lua_State **co) {
 	return 1;
 }
 
-static int
-lstart(lua_State *L) {
+static int lstart(lua_State *L)
+{
 	lua_State *co;
 	int coidx = opt_thread(L, &co);
 	struct profstate *ps = lua_touserdata(L, UV_STATE);
@@ -297,8 +297,8 @@ lstart(lua_State *L) {
 	return 0;
 }
 
-static int
-lstop(lua_State *L) {
+static int lstop(lua_State *L)
+{
 	lua_State *co;
 	int coidx = opt_thread(L, &co);
 	struct profstate *ps = lua_touserdata(L, UV_STATE);
@@ -315,15 +315,12 @@ lstop(lua_State *L) {
 	return 1;
 }
 
-int
-luaopen_skynet_profile(lua_State *L) {
+int luaopen_skynet_profile(lua_State *L)
+{
 	luaL_checkversion(L);
 	static const luaL_Reg l[] = {
-		{ "start", lstart },
-		{ "stop", lstop },
-		{ "resume", lresume },
-		{ "wrap", lwrap },
-		{ NULL, NULL },
+		{ "start", lstart }, { "stop", lstop }, { "resume", lresume },
+		{ "wrap", lwrap },   { NULL, NULL },
 	};
 	luaL_newlibtable(L, l);
 	lua_newtable(L); /* starttime */

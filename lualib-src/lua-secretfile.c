@@ -56,7 +56,7 @@ static int lread(lua_State *L)
 		snprintf(mode, sizeof(mode), "%04o", (unsigned)(st.st_mode & 07777));
 		lua_pushnil(L);
 		lua_pushfstring(L, "token file %s: group or others may access it (mode %s); run chmod 600 %s",
-			path, mode, path);
+		                path, mode, path);
 		return 2;
 	}
 	size_t n = 0;

@@ -73,8 +73,8 @@ struct wbuf {
 	uint8_t inl[WB_INLINE];
 };
 
-static void
-wb_init(struct wbuf *b, int fast) {
+static void wb_init(struct wbuf *b, int fast)
+{
 	b->p = b->inl;
 	b->len = 0;
 	b->cap = sizeof(b->inl);
@@ -87,8 +87,8 @@ wb_init(struct wbuf *b, int fast) {
  * Raised inside pack_protected, whose level-1 caller is C; luaseri_pack adds
  * the Lua caller's position, as a luaL_error there would.
  */
-static int
-pack_error(lua_State *L, struct wbuf *b, const char *msg, const char *arg) {
+static int pack_error(lua_State *L, struct wbuf *b, const char *msg, const char *arg)
+{
 	b->own_error = 1;
 	if (b->fast)
 		luaL_where(L, 1); /* we run right inside pack/packstring: level 1 is the Lua caller */
@@ -101,16 +101,16 @@ pack_error(lua_State *L, struct wbuf *b, const char *msg, const char *arg) {
 	return lua_error(L);
 }
 
-static void
-wb_release(struct wbuf *b) {
+static void wb_release(struct wbuf *b)
+{
 	if (b->p != b->inl)
 		skynet_free(b->p);
 	b->p = b->inl;
 }
 
 /* Only called inside pack_protected: a Lua error here is caught and the buffer freed. */
-static uint8_t *
-wb_reserve(lua_State *L, struct wbuf *b, size_t n) {
+static uint8_t *wb_reserve(lua_State *L, struct wbuf *b, size_t n)
+{
 	if (b->cap - b->len < n && b->fast) {
 		/* give up; later writes (at most 9 bytes, see wb_string) land in inl unread */
 		b->redo = 1;
@@ -140,19 +140,19 @@ wb_reserve(lua_State *L, struct wbuf *b, size_t n) {
 	return w;
 }
 
-static void
-put_le(uint8_t *w, uint64_t v, int bytes) {
+static void put_le(uint8_t *w, uint64_t v, int bytes)
+{
 	for (int i = 0; i < bytes; i++)
 		w[i] = (uint8_t)(v >> (8 * i));
 }
 
-static void
-wb_tag(lua_State *L, struct wbuf *b, uint8_t tag) {
+static void wb_tag(lua_State *L, struct wbuf *b, uint8_t tag)
+{
 	*wb_reserve(L, b, 1) = tag;
 }
 
-static void
-wb_integer(lua_State *L, struct wbuf *b, lua_Integer v) {
+static void wb_integer(lua_State *L, struct wbuf *b, lua_Integer v)
+{
 	uint8_t *w;
 	if (v == 0) {
 		wb_tag(L, b, TAG(TYPE_NUMBER, NUMBER_ZERO));
@@ -179,8 +179,8 @@ wb_integer(lua_State *L, struct wbuf *b, lua_Integer v) {
 	}
 }
 
-static void
-wb_real(lua_State *L, struct wbuf *b, double v) {
+static void wb_real(lua_State *L, struct wbuf *b, double v)
+{
 	uint64_t bits;
 	memcpy(&bits, &v, sizeof(bits));
 	uint8_t *w = wb_reserve(L, b, 9);
@@ -188,8 +188,8 @@ wb_real(lua_State *L, struct wbuf *b, double v) {
 	put_le(w + 1, bits, 8);
 }
 
-static void
-wb_string(lua_State *L, struct wbuf *b, const char *s, size_t sz) {
+static void wb_string(lua_State *L, struct wbuf *b, const char *s, size_t sz)
+{
 	uint8_t *w;
 	if (b->fast && b->cap - b->len < 5 + sz) {
 		b->redo = 1; /* don't copy a long string in a pass that gave up */
@@ -219,8 +219,8 @@ wb_string(lua_State *L, struct wbuf *b, const char *s, size_t sz) {
 static void pack_value(lua_State *L, struct wbuf *b, int index, int depth);
 
 /* A table with __pairs: no array part, every pair the metamethod yields. */
-static void
-pack_table_metapairs(lua_State *L, struct wbuf *b, int index, int depth) {
+static void pack_table_metapairs(lua_State *L, struct wbuf *b, int index, int depth)
+{
 	wb_tag(L, b, TAG(TYPE_TABLE, 0));
 	/* the __pairs field is on the stack top */
 	lua_pushvalue(L, index);
@@ -243,8 +243,8 @@ pack_table_metapairs(lua_State *L, struct wbuf *b, int index, int depth) {
 	wb_tag(L, b, TAG(TYPE_NIL, 0));
 }
 
-static void
-pack_table(lua_State *L, struct wbuf *b, int index, int depth) {
+static void pack_table(lua_State *L, struct wbuf *b, int index, int depth)
+{
 	if (!lua_checkstack(L, LUA_MINSTACK))
 		pack_error(L, b, "serialize: out of stack", NULL);
 	if (luaL_getmetafield(L, index, "__pairs") != LUA_TNIL) {
@@ -290,18 +290,14 @@ pack_table(lua_State *L, struct wbuf *b, int index, int depth) {
 }
 
 /* index is absolute. depth = number of tables enclosing this value. */
-static void
-pack_value(lua_State *L, struct wbuf *b, int index, int depth) {
+static void pack_value(lua_State *L, struct wbuf *b, int index, int depth)
+{
 	if (depth > MAX_DEPTH)
 		pack_error(L, b, "serialize can't pack too depth table", NULL);
 	int type = lua_type(L, index);
 	switch (type) {
-	case LUA_TNIL:
-		wb_tag(L, b, TAG(TYPE_NIL, 0));
-		break;
-	case LUA_TBOOLEAN:
-		wb_tag(L, b, TAG(TYPE_BOOLEAN, lua_toboolean(L, index) ? 1 : 0));
-		break;
+	case LUA_TNIL: wb_tag(L, b, TAG(TYPE_NIL, 0)); break;
+	case LUA_TBOOLEAN: wb_tag(L, b, TAG(TYPE_BOOLEAN, lua_toboolean(L, index) ? 1 : 0)); break;
 	case LUA_TNUMBER:
 		if (lua_isinteger(L, index))
 			wb_integer(L, b, lua_tointeger(L, index));
@@ -321,11 +317,8 @@ pack_value(lua_State *L, struct wbuf *b, int index, int depth) {
 		memcpy(w + 1, &ptr, sizeof(ptr));
 		break;
 	}
-	case LUA_TTABLE:
-		pack_table(L, b, index, depth + 1);
-		break;
-	default:
-		pack_error(L, b, "Unsupport type %s to serialize", lua_typename(L, type));
+	case LUA_TTABLE: pack_table(L, b, index, depth + 1); break;
+	default: pack_error(L, b, "Unsupport type %s to serialize", lua_typename(L, type));
 	}
 }
 
@@ -334,8 +327,8 @@ pack_value(lua_State *L, struct wbuf *b, int index, int depth) {
  * memory error) unwinds to the caller, which still owns the buffer and frees it.
  * Stack: values..., wbuf lightuserdata, want_string boolean.
  */
-static int
-pack_protected(lua_State *L) {
+static int pack_protected(lua_State *L)
+{
 	int want_string = lua_toboolean(L, -1);
 	struct wbuf *b = lua_touserdata(L, -2);
 	lua_pop(L, 2);
@@ -349,8 +342,8 @@ pack_protected(lua_State *L) {
 	return 0;
 }
 
-static void
-pack_into(lua_State *L, struct wbuf *b, int want_string) {
+static void pack_into(lua_State *L, struct wbuf *b, int want_string)
+{
 	int n = lua_gettop(L);
 	lua_pushcfunction(L, pack_protected); /* a light C function: no allocation */
 	lua_insert(L, 1);
@@ -368,8 +361,8 @@ pack_into(lua_State *L, struct wbuf *b, int want_string) {
 }
 
 /* The fast pass (see struct wbuf): true when the message is in b->inl. */
-static int
-pack_fast(lua_State *L, struct wbuf *b) {
+static int pack_fast(lua_State *L, struct wbuf *b)
+{
 	int n = lua_gettop(L);
 	wb_init(b, 1);
 	for (int i = 1; i <= n && !b->redo; i++)
@@ -381,8 +374,8 @@ pack_fast(lua_State *L, struct wbuf *b) {
 	return 0;
 }
 
-int
-luaseri_pack(lua_State *L) {
+int luaseri_pack(lua_State *L)
+{
 	struct wbuf b;
 	if (!pack_fast(L, &b))
 		pack_into(L, &b, 0);
@@ -403,8 +396,8 @@ luaseri_pack(lua_State *L) {
 	return 2;
 }
 
-int
-luaseri_packstring(lua_State *L) {
+int luaseri_packstring(lua_State *L)
+{
 	struct wbuf b;
 	if (pack_fast(L, &b)) {
 		lua_pushlstring(L, (const char *)b.inl, b.len);
@@ -424,14 +417,14 @@ struct rbuf {
 
 #define invalid_stream(L, rb) invalid_stream_line(L, rb, __LINE__)
 
-static int
-invalid_stream_line(lua_State *L, const struct rbuf *rb, int line) {
+static int invalid_stream_line(lua_State *L, const struct rbuf *rb, int line)
+{
 	return luaL_error(L, "Invalid serialize stream %d (line:%d)", (int)rb->len, line);
 }
 
 /* Returns NULL when fewer than n bytes are left; the cursor then stays put. */
-static const uint8_t *
-rb_read(struct rbuf *rb, size_t n) {
+static const uint8_t *rb_read(struct rbuf *rb, size_t n)
+{
 	if (rb->len < n)
 		return NULL;
 	const uint8_t *r = rb->p;
@@ -440,16 +433,16 @@ rb_read(struct rbuf *rb, size_t n) {
 	return r;
 }
 
-static uint64_t
-get_le(const uint8_t *r, int bytes) {
+static uint64_t get_le(const uint8_t *r, int bytes)
+{
 	uint64_t v = 0;
 	for (int i = 0; i < bytes; i++)
 		v |= (uint64_t)r[i] << (8 * i);
 	return v;
 }
 
-static const uint8_t *
-rb_need(lua_State *L, struct rbuf *rb, size_t n) {
+static const uint8_t *rb_need(lua_State *L, struct rbuf *rb, size_t n)
+{
 	const uint8_t *r = rb_read(rb, n);
 	if (r == NULL)
 		invalid_stream(L, rb);
@@ -457,29 +450,22 @@ rb_need(lua_State *L, struct rbuf *rb, size_t n) {
 }
 
 /* Integer payload for a number cookie; REAL and unknown cookies are invalid here. */
-static lua_Integer
-get_integer(lua_State *L, struct rbuf *rb, int cookie) {
+static lua_Integer get_integer(lua_State *L, struct rbuf *rb, int cookie)
+{
 	switch (cookie) {
-	case NUMBER_ZERO:
-		return 0;
-	case NUMBER_BYTE:
-		return *rb_need(L, rb, 1);
-	case NUMBER_WORD:
-		return (lua_Integer)get_le(rb_need(L, rb, 2), 2);
-	case NUMBER_DWORD:
-		return (int32_t)(uint32_t)get_le(rb_need(L, rb, 4), 4);
-	case NUMBER_QWORD:
-		return (lua_Integer)get_le(rb_need(L, rb, 8), 8);
-	default:
-		invalid_stream(L, rb);
-		return 0;
+	case NUMBER_ZERO: return 0;
+	case NUMBER_BYTE: return *rb_need(L, rb, 1);
+	case NUMBER_WORD: return (lua_Integer)get_le(rb_need(L, rb, 2), 2);
+	case NUMBER_DWORD: return (int32_t)(uint32_t)get_le(rb_need(L, rb, 4), 4);
+	case NUMBER_QWORD: return (lua_Integer)get_le(rb_need(L, rb, 8), 8);
+	default: invalid_stream(L, rb); return 0;
 	}
 }
 
 static void unpack_value(lua_State *L, struct rbuf *rb, uint8_t tag, int depth);
 
-static uint8_t
-next_tag(lua_State *L, struct rbuf *rb) {
+static uint8_t next_tag(lua_State *L, struct rbuf *rb)
+{
 	return *rb_need(L, rb, 1);
 }
 
@@ -492,8 +478,8 @@ next_tag(lua_State *L, struct rbuf *rb) {
 #define STAGE_MAX 32
 
 /* Reads one key; false at the nil that ends the hash part (popped). */
-static int
-unpack_key(lua_State *L, struct rbuf *rb, int depth) {
+static int unpack_key(lua_State *L, struct rbuf *rb, int depth)
+{
 	unpack_value(L, rb, next_tag(L, rb), depth);
 	if (lua_isnil(L, -1)) {
 		lua_pop(L, 1);
@@ -505,16 +491,16 @@ unpack_key(lua_State *L, struct rbuf *rb, int depth) {
 }
 
 /* The table being filled is on the stack top: the rest of its pairs, one rawset each. */
-static void
-unpack_pairs(lua_State *L, struct rbuf *rb, int depth) {
+static void unpack_pairs(lua_State *L, struct rbuf *rb, int depth)
+{
 	while (unpack_key(L, rb, depth)) {
 		unpack_value(L, rb, next_tag(L, rb), depth);
 		lua_rawset(L, -3);
 	}
 }
 
-static void
-unpack_small_table(lua_State *L, struct rbuf *rb, int n, int depth) {
+static void unpack_small_table(lua_State *L, struct rbuf *rb, int n, int depth)
+{
 	luaL_checkstack(L, n + 2 * STAGE_MAX + LUA_MINSTACK, NULL);
 	int base = lua_gettop(L);
 	for (int i = 0; i < n; i++)
@@ -543,8 +529,8 @@ unpack_small_table(lua_State *L, struct rbuf *rb, int n, int depth) {
 		unpack_pairs(L, rb, depth);
 }
 
-static void
-unpack_table(lua_State *L, struct rbuf *rb, int cookie, int depth) {
+static void unpack_table(lua_State *L, struct rbuf *rb, int cookie, int depth)
+{
 	lua_Integer n = cookie;
 	if (cookie == TABLE_SIZE_FOLLOWS) {
 		uint8_t tag = next_tag(L, rb);
@@ -568,16 +554,12 @@ unpack_table(lua_State *L, struct rbuf *rb, int cookie, int depth) {
 	unpack_pairs(L, rb, depth);
 }
 
-static void
-unpack_value(lua_State *L, struct rbuf *rb, uint8_t tag, int depth) {
+static void unpack_value(lua_State *L, struct rbuf *rb, uint8_t tag, int depth)
+{
 	int cookie = tag >> 3;
 	switch (tag & 7) {
-	case TYPE_NIL:
-		lua_pushnil(L);
-		break;
-	case TYPE_BOOLEAN:
-		lua_pushboolean(L, cookie);
-		break;
+	case TYPE_NIL: lua_pushnil(L); break;
+	case TYPE_BOOLEAN: lua_pushboolean(L, cookie); break;
 	case TYPE_NUMBER:
 		if (cookie == NUMBER_REAL) {
 			uint64_t bits = get_le(rb_need(L, rb, 8), 8);
@@ -594,9 +576,7 @@ unpack_value(lua_State *L, struct rbuf *rb, uint8_t tag, int depth) {
 		lua_pushlightuserdata(L, ptr);
 		break;
 	}
-	case TYPE_SHORT_STRING:
-		lua_pushlstring(L, (const char *)rb_need(L, rb, cookie), cookie);
-		break;
+	case TYPE_SHORT_STRING: lua_pushlstring(L, (const char *)rb_need(L, rb, cookie), cookie); break;
 	case TYPE_LONG_STRING: {
 		size_t sz;
 		if (cookie == 2)
@@ -616,13 +596,12 @@ unpack_value(lua_State *L, struct rbuf *rb, uint8_t tag, int depth) {
 			invalid_stream(L, rb);
 		unpack_table(L, rb, cookie, depth + 1);
 		break;
-	default:
-		invalid_stream(L, rb);
+	default: invalid_stream(L, rb);
 	}
 }
 
-int
-luaseri_unpack(lua_State *L) {
+int luaseri_unpack(lua_State *L)
+{
 	struct rbuf rb;
 	if (lua_isnoneornil(L, 1))
 		return 0;

@@ -43,11 +43,11 @@ enum { SB_NIL, SB_FALSE, SB_TRUE, SB_INT, SB_NUM, SB_STR, SB_TABLE };
 
 struct sb_value {
 	uint32_t type;
-	uint32_t len;          /* SB_STR: length */
+	uint32_t len; /* SB_STR: length */
 	union {
 		lua_Integer i;
 		lua_Number n;
-		uint64_t off;  /* SB_STR: offset in strings; SB_TABLE: node index */
+		uint64_t off; /* SB_STR: offset in strings; SB_TABLE: node index */
 	} u;
 };
 
@@ -57,14 +57,14 @@ struct sb_entry {
 };
 
 struct sb_node {
-	uint32_t asize;     /* array part: values [array, array + asize) are t[1..asize] */
+	uint32_t asize; /* array part: values [array, array + asize) are t[1..asize] */
 	uint32_t array;
-	uint32_t nhash;     /* hash part: entries [hash, hash + nhash), lua_next order */
+	uint32_t nhash; /* hash part: entries [hash, hash + nhash), lua_next order */
 	uint32_t hash;
-	uint32_t slots;     /* index: slot[slots .. slots + mask] = entry number + 1, 0 = empty */
+	uint32_t slots; /* index: slot[slots .. slots + mask] = entry number + 1, 0 = empty */
 	uint32_t mask;
-	uint32_t parent;    /* the node holding this one (NO_PARENT: the root) */
-	uint32_t pslot;     /* where in it: a value index, or an entry index | PSLOT_HASH */
+	uint32_t parent; /* the node holding this one (NO_PARENT: the root) */
+	uint32_t pslot;  /* where in it: a value index, or an entry index | PSLOT_HASH */
 };
 
 #define NO_PARENT UINT32_MAX
@@ -303,10 +303,14 @@ static struct sharebox *freeze(lua_State *L, struct builder *bd)
 	b->nentries = (uint32_t)bd->nentries;
 	b->nslots = (uint32_t)nslots;
 	b->strsize = bd->strsize;
-	b->node = (struct sb_node *)p; p += bd->nnodes * sizeof(struct sb_node);
-	b->value = (struct sb_value *)p; p += bd->nvalues * sizeof(struct sb_value);
-	b->entry = (struct sb_entry *)p; p += bd->nentries * sizeof(struct sb_entry);
-	b->slot = (uint32_t *)p; p += nslots * sizeof(uint32_t);
+	b->node = (struct sb_node *)p;
+	p += bd->nnodes * sizeof(struct sb_node);
+	b->value = (struct sb_value *)p;
+	p += bd->nvalues * sizeof(struct sb_value);
+	b->entry = (struct sb_entry *)p;
+	p += bd->nentries * sizeof(struct sb_entry);
+	b->slot = (uint32_t *)p;
+	p += nslots * sizeof(uint32_t);
 	b->str = p;
 	if (bd->nnodes)
 		memcpy(b->node, bd->node, bd->nnodes * sizeof(struct sb_node));
@@ -390,11 +394,8 @@ static int probe_key(lua_State *L, int idx, struct sb_value *k, const char **kst
 			}
 		}
 		return 1;
-	case LUA_TBOOLEAN:
-		k->type = lua_toboolean(L, idx) ? SB_TRUE : SB_FALSE;
-		return 1;
-	default:
-		return 0;
+	case LUA_TBOOLEAN: k->type = lua_toboolean(L, idx) ? SB_TRUE : SB_FALSE; return 1;
+	default: return 0;
 	}
 }
 
@@ -868,8 +869,6 @@ static int l_isproxy(lua_State *L)
 	lua_pushboolean(L, yes);
 	return 1;
 }
-
-
 
 int luaopen_skynet_sharebox(lua_State *L)
 {

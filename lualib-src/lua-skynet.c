@@ -30,8 +30,8 @@
 /* Frames of source position a trace line carries at most. */
 #define TRACE_FRAMES 3
 
-static struct skynet_context *
-getctx(lua_State *L) {
+static struct skynet_context *getctx(lua_State *L)
+{
 	return lua_touserdata(L, lua_upvalueindex(1));
 }
 
@@ -52,8 +52,8 @@ static const char CALLBACK_KEY = 0;
 
 /* Message handler: always returns a string with a traceback. Shared with
  * snlua (declared in preload.h). */
-int
-skiff_traceback(lua_State *L) {
+int skiff_traceback(lua_State *L)
+{
 	const char *msg = lua_tostring(L, 1);
 	if (msg == NULL) {
 		if (luaL_callmeta(L, 1, "__tostring") && lua_type(L, -1) == LUA_TSTRING)
@@ -65,15 +65,15 @@ skiff_traceback(lua_State *L) {
 	return 1;
 }
 
-static void
-report_error(struct skynet_context *ctx, lua_State *L, int status, int type, int session,
-	uint32_t source, size_t sz) {
+static void report_error(struct skynet_context *ctx, lua_State *L, int status, int type, int session,
+                         uint32_t source, size_t sz)
+{
 	const char *self = skynet_command(ctx, "REG", NULL);
 	switch (status) {
 	case LUA_ERRRUN: {
 		const char *err = lua_tostring(L, -1);
-		skynet_error(ctx, "lua call [%x to %s : %d msgsz = %zu] error : " KRED "%s" KNRM,
-			source, self, session, sz, err ? err : "?");
+		skynet_error(ctx, "lua call [%x to %s : %d msgsz = %zu] error : " KRED "%s" KNRM, source,
+		             self, session, sz, err ? err : "?");
 		break;
 	}
 	case LUA_ERRMEM:
@@ -84,14 +84,14 @@ report_error(struct skynet_context *ctx, lua_State *L, int status, int type, int
 		break;
 	default:
 		skynet_error(ctx, "lua call [%x to %s : %d type %d] failed with status %d", source, self,
-			session, type, status);
+		             session, type, status);
 		break;
 	}
 }
 
-static void
-call_lua(struct cbstate *cb, struct skynet_context *ctx, int type, int session, uint32_t source,
-	const void *msg, size_t sz) {
+static void call_lua(struct cbstate *cb, struct skynet_context *ctx, int type, int session, uint32_t source,
+                     const void *msg, size_t sz)
+{
 	lua_State *L = cb->L;
 	if (cb->trap)
 		skiff_trap_switch(cb->trap, L);
@@ -109,24 +109,24 @@ call_lua(struct cbstate *cb, struct skynet_context *ctx, int type, int session, 
 }
 
 /* Normal mode: the runtime frees msg after we return 0. */
-static int
-dispatch_cb(struct skynet_context *ctx, void *ud, int type, int session, uint32_t source,
-	const void *msg, size_t sz) {
+static int dispatch_cb(struct skynet_context *ctx, void *ud, int type, int session, uint32_t source,
+                       const void *msg, size_t sz)
+{
 	call_lua(ud, ctx, type, session, source, msg, sz);
 	return 0;
 }
 
 /* Forward mode: Lua owns msg (forwards or trashes it), even when it raised. */
-static int
-forward_cb(struct skynet_context *ctx, void *ud, int type, int session, uint32_t source,
-	const void *msg, size_t sz) {
+static int forward_cb(struct skynet_context *ctx, void *ud, int type, int session, uint32_t source,
+                      const void *msg, size_t sz)
+{
 	call_lua(ud, ctx, type, session, source, msg, sz);
 	return 1;
 }
 
 /* callback(fn [, forward]) */
-static int
-lcallback(lua_State *L) {
+static int lcallback(lua_State *L)
+{
 	struct skynet_context *ctx = getctx(L);
 	luaL_checktype(L, 1, LUA_TFUNCTION);
 	int forward = lua_toboolean(L, 2);
@@ -152,8 +152,8 @@ lcallback(lua_State *L) {
  * lightuserdata + size whose ownership passes to the runtime.
  * Returns the session; nil for an invalid destination; false if too large.
  */
-static int
-send_message(lua_State *L, uint32_t source, int first) {
+static int send_message(lua_State *L, uint32_t source, int first)
+{
 	struct skynet_context *ctx = getctx(L);
 	uint32_t dest = 0;
 	const char *dest_name = NULL;
@@ -163,11 +163,8 @@ send_message(lua_State *L, uint32_t source, int first) {
 		if (dest == 0)
 			return luaL_error(L, "Invalid service address 0");
 		break;
-	case LUA_TSTRING:
-		dest_name = lua_tostring(L, 1);
-		break;
-	default:
-		return luaL_error(L, "address must be number or string, got %s", luaL_typename(L, 1));
+	case LUA_TSTRING: dest_name = lua_tostring(L, 1); break;
+	default: return luaL_error(L, "address must be number or string, got %s", luaL_typename(L, 1));
 	}
 	int type = (int)luaL_checkinteger(L, first);
 	int session = 0;
@@ -191,14 +188,12 @@ send_message(lua_State *L, uint32_t source, int first) {
 		type |= PTYPE_TAG_DONTCOPY;
 		break;
 	case LUA_TNIL:
-	case LUA_TNONE:
-		break;
-	default:
-		return luaL_error(L, "invalid param %s", lua_typename(L, mtype));
+	case LUA_TNONE: break;
+	default: return luaL_error(L, "invalid param %s", lua_typename(L, mtype));
 	}
 
 	int r = dest_name ? skynet_sendname(ctx, source, dest_name, type, session, msg, sz)
-			  : skynet_send(ctx, source, dest, type, session, msg, sz);
+	                  : skynet_send(ctx, source, dest, type, session, msg, sz);
 	if (r < 0) {
 		if (r == -2) {
 			lua_pushboolean(L, 0);
@@ -212,20 +207,20 @@ send_message(lua_State *L, uint32_t source, int first) {
 }
 
 /* send(addr, type, session, msg, [sz]) */
-static int
-lsend(lua_State *L) {
+static int lsend(lua_State *L)
+{
 	return send_message(L, 0, 2);
 }
 
 /* redirect(addr, source, type, session, msg, [sz]) */
-static int
-lredirect(lua_State *L) {
+static int lredirect(lua_State *L)
+{
 	uint32_t source = (uint32_t)luaL_checkinteger(L, 2);
 	return send_message(L, source, 3);
 }
 
-static int
-lgenid(lua_State *L) {
+static int lgenid(lua_State *L)
+{
 	int session = skynet_send(getctx(L), 0, 0, PTYPE_TAG_ALLOCSESSION, 0, NULL, 0);
 	lua_pushinteger(L, session);
 	return 1;
@@ -233,8 +228,8 @@ lgenid(lua_State *L) {
 
 /* ---- commands ---------------------------------------------------------- */
 
-static int
-lcommand(lua_State *L) {
+static int lcommand(lua_State *L)
+{
 	const char *cmd = luaL_checkstring(L, 1);
 	const char *parm = luaL_optstring(L, 2, NULL);
 	const char *result = skynet_command(getctx(L), cmd, parm);
@@ -245,8 +240,8 @@ lcommand(lua_State *L) {
 }
 
 /* Numeric parameter as an int32 decimal, numeric result as integer or float. */
-static int
-lintcommand(lua_State *L) {
+static int lintcommand(lua_State *L)
+{
 	const char *cmd = luaL_checkstring(L, 1);
 	const char *parm = NULL;
 	char tmp[24];
@@ -275,8 +270,8 @@ lintcommand(lua_State *L) {
 /* timeout(ti) -> session: the TIMEOUT command without its decimal string round
  * trip (skynet.timeout/sleep arm one per call; 100,000 timers armed in one
  * handler spent 12% of their instructions formatting and parsing). */
-static int
-ltimeout(lua_State *L) {
+static int ltimeout(lua_State *L)
+{
 	struct skynet_context *ctx = getctx(L);
 	lua_Integer ti = luaL_checkinteger(L, 1);
 	if (ti > INT_MAX)
@@ -290,8 +285,8 @@ ltimeout(lua_State *L) {
 }
 
 /* A ":hex" result as an integer handle; anything else returns nothing. */
-static int
-laddresscommand(lua_State *L) {
+static int laddresscommand(lua_State *L)
+{
 	const char *cmd = luaL_checkstring(L, 1);
 	const char *parm = luaL_optstring(L, 2, NULL);
 	const char *result = skynet_command(getctx(L), cmd, parm);
@@ -305,16 +300,16 @@ laddresscommand(lua_State *L) {
 	return 1;
 }
 
-static int
-lself(lua_State *L) {
+static int lself(lua_State *L)
+{
 	const char *reg = skynet_command(getctx(L), "REG", NULL);
 	lua_pushinteger(L, reg ? (lua_Integer)strtoul(reg + 1, NULL, 16) : 0);
 	return 1;
 }
 
 /* error(...): the arguments tostring'ed and joined by single spaces. */
-static int
-lerror(lua_State *L) {
+static int lerror(lua_State *L)
+{
 	struct skynet_context *ctx = getctx(L);
 	int n = lua_gettop(L);
 	size_t len;
@@ -338,8 +333,8 @@ lerror(lua_State *L) {
 	return 0;
 }
 
-static int
-lharbor(lua_State *L) {
+static int lharbor(lua_State *L)
+{
 	uint32_t handle = (uint32_t)luaL_checkinteger(L, 1);
 	int harbor = 0;
 	int remote = skynet_isremote(getctx(L), handle, &harbor);
@@ -350,21 +345,21 @@ lharbor(lua_State *L) {
 
 /* ---- time -------------------------------------------------------------- */
 
-static int64_t
-hpc_ns(void) {
+static int64_t hpc_ns(void)
+{
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-static int
-lnow(lua_State *L) {
+static int lnow(lua_State *L)
+{
 	lua_pushinteger(L, (lua_Integer)skynet_now());
 	return 1;
 }
 
-static int
-lhpc(lua_State *L) {
+static int lhpc(lua_State *L)
+{
 	lua_pushinteger(L, hpc_ns());
 	return 1;
 }
@@ -374,8 +369,8 @@ lhpc(lua_State *L) {
  * line ends with up to TRACE_FRAMES Lua source positions from `level` (default
  * 1) of `co` (default the caller) upwards; C frames are skipped.
  */
-static int
-ltrace(lua_State *L) {
+static int ltrace(lua_State *L)
+{
 	struct skynet_context *ctx = getctx(L);
 	const char *tag = luaL_checkstring(L, 1);
 	const char *user = luaL_checkstring(L, 2);
@@ -400,7 +395,7 @@ ltrace(lua_State *L) {
 		if (ar.currentline < 0)
 			continue;
 		int w = snprintf(where + used, sizeof(where) - used, "%s%s:%d", frames ? " " : "",
-			ar.short_src, ar.currentline);
+		                 ar.short_src, ar.currentline);
 		if (w < 0 || (size_t)w >= sizeof(where) - used)
 			break;
 		used += (size_t)w;
@@ -417,15 +412,12 @@ ltrace(lua_State *L) {
 /* ---- raw messages ------------------------------------------------------ */
 
 /* tostring(msg, sz): copy a raw message into a Lua string (msg is not freed). */
-static int
-ltostring(lua_State *L) {
+static int ltostring(lua_State *L)
+{
 	switch (lua_type(L, 1)) {
 	case LUA_TNONE:
-	case LUA_TNIL:
-		return 0;
-	case LUA_TSTRING:
-		lua_settop(L, 1);
-		return 1;
+	case LUA_TNIL: return 0;
+	case LUA_TSTRING: lua_settop(L, 1); return 1;
 	default: {
 		luaL_checktype(L, 1, LUA_TLIGHTUSERDATA);
 		const char *msg = lua_touserdata(L, 1);
@@ -438,15 +430,15 @@ ltostring(lua_State *L) {
 }
 
 /* trash(msg, sz): free a raw message; strings and nil are ignored. */
-static int
-ltrash(lua_State *L) {
+static int ltrash(lua_State *L)
+{
 	if (lua_type(L, 1) == LUA_TLIGHTUSERDATA)
 		skynet_free(lua_touserdata(L, 1));
 	return 0;
 }
 
-int
-luaopen_skynet_core(lua_State *L) {
+int luaopen_skynet_core(lua_State *L)
+{
 	luaL_checkversion(L);
 	static const luaL_Reg l[] = {
 		{ "send", lsend },

@@ -371,8 +371,7 @@ static void get_buffer(lua_State *L, int idx, struct socket_sendbuffer *buf)
 	case LUA_TUSERDATA:
 		buf->type = SOCKET_BUFFER_RAWPOINTER;
 		buf->buffer = lua_touserdata(L, idx);
-		buf->sz = lua_isinteger(L, idx + 1) ? (size_t)lua_tointeger(L, idx + 1)
-						     : lua_rawlen(L, idx);
+		buf->sz = lua_isinteger(L, idx + 1) ? (size_t)lua_tointeger(L, idx + 1) : lua_rawlen(L, idx);
 		break;
 	case LUA_TLIGHTUSERDATA:
 		buf->type = SOCKET_BUFFER_MEMORY;
@@ -554,10 +553,9 @@ static int lresolve(lua_State *L)
 	for (struct addrinfo *p = ai; p; p = p->ai_next) {
 		char ip[INET6_ADDRSTRLEN];
 		const void *src = p->ai_family == AF_INET
-					  ? (const void *)&((struct sockaddr_in *)p->ai_addr)->sin_addr
-					  : (const void *)&((struct sockaddr_in6 *)p->ai_addr)->sin6_addr;
-		if (inet_ntop(p->ai_family, src, ip, sizeof(ip)))
-		{
+		                          ? (const void *)&((struct sockaddr_in *)p->ai_addr)->sin_addr
+		                          : (const void *)&((struct sockaddr_in6 *)p->ai_addr)->sin6_addr;
+		if (inet_ntop(p->ai_family, src, ip, sizeof(ip))) {
 			lua_pushstring(L, ip);
 			lua_rawseti(L, -2, ++n);
 		}
@@ -603,8 +601,8 @@ static int linfo(lua_State *L)
 		if (p->name[0]) {
 			lua_pushstring(L, p->name);
 			lua_setfield(L, -2,
-				(p->type == SOCKET_INFO_TCP || p->type == SOCKET_INFO_CLOSING) ? "peer"
-											  : "sock");
+			             (p->type == SOCKET_INFO_TCP || p->type == SOCKET_INFO_CLOSING) ? "peer"
+			                                                                            : "sock");
 		}
 		lua_rawseti(L, -2, ++n);
 	}
@@ -616,21 +614,11 @@ int luaopen_skynet_socketdriver(lua_State *L)
 {
 	luaL_checkversion(L);
 	luaL_Reg plain[] = {
-		{ "buffer", lbuffer },
-		{ "push", lpush },
-		{ "pop", lpop },
-		{ "readall", lreadall },
-		{ "readline", lreadline },
-		{ "clear", lclear },
-		{ "size", lsize },
-		{ "drop", ldrop },
-		{ "str2p", lstr2p },
-		{ "header", lheader },
-		{ "unpack", lunpack },
-		{ "udp_address", ludp_address },
-		{ "resolve", lresolve },
-		{ "info", linfo },
-		{ NULL, NULL },
+		{ "buffer", lbuffer },   { "push", lpush },         { "pop", lpop },
+		{ "readall", lreadall }, { "readline", lreadline }, { "clear", lclear },
+		{ "size", lsize },       { "drop", ldrop },         { "str2p", lstr2p },
+		{ "header", lheader },   { "unpack", lunpack },     { "udp_address", ludp_address },
+		{ "resolve", lresolve }, { "info", linfo },         { NULL, NULL },
 	};
 	luaL_newlib(L, plain);
 	luaL_Reg withctx[] = {

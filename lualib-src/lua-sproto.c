@@ -213,7 +213,9 @@ static int l_dumpproto(lua_State *L)
 		const struct spw_protocol *p = spw_schema_proto_at(s, i);
 		printf("\t%s %d request:%s response:%s\n", p->name, p->tag,
 		       p->request ? p->request->name : "(none)",
-		       p->response ? p->response->name : p->confirm ? "nil" : "(none)");
+		       p->response  ? p->response->name
+		       : p->confirm ? "nil"
+		                    : "(none)");
 	}
 	fflush(stdout);
 	return 0;
@@ -327,16 +329,11 @@ int luaopen_sproto_core(lua_State *L)
 		luaL_setfuncs(L, schema_meta, 0);
 	lua_pop(L, 1);
 	static const luaL_Reg lib[] = {
-		{ "newproto", l_newproto },
-		{ "deleteproto", l_deleteproto },
-		{ "dumpproto", l_dumpproto },
-		{ "querytype", l_querytype },
-		{ "protocol", l_protocol },
-		{ "decode", sproto_l_decode },
-		{ "saveproto", l_saveproto },
-		{ "loadproto", l_loadproto },
-		{ "default", l_default },
-		{ NULL, NULL },
+		{ "newproto", l_newproto },   { "deleteproto", l_deleteproto },
+		{ "dumpproto", l_dumpproto }, { "querytype", l_querytype },
+		{ "protocol", l_protocol },   { "decode", sproto_l_decode },
+		{ "saveproto", l_saveproto }, { "loadproto", l_loadproto },
+		{ "default", l_default },     { NULL, NULL },
 	};
 	luaL_newlib(L, lib);
 	add_buffered(L, "encode", sproto_l_encode);

@@ -47,8 +47,8 @@ struct tls_ctx {
 
 struct tls {
 	SSL *ssl;
-	BIO *in;   /* ciphertext received, for OpenSSL to read */
-	BIO *out;  /* ciphertext OpenSSL wrote, for us to send */
+	BIO *in;  /* ciphertext received, for OpenSSL to read */
+	BIO *out; /* ciphertext OpenSSL wrote, for us to send */
 };
 
 /* Raises with OpenSSL's queued errors (the queue is emptied).
@@ -97,8 +97,8 @@ static int ctx_set_cert(lua_State *L)
 	if (password)
 		SSL_CTX_set_default_passwd_cb_userdata(c->ctx, (void *)password);
 	int ok = SSL_CTX_use_certificate_chain_file(c->ctx, cert) == 1 &&
-		SSL_CTX_use_PrivateKey_file(c->ctx, key, SSL_FILETYPE_PEM) == 1 &&
-		SSL_CTX_check_private_key(c->ctx) == 1;
+	         SSL_CTX_use_PrivateKey_file(c->ctx, key, SSL_FILETYPE_PEM) == 1 &&
+	         SSL_CTX_check_private_key(c->ctx) == 1;
 	SSL_CTX_set_default_passwd_cb_userdata(c->ctx, NULL);
 	if (!ok)
 		return tls_raise(L, "set_cert");
@@ -197,7 +197,7 @@ static int tls_handshake(lua_State *L)
 			if (v != X509_V_OK) {
 				ERR_clear_error();
 				return luaL_error(L, "tls: handshake failed: certificate: %s",
-					X509_verify_cert_error_string(v));
+				                  X509_verify_cert_error_string(v));
 			}
 			return tls_raise(L, "handshake");
 		}

@@ -47,11 +47,16 @@ static int lb64encode(lua_State *L)
 
 static int b64value(int c)
 {
-	if (c >= 'A' && c <= 'Z') return c - 'A';
-	if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-	if (c >= '0' && c <= '9') return c - '0' + 52;
-	if (c == '+') return 62;
-	if (c == '/') return 63;
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	if (c == '+')
+		return 62;
+	if (c == '/')
+		return 63;
 	return -1;
 }
 
@@ -64,8 +69,10 @@ static int lb64decode(lua_State *L)
 		return 1;
 	}
 	size_t pad = 0;
-	if (n >= 1 && p[n - 1] == '=') pad++;
-	if (n >= 2 && p[n - 2] == '=') pad++;
+	if (n >= 1 && p[n - 1] == '=')
+		pad++;
+	if (n >= 2 && p[n - 2] == '=')
+		pad++;
 	luaL_Buffer b;
 	char *out = luaL_buffinitsize(L, &b, n / 4 * 3);
 	size_t o = 0;
@@ -83,7 +90,8 @@ static int lb64decode(lua_State *L)
 				return 1;
 			}
 		}
-		uint32_t x = (uint32_t)v[0] << 18 | (uint32_t)v[1] << 12 | (uint32_t)v[2] << 6 | (uint32_t)v[3];
+		uint32_t x =
+			(uint32_t)v[0] << 18 | (uint32_t)v[1] << 12 | (uint32_t)v[2] << 6 | (uint32_t)v[3];
 		out[o++] = (char)(x >> 16);
 		if (!last || pad < 2)
 			out[o++] = (char)(x >> 8);
@@ -150,12 +158,8 @@ int luaopen_http_wscore(lua_State *L)
 {
 	luaL_checkversion(L);
 	static const luaL_Reg l[] = {
-		{ "sha1", lsha1 },
-		{ "base64encode", lb64encode },
-		{ "base64decode", lb64decode },
-		{ "mask", lmask },
-		{ "randomkey", lrandomkey },
-		{ NULL, NULL },
+		{ "sha1", lsha1 }, { "base64encode", lb64encode }, { "base64decode", lb64decode },
+		{ "mask", lmask }, { "randomkey", lrandomkey },    { NULL, NULL },
 	};
 	luaL_newlib(L, l);
 	return 1;

@@ -14,8 +14,8 @@
 #include "lua-sproto.h"
 #include "lua-db.h"
 
-void
-skiff_lualib_preload(lua_State *L) {
+void skiff_lualib_preload(lua_State *L)
+{
 	static const luaL_Reg modules[] = {
 		{ "skynet.core", luaopen_skynet_core },
 		{ "skynet.profile", luaopen_skynet_profile },

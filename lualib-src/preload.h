@@ -14,7 +14,7 @@
 /* Put every Lua C module built into snlua into package.preload. */
 void skiff_lualib_preload(lua_State *L);
 
-int luaopen_skynet_core(lua_State *L);     /* needs registry skynet_context */
+int luaopen_skynet_core(lua_State *L); /* needs registry skynet_context */
 int luaopen_skynet_profile(lua_State *L);
 int luaopen_skynet_memory(lua_State *L);
 int luaopen_skynet_codecache(lua_State *L);
@@ -22,11 +22,11 @@ int luaopen_skynet_metrics(lua_State *L);
 int luaopen_skynet_sharebox(lua_State *L);
 int luaopen_skynet_stm(lua_State *L);
 int luaopen_skynet_secretfile(lua_State *L);
-int luaopen_http_wscore(lua_State *L);     /* lua-wscore.c */
-int luaopen_ltls_c(lua_State *L);          /* lua-tls.c */
+int luaopen_http_wscore(lua_State *L); /* lua-wscore.c */
+int luaopen_ltls_c(lua_State *L);      /* lua-tls.c */
 int luaopen_ltls_init_c(lua_State *L);
 /* Message handler for lua_pcall: the error as a string plus a traceback. */
-int skiff_traceback(lua_State *L);  /* runtime counters (lua-metrics.c) */
+int skiff_traceback(lua_State *L); /* runtime counters (lua-metrics.c) */
 
 /*
  * Route the global `loadfile` and package.searchers[2] (Lua files found on

@@ -20,7 +20,7 @@ struct skiff_sha1 {
 	uint32_t h[5];
 	uint64_t length; /* bytes hashed so far */
 	uint8_t block[64];
-	size_t used;     /* bytes waiting in block, < 64 */
+	size_t used; /* bytes waiting in block, < 64 */
 };
 
 void skiff_sha1_init(struct skiff_sha1 *s);

@@ -62,7 +62,10 @@ static void put64(uint8_t *p, uint64_t v)
 	put32(p + 4, (uint32_t)(v >> 32));
 }
 
-static int fits32(int64_t v) { return v >= INT32_MIN && v <= INT32_MAX; }
+static int fits32(int64_t v)
+{
+	return v >= INT32_MIN && v <= INT32_MAX;
+}
 
 static void enc_error(struct enc *e, const struct spw_type *st, const struct spw_fielddef *f,
                       const char *want, int idx)

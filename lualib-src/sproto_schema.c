@@ -127,8 +127,8 @@ static const char *import_name(struct importer *im, const struct spw_field *f)
 	return name;
 }
 
-static int import_field(struct importer *im, const char *tname, struct spw_fielddef *fd,
-                        const uint8_t *p, uint32_t size, int64_t *keytag)
+static int import_field(struct importer *im, const char *tname, struct spw_fielddef *fd, const uint8_t *p,
+                        uint32_t size, int64_t *keytag)
 {
 	struct spw_reader r;
 	struct spw_field f;
@@ -164,12 +164,14 @@ static int import_field(struct importer *im, const char *tname, struct spw_field
 	fd->array = (uint8_t)array;
 	if (buildin >= 0) {
 		if (buildin >= SPW_STRUCT)
-			return fail(im, "type %s.%s: unknown builtin type %lld", tname, fd->name, (long long)buildin);
+			return fail(im, "type %s.%s: unknown builtin type %lld", tname, fd->name,
+			            (long long)buildin);
 		fd->kind = (uint8_t)buildin;
 		if (type >= 0) {
 			if (fd->kind == SPW_INTEGER) {
 				if (type > 18)
-					return fail(im, "type %s.%s: precision %lld too large", tname, fd->name, (long long)type);
+					return fail(im, "type %s.%s: precision %lld too large", tname,
+					            fd->name, (long long)type);
 				fd->precision = (int)type;
 				fd->scale = 1;
 				for (int i = 0; i < type; i++)
@@ -262,7 +264,8 @@ static int resolve_keys(struct importer *im, struct spw_type *t, const int64_t *
 		const struct spw_type *st = fd->st;
 		if (fd->map) {
 			if (st->n < 2)
-				return fail(im, "type %s.%s: map of %s needs two fields", t->name, fd->name, st->name);
+				return fail(im, "type %s.%s: map of %s needs two fields", t->name, fd->name,
+				            st->name);
 			fd->key = &st->f[0];
 			fd->value = &st->f[1];
 		} else {
@@ -426,10 +429,22 @@ const struct spw_protocol *spw_schema_proto_byname(const struct spw_schema *s, c
 	return NULL;
 }
 
-int spw_schema_ntype(const struct spw_schema *s) { return s->ntype; }
-struct spw_type *spw_schema_type_at(const struct spw_schema *s, int i) { return &s->types[i]; }
-int spw_schema_nproto(const struct spw_schema *s) { return s->nproto; }
-const struct spw_protocol *spw_schema_proto_at(const struct spw_schema *s, int i) { return &s->protos[i]; }
+int spw_schema_ntype(const struct spw_schema *s)
+{
+	return s->ntype;
+}
+struct spw_type *spw_schema_type_at(const struct spw_schema *s, int i)
+{
+	return &s->types[i];
+}
+int spw_schema_nproto(const struct spw_schema *s)
+{
+	return s->nproto;
+}
+const struct spw_protocol *spw_schema_proto_at(const struct spw_schema *s, int i)
+{
+	return &s->protos[i];
+}
 
 const struct spw_fielddef *spw_type_field(const struct spw_type *st, int64_t tag)
 {

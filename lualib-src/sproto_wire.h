@@ -60,16 +60,16 @@ enum spw_kind { SPW_INTEGER = 0, SPW_BOOLEAN = 1, SPW_STRING = 2, SPW_DOUBLE = 3
 struct spw_type;
 
 struct spw_fielddef {
-	const char *name;        /* NUL-free, NUL-terminated */
-	int tag;                 /* 0 .. 32766, ascending within a type */
-	uint8_t kind;            /* enum spw_kind */
-	uint8_t array;           /* 1: *type */
-	uint8_t binary;          /* string declared as binary */
-	uint8_t map;             /* *T(): the two-field map form */
-	int64_t scale;           /* integer(p): 10^p; 0 for a plain integer */
-	int precision;           /* p of integer(p) */
-	struct spw_type *st;     /* kind == SPW_STRUCT */
-	const struct spw_fielddef *key; /* *T(key): the field of st used as key;
+	const char *name;                 /* NUL-free, NUL-terminated */
+	int tag;                          /* 0 .. 32766, ascending within a type */
+	uint8_t kind;                     /* enum spw_kind */
+	uint8_t array;                    /* 1: *type */
+	uint8_t binary;                   /* string declared as binary */
+	uint8_t map;                      /* *T(): the two-field map form */
+	int64_t scale;                    /* integer(p): 10^p; 0 for a plain integer */
+	int precision;                    /* p of integer(p) */
+	struct spw_type *st;              /* kind == SPW_STRUCT */
+	const struct spw_fielddef *key;   /* *T(key): the field of st used as key;
 	                                   for a map, st's first field */
 	const struct spw_fielddef *value; /* map: st's second field */
 };
@@ -79,16 +79,16 @@ struct spw_fielddef {
 struct spw_type {
 	uint32_t magic;
 	const char *name;
-	int n;                   /* fields */
-	int maxn;                /* entries of the longest encoding: n + gaps */
-	int base;                /* tag of f[0] when tags are contiguous, else -1 */
+	int n;    /* fields */
+	int maxn; /* entries of the longest encoding: n + gaps */
+	int base; /* tag of f[0] when tags are contiguous, else -1 */
 	struct spw_fielddef *f;
 };
 
 struct spw_protocol {
 	const char *name;
 	int tag;
-	int confirm;             /* `response nil`: a response without content */
+	int confirm; /* `response nil`: a response without content */
 	struct spw_type *request, *response;
 };
 

@@ -121,7 +121,8 @@ static void default_paths(struct paths *p)
 		build[0] = '\0';
 	if (strcmp(dir, build) == 0) {
 		const char *b = SKIFF_BUILD_ROOT, *s = SKIFF_SOURCE_ROOT;
-		snprintf(p->cpath, sizeof(p->cpath), "%s/service-src/?.so;%s/harbor/?.so;%s/cluster/?.so", b, b, b);
+		snprintf(p->cpath, sizeof(p->cpath), "%s/service-src/?.so;%s/harbor/?.so;%s/cluster/?.so", b,
+		         b, b);
 		snprintf(p->luaservice, sizeof(p->luaservice), "%s/services/?.lua", s);
 		snprintf(p->lua_path, sizeof(p->lua_path), "%s/lualib/?.lua;%s/lualib/?/init.lua", s, s);
 		snprintf(p->lua_cpath, sizeof(p->lua_cpath), "%s/luaclib/?.so", b);
@@ -154,17 +155,17 @@ static void raise_fd_limit(void)
 static void usage(void)
 {
 	fprintf(stderr,
-		"usage: skiff CONFIG        run a node with the config file CONFIG\n"
-		"       skiff --version     print the version\n"
-		"       skiff --genkey FILE write a new random shared cluster key to FILE (mode 0600);\n"
-		"                           every holder of it is trusted with everything\n"
-		"       skiff --genkey cluster DIR\n"
-		"                           make the cluster signing key pair: DIR/cluster.secret\n"
-		"                           (keep it off the nodes) and DIR/cluster.pub (every node)\n"
-		"       skiff --genkey node (--id N | --name NAME) --signer DIR/cluster.secret\n"
-		"                           [--days D] FILE\n"
-		"                           issue a node credential for harbor id N or cluster node\n"
-		"                           NAME into FILE (mode 0600), valid D days (default: no end)\n");
+	        "usage: skiff CONFIG        run a node with the config file CONFIG\n"
+	        "       skiff --version     print the version\n"
+	        "       skiff --genkey FILE write a new random shared cluster key to FILE (mode 0600);\n"
+	        "                           every holder of it is trusted with everything\n"
+	        "       skiff --genkey cluster DIR\n"
+	        "                           make the cluster signing key pair: DIR/cluster.secret\n"
+	        "                           (keep it off the nodes) and DIR/cluster.pub (every node)\n"
+	        "       skiff --genkey node (--id N | --name NAME) --signer DIR/cluster.secret\n"
+	        "                           [--days D] FILE\n"
+	        "                           issue a node credential for harbor id N or cluster node\n"
+	        "                           NAME into FILE (mode 0600), valid D days (default: no end)\n");
 }
 
 /* skiff --genkey node ...: 0 or 1 (the exit code). */
@@ -182,7 +183,8 @@ static int genkey_node(int argc, char *argv[])
 			errno = 0;
 			id = strtoul(v, &end, 10);
 			if (errno || *end || id < 1 || id > 255) {
-				fprintf(stderr, "skiff: --id must be a harbor id from 1 to 255 (got '%s')\n", v);
+				fprintf(stderr, "skiff: --id must be a harbor id from 1 to 255 (got '%s')\n",
+				        v);
 				return 1;
 			}
 			i++;
@@ -195,8 +197,10 @@ static int genkey_node(int argc, char *argv[])
 		} else if (strcmp(a, "--days") == 0 && v) {
 			days = strtod(v, &end);
 			if (*end || !(days > 0 && days < 36500)) {
-				fprintf(stderr, "skiff: --days must be a number of days from 0 to 36500 "
-				        "(got '%s')\n", v);
+				fprintf(stderr,
+				        "skiff: --days must be a number of days from 0 to 36500 "
+				        "(got '%s')\n",
+				        v);
 				return 1;
 			}
 			i++;
@@ -209,7 +213,7 @@ static int genkey_node(int argc, char *argv[])
 	}
 	if (out == NULL || signer == NULL || (id == 0) == (name == NULL)) {
 		fprintf(stderr, "skiff: --genkey node needs exactly one of --id N and --name NAME, "
-		        "--signer with the cluster secret key file, and the output FILE\n");
+		                "--signer with the cluster secret key file, and the output FILE\n");
 		return 1;
 	}
 	uint64_t expires = days > 0 ? (uint64_t)time(NULL) + (uint64_t)(days * 86400) : 0;
@@ -236,7 +240,8 @@ static int genkey(int argc, char *argv[])
 			fprintf(stderr, "skiff: %s\n", err);
 			return 1;
 		}
-		fprintf(stderr, "skiff: wrote %s/cluster.secret (the signing key: keep it off the "
+		fprintf(stderr,
+		        "skiff: wrote %s/cluster.secret (the signing key: keep it off the "
 		        "nodes) and %s/cluster.pub (config key cluster_pub on every node)\n",
 		        argv[3], argv[3]);
 		return 0;
@@ -294,12 +299,8 @@ int main(int argc, char *argv[])
 	struct paths p;
 	default_paths(&p);
 	const struct config_default defaults[] = {
-		{"cpath", p.cpath},
-		{"luaservice", p.luaservice},
-		{"lua_path", p.lua_path},
-		{"lua_cpath", p.lua_cpath},
-		{"lualoader", p.lualoader},
-		{NULL, NULL},
+		{ "cpath", p.cpath },         { "luaservice", p.luaservice }, { "lua_path", p.lua_path },
+		{ "lua_cpath", p.lua_cpath }, { "lualoader", p.lualoader },   { NULL, NULL },
 	};
 	char err[1024];
 	if (skynet_config_load(config_file, NULL, 0, defaults, err, sizeof(err))) {

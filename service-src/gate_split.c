@@ -18,7 +18,7 @@
 struct gate_split {
 	int header_size;
 	size_t max_len;
-	int header_got;                /* header bytes seen of the packet being read */
+	int header_got; /* header bytes seen of the packet being read */
 	uint8_t header[4];
 	uint8_t *packet;               /* NULL until the header is complete */
 	size_t size, got;              /* the packet's length, body bytes filled */
@@ -80,7 +80,7 @@ static enum gate_split_result read_header(struct gate_split *s, const uint8_t **
 }
 
 enum gate_split_result gate_split_next(struct gate_split *s, const uint8_t **data, size_t *sz,
-	uint8_t **packet, size_t *len)
+                                       uint8_t **packet, size_t *len)
 {
 	if (s->failed != GATE_SPLIT_NEED)
 		return s->failed;

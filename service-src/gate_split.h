@@ -49,6 +49,6 @@ size_t gate_split_buffered(const struct gate_split *s);
  * max(len, 1) bytes; the caller frees it.  After an error the splitter stays
  * failed (every later call returns the same error and consumes nothing). */
 enum gate_split_result gate_split_next(struct gate_split *s, const uint8_t **data, size_t *sz,
-	uint8_t **packet, size_t *len);
+                                       uint8_t **packet, size_t *len);
 
 #endif

@@ -36,9 +36,9 @@ struct gate_ws {
 	/* the frame being read */
 	uint8_t hdr[GATE_WS_MAX_HEADER];
 	uint8_t hdrlen, hdrneed;
-	uint8_t op;      /* opcode of the frame being read */
+	uint8_t op; /* opcode of the frame being read */
 	bool fin;
-	uint8_t keypos;  /* payload bytes unmasked so far, mod 4 */
+	uint8_t keypos; /* payload bytes unmasked so far, mod 4 */
 	uint64_t remaining;
 	/* the data message being assembled */
 	uint8_t msg_op;
@@ -79,11 +79,20 @@ size_t gate_ws_buffered(const struct gate_ws *w)
 	return w->state == HANDSHAKE ? w->reqlen : w->msgcap;
 }
 
-int gate_ws_open(const struct gate_ws *w) { return w->state != HANDSHAKE; }
+int gate_ws_open(const struct gate_ws *w)
+{
+	return w->state != HANDSHAKE;
+}
 
-const char *gate_ws_error(const struct gate_ws *w) { return w->why; }
+const char *gate_ws_error(const struct gate_ws *w)
+{
+	return w->why;
+}
 
-int gate_ws_close_code(const struct gate_ws *w) { return w->close_code; }
+int gate_ws_close_code(const struct gate_ws *w)
+{
+	return w->close_code;
+}
 
 size_t gate_ws_frame_header(uint8_t hdr[10], enum gate_ws_opcode op, size_t len)
 {
@@ -105,8 +114,7 @@ size_t gate_ws_frame_header(uint8_t hdr[10], enum gate_ws_opcode op, size_t len)
 	return 10;
 }
 
-static uint8_t *control_frame(enum gate_ws_opcode op, const uint8_t *payload, size_t n,
-	size_t *len)
+static uint8_t *control_frame(enum gate_ws_opcode op, const uint8_t *payload, size_t n, size_t *len)
 {
 	uint8_t *f = malloc(2 + n); /* n <= 125: the header is 2 bytes */
 	if (f == NULL)
@@ -131,7 +139,8 @@ uint8_t *gate_ws_close_frame(int code, const char *reason, size_t *len)
 		if (r > CONTROL_MAX - 2)
 			r = CONTROL_MAX - 2;
 		if (r > 0)
-			memcpy(body + 2, reason, r); // NOLINT(bugprone-not-null-terminated-result): a frame body, not a C string
+			memcpy(body + 2, reason,
+			       r); // NOLINT(bugprone-not-null-terminated-result): a frame body, not a C string
 		n += r;
 	}
 	return control_frame(GATE_WS_OP_CLOSE, body, n, len);
@@ -181,8 +190,7 @@ int gate_ws_utf8(const uint8_t *p, size_t n)
 /* ---- failing ---- */
 
 /* Ends the connection with a close frame carrying `code`. */
-static enum gate_ws_result fail(struct gate_ws *w, int code, const char *why, uint8_t **out,
-	size_t *outlen)
+static enum gate_ws_result fail(struct gate_ws *w, int code, const char *why, uint8_t **out, size_t *outlen)
 {
 	w->state = DONE;
 	w->why = why;
@@ -197,7 +205,7 @@ static enum gate_ws_result fail(struct gate_ws *w, int code, const char *why, ui
 
 /* Ends a connection still in its handshake with an HTTP error. */
 static enum gate_ws_result fail_http(struct gate_ws *w, const char *status, const char *extra,
-	const char *why, uint8_t **out, size_t *outlen)
+                                     const char *why, uint8_t **out, size_t *outlen)
 {
 	w->state = DONE;
 	w->why = why;
@@ -210,7 +218,7 @@ static enum gate_ws_result fail_http(struct gate_ws *w, const char *status, cons
 	if (r) {
 		size_t n = 0;
 		const char *parts[] = { "HTTP/1.1 ", status, "\r\n", extra,
-			"Connection: close\r\nContent-Length: 0\r\n\r\n" };
+			                "Connection: close\r\nContent-Length: 0\r\n\r\n" };
 		for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++) {
 			size_t k = strlen(parts[i]);
 			memcpy(r + n, parts[i], k);
@@ -261,8 +269,8 @@ static bool has_token(const uint8_t *v, size_t n, const char *token)
 
 static bool b64char(uint8_t c)
 {
-	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-	       c == '+' || c == '/';
+	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' ||
+	       c == '/';
 }
 
 /* A Sec-WebSocket-Key: base64 of 16 bytes, i.e. 22 characters then "==". */
@@ -279,8 +287,7 @@ static bool good_key(const uint8_t *k, size_t n)
 static const char GUID[] = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
 
 /* The request in req[0..n) ends with its blank line: check it, answer it. */
-static enum gate_ws_result answer_request(struct gate_ws *w, size_t n, uint8_t **out,
-	size_t *outlen)
+static enum gate_ws_result answer_request(struct gate_ws *w, size_t n, uint8_t **out, size_t *outlen)
 {
 	const uint8_t *p = w->req;
 	const uint8_t *end = p + n - 2; /* the final CRLF ends the last (empty) line */
@@ -290,7 +297,7 @@ static enum gate_ws_result answer_request(struct gate_ws *w, size_t n, uint8_t *
 	size_t l = (size_t)(eol - p);
 	static const char v11[] = " HTTP/1.1";
 	if (l < 4 + sizeof(v11) - 1 || memcmp(p, "GET ", 4) != 0 ||
-		memcmp(eol - (sizeof(v11) - 1), v11, sizeof(v11) - 1) != 0)
+	    memcmp(eol - (sizeof(v11) - 1), v11, sizeof(v11) - 1) != 0)
 		return fail_http(w, "400 Bad Request", "", "not a GET HTTP/1.1 request", out, outlen);
 	bool upgrade = false, connection = false, version = false, badversion = false;
 	const uint8_t *key = NULL;
@@ -299,12 +306,11 @@ static enum gate_ws_result answer_request(struct gate_ws *w, size_t n, uint8_t *
 	while (line < end) {
 		const uint8_t *e = memchr(line, '\r', (size_t)(end - line));
 		if (e == NULL || e[1] != '\n')
-			return fail_http(w, "400 Bad Request", "", "a header line without CRLF", out,
-				outlen);
+			return fail_http(w, "400 Bad Request", "", "a header line without CRLF", out, outlen);
 		const uint8_t *colon = memchr(line, ':', (size_t)(e - line));
 		if (colon == NULL || colon == line)
 			return fail_http(w, "400 Bad Request", "", "a header line without a name", out,
-				outlen);
+			                 outlen);
 		const uint8_t *v = colon + 1, *ve = e;
 		while (v < ve && (*v == ' ' || *v == '\t'))
 			v++;
@@ -323,18 +329,18 @@ static enum gate_ws_result answer_request(struct gate_ws *w, size_t n, uint8_t *
 		} else if (ieq(line, nl, "sec-websocket-key")) {
 			if (key != NULL)
 				return fail_http(w, "400 Bad Request", "", "two Sec-WebSocket-Key headers",
-					out, outlen);
+				                 out, outlen);
 			key = v;
 			keylen = vl;
 		}
 		line = e + 2;
 	}
 	if (!upgrade || !connection)
-		return fail_http(w, "400 Bad Request", "", "no Upgrade: websocket / Connection: upgrade",
-			out, outlen);
+		return fail_http(w, "400 Bad Request", "", "no Upgrade: websocket / Connection: upgrade", out,
+		                 outlen);
 	if (!version || badversion)
 		return fail_http(w, "426 Upgrade Required", "Sec-WebSocket-Version: 13\r\n",
-			"Sec-WebSocket-Version is not 13", out, outlen);
+		                 "Sec-WebSocket-Version is not 13", out, outlen);
 	if (key == NULL || !good_key(key, keylen))
 		return fail_http(w, "400 Bad Request", "", "no valid Sec-WebSocket-Key", out, outlen);
 
@@ -352,7 +358,8 @@ static enum gate_ws_result answer_request(struct gate_ws *w, size_t n, uint8_t *
 		return fail_http(w, "500 Internal Server Error", "", "out of memory", out, outlen);
 	memcpy(r, head, hl);
 	skiff_base64_encode(digest, sizeof(digest), (char *)r + hl);
-	memcpy(r + hl + al, "\r\n\r\n", 4); // NOLINT(bugprone-not-null-terminated-result): HTTP bytes, not a C string
+	memcpy(r + hl + al, "\r\n\r\n",
+	       4); // NOLINT(bugprone-not-null-terminated-result): HTTP bytes, not a C string
 	free(w->req);
 	w->req = NULL;
 	w->reqlen = 0;
@@ -362,14 +369,14 @@ static enum gate_ws_result answer_request(struct gate_ws *w, size_t n, uint8_t *
 	return GATE_WS_REPLY;
 }
 
-static enum gate_ws_result read_request(struct gate_ws *w, const uint8_t **data, size_t *sz,
-	uint8_t **out, size_t *outlen)
+static enum gate_ws_result read_request(struct gate_ws *w, const uint8_t **data, size_t *sz, uint8_t **out,
+                                        size_t *outlen)
 {
 	size_t room = GATE_WS_MAX_REQUEST - w->reqlen;
 	size_t take = *sz < room ? *sz : room;
 	if (take == 0 && *sz > 0)
 		return fail_http(w, "431 Request Header Fields Too Large", "",
-			"handshake request over 8192 bytes", out, outlen);
+		                 "handshake request over 8192 bytes", out, outlen);
 	uint8_t *nr = realloc(w->req, w->reqlen + take + 1);
 	if (nr == NULL)
 		return fail_http(w, "500 Internal Server Error", "", "out of memory", out, outlen);
@@ -392,7 +399,7 @@ static enum gate_ws_result read_request(struct gate_ws *w, const uint8_t **data,
 	*sz -= take;
 	if (w->reqlen >= GATE_WS_MAX_REQUEST)
 		return fail_http(w, "431 Request Header Fields Too Large", "",
-			"handshake request over 8192 bytes", out, outlen);
+		                 "handshake request over 8192 bytes", out, outlen);
 	return GATE_WS_NEED;
 }
 
@@ -427,8 +434,7 @@ static enum gate_ws_result check_head(struct gate_ws *w, uint8_t **out, size_t *
 			return fail(w, 1002, "continuation frame with no message open", out, outlen);
 	} else if (op == GATE_WS_TEXT || op == GATE_WS_BINARY) {
 		if (w->msg_op != 0)
-			return fail(w, 1002, "new message before the last one's final fragment", out,
-				outlen);
+			return fail(w, 1002, "new message before the last one's final fragment", out, outlen);
 	} else {
 		return fail(w, 1002, "unknown data opcode", out, outlen);
 	}
@@ -544,8 +550,8 @@ static enum gate_ws_result on_data_end(struct gate_ws *w, uint8_t **out, size_t 
 	return GATE_WS_MESSAGE;
 }
 
-static enum gate_ws_result read_frames(struct gate_ws *w, const uint8_t **data, size_t *sz,
-	uint8_t **out, size_t *outlen)
+static enum gate_ws_result read_frames(struct gate_ws *w, const uint8_t **data, size_t *sz, uint8_t **out,
+                                       size_t *outlen)
 {
 	while (*sz > 0 || (w->hdrlen == w->hdrneed && w->remaining == 0)) {
 		if (w->hdrlen < w->hdrneed) {
@@ -589,16 +595,15 @@ static enum gate_ws_result read_frames(struct gate_ws *w, const uint8_t **data, 
 		/* the frame is whole: the next one starts with a fresh header */
 		w->hdrlen = 0;
 		w->hdrneed = 2;
-		enum gate_ws_result r = w->op >= 8 ? on_control(w, out, outlen)
-						   : on_data_end(w, out, outlen);
+		enum gate_ws_result r = w->op >= 8 ? on_control(w, out, outlen) : on_data_end(w, out, outlen);
 		if (r != GATE_WS_NEED)
 			return r;
 	}
 	return GATE_WS_NEED;
 }
 
-enum gate_ws_result gate_ws_next(struct gate_ws *w, const uint8_t **data, size_t *sz,
-	uint8_t **out, size_t *outlen)
+enum gate_ws_result gate_ws_next(struct gate_ws *w, const uint8_t **data, size_t *sz, uint8_t **out,
+                                 size_t *outlen)
 {
 	*out = NULL;
 	*outlen = 0;

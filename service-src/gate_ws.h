@@ -79,8 +79,8 @@ int gate_ws_close_code(const struct gate_ws *w);
 
 /* Consumes bytes from *data / *sz (both advanced past what was used) until
  * one event is ready or the input ends; see the events above. */
-enum gate_ws_result gate_ws_next(struct gate_ws *w, const uint8_t **data, size_t *sz,
-	uint8_t **out, size_t *outlen);
+enum gate_ws_result gate_ws_next(struct gate_ws *w, const uint8_t **data, size_t *sz, uint8_t **out,
+                                 size_t *outlen);
 
 /* The header of an unmasked server frame with fin set: writes 2, 4 or 10
  * bytes to hdr and returns how many. */

@@ -74,11 +74,11 @@ struct connection {
 	uint32_t client;
 	bool dead; /* closing after a protocol error: ignore further data */
 	char remote_name[64];
-	bool opened; /* "open" was reported (ws: after the handshake) */
-	uint32_t born; /* ws: the gate's tick at accept, for the handshake timeout */
+	bool opened;              /* "open" was reported (ws: after the handshake) */
+	uint32_t born;            /* ws: the gate's tick at accept, for the handshake timeout */
 	struct gate_split *split; /* the packet being read (length headers) */
 	struct gate_ws *ws;       /* the WebSocket state (protocol=ws) */
-	int next; /* bucket chain, or free list */
+	int next;                 /* bucket chain, or free list */
 };
 
 struct gate {
@@ -88,14 +88,14 @@ struct gate {
 	uint32_t broker;
 	int client_tag;
 	int header_size;
-	bool ws;             /* protocol=ws */
+	bool ws;                       /* protocol=ws */
 	enum gate_ws_opcode ws_opcode; /* frames to clients: binary or text */
-	int hs_timeout;      /* ws: seconds a handshake may take */
-	uint32_t ticks;      /* ws: seconds since launch (a 1 s timer) */
-	size_t max_packet;   /* first refused packet length */
-	size_t max_buffer;   /* cap on `buffered` */
-	size_t send_limit;   /* cap on one client's unsent bytes */
-	size_t buffered;     /* sum of gate_split_buffered over the connections */
+	int hs_timeout;                /* ws: seconds a handshake may take */
+	uint32_t ticks;                /* ws: seconds since launch (a 1 s timer) */
+	size_t max_packet;             /* first refused packet length */
+	size_t max_buffer;             /* cap on `buffered` */
+	size_t send_limit;             /* cap on one client's unsent bytes */
+	size_t buffered;               /* sum of gate_split_buffered over the connections */
 	int max_connection;
 	int count;
 	int free_list;
@@ -165,8 +165,7 @@ static struct connection *find_conn(struct gate *g, int id)
 }
 
 /* Takes the reader (split or ws); NULL (nothing taken) when every slot is in use. */
-static struct connection *add_conn(struct gate *g, int id, struct gate_split *split,
-	struct gate_ws *ws)
+static struct connection *add_conn(struct gate *g, int id, struct gate_split *split, struct gate_ws *ws)
 {
 	int i = g->free_list;
 	if (i < 0)
@@ -226,8 +225,7 @@ static void forward(struct gate *g, struct connection *c, uint8_t *data, size_t 
 		return;
 	}
 	if (c->agent) {
-		skynet_send(ctx, c->client, c->agent, g->client_tag | PTYPE_TAG_DONTCOPY, 0, data,
-			size);
+		skynet_send(ctx, c->client, c->agent, g->client_tag | PTYPE_TAG_DONTCOPY, 0, data, size);
 		return;
 	}
 	if (g->watchdog) {
@@ -238,7 +236,7 @@ static void forward(struct gate *g, struct connection *c, uint8_t *data, size_t 
 		memcpy(tmp + n, data, size);
 		skynet_free(data);
 		skynet_send(ctx, 0, g->watchdog, PTYPE_TEXT | PTYPE_TAG_DONTCOPY, c->id, tmp,
-			size + (size_t)n);
+		            size + (size_t)n);
 		return;
 	}
 	skynet_free(data);
@@ -273,9 +271,10 @@ static void enforce_max_buffer(struct gate *g)
 		}
 		if (worst == NULL)
 			return; /* cannot happen: buffered is the sum of these */
-		skynet_error(g->ctx, "gate: connection %d (%s) closed: unfinished packets of this gate "
-			"reached %zu bytes, over max_buffer %zu; it held the most (%zu)",
-			worst->id, worst->remote_name, g->buffered, g->max_buffer, most);
+		skynet_error(g->ctx,
+		             "gate: connection %d (%s) closed: unfinished packets of this gate "
+		             "reached %zu bytes, over max_buffer %zu; it held the most (%zu)",
+		             worst->id, worst->remote_name, g->buffered, g->max_buffer, most);
 		drop_conn(g, worst);
 	}
 }
@@ -300,11 +299,13 @@ static void feed(struct gate *g, struct connection *c, const uint8_t *data, size
 		before = gate_split_buffered(c->split);
 		g->buffered += before;
 		if (r == GATE_SPLIT_TOOBIG)
-			skynet_error(g->ctx, "gate: connection %d (%s) closed: a packet length at or over "
-				"max_packet (%zu bytes)", c->id, c->remote_name, g->max_packet);
+			skynet_error(g->ctx,
+			             "gate: connection %d (%s) closed: a packet length at or over "
+			             "max_packet (%zu bytes)",
+			             c->id, c->remote_name, g->max_packet);
 		else
 			skynet_error(g->ctx, "gate: connection %d (%s) closed: out of memory for a packet",
-				c->id, c->remote_name);
+			             c->id, c->remote_name);
 		drop_conn(g, c);
 		return;
 	}
@@ -343,7 +344,7 @@ static void feed_ws(struct gate *g, struct connection *c, const uint8_t *data, s
 		g->buffered = g->buffered - before + gate_ws_buffered(c->ws);
 		if (r == GATE_WS_ERROR)
 			skynet_error(g->ctx, "gate: websocket connection %d (%s) closed: %s", c->id,
-				c->remote_name, gate_ws_error(c->ws));
+			             c->remote_name, gate_ws_error(c->ws));
 		drop_conn(g, c); /* the close frame (or HTTP error) is sent before the socket closes */
 		return;
 	}
@@ -456,9 +457,10 @@ static void on_socket(struct gate *g, const struct skynet_socket_message *m, siz
 		 * 1 MiB (0 once it drained) */
 		struct connection *c = find_conn(g, m->id);
 		if (c && !c->dead && (size_t)m->ud * 1024 >= g->send_limit) {
-			skynet_error(ctx, "gate: connection %d (%s) closed: %d KiB queued for a client that "
-				"does not read, over send_limit (%zu bytes)", m->id, c->remote_name, m->ud,
-				g->send_limit);
+			skynet_error(ctx,
+			             "gate: connection %d (%s) closed: %d KiB queued for a client that "
+			             "does not read, over send_limit (%zu bytes)",
+			             m->id, c->remote_name, m->ud, g->send_limit);
 			drop_conn(g, c);
 			skynet_socket_shutdown(ctx, m->id); /* drop what is queued, not wait for it */
 		} else if (m->ud > 0) {
@@ -466,11 +468,8 @@ static void on_socket(struct gate *g, const struct skynet_socket_message *m, siz
 		}
 		break;
 	}
-	case SKYNET_SOCKET_TYPE_UDP:
-		skynet_free(m->buffer);
-		break;
-	default:
-		break;
+	case SKYNET_SOCKET_TYPE_UDP: skynet_free(m->buffer); break;
+	default: break;
 	}
 }
 
@@ -546,14 +545,14 @@ static void on_tick(struct gate *g)
 		if (c->id < 0 || c->opened || c->dead || g->ticks - c->born <= (uint32_t)g->hs_timeout)
 			continue;
 		skynet_error(g->ctx, "gate: websocket connection %d (%s) closed: no handshake within %d s",
-			c->id, c->remote_name, g->hs_timeout);
+		             c->id, c->remote_name, g->hs_timeout);
 		drop_conn(g, c);
 	}
 	skynet_command(g->ctx, "TIMEOUT", "100");
 }
 
 static int gate_cb(struct skynet_context *ctx, void *ud, int type, int session, uint32_t source,
-	const void *msg, size_t sz)
+                   const void *msg, size_t sz)
 {
 	struct gate *g = ud;
 	switch (type) {
@@ -561,9 +560,7 @@ static int gate_cb(struct skynet_context *ctx, void *ud, int type, int session, 
 		if (g->ws)
 			on_tick(g);
 		return 0;
-	case PTYPE_TEXT:
-		on_command(g, msg, sz);
-		return 0;
+	case PTYPE_TEXT: on_command(g, msg, sz); return 0;
 	case PTYPE_CLIENT: {
 		if (sz < 4) {
 			skynet_error(ctx, "gate: invalid client message from %x", source);
@@ -571,7 +568,7 @@ static int gate_cb(struct skynet_context *ctx, void *ud, int type, int session, 
 		}
 		const uint8_t *tail = (const uint8_t *)msg + sz - 4;
 		int id = (int)((uint32_t)tail[0] | (uint32_t)tail[1] << 8 | (uint32_t)tail[2] << 16 |
-			       (uint32_t)tail[3] << 24);
+		               (uint32_t)tail[3] << 24);
 		struct connection *c = find_conn(g, id);
 		if (c == NULL) {
 			skynet_error(ctx, "gate: write to unknown connection %d", id);
@@ -587,18 +584,14 @@ static int gate_cb(struct skynet_context *ctx, void *ud, int type, int session, 
 		skynet_socket_send(ctx, id, (void *)msg, (int)(sz - 4));
 		return 1;
 	}
-	case PTYPE_SOCKET:
-		on_socket(g, msg, sz);
-		return 0;
-	default:
-		return 0; /* unknown types are ignored, as skynet's gate does */
+	case PTYPE_SOCKET: on_socket(g, msg, sz); return 0;
+	default: return 0; /* unknown types are ignored, as skynet's gate does */
 	}
 }
 
 /* A cap from the config key (or the default), then from "name=bytes" in the
  * open parameters; 0 on success, -1 (reported) on a bad value. */
-static int read_cap(struct skynet_context *ctx, const char *name, const char *extra, size_t dflt,
-	size_t *out)
+static int read_cap(struct skynet_context *ctx, const char *name, const char *extra, size_t dflt, size_t *out)
 {
 	char key[32], pattern[40];
 	snprintf(key, sizeof(key), "gate_%s", name);
@@ -667,7 +660,7 @@ static int read_protocol(struct gate *g, struct skynet_context *ctx, const char 
 		long t = strtol(word, &end, 10);
 		if (*end != '\0' || t < 1 || t > 3600) {
 			skynet_error(ctx, "gate: ws_handshake_timeout must be 1 to 3600 seconds, not %s",
-				word);
+			             word);
 			return -1;
 		}
 		g->hs_timeout = (int)t;
@@ -682,7 +675,8 @@ int gate_init(struct gate *g, struct skynet_context *ctx, const char *parm)
 	char header;
 	char watchdog[64], binding[128];
 	int client_tag = 0, max = 0, used = 0;
-	if (sscanf(parm, "%c %63s %127s %d %d%n", &header, watchdog, binding, &client_tag, &max, &used) != 5) {
+	if (sscanf(parm, "%c %63s %127s %d %d%n", &header, watchdog, binding, &client_tag, &max, &used) !=
+	    5) {
 		skynet_error(ctx, "gate: invalid parameter %s", parm);
 		return 1;
 	}
@@ -690,9 +684,9 @@ int gate_init(struct gate *g, struct skynet_context *ctx, const char *parm)
 	while (*extra == ' ')
 		extra++;
 	if (read_cap(ctx, "max_packet", extra, DEFAULT_MAX_PACKET, &g->max_packet) != 0 ||
-		read_cap(ctx, "max_buffer", extra, DEFAULT_MAX_BUFFER, &g->max_buffer) != 0 ||
-		read_cap(ctx, "send_limit", extra, DEFAULT_SEND_LIMIT, &g->send_limit) != 0 ||
-		read_protocol(g, ctx, extra) != 0)
+	    read_cap(ctx, "max_buffer", extra, DEFAULT_MAX_BUFFER, &g->max_buffer) != 0 ||
+	    read_cap(ctx, "send_limit", extra, DEFAULT_SEND_LIMIT, &g->send_limit) != 0 ||
+	    read_protocol(g, ctx, extra) != 0)
 		return 1;
 	if (max <= 0) {
 		skynet_error(ctx, "gate: need max connection");

@@ -124,15 +124,18 @@ static void write_line(struct logger *inst, uint32_t source, const char *msg, si
 	case FORMAT_JSON:
 		timestamp(inst, ts, sizeof(ts), 'T');
 		fprintf(f, "{\"ts\":\"%sZ\",\"level\":\"%s\",\"node\":%d,\"source\":\":%08x\",\"msg\":", ts,
-			level_of(msg, sz), inst->node, source);
+		        level_of(msg, sz), inst->node, source);
 		json_string(f, msg, sz);
 		fputs("}\n", f);
 		break;
 	case FORMAT_TEXT: {
 		const char *lv = level_of(msg, sz);
 		timestamp(inst, ts, sizeof(ts), ' ');
-		fprintf(f, "%s %-5s %d [:%08x] ", ts, lv[0] == 'e' ? "ERROR" : lv[0] == 'w' ? "WARN" : "INFO",
-			inst->node, source);
+		fprintf(f, "%s %-5s %d [:%08x] ", ts,
+		        lv[0] == 'e'   ? "ERROR"
+		        : lv[0] == 'w' ? "WARN"
+		                       : "INFO",
+		        inst->node, source);
 		fwrite(msg, sz, 1, f);
 		fputc('\n', f);
 		break;
@@ -142,7 +145,7 @@ static void write_line(struct logger *inst, uint32_t source, const char *msg, si
 }
 
 static int logger_cb(struct skynet_context *context, void *ud, int type, int session, uint32_t source,
-	const void *msg, size_t sz)
+                     const void *msg, size_t sz)
 {
 	struct logger *inst = ud;
 	switch (type) {
@@ -153,9 +156,7 @@ static int logger_cb(struct skynet_context *context, void *ud, int type, int ses
 				inst->handle = f;
 		}
 		break;
-	case PTYPE_TEXT:
-		write_line(inst, source, msg, sz);
-		break;
+	case PTYPE_TEXT: write_line(inst, source, msg, sz); break;
 	}
 
 	return 0;
@@ -175,7 +176,8 @@ int logger_init(struct logger *inst, struct skynet_context *ctx, const char *par
 	} else if (strcmp(fmt, "skynet") == 0) {
 		inst->format = FORMAT_SKYNET;
 	} else {
-		fprintf(stderr, "skiff: key 'logformat' must be \"text\", \"json\" or \"skynet\" (got '%s')\n", fmt);
+		fprintf(stderr,
+		        "skiff: key 'logformat' must be \"text\", \"json\" or \"skynet\" (got '%s')\n", fmt);
 		return 1;
 	}
 	if (parm && parm[0]) {

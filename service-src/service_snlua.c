@@ -36,8 +36,8 @@ struct snlua {
  * raises a memory error in the service) while shrinking and freeing succeed,
  * so a service over its limit can still release memory.
  */
-static void *
-lalloc(void *ud, void *ptr, size_t osize, size_t nsize) {
+static void *lalloc(void *ud, void *ptr, size_t osize, size_t nsize)
+{
 	struct snlua *l = ud;
 	size_t old = ptr ? osize : 0; /* with ptr NULL, osize is a type tag */
 	size_t mem = atomic_load_explicit(&l->stat.bytes, memory_order_relaxed) - old + nsize;
@@ -59,14 +59,14 @@ lalloc(void *ud, void *ptr, size_t osize, size_t nsize) {
 	return p;
 }
 
-static const char *
-optstring(struct skynet_context *ctx, const char *key, const char *def) {
+static const char *optstring(struct skynet_context *ctx, const char *key, const char *def)
+{
 	const char *v = skynet_command(ctx, "GETENV", key);
 	return v ? v : def;
 }
 
-static void
-report_launcher_error(struct skynet_context *ctx) {
+static void report_launcher_error(struct skynet_context *ctx)
+{
 	/* copied by the runtime: "ERROR" is a literal */
 	skynet_sendname(ctx, 0, ".launcher", PTYPE_TEXT, 0, "ERROR", 5);
 }
@@ -77,8 +77,8 @@ report_launcher_error(struct skynet_context *ctx) {
  * Stack in: snlua lightuserdata, args lightuserdata, args size.
  * Returns nothing, or raises with the message already worded.
  */
-static int
-init_lua(lua_State *L) {
+static int init_lua(lua_State *L)
+{
 	struct snlua *l = lua_touserdata(L, 1);
 	const char *args = lua_touserdata(L, 2);
 	size_t sz = (size_t)lua_tointeger(L, 3);
@@ -147,9 +147,9 @@ init_lua(lua_State *L) {
 }
 
 /* The first message: the launch arguments, sent by snlua_init to ourselves. */
-static int
-launch_cb(struct skynet_context *ctx, void *ud, int type, int session, uint32_t source,
-	const void *msg, size_t sz) {
+static int launch_cb(struct skynet_context *ctx, void *ud, int type, int session, uint32_t source,
+                     const void *msg, size_t sz)
+{
 	(void)type;
 	(void)session;
 	(void)source;
@@ -176,8 +176,8 @@ int snlua_init(struct snlua *l, struct skynet_context *ctx, const char *args);
 void snlua_release(struct snlua *l);
 void snlua_signal(struct snlua *l, int signal);
 
-struct snlua *
-snlua_create(void) {
+struct snlua *snlua_create(void)
+{
 	struct snlua *l = skynet_calloc(1, sizeof(*l));
 	if (l == NULL)
 		return NULL;
@@ -190,8 +190,8 @@ snlua_create(void) {
 	return l;
 }
 
-int
-snlua_init(struct snlua *l, struct skynet_context *ctx, const char *args) {
+int snlua_init(struct snlua *l, struct skynet_context *ctx, const char *args)
+{
 	if (args == NULL)
 		args = "";
 	size_t sz = strlen(args);
@@ -207,15 +207,15 @@ snlua_init(struct snlua *l, struct skynet_context *ctx, const char *args) {
 	return 0;
 }
 
-void
-snlua_release(struct snlua *l) {
+void snlua_release(struct snlua *l)
+{
 	lua_close(l->L);
 	skiff_memstat_unlink(&l->stat);
 	skynet_free(l);
 }
 
-void
-snlua_signal(struct snlua *l, int signal) {
+void snlua_signal(struct snlua *l, int signal)
+{
 	skynet_error(l->ctx, "recv a signal %d", signal);
 	if (signal == 0) {
 		skiff_trap_signal(&l->trap);

@@ -16,26 +16,26 @@
 #include <stdlib.h>
 
 #ifndef CHECK_FAILED
-#define CHECK_FAILED(file, line, text)                                            \
-	do {                                                                      \
-		fprintf(stderr, "%s:%d: check failed: %s\n", (file), (line), (text)); \
-		exit(1);                                                          \
+#define CHECK_FAILED(file, line, text)                                                                       \
+	do {                                                                                                 \
+		fprintf(stderr, "%s:%d: check failed: %s\n", (file), (line), (text));                        \
+		exit(1);                                                                                     \
 	} while (0)
 #endif
 
-#define CHECK(cond)                                              \
-	do {                                                     \
-		if (!(cond))                                     \
-			CHECK_FAILED(__FILE__, __LINE__, #cond); \
+#define CHECK(cond)                                                                                          \
+	do {                                                                                                 \
+		if (!(cond))                                                                                 \
+			CHECK_FAILED(__FILE__, __LINE__, #cond);                                             \
 	} while (0)
 
-#define CHECKF(cond, ...)                                           \
-	do {                                                        \
-		if (!(cond)) {                                      \
-			char check_why_[256];                       \
-			snprintf(check_why_, sizeof(check_why_), __VA_ARGS__); \
-			CHECK_FAILED(__FILE__, __LINE__, check_why_); \
-		}                                                   \
+#define CHECKF(cond, ...)                                                                                    \
+	do {                                                                                                 \
+		if (!(cond)) {                                                                               \
+			char check_why_[256];                                                                \
+			snprintf(check_why_, sizeof(check_why_), __VA_ARGS__);                               \
+			CHECK_FAILED(__FILE__, __LINE__, check_why_);                                        \
+		}                                                                                            \
 	} while (0)
 
 #endif

@@ -72,8 +72,9 @@ int main(int argc, char *argv[])
 	struct client *cl = calloc((size_t)nclient, sizeof(*cl));
 	size_t cap = 1 << 20, nlat = 0;
 	uint64_t *lat = malloc(cap * sizeof(*lat));
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port),
-		.sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	struct sockaddr_in sa = { .sin_family = AF_INET,
+		                  .sin_port = htons((uint16_t)port),
+		                  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
 	for (int i = 0; i < nclient; i++) {
 		int fd = socket(AF_INET, SOCK_STREAM, 0);
 		if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
@@ -134,8 +135,8 @@ int main(int argc, char *argv[])
 	qsort(lat, nlat, sizeof(*lat), cmp_u64);
 	printf("BENCH gate echo (C client): %d clients, %zu-byte packets: %.0f packets/s, "
 	       "p50 %.3f ms, p99 %.3f ms\n",
-		nclient, size, (double)count / dt, (double)lat[nlat / 2] / 1e6,
-		(double)lat[(size_t)((double)nlat * 0.99)] / 1e6);
+	       nclient, size, (double)count / dt, (double)lat[nlat / 2] / 1e6,
+	       (double)lat[(size_t)((double)nlat * 0.99)] / 1e6);
 	for (int i = 0; i < nclient; i++)
 		close(cl[i].fd);
 	free(cl);

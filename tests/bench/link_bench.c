@@ -80,8 +80,8 @@ static void bench_handshake(const uint8_t *key, const struct link_credential *ci
 		spent += now_s() - t0;
 		n++;
 	}
-	printf("handshake %-22s (both ends, incl. create/destroy): %.1f us, %.0f per second\n",
-	       what, spent / n * 1e6, n / spent);
+	printf("handshake %-22s (both ends, incl. create/destroy): %.1f us, %.0f per second\n", what,
+	       spent / n * 1e6, n / spent);
 }
 
 int main(int argc, char **argv)

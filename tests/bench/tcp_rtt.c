@@ -47,7 +47,7 @@ int main(int argc, char **argv)
 	count = argc > 1 ? atoi(argv[1]) : 100000;
 	size = argc > 2 ? (size_t)atoi(argv[2]) : 64;
 	int ls = socket(AF_INET, SOCK_STREAM, 0);
-	struct sockaddr_in sa = {.sin_family = AF_INET};
+	struct sockaddr_in sa = { .sin_family = AF_INET };
 	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	socklen_t len = sizeof sa;
 	if (bind(ls, (struct sockaddr *)&sa, sizeof sa) || listen(ls, 1) ||

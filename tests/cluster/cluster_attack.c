@@ -110,7 +110,7 @@ int main(int argc, char **argv)
 		if (strcmp(mode, "flip") == 0)
 			copy[n - 3] ^= 0x20;
 		if (strcmp(mode, "lenflip") == 0)
-			copy[1] ^= 0x10;   /* the length grows by 1 MiB; the header tag no longer fits */
+			copy[1] ^= 0x10; /* the length grows by 1 MiB; the header tag no longer fits */
 		tool_write_all(fd, copy, n);
 		if (strcmp(mode, "replay") == 0)
 			tool_write_all(fd, copy, n);

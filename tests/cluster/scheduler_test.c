@@ -28,12 +28,12 @@
 #define MAXLOG 100000
 
 struct tmsg {
-	struct sched_msg base;   /* first: the scheduler's pointer is ours */
+	struct sched_msg base; /* first: the scheduler's pointer is ours */
 	uint32_t source;
-	int seq;                 /* order enqueued within its source */
+	int seq; /* order enqueued within its source */
 	int releases;
 	bool done;
-	size_t next_off;         /* the next chunk must start here */
+	size_t next_off; /* the next chunk must start here */
 };
 
 struct frame {
@@ -46,10 +46,10 @@ struct world {
 	struct sched_limits lim;
 	struct frame log[MAXLOG];
 	size_t nlog;
-	int fail_at;             /* emit number that fails; -1: none */
+	int fail_at; /* emit number that fails; -1: none */
 	int emits;
-	int last_seq[16];        /* per source: seq of the last message begun */
-	int finished[16];        /* per source: seq of the last message released done */
+	int last_seq[16]; /* per source: seq of the last message begun */
+	int finished[16]; /* per source: seq of the last message released done */
 };
 
 static struct world W;
@@ -73,8 +73,8 @@ static int emit(void *ud, struct sched_msg *sm, size_t off, size_t len)
 	CHECK(multi ? sm->id != 0 : sm->id == 0);
 	if (off == 0) {
 		/* per-source FIFO: a message begins after the previous one finished */
-		CHECKF(m->seq == w->finished[m->source] + 1, "source %u message %d began after %d",
-		       m->source, m->seq, w->finished[m->source]);
+		CHECKF(m->seq == w->finished[m->source] + 1, "source %u message %d began after %d", m->source,
+		       m->seq, w->finished[m->source]);
 		w->last_seq[m->source] = m->seq;
 	}
 	m->next_off = off + len;
@@ -139,14 +139,14 @@ static void test_hot_path(void)
 	memset(seqs, 0, sizeof(seqs));
 	struct tmsg *early = msg(1, 3);
 	put(early);
-	CHECK(W.nlog == 0 && early->releases == 0);   /* nothing before open */
+	CHECK(W.nlog == 0 && early->releases == 0); /* nothing before open */
 	sched_open(W.s);
 	CHECK(W.nlog == 1 && early->done);
 	struct tmsg *m = msg(2, 4);
 	put(m);
 	CHECK(W.nlog == 2 && m->done && W.log[1].len == 4);
 	CHECK(sched_idle(W.s));
-	struct tmsg *empty = msg(2, 0);   /* an empty payload is one frame too */
+	struct tmsg *empty = msg(2, 0); /* an empty payload is one frame too */
 	put(empty);
 	CHECK(empty->done && W.log[2].len == 0);
 	sched_free(W.s);
@@ -171,16 +171,16 @@ static void test_window(void)
 	/* partial acks: each freed part lets exactly one chunk out, resuming
 	 * where the message stopped (emit checks the offsets) */
 	CHECK(sched_ack(W.s, 3) == 0);
-	CHECK(W.nlog == 4 && sched_inflight(W.s) == 9);   /* 5 < 8: one more chunk */
+	CHECK(W.nlog == 4 && sched_inflight(W.s) == 9); /* 5 < 8: one more chunk */
 	CHECK(sched_ack(W.s, 1) == 0);
-	CHECK(W.nlog == 4);                                /* 8: still closed */
+	CHECK(W.nlog == 4); /* 8: still closed */
 	CHECK(sched_ack(W.s, 8) == 0);
 	CHECK(W.nlog == 6 && sched_inflight(W.s) == 8 && !big->done);
 	CHECK(sched_ack(W.s, 8) == 0);
 	/* 22 = 4+4+4+4+4+2 */
 	CHECK(big->done && sched_inflight(W.s) == 2);
 	CHECK(W.log[W.nlog - 1].off == 20 && W.log[W.nlog - 1].len == 2);
-	CHECK(sched_ack(W.s, 3) == -1 && sched_inflight(W.s) == 2);   /* bad ack refused */
+	CHECK(sched_ack(W.s, 3) == -1 && sched_inflight(W.s) == 2); /* bad ack refused */
 	drain();
 	CHECK(sched_idle(W.s) && sched_started(W.s) == 0);
 	sched_free(W.s);
@@ -203,7 +203,7 @@ static void test_fifo_and_pending(void)
 	CHECK(sched_started(W.s) == 40 && b1->base.id == 0 && a2->releases == 0);
 	while (!a1->done)
 		drain();
-	CHECK(a2->done);                 /* right after a1, its source's order */
+	CHECK(a2->done); /* right after a1, its source's order */
 	drain();
 	CHECK(b1->done && sched_idle(W.s));
 	sched_free(W.s);
@@ -220,7 +220,7 @@ static void test_fairness(void)
 	struct tmsg *a = msg(1, 40), *b = msg(2, 40);
 	put(a);
 	put(b);
-	CHECK(W.nlog == 2);   /* a took the window before b came */
+	CHECK(W.nlog == 2); /* a took the window before b came */
 	size_t from = W.nlog, a_end = 0;
 	while (!a->done || !b->done) {
 		CHECK(sched_ack(W.s, PART) == 0);
@@ -245,7 +245,7 @@ static void test_failure(void)
 	memset(seqs, 0, sizeof(seqs));
 	sched_open(W.s);
 	struct tmsg *a = msg(1, 40), *b = msg(1, 3), *c = msg(2, 40), *d = msg(3, 2);
-	W.fail_at = 3;     /* a0 a1 | window full | ack: a2, then c's first frame fails */
+	W.fail_at = 3; /* a0 a1 | window full | ack: a2, then c's first frame fails */
 	put(a);
 	put(b);
 	put(c);
@@ -261,7 +261,7 @@ static void test_failure(void)
 	sched_free(W.s);
 	CHECK(a->releases == 1 && !a->done && a->base.sent == 12);
 	CHECK(c->releases == 1 && !c->done && c->base.sent == 0 && c->base.id == 0);
-	CHECK(b->releases == 1 && !b->done && b->base.sent == 0);   /* never started */
+	CHECK(b->releases == 1 && !b->done && b->base.sent == 0); /* never started */
 	CHECK(d->releases == 1 && !d->done && d->base.sent == 0);
 	free(a);
 	free(b);

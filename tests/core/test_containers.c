@@ -36,12 +36,12 @@ static void test_u64(void)
 	static bool present[KEYS];
 	static uint64_t value[KEYS];
 	for (int i = 0; i < KEYS; i++)
-		keys[i] = i < 16 ? (uint64_t)i : next_rand();   /* 0 is a key too */
+		keys[i] = i < 16 ? (uint64_t)i : next_rand(); /* 0 is a key too */
 	CHECK(!skynet_u64map_get(m, 0, NULL));
 	CHECK(!skynet_u64map_del(m, 0, NULL));
 	size_t count = 0;
 	for (int round = 0; round < 200000; round++) {
-		int i = (int)(next_rand() % (round < 100000 ? KEYS : 64));  /* then churn a few */
+		int i = (int)(next_rand() % (round < 100000 ? KEYS : 64)); /* then churn a few */
 		uint64_t v;
 		switch (next_rand() % 3) {
 		case 0:
@@ -102,7 +102,7 @@ static void test_str(void)
 	static bool present[KEYS];
 	for (int i = 0; i < KEYS; i++)
 		snprintf(names[i], sizeof(names[i]), "n%d", i);
-	snprintf(names[0], sizeof(names[0]), "%s", "");   /* the empty key too */
+	snprintf(names[0], sizeof(names[0]), "%s", ""); /* the empty key too */
 	size_t count = 0;
 	for (int round = 0; round < 100000; round++) {
 		int i = (int)(next_rand() % KEYS);
@@ -112,7 +112,7 @@ static void test_str(void)
 			char copy[16];
 			memcpy(copy, names[i], sizeof(copy));
 			CHECK(skynet_strmap_put(m, copy, &names[i]) == 0);
-			memset(copy, 'x', sizeof(copy) - 1);   /* the map kept its own copy */
+			memset(copy, 'x', sizeof(copy) - 1); /* the map kept its own copy */
 			if (!present[i])
 				count++;
 			present[i] = true;
@@ -141,9 +141,9 @@ static void test_str(void)
 	const char *k;
 	void *v;
 	while (skynet_strmap_next(m, &pos, &k, &v)) {
-		ptrdiff_t idx = (char (*)[16])v - names;
+		ptrdiff_t idx = (char(*)[16])v - names;
 		CHECKF(idx >= 0 && idx < KEYS && present[idx], "walk found a value not in the model");
-		CHECKF(strcmp(k, *(char (*)[16])v) == 0, "key %s maps to %s", k, *(char (*)[16])v);
+		CHECKF(strcmp(k, *(char(*)[16])v) == 0, "key %s maps to %s", k, *(char(*)[16])v);
 		seen++;
 	}
 	CHECK(seen == count);

@@ -22,10 +22,10 @@
 
 /* Count failures instead of stopping at the first: the report lists them all. */
 static int errors;
-#define CHECK_FAILED(file, line, text)                       \
-	do {                                                 \
-		printf("%s:%d: %s\n", (file), (line), (text)); \
-		errors++;                                    \
+#define CHECK_FAILED(file, line, text)                                                                       \
+	do {                                                                                                 \
+		printf("%s:%d: %s\n", (file), (line), (text));                                               \
+		errors++;                                                                                    \
 	} while (0)
 #include "../check.h"
 

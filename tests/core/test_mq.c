@@ -123,7 +123,7 @@ int main(void)
 		return 1;
 
 	/* Empty queues: in_global is 0, so one push links the queue exactly once. */
-	struct skynet_message m = {1, 1, NULL, 0};
+	struct skynet_message m = { 1, 1, NULL, 0 };
 	skynet_mq_push(queues[0], &m);
 	skynet_mq_push(queues[0], &m);
 	if (skynet_globalmq_pop() != queues[0] || skynet_globalmq_pop() != NULL) {
@@ -137,7 +137,7 @@ int main(void)
 	/* Growth past the initial capacity keeps FIFO order; overload is reported
 	 * once the backlog passes 1024 and the threshold doubles. */
 	for (int i = 0; i < 3000; i++) {
-		struct skynet_message k = {2, i, NULL, 0};
+		struct skynet_message k = { 2, i, NULL, 0 };
 		skynet_mq_push(queues[1], &k);
 	}
 	if (skynet_globalmq_pop() != queues[1]) {

@@ -9,7 +9,7 @@
 #include "skynet_timer.h"
 
 struct expect {
-	uint32_t due;  /* absolute tick */
+	uint32_t due; /* absolute tick */
 	int fired;
 	uint32_t at;
 };
@@ -46,7 +46,8 @@ static void run_until_all(uint64_t max_ticks)
 	for (int i = 0; i < nev; i++) {
 		if (ev[i].fired != 1 || ev[i].at != ev[i].due) {
 			if (errors < 20)
-				printf("event %d: fired %d times, at tick %u, due %u\n", i, ev[i].fired, ev[i].at, ev[i].due);
+				printf("event %d: fired %d times, at tick %u, due %u\n", i, ev[i].fired,
+				       ev[i].at, ev[i].due);
 			errors++;
 		}
 	}
@@ -65,16 +66,18 @@ static void scenario(uint32_t start, const int *delays, int n, uint64_t run)
 int main(void)
 {
 	/* Boundaries of the near wheel (256) and each level (2^14, 2^20, 2^26). */
-	static const int d1[] = {1, 2, 254, 255, 256, 257, 511, 512, 1000, 16383, 16384, 16385, 65536, 100000};
+	static const int d1[] = {
+		1, 2, 254, 255, 256, 257, 511, 512, 1000, 16383, 16384, 16385, 65536, 100000
+	};
 	scenario(0, d1, (int)(sizeof(d1) / sizeof(d1[0])), 100001);
 	/* Start just below level boundaries so events cross them. */
-	static const int d2[] = {1, 5, 200, 300, 5000, 20000};
+	static const int d2[] = { 1, 5, 200, 300, 5000, 20000 };
 	scenario(255, d2, 6, 20001);
 	scenario((1u << 14) - 3, d2, 6, 20001);
 	scenario((1u << 20) - 100, d2, 6, 20001);
 	scenario((1u << 26) - 1000, d2, 6, 20001);
 	/* Across the 32-bit wrap. */
-	static const int d3[] = {1, 10, 255, 256, 300, 1000, 5000, 70000};
+	static const int d3[] = { 1, 10, 255, 256, 300, 1000, 5000, 70000 };
 	scenario(0xffffffffu - 500, d3, 8, 70001);
 	scenario(0xffffffffu, d3, 8, 70001);
 	scenario(0xffffffffu - 0x10000, d3, 8, 70001);

@@ -18,8 +18,10 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static const ProtobufCMessageDescriptor *const cluster_msgs[] = {
-	&skiff__cluster__request__descriptor, &skiff__cluster__response__descriptor,
-	&skiff__cluster__part__descriptor, &skiff__cluster__ack__descriptor,
+	&skiff__cluster__request__descriptor,
+	&skiff__cluster__response__descriptor,
+	&skiff__cluster__part__descriptor,
+	&skiff__cluster__ack__descriptor,
 };
 
 static volatile size_t sink;

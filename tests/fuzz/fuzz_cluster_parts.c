@@ -39,18 +39,18 @@ struct meta {
 /* What the model expects of message `id`. */
 struct expect {
 	bool active;
-	bool stored;          /* total <= max_message: kept and handed back */
+	bool stored; /* total <= max_message: kept and handed back */
 	uint64_t total, got;
 	size_t headroom;
 	struct meta *meta;
-	uint8_t *bytes;       /* the payload so far, when stored */
+	uint8_t *bytes; /* the payload so far, when stored */
 };
 
 struct state {
 	struct assembly *a;
 	size_t max_message, max_pending, pending;
 	struct expect ex[NID];
-	size_t live_metas;    /* metas not yet back from the assembly */
+	size_t live_metas; /* metas not yet back from the assembly */
 };
 
 static struct state st;

@@ -22,7 +22,7 @@ static const char *rng_name(void)
 
 static void rng_buf(void *buf, size_t n)
 {
-	uint8_t seed[randombytes_SEEDBYTES] = {0};
+	uint8_t seed[randombytes_SEEDBYTES] = { 0 };
 	memcpy(seed, &stream_id, sizeof stream_id);
 	memcpy(seed + 8, &draw, sizeof draw);
 	draw++;
@@ -69,8 +69,8 @@ static void seed_keypair(const char *label, uint32_t n, uint8_t pub[LINK_SIGN_PU
                          uint8_t sec[LINK_SIGN_SECRET])
 {
 	uint8_t seed[crypto_sign_SEEDBYTES];
-	crypto_generichash(seed, sizeof seed, (const uint8_t *)label, strlen(label),
-	                   (const uint8_t *)&n, sizeof n);
+	crypto_generichash(seed, sizeof seed, (const uint8_t *)label, strlen(label), (const uint8_t *)&n,
+	                   sizeof n);
 	crypto_sign_seed_keypair(pub, sec, seed);
 }
 
@@ -83,8 +83,8 @@ void fuzz_credential(uint32_t id, int ca, int stolen, struct link_credential *ou
 	seed_keypair("skiff fuzz cluster", (uint32_t)ca, ca_pub, ca_sec);
 	seed_keypair("skiff fuzz cluster", 0, out->cluster_pub, trust_sec);
 	seed_keypair("skiff fuzz node", id, node_pub, out->node_secret);
-	out->cert_len = cred_cert_make(id, NULL, id == 9 ? FUZZ_UNIX_NOW : FUZZ_UNIX_NOW + 1000,
-	                               node_pub, ca_sec, out->cert);
+	out->cert_len = cred_cert_make(id, NULL, id == 9 ? FUZZ_UNIX_NOW : FUZZ_UNIX_NOW + 1000, node_pub,
+	                               ca_sec, out->cert);
 	if (out->cert_len == 0)
 		abort();
 	if (stolen)
@@ -94,13 +94,12 @@ void fuzz_credential(uint32_t id, int ca, int stolen, struct link_credential *ou
 }
 
 struct link *fuzz_link_cred(enum link_role role, unsigned mode, uint32_t claim_id,
-                            const struct link_credential *cred, link_record_fn *on_record,
-                            void *ud)
+                            const struct link_credential *cred, link_record_fn *on_record, void *ud)
 {
 	struct link_config cfg = {
 		.role = role,
 		.purpose = LINK_HARBOR_PEER,
-		.self = {.node_id = claim_id, .incarnation = 7},
+		.self = { .node_id = claim_id, .incarnation = 7 },
 		.cluster_key = (mode & FUZZ_CRED) && (mode & FUZZ_NOKEY) ? NULL : fuzz_key,
 		.credential = (mode & FUZZ_CRED) ? cred : NULL,
 		.unix_now = FUZZ_UNIX_NOW,

@@ -20,16 +20,20 @@
 
 #include "link.h"
 
-#define FUZZ_ASSERT(c) do { if (!(c)) __builtin_trap(); } while (0)
+#define FUZZ_ASSERT(c)                                                                                       \
+	do {                                                                                                 \
+		if (!(c))                                                                                    \
+			__builtin_trap();                                                                    \
+	} while (0)
 
 extern const uint8_t fuzz_key[LINK_KEY_BYTES];
 
 /* Modes of the handshake targets, from the top bits of an input's first byte
  * (fuzz_mode); the rest of that byte is the read size (fuzz_feed). */
-#define FUZZ_CRED 0x80        /* per-node credentials (node 1 / node 2 certificates) */
-#define FUZZ_NOKEY 0x40       /* with FUZZ_CRED: no shared key mixed in */
+#define FUZZ_CRED 0x80  /* per-node credentials (node 1 / node 2 certificates) */
+#define FUZZ_NOKEY 0x40 /* with FUZZ_CRED: no shared key mixed in */
 #define FUZZ_MODE_MASK 0xc0
-#define FUZZ_UNIX_NOW 1800000000u   /* the links' clock for certificate expiry */
+#define FUZZ_UNIX_NOW 1800000000u /* the links' clock for certificate expiry */
 unsigned fuzz_mode(const uint8_t *data, size_t size);
 
 /* Installs the deterministic generator and initialises libsodium (once). */
@@ -50,8 +54,7 @@ void fuzz_credential(uint32_t id, int ca, int stolen, struct link_credential *ou
 /* A link like fuzz_link_mode(role, FUZZ_CRED...) but claiming `claim_id` with
  * the credential `cred` (the generator's hostile peers). */
 struct link *fuzz_link_cred(enum link_role role, unsigned mode, uint32_t claim_id,
-                            const struct link_credential *cred, link_record_fn *on_record,
-                            void *ud);
+                            const struct link_credential *cred, link_record_fn *on_record, void *ud);
 /* Feeds `data` to l: the first byte's low 6 bits pick the read size (0: all at
  * once, n: n bytes per read; the top 2 bits are the mode), the rest is the
  * byte stream. */

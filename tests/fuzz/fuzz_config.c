@@ -59,7 +59,10 @@ static void put(struct text *t, const char *s, size_t n)
 	t->p[t->len] = '\0';
 }
 
-static void puts_(struct text *t, const char *s) { put(t, s, strlen(s)); }
+static void puts_(struct text *t, const char *s)
+{
+	put(t, s, strlen(s));
+}
 
 static void put_quoted(struct text *t, const uint8_t *s, size_t n)
 {
@@ -118,7 +121,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			p += kn;
 			puts_(&t, "] = ");
 			switch (b & 15) {
-			case 0: case 1: case 2: { /* a string of arbitrary bytes */
+			case 0:
+			case 1:
+			case 2: { /* a string of arbitrary bytes */
 				size_t vn = take(&p, end, p < end ? *p++ : 0);
 				put_quoted(&t, p, vn);
 				p += vn;

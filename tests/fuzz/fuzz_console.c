@@ -34,15 +34,14 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static const char checks[] =
-	"local line = ...\n"
-	"local words = commands.split_words(line)\n"
-	"for _, w in ipairs(words) do\n"
-	"  assert(#w > 0 and not w:find('%s'))\n"
-	"end\n"
-	"local folded = line:gsub('%s+', ' '):gsub('^ ', ''):gsub(' $', '')\n"
-	"assert(table.concat(words, ' ') == folded)\n"
-	"return true\n";
+static const char checks[] = "local line = ...\n"
+			     "local words = commands.split_words(line)\n"
+			     "for _, w in ipairs(words) do\n"
+			     "  assert(#w > 0 and not w:find('%s'))\n"
+			     "end\n"
+			     "local folded = line:gsub('%s+', ' '):gsub('^ ', ''):gsub(' $', '')\n"
+			     "assert(table.concat(words, ' ') == folded)\n"
+			     "return true\n";
 
 /* The request is judged with a fixed token on port 7000; a verdict of 200
  * must hold up against the rules, checked here independently. */
@@ -97,11 +96,10 @@ static lua_State *setup(void)
 	lua_State *L = luaL_newstate();
 	FUZZ_ASSERT(L != NULL);
 	luaL_openlibs(L);
-	static const char boot[] =
-		"package.path = ... .. '/lualib/?.lua'\n"
-		"commands = require 'skynet.console.commands'\n"
-		"admin = require 'http.admin'\n"
-		"gate = require 'skynet.console.gate'\n";
+	static const char boot[] = "package.path = ... .. '/lualib/?.lua'\n"
+				   "commands = require 'skynet.console.commands'\n"
+				   "admin = require 'http.admin'\n"
+				   "gate = require 'skynet.console.gate'\n";
 	FUZZ_ASSERT(luaL_loadbuffer(L, boot, sizeof(boot) - 1, "=fuzz_console") == LUA_OK);
 	lua_pushstring(L, SKIFF_SOURCE_ROOT);
 	if (lua_pcall(L, 1, 0, 0) != LUA_OK) {

@@ -37,8 +37,7 @@ static const char fuzz_fake_sock[] =
 	"  return { channel = function() error('fuzz: no sockets here') end }\n"
 	"end\n";
 
-static inline lua_State *
-fuzz_lua_state(void)
+static inline lua_State *fuzz_lua_state(void)
 {
 	lua_State *L = fuzz_lua_newstate();
 	fuzz_lua_trace(L);

@@ -20,8 +20,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static const ProtobufCMessageDescriptor *pick(uint8_t b)
 {
 	static const ProtobufCMessageDescriptor *const link_msgs[] = {
-		&skiff__link__hello__descriptor, &skiff__link__auth__descriptor,
-		&skiff__link__close__descriptor, &skiff__link__heartbeat__descriptor,
+		&skiff__link__hello__descriptor,
+		&skiff__link__auth__descriptor,
+		&skiff__link__close__descriptor,
+		&skiff__link__heartbeat__descriptor,
 	};
 	unsigned n = b % 14;
 	if (n < 4)

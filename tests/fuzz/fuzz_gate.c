@@ -38,16 +38,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 #define NCONN 3
 
 struct model {
-	uint8_t *buf;  /* stream bytes not yet cut into packets */
+	uint8_t *buf; /* stream bytes not yet cut into packets */
 	size_t len;
 	uint8_t *want; /* whole packets found, not yet seen: len:u32be byte[len] */
 	size_t wantlen;
-	bool broken;   /* a header said `limit` or more: nothing after it counts */
+	bool broken; /* a header said `limit` or more: nothing after it counts */
 };
 
 struct conn {
 	struct gate_split *split;
-	bool dead;     /* the splitter failed: reads are ignored, as the gate does */
+	bool dead; /* the splitter failed: reads are ignored, as the gate does */
 	struct model m;
 };
 
@@ -61,8 +61,8 @@ static void append(uint8_t **b, size_t *len, const uint8_t *p, size_t n)
 	*len += n;
 }
 
-static int header;    /* 2 or 4 */
-static size_t limit;  /* first refused length */
+static int header;   /* 2 or 4 */
+static size_t limit; /* first refused length */
 
 static void model_feed(struct model *m, const uint8_t *p, size_t n)
 {
@@ -81,7 +81,7 @@ static void model_feed(struct model *m, const uint8_t *p, size_t n)
 		if (m->len - at - (size_t)header < plen)
 			break;
 		uint8_t frame[4] = { (uint8_t)(plen >> 24), (uint8_t)(plen >> 16), (uint8_t)(plen >> 8),
-			(uint8_t)plen };
+			             (uint8_t)plen };
 		append(&m->want, &m->wantlen, frame, 4);
 		append(&m->want, &m->wantlen, m->buf + at + header, plen);
 		at += (size_t)header + plen;
@@ -94,8 +94,8 @@ static void model_feed(struct model *m, const uint8_t *p, size_t n)
 static void model_got(struct model *m, const uint8_t *p, size_t n)
 {
 	FUZZ_ASSERT(m->wantlen >= 4);
-	size_t plen = (size_t)m->want[0] << 24 | (size_t)m->want[1] << 16 |
-		(size_t)m->want[2] << 8 | m->want[3];
+	size_t plen =
+		(size_t)m->want[0] << 24 | (size_t)m->want[1] << 16 | (size_t)m->want[2] << 8 | m->want[3];
 	FUZZ_ASSERT(plen == n);
 	FUZZ_ASSERT(n == 0 || memcmp(m->want + 4, p, n) == 0);
 	memmove(m->want, m->want + 4 + plen, m->wantlen - 4 - plen);
@@ -199,9 +199,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			FUZZ_ASSERT(c->split != NULL);
 			c->dead = false;
 			break;
-		default:
-			on_read(c, NULL, 0);
-			break;
+		default: on_read(c, NULL, 0); break;
 		}
 	}
 	for (int k = 0; k < NCONN; k++) {

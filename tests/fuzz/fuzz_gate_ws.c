@@ -38,11 +38,11 @@ static const char HANDSHAKE[] = "GET /ws HTTP/1.1\r\nHost: fuzz\r\nUpgrade: webs
 struct run {
 	struct gate_ws *w;
 	size_t max;
-	bool over;        /* CLOSE or ERROR seen */
+	bool over; /* CLOSE or ERROR seen */
 	bool opened;
-	size_t fed;       /* bytes fed since the last event, for the memory bound */
+	size_t fed; /* bytes fed since the last event, for the memory bound */
 	/* round trip: what must come out, in order */
-	uint8_t *want;    /* records: kind:u8 len:u32 bytes */
+	uint8_t *want; /* records: kind:u8 len:u32 bytes */
 	size_t wantlen, wantat;
 	bool expect_toobig;
 };
@@ -176,8 +176,7 @@ static void put(struct buf *b, const void *p, size_t n)
 		memcpy(at, p, n);
 }
 
-static void put_frame(struct buf *b, uint8_t op, bool fin, const uint8_t *p, size_t n,
-	const uint8_t key[4])
+static void put_frame(struct buf *b, uint8_t op, bool fin, const uint8_t *p, size_t n, const uint8_t key[4])
 {
 	uint8_t h[14];
 	size_t hl = 2;
@@ -240,8 +239,9 @@ static void round_trip(struct run *r, const uint8_t *data, size_t size)
 		size_t per = msg.n / frags;
 		for (size_t f = 0; f < frags; f++) {
 			size_t from = f * per, to = f + 1 == frags ? msg.n : from + per;
-			put_frame(&stream, f == 0 ? (text ? GATE_WS_TEXT : GATE_WS_BINARY) : GATE_WS_CONTINUATION,
-				f + 1 == frags, msg.p + from, to - from, key);
+			put_frame(&stream,
+			          f == 0 ? (text ? GATE_WS_TEXT : GATE_WS_BINARY) : GATE_WS_CONTINUATION,
+			          f + 1 == frags, msg.p + from, to - from, key);
 			if (ping && f == 0) {
 				/* after the first fragment: its pong comes before the
 				 * message, unless that fragment was the whole message */

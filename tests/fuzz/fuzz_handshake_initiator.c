@@ -23,7 +23,7 @@ static void on_record(void *ud, struct link *l, unsigned type, uint8_t *p, size_
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct link_buf out = {0};
+	struct link_buf out = { 0 };
 	size_t count = 0;
 
 	fuzz_init();

@@ -114,8 +114,8 @@ static lua_State *setup(void)
 		fprintf(stderr, "%s\n", lua_tostring(L, -1));
 		FUZZ_ASSERT(0);
 	}
-	lua_call(L, 0, 1);          /* mask, internal */
-	lua_insert(L, -2);          /* internal, mask */
+	lua_call(L, 0, 1); /* mask, internal */
+	lua_insert(L, -2); /* internal, mask */
 	FUZZ_ASSERT(luaL_loadbuffer(L, driver, sizeof(driver) - 1, "=fuzz_http") == LUA_OK);
 	lua_insert(L, -3);
 	lua_call(L, 2, 1);

@@ -22,8 +22,7 @@
 #include "fuzz_common.h"
 
 #define FUZZ_LUA_EDGES 65536
-__attribute__((used, section("__libfuzzer_extra_counters")))
-static uint8_t fuzz_lua_edges[FUZZ_LUA_EDGES];
+__attribute__((used, section("__libfuzzer_extra_counters"))) static uint8_t fuzz_lua_edges[FUZZ_LUA_EDGES];
 
 static void fuzz_line_hook(lua_State *L, lua_Debug *ar)
 {
@@ -58,7 +57,10 @@ static inline lua_State *fuzz_lua_input(lua_State *(*setup)(void))
 
 /* From now on the Lua lines run are coverage (call it when setup is done,
  * so that only the code under test counts). */
-static inline void fuzz_lua_trace(lua_State *L) { lua_sethook(L, fuzz_line_hook, LUA_MASKLINE, 0); }
+static inline void fuzz_lua_trace(lua_State *L)
+{
+	lua_sethook(L, fuzz_line_hook, LUA_MASKLINE, 0);
+}
 
 /* Calls the function below its nargs arguments; an error is a finding: it is
  * printed after `what` and the target stops. */

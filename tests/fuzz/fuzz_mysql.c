@@ -46,8 +46,7 @@ static const char checks[] =
 	"  error('unexpected error: ' .. tostring(r))\n"
 	"end\n";
 
-static lua_State *
-setup(void)
+static lua_State *setup(void)
 {
 	lua_State *L = fuzz_lua_state();
 	luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_PRELOAD_TABLE);
@@ -60,8 +59,7 @@ setup(void)
 	return L;
 }
 
-int
-LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	lua_State *L = fuzz_lua_input(setup);
 	if (size == 0)

@@ -61,7 +61,7 @@ static void check_all(struct name_registry *r)
 static void bind_one(struct name_registry *r, int node, const Skiff__Harbor__NameBinding *b)
 {
 	bool valid = b && name_registry_valid(b->name);
-	struct name_entry before = {0};
+	struct name_entry before = { 0 };
 	struct name_entry *old = valid ? raw(r, b->name) : NULL;
 	if (old)
 		before = *old;
@@ -77,10 +77,11 @@ static void bind_one(struct name_registry *r, int node, const Skiff__Harbor__Nam
 	}
 	if (old == NULL) {
 		/* bound to the registrant (or refused for lack of memory) */
-		FUZZ_ASSERT(v == NAME_BOUND || (v == NAME_REFUSED && name_registry_count(r) == n && strstr(why, "memory")));
+		FUZZ_ASSERT(v == NAME_BOUND ||
+		            (v == NAME_REFUSED && name_registry_count(r) == n && strstr(why, "memory")));
 		if (v == NAME_BOUND)
-			FUZZ_ASSERT(name_registry_count(r) == n + 1 && e && e->handle == b->handle && e->owner == node &&
-			            strcmp(e->name, b->name) == 0);
+			FUZZ_ASSERT(name_registry_count(r) == n + 1 && e && e->handle == b->handle &&
+			            e->owner == node && strcmp(e->name, b->name) == 0);
 		return;
 	}
 	FUZZ_ASSERT(name_registry_count(r) == n);
@@ -97,7 +98,7 @@ static void bind_one(struct name_registry *r, int node, const Skiff__Harbor__Nam
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct pb_arena *arena = fuzz_arena();
-	struct name_registry r = {0};
+	struct name_registry r = { 0 };
 	size_t i = 0;
 	while (i + 2 <= size) {
 		unsigned op = data[i] % 5;

@@ -37,8 +37,8 @@ static void strip_unknown(ProtobufCMessage *m)
 	}
 }
 
-void fuzz_pb_roundtrip(const ProtobufCMessageDescriptor *d, struct pb_arena *arena,
-	const uint8_t *data, size_t size)
+void fuzz_pb_roundtrip(const ProtobufCMessageDescriptor *d, struct pb_arena *arena, const uint8_t *data,
+                       size_t size)
 {
 	ProtobufCMessage *m = frame_decode(d, arena, data, size);
 	if (m != NULL) {

@@ -16,7 +16,7 @@ struct pb_arena *fuzz_arena(void);
 /* Decodes data with d into a; whatever decodes, stripped of unknown fields,
  * must re-encode to bytes that decode and re-encode to the same bytes.  Traps
  * otherwise.  Resets the arena. */
-void fuzz_pb_roundtrip(const ProtobufCMessageDescriptor *d, struct pb_arena *a,
-	const uint8_t *data, size_t size);
+void fuzz_pb_roundtrip(const ProtobufCMessageDescriptor *d, struct pb_arena *a, const uint8_t *data,
+                       size_t size);
 
 #endif

@@ -36,7 +36,7 @@ static void on_record(void *ud, struct link *l, unsigned type, uint8_t *p, size_
 	struct sink *s = ud;
 	FUZZ_ASSERT(type == LINK_TYPE_HEARTBEAT || type >= LINK_TYPE_USER_MIN);
 	FUZZ_ASSERT(len <= link_max_record(l));
-	if (len > 0)   /* touch every byte: the record must be readable */
+	if (len > 0) /* touch every byte: the record must be readable */
 		s->bytes += p[0] + p[len - 1];
 	s->count++;
 }
@@ -73,8 +73,8 @@ static struct link *responder_from_snapshot(link_record_fn *fn, void *ud)
 /* Runs the handshake once and keeps the responder's state. */
 static void setup(void)
 {
-	struct link_buf iout = {0}, rout = {0};
-	struct sink si = {0}, sr = {0};
+	struct link_buf iout = { 0 }, rout = { 0 };
+	struct sink si = { 0 }, sr = { 0 };
 
 	fuzz_init();
 	fuzz_rng_stream(1);
@@ -91,7 +91,7 @@ static void setup(void)
 	link_free(r);
 
 	/* the clone reads what the initiator seals next, and answers it */
-	struct sink sc = {0};
+	struct sink sc = { 0 };
 	struct link *c = responder_from_snapshot(on_record, &sc);
 	FUZZ_ASSERT(link_seal(i, &iout, LINK_TYPE_HEARTBEAT, "", 0) == LINK_OK);
 	FUZZ_ASSERT(link_seal(i, &iout, LINK_TYPE_USER_MIN, "probe", 5) == LINK_OK);
@@ -110,8 +110,8 @@ static void setup(void)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static bool ready;
-	struct link_buf rout = {0};
-	struct sink sr = {0};
+	struct link_buf rout = { 0 };
+	struct sink sr = { 0 };
 
 	if (!ready) {
 		setup();

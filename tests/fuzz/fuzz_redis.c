@@ -45,16 +45,14 @@ static const char checks[] =
 	"  end\n"
 	"end\n";
 
-static lua_State *
-setup(void)
+static lua_State *setup(void)
 {
 	lua_State *L = fuzz_lua_state();
 	fuzz_lua_checks_for(L, SKIFF_SOURCE_ROOT "/lualib/skynet/db/redis.lua", checks, sizeof(checks) - 1);
 	return L;
 }
 
-int
-LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	lua_State *L = fuzz_lua_input(setup);
 	fuzz_lua_bytes(L, "check", data, size, "redis reply");

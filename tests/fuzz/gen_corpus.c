@@ -27,7 +27,10 @@ static void die(const char *what)
 
 static void count_record(void *ud, struct link *l, unsigned type, uint8_t *p, size_t len)
 {
-	(void)l; (void)type; (void)p; (void)len;
+	(void)l;
+	(void)type;
+	(void)p;
+	(void)len;
 	(*(size_t *)ud)++;
 }
 
@@ -56,7 +59,7 @@ static void append(struct link_buf *dst, const struct link_buf *src)
 /* Feeds bytes to l (a copy: the link overwrites its input). */
 static void feed(struct link *l, const struct link_buf *in, struct link_buf *out)
 {
-	struct link_buf copy = {0};
+	struct link_buf copy = { 0 };
 	append(&copy, in);
 	link_feed(l, copy.data, copy.len, 1, out);
 	link_buf_free(&copy);
@@ -81,8 +84,7 @@ static void traffic(struct link *l, struct link_buf *out, int close)
 	d.payload.len = 40;
 	if (frame_send(l, out, LINK_TYPE_HEARTBEAT, &hb.base) != LINK_OK ||
 	    frame_send(l, out, SKIFF__HARBOR__FRAME_TYPE__DATA, &d.base) != LINK_OK ||
-	    link_seal(l, out, 17, big, sizeof big) != LINK_OK ||
-	    link_seal(l, out, 200, "", 0) != LINK_OK)
+	    link_seal(l, out, 17, big, sizeof big) != LINK_OK || link_seal(l, out, 200, "", 0) != LINK_OK)
 		die("seal");
 	if (close)
 		link_close(l, "generator done", out);
@@ -117,7 +119,7 @@ static void flights_free(struct flights *f)
 static void check_replay(enum link_role role, unsigned mode, struct link_buf **flight, size_t nflight,
                          const char *what)
 {
-	struct link_buf whole = {0}, out = {0};
+	struct link_buf whole = { 0 }, out = { 0 };
 	size_t n = 0;
 	for (size_t k = 0; k < nflight; k++)
 		append(&whole, flight[k]);
@@ -138,7 +140,7 @@ static void check_replay(enum link_role role, unsigned mode, struct link_buf **f
  * record target's seeds are written in the shared-key mode only. */
 static void responder_side(unsigned mode, const char *tag)
 {
-	struct flights f = {0};
+	struct flights f = { 0 };
 	size_t n = 0;
 
 	fuzz_rng_stream(1);
@@ -158,7 +160,7 @@ static void responder_side(unsigned mode, const char *tag)
 		put("record", "traffic-no-close", 0, &f.rec, 1);
 	link_close(i, "generator done", &f.rec);
 
-	struct link_buf all[3] = {f.i1, f.i2, f.rec};
+	struct link_buf all[3] = { f.i1, f.i2, f.rec };
 	put("handshake_responder", tagged(tag, "full-at-once"), (uint8_t)mode, all, 3);
 	put("handshake_responder", tagged(tag, "full-3-byte-reads"), (uint8_t)(mode | 3), all, 3);
 	put("handshake_responder", tagged(tag, "hello-auth"), (uint8_t)mode, all, 2);
@@ -169,7 +171,7 @@ static void responder_side(unsigned mode, const char *tag)
 	}
 
 	/* Check: a fresh deterministic responder accepts the whole flight. */
-	struct link_buf *flight[] = {&f.i1, &f.i2, &f.rec};
+	struct link_buf *flight[] = { &f.i1, &f.i2, &f.rec };
 	check_replay(LINK_RESPONDER, mode, flight, 3, "responder seed does not replay");
 	link_free(i);
 	link_free(r);
@@ -179,7 +181,7 @@ static void responder_side(unsigned mode, const char *tag)
 /* The initiator on stream 0 (the initiator target); responder flights saved. */
 static void initiator_side(unsigned mode, const char *tag)
 {
-	struct flights f = {0};
+	struct flights f = { 0 };
 	size_t n = 0;
 
 	fuzz_rng_stream(0);
@@ -197,12 +199,12 @@ static void initiator_side(unsigned mode, const char *tag)
 		die("responder not established");
 	traffic(r, &f.rec, 1);
 
-	struct link_buf all[2] = {f.r1, f.rec};
+	struct link_buf all[2] = { f.r1, f.rec };
 	put("handshake_initiator", tagged(tag, "full-at-once"), (uint8_t)mode, all, 2);
 	put("handshake_initiator", tagged(tag, "full-5-byte-reads"), (uint8_t)(mode | 5), all, 2);
 	put("handshake_initiator", tagged(tag, "hello-auth"), (uint8_t)mode, all, 1);
 
-	struct link_buf *flight[] = {&f.r1, &f.rec};
+	struct link_buf *flight[] = { &f.r1, &f.rec };
 	check_replay(LINK_INITIATOR, mode, flight, 2, "initiator seed does not replay");
 	link_free(i);
 	link_free(r);
@@ -220,17 +222,17 @@ static void hostile_seeds(unsigned mode, const char *tag)
 		uint32_t id;
 		int ca, stolen;
 	} bad[] = {
-		{"cred-other-id", 3, 0, 0},
-		{"cred-other-cluster", 0, 1, 0},
-		{"cred-expired", 9, 0, 0},
-		{"cred-stolen", 0, 0, 1},
+		{ "cred-other-id", 3, 0, 0 },
+		{ "cred-other-cluster", 0, 1, 0 },
+		{ "cred-expired", 9, 0, 0 },
+		{ "cred-stolen", 0, 0, 1 },
 	};
 	for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
 		for (int target_is_responder = 0; target_is_responder < 2; target_is_responder++) {
 			enum link_role peer_role = target_is_responder ? LINK_INITIATOR : LINK_RESPONDER;
 			uint32_t claim = target_is_responder ? 1 : 2;
 			struct link_credential cred;
-			struct link_buf t1 = {0}, p1 = {0}, t2 = {0};
+			struct link_buf t1 = { 0 }, p1 = { 0 }, t2 = { 0 };
 			size_t n = 0;
 			fuzz_credential(bad[k].id ? bad[k].id : claim, bad[k].ca, bad[k].stolen, &cred);
 			fuzz_rng_stream(0);
@@ -244,9 +246,9 @@ static void hostile_seeds(unsigned mode, const char *tag)
 			if (target_is_responder) {
 				/* p1: HELLO_I; the target answers; p then sends its AUTH */
 				feed(t, &p1, &t2);
-				struct link_buf p2 = {0};
+				struct link_buf p2 = { 0 };
 				feed(p, &t2, &p2);
-				struct link_buf all[2] = {p1, p2};
+				struct link_buf all[2] = { p1, p2 };
 				feed(t, &p2, &t1);
 				if (link_state(t) != LINK_CLOSED)
 					die("responder took a bad credential");
@@ -255,7 +257,7 @@ static void hostile_seeds(unsigned mode, const char *tag)
 			} else {
 				/* t1: HELLO_I; p answers HELLO_R AUTH_R with the bad credential */
 				feed(p, &t1, &p1);
-				struct link_buf copy = {0};
+				struct link_buf copy = { 0 };
 				append(&copy, &p1);
 				feed(t, &p1, &t2);
 				if (link_state(t) != LINK_CLOSED)
@@ -275,7 +277,7 @@ static void hostile_seeds(unsigned mode, const char *tag)
 
 static void frame_seed(unsigned pick, const char *name, const ProtobufCMessage *m)
 {
-	struct link_buf b = {0};
+	struct link_buf b = { 0 };
 	if (link_buf_reserve(&b, protobuf_c_message_get_packed_size(m)) != 0)
 		die("memory");
 	b.len = protobuf_c_message_pack(m, b.data);
@@ -285,7 +287,7 @@ static void frame_seed(unsigned pick, const char *name, const ProtobufCMessage *
 
 static void frames(void)
 {
-	uint8_t k32[32] = {1, 2, 3};
+	uint8_t k32[32] = { 1, 2, 3 };
 	Skiff__Link__Hello h = SKIFF__LINK__HELLO__INIT;
 	Skiff__Link__Auth a = SKIFF__LINK__AUTH__INIT;
 	Skiff__Link__Close c = SKIFF__LINK__CLOSE__INIT;
@@ -293,9 +295,9 @@ static void frames(void)
 	Skiff__Harbor__Data d = SKIFF__HARBOR__DATA__INIT;
 	Skiff__Harbor__CallFailed cf = SKIFF__HARBOR__CALL_FAILED__INIT;
 	Skiff__Harbor__NodeInfo ni = SKIFF__HARBOR__NODE_INFO__INIT;
-	Skiff__Harbor__NodeInfo *nis[2] = {&ni, &ni};
+	Skiff__Harbor__NodeInfo *nis[2] = { &ni, &ni };
 	Skiff__Harbor__NameBinding nb = SKIFF__HARBOR__NAME_BINDING__INIT;
-	Skiff__Harbor__NameBinding *nbs[1] = {&nb};
+	Skiff__Harbor__NameBinding *nbs[1] = { &nb };
 	Skiff__Harbor__NodeAnnounce an = SKIFF__HARBOR__NODE_ANNOUNCE__INIT;
 	Skiff__Harbor__NodeTable nt = SKIFF__HARBOR__NODE_TABLE__INIT;
 	Skiff__Harbor__NodeJoin nj = SKIFF__HARBOR__NODE_JOIN__INIT;
@@ -305,27 +307,59 @@ static void frames(void)
 	Skiff__Harbor__NameAnswer na = SKIFF__HARBOR__NAME_ANSWER__INIT;
 	Skiff__Harbor__NameWithdraw nw = SKIFF__HARBOR__NAME_WITHDRAW__INIT;
 
-	h.version = 1; h.purpose = SKIFF__LINK__PURPOSE__HARBOR_PEER; h.node_id = 3;
-	h.node_name = "node3"; h.incarnation = 99;
-	h.ephemeral.data = k32; h.ephemeral.len = 32; h.nonce.data = k32; h.nonce.len = 32;
-	a.mac.data = k32; a.mac.len = 32;
+	h.version = 1;
+	h.purpose = SKIFF__LINK__PURPOSE__HARBOR_PEER;
+	h.node_id = 3;
+	h.node_name = "node3";
+	h.incarnation = 99;
+	h.ephemeral.data = k32;
+	h.ephemeral.len = 32;
+	h.nonce.data = k32;
+	h.nonce.len = 32;
+	a.mac.data = k32;
+	a.mac.len = 32;
 	c.reason = "bye";
-	hb.seq = 5; hb.time_ms = 77; hb.reply = 1;
-	d.source = 0x01000002; d.destination_case = SKIFF__HARBOR__DATA__DESTINATION_NAME;
-	d.name = "DATACENTER"; d.type = 10; d.session = 12;
-	d.payload.data = k32; d.payload.len = 20; d.dest_incarnation = 4;
-	cf.source = 1; cf.destination = 2; cf.session = 3; cf.reason = "gone";
-	ni.id = 4; ni.name = "n4"; ni.incarnation = 8; ni.address = "127.0.0.1:2526";
-	nb.name = "SVC"; nb.handle = 0x0400000a;
-	an.address = "127.0.0.1:2527"; an.n_names = 1; an.names = nbs;
-	nt.n_nodes = 2; nt.nodes = nis; nt.n_names = 1; nt.names = nbs;
+	hb.seq = 5;
+	hb.time_ms = 77;
+	hb.reply = 1;
+	d.source = 0x01000002;
+	d.destination_case = SKIFF__HARBOR__DATA__DESTINATION_NAME;
+	d.name = "DATACENTER";
+	d.type = 10;
+	d.session = 12;
+	d.payload.data = k32;
+	d.payload.len = 20;
+	d.dest_incarnation = 4;
+	cf.source = 1;
+	cf.destination = 2;
+	cf.session = 3;
+	cf.reason = "gone";
+	ni.id = 4;
+	ni.name = "n4";
+	ni.incarnation = 8;
+	ni.address = "127.0.0.1:2526";
+	nb.name = "SVC";
+	nb.handle = 0x0400000a;
+	an.address = "127.0.0.1:2527";
+	an.n_names = 1;
+	an.names = nbs;
+	nt.n_nodes = 2;
+	nt.nodes = nis;
+	nt.n_names = 1;
+	nt.names = nbs;
 	nj.node = &ni;
-	nl.id = 4; nl.incarnation = 8; nl.reason = "timeout";
-	nr.binding = &nb; nq.name = "SVC"; na.binding = &nb; na.found = 1; nw.binding = &nb;
+	nl.id = 4;
+	nl.incarnation = 8;
+	nl.reason = "timeout";
+	nr.binding = &nb;
+	nq.name = "SVC";
+	na.binding = &nb;
+	na.found = 1;
+	nw.binding = &nb;
 
-	const ProtobufCMessage *msgs[14] = {&h.base, &a.base, &c.base, &hb.base, &d.base, &cf.base,
-	                                    &an.base, &nt.base, &nj.base, &nl.base, &nr.base,
-	                                    &nq.base, &na.base, &nw.base};
+	const ProtobufCMessage *msgs[14] = { &h.base,  &a.base,  &c.base,  &hb.base, &d.base,
+		                             &cf.base, &an.base, &nt.base, &nj.base, &nl.base,
+		                             &nr.base, &nq.base, &na.base, &nw.base };
 	for (unsigned k = 0; k < 14; k++) {
 		char name[32];
 		snprintf(name, sizeof name, "msg-%02u", k);

@@ -18,7 +18,7 @@
 #include "credential.h"
 #include "linkpair.h"
 
-#define NOW 1800000000u   /* a fixed unix time for expiry checks */
+#define NOW 1800000000u /* a fixed unix time for expiry checks */
 
 struct ca {
 	uint8_t pub[LINK_SIGN_PUBLIC], sec[LINK_SIGN_SECRET];
@@ -30,8 +30,8 @@ static void ca_new(struct ca *ca)
 }
 
 /* A credential for id (or name) signed by `signer`, trusting `trust`. */
-static void cred_new(struct link_credential *c, const struct ca *signer, const struct ca *trust,
-                     uint32_t id, const char *name, uint64_t expires)
+static void cred_new(struct link_credential *c, const struct ca *signer, const struct ca *trust, uint32_t id,
+                     const char *name, uint64_t expires)
 {
 	uint8_t pub[LINK_SIGN_PUBLIC];
 	memset(c, 0, sizeof *c);
@@ -45,9 +45,8 @@ static void cred_new(struct link_credential *c, const struct ca *signer, const s
  * against a responder claiming (rid, rname) with rc.  Returns 0 if both ends
  * are established; otherwise the reasons are in ri/rr. */
 static int handshake(enum link_purpose purpose, uint32_t iid, const char *iname,
-                     const struct link_credential *ic, const uint8_t *ikey, uint32_t rid,
-                     const char *rname, const struct link_credential *rc, const uint8_t *rkey,
-                     char *ri, char *rr)
+                     const struct link_credential *ic, const uint8_t *ikey, uint32_t rid, const char *rname,
+                     const struct link_credential *rc, const uint8_t *rkey, char *ri, char *rr)
 {
 	struct pair_end i, r;
 	end_init_cred(&i, LINK_INITIATOR, purpose, iid, iname, 1, ikey, ic, NOW, 0);
@@ -159,9 +158,11 @@ static void test_handshakes(void)
 	CHECK(handshake(LINK_CLUSTER, 0, big, &longname, NULL, 0, "game2", &g2, NULL, ri, rr) == 0);
 
 	/* A garbled own certificate is a config error: link_new refuses it. */
-	struct link_config cfg = {.role = LINK_INITIATOR, .purpose = LINK_HARBOR_PEER,
-	                          .self = {.node_id = 1}, .credential = &c1,
-	                          .on_record = (link_record_fn *)1};
+	struct link_config cfg = { .role = LINK_INITIATOR,
+		                   .purpose = LINK_HARBOR_PEER,
+		                   .self = { .node_id = 1 },
+		                   .credential = &c1,
+		                   .on_record = (link_record_fn *)1 };
 	struct link_credential bad = c1;
 	bad.cert[0] ^= 1;
 	cfg.credential = &bad;
@@ -169,7 +170,7 @@ static void test_handshakes(void)
 	bad = c1;
 	bad.cert_len = LINK_CERT_MAX + 1;
 	CHECK(link_new(&cfg, 0) == NULL);
-	cfg.credential = NULL;   /* neither key nor credential */
+	cfg.credential = NULL; /* neither key nor credential */
 	CHECK(link_new(&cfg, 0) == NULL);
 
 	sodium_memzero(&c1, sizeof c1);
@@ -186,15 +187,15 @@ static void test_garbled_in_transit(void)
 	cred_new(&c1, &ca, &ca, 1, NULL, 0);
 	cred_new(&c2, &ca, &ca, 2, NULL, 0);
 	struct {
-		size_t off;            /* offset into the certificate */
+		size_t off; /* offset into the certificate */
 		const char *reason;
 	} cases[] = {
-		{4, "not a version 1 Skiff node certificate"},          /* version byte */
-		{0, "not a version 1 Skiff node certificate"},          /* magic */
-		{17, "does not match its name length"},                 /* name length */
-		{8, "not signed by this cluster's key"},                /* node id */
-		{30, "not signed by this cluster's key"},               /* node key */
-		{60, "not signed by this cluster's key"},               /* signature */
+		{ 4, "not a version 1 Skiff node certificate" }, /* version byte */
+		{ 0, "not a version 1 Skiff node certificate" }, /* magic */
+		{ 17, "does not match its name length" },        /* name length */
+		{ 8, "not signed by this cluster's key" },       /* node id */
+		{ 30, "not signed by this cluster's key" },      /* node key */
+		{ 60, "not signed by this cluster's key" },      /* signature */
 	};
 	for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
 		struct pair_end i, r;
@@ -253,7 +254,7 @@ static void node_refused(const uint8_t *pub, const char *needle)
 {
 	struct link_credential c;
 	struct cred_cert cert;
-	memset(&c, 0xaa, sizeof c);   /* a refusal leaves no secret behind */
+	memset(&c, 0xaa, sizeof c); /* a refusal leaves no secret behind */
 	err[0] = '\0';
 	CHECK(cred_load_node(path, pub, load_now, &c, &cert, err, sizeof err) == -1);
 	if (strstr(err, path) == NULL || strstr(err, needle) == NULL) {
@@ -281,7 +282,7 @@ static void test_files(void)
 	CHECK(cred_generate_cluster(dir, err, sizeof err) == -1 && strstr(err, "File exists"));
 	CHECK(cred_load_cluster_pub(p_pub, pub, err, sizeof err) == 0);
 	CHECK(cred_load_cluster_secret(p_sec, sec, err, sizeof err) == 0);
-	CHECK(memcmp(sec + 32, pub, 32) == 0);   /* the pair belongs together */
+	CHECK(memcmp(sec + 32, pub, 32) == 0); /* the pair belongs together */
 
 	snprintf(p_n2, sizeof p_n2, "%s/node2.cred", dir);
 	CHECK(cred_generate_node(p_sec, 2, NULL, 0, p_n2, err, sizeof err) == 0);

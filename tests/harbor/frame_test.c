@@ -39,9 +39,9 @@ static void test_every_frame(void)
 	Skiff__Harbor__Data byname = SKIFF__HARBOR__DATA__INIT;
 	Skiff__Harbor__CallFailed cf = SKIFF__HARBOR__CALL_FAILED__INIT;
 	Skiff__Harbor__NodeInfo n1 = SKIFF__HARBOR__NODE_INFO__INIT, n2 = SKIFF__HARBOR__NODE_INFO__INIT;
-	Skiff__Harbor__NodeInfo *nodes[2] = {&n1, &n2};
+	Skiff__Harbor__NodeInfo *nodes[2] = { &n1, &n2 };
 	Skiff__Harbor__NameBinding b1 = SKIFF__HARBOR__NAME_BINDING__INIT;
-	Skiff__Harbor__NameBinding *names[1] = {&b1};
+	Skiff__Harbor__NameBinding *names[1] = { &b1 };
 	Skiff__Harbor__NodeAnnounce ann = SKIFF__HARBOR__NODE_ANNOUNCE__INIT;
 	Skiff__Harbor__NodeTable table = SKIFF__HARBOR__NODE_TABLE__INIT;
 	Skiff__Harbor__NodeJoin join = SKIFF__HARBOR__NODE_JOIN__INIT;
@@ -72,32 +72,51 @@ static void test_every_frame(void)
 	cf.destination = 0x03000010;
 	cf.session = 77;
 	cf.reason = "node 5 is down";
-	n1.id = 3; n1.name = "n3"; n1.incarnation = 33; n1.address = "10.0.0.3:2526";
-	n2.id = 5; n2.incarnation = 55; n2.address = "10.0.0.5:2526";
-	b1.name = "DATACENTER"; b1.handle = 0x0100000b;
-	ann.address = "10.0.0.3:2526"; ann.n_names = 1; ann.names = names;
-	table.n_nodes = 2; table.nodes = nodes; table.n_names = 1; table.names = names;
+	n1.id = 3;
+	n1.name = "n3";
+	n1.incarnation = 33;
+	n1.address = "10.0.0.3:2526";
+	n2.id = 5;
+	n2.incarnation = 55;
+	n2.address = "10.0.0.5:2526";
+	b1.name = "DATACENTER";
+	b1.handle = 0x0100000b;
+	ann.address = "10.0.0.3:2526";
+	ann.n_names = 1;
+	ann.names = names;
+	table.n_nodes = 2;
+	table.nodes = nodes;
+	table.n_names = 1;
+	table.names = names;
 	join.node = &n2;
-	leave.id = 5; leave.incarnation = 55; leave.reason = "heartbeat timeout";
+	leave.id = 5;
+	leave.incarnation = 55;
+	leave.reason = "heartbeat timeout";
 	reg.binding = &b1;
 	q.name = "DATACENTER";
-	ans.binding = &b1; ans.found = 1;
+	ans.binding = &b1;
+	ans.found = 1;
 	wd.binding = &b1;
-	hb.seq = 9; hb.time_ms = 123456; hb.reply = 1;
+	hb.seq = 9;
+	hb.time_ms = 123456;
+	hb.reply = 1;
 
-	struct { unsigned type; ProtobufCMessage *m; } frames[] = {
-		{SKIFF__HARBOR__FRAME_TYPE__DATA, &data.base},
-		{SKIFF__HARBOR__FRAME_TYPE__DATA, &byname.base},
-		{SKIFF__HARBOR__FRAME_TYPE__CALL_FAILED, &cf.base},
-		{SKIFF__HARBOR__FRAME_TYPE__NODE_ANNOUNCE, &ann.base},
-		{SKIFF__HARBOR__FRAME_TYPE__NODE_TABLE, &table.base},
-		{SKIFF__HARBOR__FRAME_TYPE__NODE_JOIN, &join.base},
-		{SKIFF__HARBOR__FRAME_TYPE__NODE_LEAVE, &leave.base},
-		{SKIFF__HARBOR__FRAME_TYPE__NAME_REGISTER, &reg.base},
-		{SKIFF__HARBOR__FRAME_TYPE__NAME_QUERY, &q.base},
-		{SKIFF__HARBOR__FRAME_TYPE__NAME_ANSWER, &ans.base},
-		{SKIFF__HARBOR__FRAME_TYPE__NAME_WITHDRAW, &wd.base},
-		{SKIFF__LINK__RECORD_TYPE__HEARTBEAT, &hb.base},
+	struct {
+		unsigned type;
+		ProtobufCMessage *m;
+	} frames[] = {
+		{ SKIFF__HARBOR__FRAME_TYPE__DATA, &data.base },
+		{ SKIFF__HARBOR__FRAME_TYPE__DATA, &byname.base },
+		{ SKIFF__HARBOR__FRAME_TYPE__CALL_FAILED, &cf.base },
+		{ SKIFF__HARBOR__FRAME_TYPE__NODE_ANNOUNCE, &ann.base },
+		{ SKIFF__HARBOR__FRAME_TYPE__NODE_TABLE, &table.base },
+		{ SKIFF__HARBOR__FRAME_TYPE__NODE_JOIN, &join.base },
+		{ SKIFF__HARBOR__FRAME_TYPE__NODE_LEAVE, &leave.base },
+		{ SKIFF__HARBOR__FRAME_TYPE__NAME_REGISTER, &reg.base },
+		{ SKIFF__HARBOR__FRAME_TYPE__NAME_QUERY, &q.base },
+		{ SKIFF__HARBOR__FRAME_TYPE__NAME_ANSWER, &ans.base },
+		{ SKIFF__HARBOR__FRAME_TYPE__NAME_WITHDRAW, &wd.base },
+		{ SKIFF__LINK__RECORD_TYPE__HEARTBEAT, &hb.base },
 	};
 	const size_t nframes = sizeof frames / sizeof frames[0];
 	for (size_t k = 0; k < nframes; k++)
@@ -121,14 +140,14 @@ static void test_every_frame(void)
 	CHECK(d->destination_case == SKIFF__HARBOR__DATA__DESTINATION_HANDLE);
 	CHECK(d->payload.len == 13 && memcmp(d->payload.data, "hello payload", 13) == 0);
 	CHECK(d->dest_incarnation == 0x123456789abcdefULL);
-	CHECK(pb_arena_steal(&arena, d->payload.data) == NULL);   /* small: lives in the arena */
+	CHECK(pb_arena_steal(&arena, d->payload.data) == NULL); /* small: lives in the arena */
 	pb_arena_reset(&arena);
 	d = (Skiff__Harbor__Data *)nth(&r, 1, SKIFF__HARBOR__FRAME_TYPE__DATA);
 	CHECK(d->destination_case == SKIFF__HARBOR__DATA__DESTINATION_NAME);
 	CHECK(strcmp(d->name, "DATACENTER") == 0 && d->payload.len == 0);
 	pb_arena_reset(&arena);
-	Skiff__Harbor__NodeTable *t = (Skiff__Harbor__NodeTable *)nth(&r, 4,
-	                                SKIFF__HARBOR__FRAME_TYPE__NODE_TABLE);
+	Skiff__Harbor__NodeTable *t =
+		(Skiff__Harbor__NodeTable *)nth(&r, 4, SKIFF__HARBOR__FRAME_TYPE__NODE_TABLE);
 	CHECK(t->n_nodes == 2 && t->nodes[1]->id == 5 && strcmp(t->nodes[0]->address, "10.0.0.3:2526") == 0);
 	CHECK(t->n_names == 1 && t->names[0]->handle == 0x0100000b);
 	pb_arena_reset(&arena);
@@ -162,7 +181,7 @@ static void test_big_payload_and_limits(void)
 	uint8_t *mine = pb_arena_steal(&arena, d->payload.data);
 	CHECK(mine == d->payload.data);
 	pb_arena_reset(&arena);
-	CHECK(memcmp(mine, payload, big) == 0);   /* still valid after the reset */
+	CHECK(memcmp(mine, payload, big) == 0); /* still valid after the reset */
 	free(mine);
 
 	/* Over the link's limit: the sender gets an error, the link stays up. */
@@ -184,8 +203,9 @@ static void test_decoding_edges(void)
 {
 	uint8_t buf[256];
 	Skiff__Harbor__NameQuery q = SKIFF__HARBOR__NAME_QUERY__INIT;
-	ProtobufCMessageUnknownField uf = {.tag = 900, .wire_type = PROTOBUF_C_WIRE_TYPE_VARINT,
-	                                   .len = 1, .data = (uint8_t[]){0x05}};
+	ProtobufCMessageUnknownField uf = {
+		.tag = 900, .wire_type = PROTOBUF_C_WIRE_TYPE_VARINT, .len = 1, .data = (uint8_t[]){ 0x05 }
+	};
 
 	CHECK(harbor_frame_descriptor(0) == NULL && harbor_frame_descriptor(1) == NULL);
 	CHECK(harbor_frame_descriptor(3) == NULL && harbor_frame_descriptor(15) == NULL);
@@ -197,15 +217,15 @@ static void test_decoding_edges(void)
 	q.base.n_unknown_fields = 1;
 	q.base.unknown_fields = &uf;
 	size_t n = protobuf_c_message_pack(&q.base, buf);
-	Skiff__Harbor__NameQuery *got = (Skiff__Harbor__NameQuery *)
-		frame_decode(&skiff__harbor__name_query__descriptor, &arena, buf, n);
+	Skiff__Harbor__NameQuery *got = (Skiff__Harbor__NameQuery *)frame_decode(
+		&skiff__harbor__name_query__descriptor, &arena, buf, n);
 	CHECK(got != NULL && strcmp(got->name, "x") == 0);
 	pb_arena_reset(&arena);
 
 	/* Truncated and garbage bytes do not decode. */
 	CHECK(frame_decode(&skiff__harbor__name_query__descriptor, &arena, buf, n - 1) == NULL);
 	pb_arena_reset(&arena);
-	static const uint8_t junk[] = {0x0a, 0xff, 0xff, 0xff, 0xff, 0x0f};
+	static const uint8_t junk[] = { 0x0a, 0xff, 0xff, 0xff, 0xff, 0x0f };
 	CHECK(frame_decode(&skiff__harbor__name_query__descriptor, &arena, junk, sizeof junk) == NULL);
 	pb_arena_reset(&arena);
 
@@ -220,15 +240,15 @@ static void test_decoding_edges(void)
 	 * and owning nothing between frames. */
 	Skiff__Harbor__NodeTable t = SKIFF__HARBOR__NODE_TABLE__INIT;
 	Skiff__Harbor__NodeInfo ni = SKIFF__HARBOR__NODE_INFO__INIT;
-	Skiff__Harbor__NodeInfo *nis[8] = {&ni, &ni, &ni, &ni, &ni, &ni, &ni, &ni};
+	Skiff__Harbor__NodeInfo *nis[8] = { &ni, &ni, &ni, &ni, &ni, &ni, &ni, &ni };
 	ni.id = 9;
 	ni.address = "some.host.example:2526";
 	t.n_nodes = 8;
 	t.nodes = nis;
 	n = protobuf_c_message_pack(&t.base, buf);
 	for (int k = 0; k < 1000; k++) {
-		Skiff__Harbor__NodeTable *tt = (Skiff__Harbor__NodeTable *)
-			frame_decode(&skiff__harbor__node_table__descriptor, &arena, buf, n);
+		Skiff__Harbor__NodeTable *tt = (Skiff__Harbor__NodeTable *)frame_decode(
+			&skiff__harbor__node_table__descriptor, &arena, buf, n);
 		CHECK(tt != NULL && tt->n_nodes == 8 && tt->nodes[7]->id == 9);
 		pb_arena_reset(&arena);
 		CHECK(arena.nbig == 0 && arena.cap <= 64 * 1024);

@@ -44,8 +44,8 @@ static const char hex[] = "00112233445566778899aabbccddeeff00112233445566778899A
 
 static void check_key(const uint8_t *key)
 {
-	static const uint8_t want[16] = {0x00, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77,
-	                                 0x88, 0x99, 0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xff};
+	static const uint8_t want[16] = { 0x00, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77,
+		                          0x88, 0x99, 0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xff };
 	CHECK(memcmp(key, want, 16) == 0 && memcmp(key + 16, want, 16) == 0);
 }
 
@@ -132,7 +132,7 @@ int main(void)
 	CHECK(refused("is a FIFO, not a regular file"));
 	snprintf(path, sizeof path, "%s/sock.key", dir);
 	int sfd = socket(AF_UNIX, SOCK_STREAM, 0);
-	struct sockaddr_un sun = {.sun_family = AF_UNIX};
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
 	CHECK(sfd >= 0 && strlen(path) < sizeof sun.sun_path);
 	memcpy(sun.sun_path, path, strlen(path) + 1);
 	CHECK(bind(sfd, (struct sockaddr *)&sun, sizeof sun) == 0);
@@ -160,10 +160,11 @@ int main(void)
 	CHECK(keyfile_parse((const uint8_t *)hex, 62, key, err, sizeof err) == -1);
 
 	/* clean up */
-	const char *names[] = {"hex.key", "hexnl.key", "badhex.key", "short.key", "long.key",
-	                       "lead.key", "empty.key", "huge.key", "open.key", "group.key",
-	                       "otherw.key", "ok.key", "raw.key", "zero.key", "new.key",
-	                       "fifo.key", "link.key", "sock.key"};
+	const char *names[] = {
+		"hex.key",   "hexnl.key", "badhex.key", "short.key", "long.key",   "lead.key",
+		"empty.key", "huge.key",  "open.key",   "group.key", "otherw.key", "ok.key",
+		"raw.key",   "zero.key",  "new.key",    "fifo.key",  "link.key",   "sock.key"
+	};
 	for (size_t k = 0; k < sizeof names / sizeof names[0]; k++) {
 		snprintf(path, sizeof path, "%s/%s", dir, names[k]);
 		CHECK(unlink(path) == 0);

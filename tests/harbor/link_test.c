@@ -9,10 +9,10 @@
 #include <sodium.h>
 
 #include "link.pb-c.h"
-#include "link_internal.h"   /* LINK_VERSION */
+#include "link_internal.h" /* LINK_VERSION */
 #include "linkpair.h"
 
-#define T0 1000000u     /* the clock at which links are created, ms */
+#define T0 1000000u /* the clock at which links are created, ms */
 #define TYPE_APP 16
 
 static uint8_t key[LINK_KEY_BYTES];
@@ -145,19 +145,22 @@ static void test_purpose_and_version(void)
 
 static void small_rec_dummy(void *ud, struct link *l, unsigned type, uint8_t *data, size_t len)
 {
-	(void)ud; (void)l; (void)type; (void)data; (void)len;
+	(void)ud;
+	(void)l;
+	(void)type;
+	(void)data;
+	(void)len;
 }
 
 static void test_bad_config(void)
 {
 	struct pair_end e;
-	struct link_config cfg = {.role = LINK_INITIATOR, .purpose = LINK_HARBOR_PEER,
-	                          .cluster_key = key};
-	CHECK(link_new(&cfg, T0) == NULL);               /* no on_record */
+	struct link_config cfg = { .role = LINK_INITIATOR, .purpose = LINK_HARBOR_PEER, .cluster_key = key };
+	CHECK(link_new(&cfg, T0) == NULL); /* no on_record */
 	end_init(&e, LINK_INITIATOR, LINK_HARBOR_PEER, 1, "ok", 1, key, T0);
 	end_free(&e);
 	cfg.on_record = small_rec_dummy;
-	CHECK((e.l = link_new(&cfg, T0)) != NULL);      /* the minimal valid config */
+	CHECK((e.l = link_new(&cfg, T0)) != NULL); /* the minimal valid config */
 	link_free(e.l);
 	snprintf(cfg.self.name, sizeof cfg.self.name, "bad\nname");
 	CHECK(link_new(&cfg, T0) == NULL);
@@ -172,7 +175,7 @@ static void test_bad_config(void)
 
 	/* Input before link_start is a caller bug: refused loudly, not dropped. */
 	end_init(&e, LINK_RESPONDER, LINK_HARBOR_PEER, 2, "r", 1, key, T0);
-	uint8_t byte[1] = {0};
+	uint8_t byte[1] = { 0 };
 	CHECK(link_feed(e.l, byte, 1, T0, &e.out) == LINK_CLOSED);
 	CHECK(contains(link_reason(e.l), "before link_start"));
 	CHECK(link_start(e.l, &e.out) == LINK_ESTATE);
@@ -184,7 +187,7 @@ static void test_bad_config(void)
 static bool tamper_once(int flight, size_t pos, uint8_t mask)
 {
 	struct pair_end i, r;
-	struct pair_end *ends[3] = {&i, &r, &i};
+	struct pair_end *ends[3] = { &i, &r, &i };
 	bool inside = true;
 
 	pair_new(&i, &r);
@@ -218,7 +221,7 @@ static bool tamper_once(int flight, size_t pos, uint8_t mask)
 
 static void test_tamper_handshake(void)
 {
-	static const uint8_t masks[] = {0x01, 0x80, 0xff};
+	static const uint8_t masks[] = { 0x01, 0x80, 0xff };
 	for (int flight = 0; flight < 3; flight++) {
 		size_t pos = 0;
 		for (;; pos++) {
@@ -228,14 +231,14 @@ static void test_tamper_handshake(void)
 			if (!inside)
 				break;
 		}
-		CHECK(pos > 30);   /* every flight is a real message */
+		CHECK(pos > 30); /* every flight is a real message */
 	}
 }
 
 static void test_replayed_handshake(void)
 {
 	struct pair_end i, r, r2;
-	struct link_buf hello = {0}, auth = {0};
+	struct link_buf hello = { 0 }, auth = { 0 };
 
 	/* Record an honest session's initiator side. */
 	pair_new(&i, &r);
@@ -246,7 +249,7 @@ static void test_replayed_handshake(void)
 	end_send(&r, &i, T0, 0);
 	seal_str(&i, TYPE_APP, "transfer 100 gold");
 	CHECK(link_buf_reserve(&auth, i.out.len) == 0);
-	memcpy(auth.data, i.out.data, auth.len = i.out.len);   /* AUTH + the data record */
+	memcpy(auth.data, i.out.data, auth.len = i.out.len); /* AUTH + the data record */
 	end_send(&i, &r, T0, 0);
 	CHECK(r.established == 1 && r.nrec == 1);
 
@@ -254,7 +257,7 @@ static void test_replayed_handshake(void)
 	end_init(&r2, LINK_RESPONDER, LINK_HARBOR_PEER, 2, "beta", 222, key, T0);
 	CHECK(link_start(r2.l, &r2.out) == LINK_OK);
 	CHECK(link_feed(r2.l, hello.data, hello.len, T0, &r2.out) == LINK_HANDSHAKE);
-	CHECK(r2.out.len > 0);   /* it answers with its own, fresh HELLO and AUTH */
+	CHECK(r2.out.len > 0); /* it answers with its own, fresh HELLO and AUTH */
 	CHECK(link_feed(r2.l, auth.data, auth.len, T0, &r2.out) == LINK_CLOSED);
 	CHECK(r2.established == 0 && r2.nrec == 0);
 	CHECK(contains(link_reason(r2.l), "bad AUTH"));
@@ -268,7 +271,7 @@ static void test_replayed_handshake(void)
  * body of exactly `body` bytes (when body > the natural size). */
 static void craft_hello(struct link_buf *out, size_t body, const uint8_t *pk, uint32_t version)
 {
-	uint8_t nonce[32] = {7}, pad[600];
+	uint8_t nonce[32] = { 7 }, pad[600];
 	uint8_t sk[32], mypk[32];
 	Skiff__Link__Hello h = SKIFF__LINK__HELLO__INIT;
 	ProtobufCMessageUnknownField uf;
@@ -286,9 +289,9 @@ static void craft_hello(struct link_buf *out, size_t body, const uint8_t *pk, ui
 	size_t natural = protobuf_c_message_get_packed_size(&h.base);
 	if (body > natural) {
 		/* field 100, length delimited: 2 tag bytes + varint length + k bytes */
-		size_t k = body - natural - 3;     /* with a one-byte length */
+		size_t k = body - natural - 3; /* with a one-byte length */
 		if (k >= 128)
-			k--;                       /* two-byte length */
+			k--; /* two-byte length */
 		CHECK(k <= 500 && k >= 1);
 		memset(pad, 0, sizeof pad);
 		size_t vl = 0;
@@ -322,7 +325,7 @@ static void craft_hello(struct link_buf *out, size_t body, const uint8_t *pk, ui
 static void test_preauth_limit(void)
 {
 	struct pair_end r;
-	struct link_buf in = {0};
+	struct link_buf in = { 0 };
 
 	/* A HELLO with 300 bytes of unknown field: accepted (unknown fields are
 	 * ignored) and answered. */
@@ -333,7 +336,7 @@ static void test_preauth_limit(void)
 	CHECK(link_feed(r.l, in.data, in.len, T0, &r.out) == LINK_HANDSHAKE);
 	CHECK(r.out.len > 0);
 	/* Its AUTH would take the total past 512 bytes: refused on the header alone. */
-	uint8_t auth_hdr[LINK_HEADER] = {0, 0, 0, 34, 2};
+	uint8_t auth_hdr[LINK_HEADER] = { 0, 0, 0, 34, 2 };
 	CHECK(link_feed(r.l, auth_hdr, sizeof auth_hdr, T0, &r.out) == LINK_CLOSED);
 	CHECK(contains(link_reason(r.l), "more than 512 bytes before authenticating"));
 	end_free(&r);
@@ -342,7 +345,7 @@ static void test_preauth_limit(void)
 	/* A single HELLO over the budget is refused before its body is read. */
 	end_init(&r, LINK_RESPONDER, LINK_HARBOR_PEER, 2, "beta", 222, key, T0);
 	CHECK(link_start(r.l, &r.out) == LINK_OK);
-	uint8_t big_hdr[LINK_HEADER] = {0, 0, 0x01, 0xfc, 1};   /* 508 + 5 > 512 */
+	uint8_t big_hdr[LINK_HEADER] = { 0, 0, 0x01, 0xfc, 1 }; /* 508 + 5 > 512 */
 	CHECK(link_feed(r.l, big_hdr, sizeof big_hdr, T0, &r.out) == LINK_CLOSED);
 	CHECK(r.out.len == 0);
 	end_free(&r);
@@ -350,7 +353,7 @@ static void test_preauth_limit(void)
 	/* ...and a HELLO whose header claims 4 GiB. */
 	end_init(&r, LINK_RESPONDER, LINK_HARBOR_PEER, 2, "beta", 222, key, T0);
 	CHECK(link_start(r.l, &r.out) == LINK_OK);
-	uint8_t huge_hdr[LINK_HEADER] = {0xff, 0xff, 0xff, 0xff, 1};
+	uint8_t huge_hdr[LINK_HEADER] = { 0xff, 0xff, 0xff, 0xff, 1 };
 	CHECK(link_feed(r.l, huge_hdr, sizeof huge_hdr, T0, &r.out) == LINK_CLOSED);
 	end_free(&r);
 
@@ -366,7 +369,7 @@ static void test_preauth_limit(void)
 static void test_hostile_hellos(void)
 {
 	struct pair_end r;
-	struct link_buf in = {0};
+	struct link_buf in = { 0 };
 	static const uint8_t zero_pk[32];
 
 	/* A low-order (all zero) ephemeral key gives an all-zero shared secret. */
@@ -392,7 +395,7 @@ static void test_hostile_hellos(void)
 	/* Not protobuf at all. */
 	end_init(&r, LINK_RESPONDER, LINK_HARBOR_PEER, 2, "beta", 222, key, T0);
 	CHECK(link_start(r.l, &r.out) == LINK_OK);
-	uint8_t junk[] = {0, 0, 0, 4, 1, 0xff, 0xff, 0xff, 0xff};
+	uint8_t junk[] = { 0, 0, 0, 4, 1, 0xff, 0xff, 0xff, 0xff };
 	CHECK(link_feed(r.l, junk, sizeof junk, T0, &r.out) == LINK_CLOSED);
 	CHECK(contains(link_reason(r.l), "malformed HELLO"));
 	end_free(&r);
@@ -421,9 +424,11 @@ static void test_timeout(void)
 	pair_free(&i, &r);
 
 	/* A configured timeout. */
-	struct link_config cfg = {.role = LINK_RESPONDER, .purpose = LINK_HARBOR_PEER,
-	                          .cluster_key = key, .handshake_timeout_ms = 50,
-	                          .on_record = small_rec_dummy};
+	struct link_config cfg = { .role = LINK_RESPONDER,
+		                   .purpose = LINK_HARBOR_PEER,
+		                   .cluster_key = key,
+		                   .handshake_timeout_ms = 50,
+		                   .on_record = small_rec_dummy };
 	struct link *l = link_new(&cfg, T0);
 	CHECK(link_tick(l, T0 + 49) == LINK_HANDSHAKE);
 	CHECK(link_tick(l, T0 + 50) == LINK_CLOSED);
@@ -516,7 +521,7 @@ static void sealed(struct link_buf *dst, struct pair_end *e, unsigned type, cons
 static void test_record_replay_reorder_drop(void)
 {
 	struct pair_end i, r;
-	struct link_buf a = {0}, b = {0}, c = {0};
+	struct link_buf a = { 0 }, b = { 0 }, c = { 0 };
 
 	/* Replay: the same record twice. */
 	established_pair(&i, &r);
@@ -589,13 +594,13 @@ static void test_truncation_and_close(void)
 	link_close(i.l, "node shutting down", &i.out);
 	CHECK(link_state(i.l) == LINK_CLOSED && link_clean(i.l));
 	CHECK(link_seal(i.l, &i.out, TYPE_APP, "x", 1) == LINK_ESTATE);
-	link_close(i.l, "again", &i.out);   /* idempotent */
+	link_close(i.l, "again", &i.out); /* idempotent */
 	end_send(&i, &r, T0, 0);
 	CHECK(r.nrec == 1 && link_state(r.l) == LINK_CLOSED && link_clean(r.l));
 	CHECK(strcmp(link_reason(r.l), "peer closed the link: node shutting down") == 0);
 	CHECK(link_eof(r.l) == LINK_CLOSED && link_clean(r.l));
 	/* Bytes after a CLOSE are ignored. */
-	uint8_t more[8] = {0};
+	uint8_t more[8] = { 0 };
 	CHECK(link_feed(r.l, more, sizeof more, T0, &r.out) == LINK_CLOSED && r.nrec == 1);
 	pair_free(&i, &r);
 
@@ -627,8 +632,8 @@ static void test_oversize(void)
 	 * even with a valid header tag (the sender's key is the one used here). */
 	established_pair(&i, &r);
 	size_t claim = link_max_record(r.l) + LINK_MAC + 1;
-	uint8_t hdr[LINK_SEALED_HEADER] = {(uint8_t)(claim >> 24), (uint8_t)(claim >> 16),
-	                                   (uint8_t)(claim >> 8), (uint8_t)claim, TYPE_APP};
+	uint8_t hdr[LINK_SEALED_HEADER] = { (uint8_t)(claim >> 24), (uint8_t)(claim >> 16),
+		                            (uint8_t)(claim >> 8), (uint8_t)claim, TYPE_APP };
 	sign_header(r.l, hdr);
 	CHECK(link_feed(r.l, hdr, sizeof hdr, T0, &r.out) == LINK_CLOSED);
 	CHECK(contains(link_reason(r.l), "outside"));
@@ -636,7 +641,7 @@ static void test_oversize(void)
 
 	/* ... one too short to hold a tag, too. */
 	established_pair(&i, &r);
-	uint8_t tiny[LINK_SEALED_HEADER + 3] = {0, 0, 0, 3, TYPE_APP};
+	uint8_t tiny[LINK_SEALED_HEADER + 3] = { 0, 0, 0, 3, TYPE_APP };
 	sign_header(r.l, tiny);
 	CHECK(link_feed(r.l, tiny, sizeof tiny, T0, &r.out) == LINK_CLOSED);
 	CHECK(contains(link_reason(r.l), "outside"));
@@ -645,7 +650,7 @@ static void test_oversize(void)
 	/* A length without its tag (a flipped bit, or a guess) is refused on the
 	 * header: nothing is buffered for it. */
 	established_pair(&i, &r);
-	uint8_t forged[LINK_SEALED_HEADER] = {0, 0x10, 0, 0, TYPE_APP};
+	uint8_t forged[LINK_SEALED_HEADER] = { 0, 0x10, 0, 0, TYPE_APP };
 	CHECK(link_feed(r.l, forged, sizeof forged, T0, &r.out) == LINK_CLOSED);
 	CHECK(contains(link_reason(r.l), "header failed authentication"));
 	pair_free(&i, &r);
@@ -655,9 +660,9 @@ static void test_oversize(void)
 	uint8_t *p;
 	CHECK(link_record_begin(i.l, &i.out, link_max_record(i.l) + 1, &p) == LINK_ETOOBIG);
 	CHECK(p == NULL && i.out.len == 0 && link_state(i.l) == LINK_ESTABLISHED);
-	CHECK(link_record_commit(i.l, &i.out, TYPE_APP, 0) == LINK_ESTATE);   /* nothing begun */
+	CHECK(link_record_commit(i.l, &i.out, TYPE_APP, 0) == LINK_ESTATE); /* nothing begun */
 	CHECK(link_record_begin(i.l, &i.out, 8, &p) == LINK_OK);
-	CHECK(link_record_commit(i.l, &i.out, TYPE_APP, 9) == LINK_ETOOBIG);   /* over reservation */
+	CHECK(link_record_commit(i.l, &i.out, TYPE_APP, 9) == LINK_ETOOBIG); /* over reservation */
 	seal_str(&i, TYPE_APP, "still fine");
 	end_send(&i, &r, T0, 0);
 	CHECK(r.nrec == 1 && link_state(r.l) == LINK_ESTABLISHED);
@@ -668,7 +673,9 @@ static void test_oversize(void)
 static void small_rec(void *ud, struct link *l, unsigned type, uint8_t *data, size_t len)
 {
 	size_t *count = ud;
-	(void)l; (void)type; (void)data;
+	(void)l;
+	(void)type;
+	(void)data;
 	CHECK(len <= 100);
 	(*count)++;
 }
@@ -677,10 +684,14 @@ static void test_max_record_config(void)
 {
 	size_t count = 0;
 	struct pair_end i;
-	struct link_buf rout = {0};
-	struct link_config cfg = {.role = LINK_RESPONDER, .purpose = LINK_HARBOR_PEER,
-	                          .self = {.node_id = 2}, .cluster_key = key, .max_record = 100,
-	                          .on_record = small_rec, .ud = &count};
+	struct link_buf rout = { 0 };
+	struct link_config cfg = { .role = LINK_RESPONDER,
+		                   .purpose = LINK_HARBOR_PEER,
+		                   .self = { .node_id = 2 },
+		                   .cluster_key = key,
+		                   .max_record = 100,
+		                   .on_record = small_rec,
+		                   .ud = &count };
 	struct link *r = link_new(&cfg, T0);
 	CHECK(r != NULL && link_max_record(r) == 100);
 	end_init(&i, LINK_INITIATOR, LINK_HARBOR_PEER, 1, "a", 1, key, T0);
@@ -692,11 +703,11 @@ static void test_max_record_config(void)
 		rout.len = 0;
 	}
 	CHECK(link_state(r) == LINK_ESTABLISHED);
-	uint8_t buf[101] = {0};
+	uint8_t buf[101] = { 0 };
 	CHECK(link_seal(i.l, &i.out, TYPE_APP, buf, 100) == LINK_OK);
 	CHECK(link_feed(r, i.out.data, i.out.len, T0, &rout) == LINK_ESTABLISHED && count == 1);
 	i.out.len = 0;
-	CHECK(link_seal(i.l, &i.out, TYPE_APP, buf, 101) == LINK_OK);   /* sender allows 16 MiB */
+	CHECK(link_seal(i.l, &i.out, TYPE_APP, buf, 101) == LINK_OK); /* sender allows 16 MiB */
 	CHECK(link_feed(r, i.out.data, LINK_SEALED_HEADER, T0, &rout) == LINK_CLOSED && count == 1);
 	link_free(r);
 	link_buf_free(&rout);
@@ -711,7 +722,8 @@ static void test_byte_at_a_time(void)
 	pair_new(&i, &r);
 	CHECK(pair_handshake(&i, &r, T0, 1) == 0);
 	for (int k = 0; k < 50; k++) {
-		snprintf(msg, sizeof msg, "message %d %.*s", k, k, "abcdefghijklmnopqrstuvwxyz"
+		snprintf(msg, sizeof msg, "message %d %.*s", k, k,
+		         "abcdefghijklmnopqrstuvwxyz"
 		         "abcdefghijklmnopqrstuvwxyz");
 		seal_str(&i, TYPE_APP + (unsigned)(k % 3), msg);
 		seal_str(&r, TYPE_APP, msg);
@@ -719,7 +731,8 @@ static void test_byte_at_a_time(void)
 	pair_pump(&i, &r, T0, 1);
 	CHECK(r.nrec == 50 && i.nrec == 50);
 	for (int k = 0; k < 50; k++) {
-		snprintf(msg, sizeof msg, "message %d %.*s", k, k, "abcdefghijklmnopqrstuvwxyz"
+		snprintf(msg, sizeof msg, "message %d %.*s", k, k,
+		         "abcdefghijklmnopqrstuvwxyz"
 		         "abcdefghijklmnopqrstuvwxyz");
 		check_record(&r, (size_t)k, TYPE_APP + (unsigned)(k % 3), msg);
 	}
@@ -765,7 +778,7 @@ static void test_batch(void)
 
 static void test_buf(void)
 {
-	struct link_buf b = {0};
+	struct link_buf b = { 0 };
 	CHECK(link_buf_reserve(&b, 10) == 0 && b.cap >= 10);
 	memcpy(b.data, "0123456789", 10);
 	b.len = 10;
@@ -781,30 +794,33 @@ static void test_buf(void)
 
 int main(void)
 {
-	alarm(120);   /* belt and braces; meson has its own timeout */
+	alarm(120); /* belt and braces; meson has its own timeout */
 	CHECK(sodium_init() >= 0);
 	randombytes_buf(key, sizeof key);
 	randombytes_buf(other_key, sizeof other_key);
 
-	static const struct { const char *name; void (*fn)(void); } tests[] = {
-		{"handshake_ok", test_handshake_ok},
-		{"wrong_key", test_wrong_key},
-		{"purpose_and_version", test_purpose_and_version},
-		{"bad_config", test_bad_config},
-		{"tamper_handshake", test_tamper_handshake},
-		{"replayed_handshake", test_replayed_handshake},
-		{"preauth_limit", test_preauth_limit},
-		{"hostile_hellos", test_hostile_hellos},
-		{"timeout", test_timeout},
-		{"reject_identity", test_reject_identity},
-		{"record_tamper", test_record_tamper},
-		{"record_replay_reorder_drop", test_record_replay_reorder_drop},
-		{"truncation_and_close", test_truncation_and_close},
-		{"oversize", test_oversize},
-		{"max_record_config", test_max_record_config},
-		{"byte_at_a_time", test_byte_at_a_time},
-		{"batch_10000", test_batch},
-		{"buf", test_buf},
+	static const struct {
+		const char *name;
+		void (*fn)(void);
+	} tests[] = {
+		{ "handshake_ok", test_handshake_ok },
+		{ "wrong_key", test_wrong_key },
+		{ "purpose_and_version", test_purpose_and_version },
+		{ "bad_config", test_bad_config },
+		{ "tamper_handshake", test_tamper_handshake },
+		{ "replayed_handshake", test_replayed_handshake },
+		{ "preauth_limit", test_preauth_limit },
+		{ "hostile_hellos", test_hostile_hellos },
+		{ "timeout", test_timeout },
+		{ "reject_identity", test_reject_identity },
+		{ "record_tamper", test_record_tamper },
+		{ "record_replay_reorder_drop", test_record_replay_reorder_drop },
+		{ "truncation_and_close", test_truncation_and_close },
+		{ "oversize", test_oversize },
+		{ "max_record_config", test_max_record_config },
+		{ "byte_at_a_time", test_byte_at_a_time },
+		{ "batch_10000", test_batch },
+		{ "buf", test_buf },
 	};
 	for (size_t k = 0; k < sizeof tests / sizeof tests[0]; k++) {
 		tests[k].fn();

@@ -30,20 +30,19 @@ static void on_record(void *ud, struct link *l, unsigned type, uint8_t *data, si
 }
 
 void end_init(struct pair_end *e, enum link_role role, enum link_purpose purpose, uint32_t id,
-              const char *name, uint64_t incarnation, const uint8_t key[LINK_KEY_BYTES],
-              uint64_t now)
+              const char *name, uint64_t incarnation, const uint8_t key[LINK_KEY_BYTES], uint64_t now)
 {
 	end_init_cred(e, role, purpose, id, name, incarnation, key, NULL, 0, now);
 }
 
-void end_init_cred(struct pair_end *e, enum link_role role, enum link_purpose purpose,
-                   uint32_t id, const char *name, uint64_t incarnation, const uint8_t *key,
+void end_init_cred(struct pair_end *e, enum link_role role, enum link_purpose purpose, uint32_t id,
+                   const char *name, uint64_t incarnation, const uint8_t *key,
                    const struct link_credential *cred, uint64_t unix_now, uint64_t now)
 {
 	struct link_config cfg = {
 		.role = role,
 		.purpose = purpose,
-		.self = {.node_id = id, .incarnation = incarnation},
+		.self = { .node_id = id, .incarnation = incarnation },
 		.cluster_key = key,
 		.credential = cred,
 		.unix_now = unix_now,
@@ -68,7 +67,7 @@ void end_free(struct pair_end *e)
 
 size_t end_send(struct pair_end *from, struct pair_end *to, uint64_t now, size_t chunk)
 {
-	struct link_buf wire = from->out;   /* take the bytes: the feed overwrites them */
+	struct link_buf wire = from->out; /* take the bytes: the feed overwrites them */
 	size_t moved = wire.len;
 
 	memset(&from->out, 0, sizeof from->out);
@@ -99,8 +98,7 @@ int pair_handshake(struct pair_end *a, struct pair_end *b, uint64_t now, size_t 
 	return link_state(a->l) == LINK_ESTABLISHED && link_state(b->l) == LINK_ESTABLISHED ? 0 : -1;
 }
 
-int end_next(const struct pair_end *e, size_t *cursor, unsigned *type, const uint8_t **data,
-             size_t *len)
+int end_next(const struct pair_end *e, size_t *cursor, unsigned *type, const uint8_t **data, size_t *len)
 {
 	size_t off = *cursor;
 	if (off + 5 > e->log.len)

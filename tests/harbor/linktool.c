@@ -23,7 +23,7 @@ uint64_t tool_now_ms(void)
 int tool_dial(const char *host, int port)
 {
 	int fd = socket(AF_INET, SOCK_STREAM, 0);
-	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
 	if (fd < 0 || inet_pton(AF_INET, host, &sa.sin_addr) != 1 ||
 	    connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0) {
 		fprintf(stderr, "connect %s:%d: ", host, port);
@@ -49,7 +49,7 @@ int tool_write_all(int fd, const uint8_t *p, size_t n)
 
 long tool_read(int fd, uint8_t *buf, size_t cap, int poll_ms, uint64_t deadline)
 {
-	struct pollfd p = {.fd = fd, .events = POLLIN};
+	struct pollfd p = { .fd = fd, .events = POLLIN };
 	int r = poll(&p, 1, poll_ms);
 	if (tool_now_ms() > deadline) {
 		printf("TIMEOUT\n");

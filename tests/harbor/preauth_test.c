@@ -15,18 +15,17 @@
 #include "skynet_ratelog.h"
 
 static int errors;
-#define EXPECT(c, ...)                          \
-	do {                                    \
-		if (!(c)) {                     \
-			printf("FAIL line %d: ", __LINE__); \
-			printf(__VA_ARGS__);    \
-			printf("\n");           \
-			errors++;               \
-		}                               \
+#define EXPECT(c, ...)                                                                                       \
+	do {                                                                                                 \
+		if (!(c)) {                                                                                  \
+			printf("FAIL line %d: ", __LINE__);                                                  \
+			printf(__VA_ARGS__);                                                                 \
+			printf("\n");                                                                        \
+			errors++;                                                                            \
+		}                                                                                            \
 	} while (0)
 
-static bool enter(struct preauth *p, struct preauth_slot *s, const char *addr,
-                  struct preauth_slot **evict)
+static bool enter(struct preauth *p, struct preauth_slot *s, const char *addr, struct preauth_slot **evict)
 {
 	memset(s, 0, sizeof(*s));
 	return preauth_enter(p, s, addr, evict);
@@ -81,8 +80,8 @@ static void eviction(void)
 	struct preauth_limits lim = { .per_source = 4, .total = 4 };
 	struct preauth *p = preauth_new(NULL, "t", &lim);
 	struct preauth_slot s[6], *ev;
-	const char *addr[] = { "10.0.0.1:1", "10.0.0.2:1", "10.0.0.1:2", "10.0.0.3:1",
-	                       "10.0.0.4:1", "10.0.0.1:3" };
+	const char *addr[] = { "10.0.0.1:1", "10.0.0.2:1", "10.0.0.1:2",
+		               "10.0.0.3:1", "10.0.0.4:1", "10.0.0.1:3" };
 	for (int i = 0; i < 4; i++)
 		EXPECT(enter(p, &s[i], addr[i], &ev) && ev == NULL, "fill %d", i);
 	EXPECT(enter(p, &s[4], addr[4], &ev) && ev == &s[0], "the oldest is evicted");
@@ -107,8 +106,8 @@ static void ratelog(void)
 	skynet_ratelog_init(&r, "t", 3, 50);
 	for (int i = 0; i < 100; i++)
 		skynet_ratelog(NULL, &r, "event %d", i);
-	EXPECT(r.logged == 3 && r.suppressed == 97 && r.total == 100, "burst %u %llu %llu",
-	       r.logged, (unsigned long long)r.suppressed, (unsigned long long)r.total);
+	EXPECT(r.logged == 3 && r.suppressed == 97 && r.total == 100, "burst %u %llu %llu", r.logged,
+	       (unsigned long long)r.suppressed, (unsigned long long)r.total);
 	skynet_ratelog_flush(NULL, &r);
 	EXPECT(r.suppressed == 97, "the window is not over: nothing flushed");
 	struct timespec ts = { 0, 60 * 1000 * 1000 };

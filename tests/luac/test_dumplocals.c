@@ -22,22 +22,23 @@
 
 static int failures;
 
-#define CHECK(cond, ...) do { \
-	if (!(cond)) { \
-		failures++; \
-		fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__); \
-		fprintf(stderr, __VA_ARGS__); \
-		fputc('\n', stderr); \
-	} \
-} while (0)
+#define CHECK(cond, ...)                                                                                     \
+	do {                                                                                                 \
+		if (!(cond)) {                                                                               \
+			failures++;                                                                          \
+			fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);                                 \
+			fprintf(stderr, __VA_ARGS__);                                                        \
+			fputc('\n', stderr);                                                                 \
+		}                                                                                            \
+	} while (0)
 
 struct buf {
 	char *p;
 	size_t len;
 };
 
-static int
-writer(lua_State *L, const void *data, size_t sz, void *ud) {
+static int writer(lua_State *L, const void *data, size_t sz, void *ud)
+{
 	(void)L;
 	struct buf *b = ud;
 	char *p = realloc(b->p, b->len + sz + 1);
@@ -50,8 +51,8 @@ writer(lua_State *L, const void *data, size_t sz, void *ud) {
 }
 
 /* Dumps the function on top of the stack (left there); a dump that fails ends the test. */
-static struct buf
-dump(lua_State *L, int strip) {
+static struct buf dump(lua_State *L, int strip)
+{
 	struct buf b = { NULL, 0 };
 	if (lua_dump(L, writer, &b, strip) != 0 || b.p == NULL || b.len == 0) {
 		fprintf(stderr, "FAIL: lua_dump failed\n");
@@ -65,13 +66,12 @@ dump(lua_State *L, int strip) {
  * after the rewrite the parameter has no name, the upvalue keeps its name,
  * the active lines are the same and the error names its line.
  */
-static const char probe_src[] =
-	"local up = 40\n"
-	"return function(a, b)\n"
-	"  local c = a + b + up\n"
-	"  if c > 100 then error('big') end\n"
-	"  return c\n"
-	"end\n";
+static const char probe_src[] = "local up = 40\n"
+				"return function(a, b)\n"
+				"  local c = a + b + up\n"
+				"  if c > 100 then error('big') end\n"
+				"  return c\n"
+				"end\n";
 
 static const char probe_check[] =
 	"local full, rewritten = ...\n"
@@ -87,8 +87,8 @@ static const char probe_check[] =
 	"local ok, err = pcall(f1, 100, 1)\n"
 	"assert(not ok and err:find('^probe:4: big'), 'error names its line: ' .. tostring(err))\n";
 
-static void
-check_probe(lua_State *L) {
+static void check_probe(lua_State *L)
+{
 	lua_settop(L, 0);
 	if (luaL_loadbuffer(L, probe_src, sizeof(probe_src) - 1, "=probe") != LUA_OK) {
 		CHECK(0, "probe: %s", lua_tostring(L, -1));
@@ -111,8 +111,8 @@ check_probe(lua_State *L) {
 	free(full.p);
 }
 
-static void
-check_file(lua_State *L, const char *path) {
+static void check_file(lua_State *L, const char *path)
+{
 	lua_settop(L, 0);
 	if (luaL_loadfile(L, path) != LUA_OK) {
 		CHECK(0, "%s: %s", path, lua_tostring(L, -1));
@@ -131,12 +131,14 @@ check_file(lua_State *L, const char *path) {
 		if (st == LUA_OK) {
 			struct buf again = dump(L, 0), again_stripped = dump(L, 1);
 			CHECK(again.len == n && memcmp(again.p, exact, n) == 0,
-				"%s: rewritten chunk dumps differently (%zu vs %zu bytes)", path, again.len, n);
-			CHECK(again_stripped.len == stripped.len && memcmp(again_stripped.p, stripped.p, stripped.len) == 0,
-				"%s: code or constants changed", path);
+			      "%s: rewritten chunk dumps differently (%zu vs %zu bytes)", path, again.len, n);
+			CHECK(again_stripped.len == stripped.len &&
+			              memcmp(again_stripped.p, stripped.p, stripped.len) == 0,
+			      "%s: code or constants changed", path);
 			/* nothing left to drop: a second rewrite is the identity */
 			size_t n2 = skiff_dump_drop_locals(again.p, again.len);
-			CHECK(n2 == n && memcmp(again.p, exact, n) == 0, "%s: second rewrite changed bytes", path);
+			CHECK(n2 == n && memcmp(again.p, exact, n) == 0, "%s: second rewrite changed bytes",
+			      path);
 			free(again.p);
 			free(again_stripped.p);
 		}
@@ -165,8 +167,8 @@ check_file(lua_State *L, const char *path) {
 	free(stripped.p);
 }
 
-int
-main(int argc, char **argv) {
+int main(int argc, char **argv)
+{
 	if (argc < 2) {
 		fprintf(stderr, "usage: %s FILE.lua...\n", argv[0]);
 		return 2;

@@ -14,22 +14,22 @@
 #include "lua-seri.h"
 #include "skynet_malloc.h"
 
-static int
-ltrash(lua_State *L) {
+static int ltrash(lua_State *L)
+{
 	luaL_checktype(L, 1, LUA_TLIGHTUSERDATA);
 	skynet_free(lua_touserdata(L, 1));
 	return 0;
 }
 
-static int
-lbytes(lua_State *L) {
+static int lbytes(lua_State *L)
+{
 	luaL_checktype(L, 1, LUA_TLIGHTUSERDATA);
 	lua_pushlstring(L, lua_touserdata(L, 1), (size_t)luaL_checkinteger(L, 2));
 	return 1;
 }
 
-static int
-lunpack_exact(lua_State *L) {
+static int lunpack_exact(lua_State *L)
+{
 	size_t sz;
 	const char *s = luaL_checklstring(L, 1, &sz);
 	void *copy = skynet_malloc(sz ? sz : 1);
@@ -45,8 +45,8 @@ lunpack_exact(lua_State *L) {
 	return lua_gettop(L);
 }
 
-int
-main(int argc, char *argv[]) {
+int main(int argc, char *argv[])
+{
 	if (argc != 2) {
 		fprintf(stderr, "usage: %s test_seri.lua\n", argv[0]);
 		return 2;

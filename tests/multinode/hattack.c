@@ -58,12 +58,18 @@
 /* A one-shot attack tool that exits from many places: its memory is the OS's
  * to reclaim, so leak reports from it (under ASan) would only be noise. */
 const char *__asan_default_options(void);
-const char *__asan_default_options(void) { return "detect_leaks=0"; }
+const char *__asan_default_options(void)
+{
+	return "detect_leaks=0";
+}
 
 static int established;
 static FILE *recfile;
 
-static void on_est(void *ud, struct link *l) { established = 1; }
+static void on_est(void *ud, struct link *l)
+{
+	established = 1;
+}
 
 /* A heartbeat probe is answered, as a live node would: into out. */
 static void answer_heartbeat(struct link *l, struct link_buf *out, const uint8_t *d, size_t n)
@@ -189,23 +195,22 @@ static void node_rec(void *ud, struct link *l, unsigned type, uint8_t *d, size_t
 		break;
 	}
 	case SKIFF__HARBOR__FRAME_TYPE__DATA: {
-		Skiff__Harbor__Data *x = (Skiff__Harbor__Data *)frame_decode(
-			&skiff__harbor__data__descriptor, &arena, d, n);
+		Skiff__Harbor__Data *x =
+			(Skiff__Harbor__Data *)frame_decode(&skiff__harbor__data__descriptor, &arena, d, n);
 		if (x)
 			printf("DATA %u 0x%08x 0x%08x\n", x->type, x->source,
-			       x->destination_case == SKIFF__HARBOR__DATA__DESTINATION_HANDLE ? x->handle : 0);
+			       x->destination_case == SKIFF__HARBOR__DATA__DESTINATION_HANDLE ? x->handle
+			                                                                      : 0);
 		break;
 	}
-	default:
-		printf("FRAME %s %u\n", c->tag, type);
-		break;
+	default: printf("FRAME %s %u\n", c->tag, type); break;
 	}
 	pb_arena_reset(&arena);
 	fflush(stdout);
 }
 
-static void conn_open(struct conn *c, const char *tag, const char *host, int port,
-                      enum link_purpose purpose, const uint8_t *key, uint64_t incarnation)
+static void conn_open(struct conn *c, const char *tag, const char *host, int port, enum link_purpose purpose,
+                      const uint8_t *key, uint64_t incarnation)
 {
 	memset(c, 0, sizeof *c);
 	c->tag = tag;
@@ -289,7 +294,7 @@ static int run_node(char **argv)
 	pb_arena_init(&arena, NULL, 0);
 	struct conn master, peer, extra;
 	conn_open(&master, "MASTER", host, atoi(argv[3]), LINK_HARBOR_MASTER, key, inc);
-	struct conn *both[2] = {&master, &peer};
+	struct conn *both[2] = { &master, &peer };
 	for (int i = 0; i < 100 && !master.up && !master.eof; i++)
 		pump(both, 1, 50);
 	if (!master.up) {
@@ -320,8 +325,9 @@ static int run_node(char **argv)
 	FILE *f = fopen(argv[7], "r");
 	char line[512];
 	while (f && fgets(line, sizeof line, f)) {
-		char w[6][256] = {{0}};
-		int k = sscanf(line, "%255s %255s %255s %255s %255s %255s", w[0], w[1], w[2], w[3], w[4], w[5]);
+		char w[6][256] = { { 0 } };
+		int k = sscanf(line, "%255s %255s %255s %255s %255s %255s", w[0], w[1], w[2], w[3], w[4],
+		               w[5]);
 		if (k <= 0)
 			continue;
 		if (strcmp(w[0], "data") == 0 && k >= 5) {
@@ -351,19 +357,19 @@ static int run_node(char **argv)
 		} else if (strcmp(w[0], "relink") == 0 && k >= 2) {
 			conn_open(&extra, "RELINK", host, atoi(argv[5]), LINK_HARBOR_PEER, key,
 			          strtoull(w[1], NULL, 0));
-			struct conn *one[1] = {&extra};
+			struct conn *one[1] = { &extra };
 			for (int i = 0; i < 60 && !extra.eof; i++)
 				pump(one, 1, 50);
 			printf("RELINK %s\n", extra.eof ? link_reason(extra.l) : "still open");
 			conn_close(&extra);
 		} else if (strcmp(w[0], "flip") == 0) {
 			/* a Data frame whose length has one bit flipped (+1 MiB) after sealing */
-			static const uint8_t data[] = {0x0d, 0x01, 0x00, 0x00, 0x09};
+			static const uint8_t data[] = { 0x0d, 0x01, 0x00, 0x00, 0x09 };
 			size_t at = peer.out.len;
 			link_seal(peer.l, &peer.out, SKIFF__HARBOR__FRAME_TYPE__DATA, data, sizeof data);
 			peer.out.data[at + 1] ^= 0x10;
 			uint64_t t0 = tool_now_ms();
-			struct conn *one[1] = {&peer};
+			struct conn *one[1] = { &peer };
 			while (!peer.eof && tool_now_ms() - t0 < 10000)
 				pump(one, 1, 50);
 			printf("FLIP %s after %llu ms\n", peer.eof ? "closed" : "still open",
@@ -403,7 +409,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	int fd = tool_dial(argv[2], atoi(argv[3]));
-	struct link_buf out = {0};
+	struct link_buf out = { 0 };
 	struct link_config cfg = {
 		.role = LINK_INITIATOR,
 		.purpose = strcmp(argv[5], "master") == 0 ? LINK_HARBOR_MASTER : LINK_HARBOR_PEER,
@@ -424,7 +430,7 @@ int main(int argc, char **argv)
 	if (strcmp(mode, "record") == 0 && argc > 7)
 		recfile = fopen(argv[7], "wb");
 	if (strcmp(mode, "bighdr") == 0) {
-		static const uint8_t hdr[5] = {0x01, 0x00, 0x00, 0x00, 0x01};
+		static const uint8_t hdr[5] = { 0x01, 0x00, 0x00, 0x00, 0x01 };
 		put(fd, hdr, sizeof hdr);
 	} else if (strcmp(mode, "replay") == 0) {
 		FILE *f = fopen(argv[7], "rb");
@@ -440,7 +446,7 @@ int main(int argc, char **argv)
 			link_buf_consume(&out, out.len);
 		}
 		if (established && strcmp(mode, "flip") == 0 && !flipped) {
-			static const uint8_t data[] = {0x0d, 0x01, 0x00, 0x00, 0x01};
+			static const uint8_t data[] = { 0x0d, 0x01, 0x00, 0x00, 0x01 };
 			link_seal(l, &out, 16, data, sizeof data);
 			out.data[out.len - 3] ^= 0x01;
 			flipped = 1;

@@ -30,7 +30,10 @@
 #include "linktool.h"
 
 const char *__asan_default_options(void);
-const char *__asan_default_options(void) { return "detect_leaks=0"; }
+const char *__asan_default_options(void)
+{
+	return "detect_leaks=0";
+}
 
 static int established;
 
@@ -81,7 +84,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "hcred: link_new refused the config\n");
 		return 2;
 	}
-	struct link_buf out = {0};
+	struct link_buf out = { 0 };
 	uint64_t est_at = 0;
 	link_start(l, &out);
 	for (;;) {

@@ -22,13 +22,11 @@
 #include "socket_server.h"
 #include "../check.h"
 
-
 static struct socket_server *SS;
 
 static const char *type_name(int t)
 {
-	static const char *names[] = { "DATA", "CLOSE", "OPEN", "ACCEPT", "ERR", "EXIT", "UDP",
-		"WARNING" };
+	static const char *names[] = { "DATA", "CLOSE", "OPEN", "ACCEPT", "ERR", "EXIT", "UDP", "WARNING" };
 	return t >= 0 && t < 8 ? names[t] : "?";
 }
 
@@ -43,8 +41,7 @@ static int next_event(struct event *e)
 	int more = 1;
 	e->type = socket_server_poll(SS, &e->m, &more);
 	e->text[0] = '\0';
-	if ((e->type == SOCKET_OPEN || e->type == SOCKET_ACCEPT || e->type == SOCKET_ERR) &&
-	    e->m.data)
+	if ((e->type == SOCKET_OPEN || e->type == SOCKET_ACCEPT || e->type == SOCKET_ERR) && e->m.data)
 		snprintf(e->text, sizeof(e->text), "%s", e->m.data);
 	return e->type;
 }
@@ -64,8 +61,8 @@ static void expect(int type, int id, struct event *out)
 		if (out->type == type && (id < 0 || out->m.id == id))
 			return;
 		if (out->type == SOCKET_ERR || out->type == SOCKET_CLOSE)
-			fprintf(stderr, "  (skipping %s id=%d %s)\n", type_name(out->type),
-				out->m.id, out->text);
+			fprintf(stderr, "  (skipping %s id=%d %s)\n", type_name(out->type), out->m.id,
+			        out->text);
 		drop_event(out);
 	}
 }
@@ -370,8 +367,9 @@ static void test_halfclose(int port)
 {
 	/* a raw client so we can shutdown(SHUT_WR) */
 	int fd = socket(AF_INET, SOCK_STREAM, 0);
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port),
-		.sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	struct sockaddr_in sa = { .sin_family = AF_INET,
+		                  .sin_port = htons((uint16_t)port),
+		                  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
 	CHECK(connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0);
 	struct event e;
 	expect(SOCKET_ACCEPT, -1, &e);
@@ -433,7 +431,7 @@ static void test_bind(void)
 	CHECK(memcmp(buf, "piped", 5) == 0);
 	close(fds[1]);
 	expect(SOCKET_CLOSE, id, &e); /* EOF on the pipe */
-	close(fds[0]); /* bound fds stay the caller's */
+	close(fds[0]);                /* bound fds stay the caller's */
 	printf("ok bind\n");
 }
 
@@ -509,7 +507,7 @@ static void test_many_clients(int port, int n)
 		case SOCKET_DATA:
 			if (e.m.opaque == 3) {
 				struct socket_sendbuffer b = { e.m.id, SOCKET_BUFFER_MEMORY, e.m.data,
-					(size_t)e.m.ud };
+					                       (size_t)e.m.ud };
 				CHECK(socket_server_send(SS, &b) == 0);
 				e.m.data = NULL;
 			} else {

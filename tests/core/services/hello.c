@@ -6,8 +6,8 @@
 #include <skynet.h>
 #include <stdlib.h>
 
-static int cb(struct skynet_context *ctx, void *ud, int type, int session,
-	uint32_t source, const void *msg, size_t sz)
+static int cb(struct skynet_context *ctx, void *ud, int type, int session, uint32_t source, const void *msg,
+              size_t sz)
 {
 	if (type == PTYPE_TEXT)
 		skynet_error(ctx, "hello got: %.*s", (int)sz, (const char *)msg);

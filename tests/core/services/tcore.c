@@ -38,16 +38,22 @@ void *tcore_create(void);
 int tcore_init(struct tcore *t, struct skynet_context *ctx, const char *parm);
 void tcore_release(struct tcore *t);
 
-void *tcore_create(void) { return skynet_calloc(1, sizeof(struct tcore)); }
+void *tcore_create(void)
+{
+	return skynet_calloc(1, sizeof(struct tcore));
+}
 
-void tcore_release(struct tcore *t) { skynet_free(t); }
+void tcore_release(struct tcore *t)
+{
+	skynet_free(t);
+}
 
 /* A failed check fails the test service, never the node: it reports and
  * returns from the callback. */
-#define CHECK_FAILED(file, line, text) \
-	do {                           \
-		fail(t, (text), (line)); \
-		return 0;              \
+#define CHECK_FAILED(file, line, text)                                                                       \
+	do {                                                                                                 \
+		fail(t, (text), (line));                                                                     \
+		return 0;                                                                                    \
 	} while (0)
 #include "../../check.h"
 
@@ -64,7 +70,10 @@ static void pass(struct tcore *t)
 	skynet_command(t->ctx, "ABORT", NULL);
 }
 
-static uint32_t parse_handle(const char *r) { return r ? (uint32_t)strtoul(r + 1, NULL, 16) : 0; }
+static uint32_t parse_handle(const char *r)
+{
+	return r ? (uint32_t)strtoul(r + 1, NULL, 16) : 0;
+}
 
 static uint32_t launch(struct tcore *t, const char *args)
 {
@@ -90,7 +99,7 @@ static void busy_wait_us(long us)
 /* ---------- helper children ---------- */
 
 static int child_cb(struct skynet_context *ctx, void *ud, int type, int session, uint32_t source,
-	const void *msg, size_t sz)
+                    const void *msg, size_t sz)
 {
 	struct tcore *t = ud;
 	if (strcmp(t->mode, "slow") == 0) {
@@ -126,7 +135,7 @@ static int mode_timeout(struct tcore *t, int type, int session)
 	if (t->step == 0) {
 		/* TIMEOUT 0 answers at once; others on their tick. */
 		t->tstart = skynet_now();
-		int delays[] = {0, 1, 2, 5, 10, 50, 100, 255, 256, 257, 300};
+		int delays[] = { 0, 1, 2, 5, 10, 50, 100, 255, 256, 257, 300 };
 		t->ntimers = (int)(sizeof(delays) / sizeof(delays[0]));
 		for (int i = 0; i < t->ntimers; i++) {
 			t->tdelay[i] = delays[i];
@@ -144,9 +153,9 @@ static int mode_timeout(struct tcore *t, int type, int session)
 	CHECKF(i < t->ntimers, "unknown session %d", session);
 	uint64_t waited = skynet_now() - t->tstart;
 	CHECKF(waited + 1 >= (uint64_t)t->tdelay[i], "timer %d cs fired after %llu cs", t->tdelay[i],
-		(unsigned long long)waited);
-	CHECKF(waited <= (uint64_t)t->tdelay[i] + 50, "timer %d cs fired late after %llu cs",
-		t->tdelay[i], (unsigned long long)waited);
+	       (unsigned long long)waited);
+	CHECKF(waited <= (uint64_t)t->tdelay[i] + 50, "timer %d cs fired late after %llu cs", t->tdelay[i],
+	       (unsigned long long)waited);
 	t->tsession[i] = -1;
 	if (++t->tfired == t->ntimers)
 		pass(t);
@@ -179,7 +188,7 @@ static int mode_monitor(struct tcore *t, int type, int session, uint32_t source)
 		if (t->monitor_seen == 3) {
 			/* Both gone: their handles must be stale now. */
 			CHECKF(skynet_send(t->ctx, 0, t->child[0], PTYPE_TEXT, 0, "x", 1) == -1,
-				"send to a killed service succeeded");
+			       "send to a killed service succeeded");
 			skynet_command(t->ctx, "MONITOR", NULL);
 			pass(t);
 		}
@@ -269,7 +278,8 @@ static int mode_commands(struct tcore *t)
 	r = skynet_command(ctx, "LAUNCH", "tcore idle");
 	CHECKF(r && strlen(r) == 9 && r[0] == ':', "LAUNCH format %s", r ? r : "NULL");
 	for (int i = 1; i < 9; i++)
-		CHECKF((r[i] >= '0' && r[i] <= '9') || (r[i] >= 'A' && r[i] <= 'F'), "LAUNCH not uppercase hex: %s", r);
+		CHECKF((r[i] >= '0' && r[i] <= '9') || (r[i] >= 'A' && r[i] <= 'F'),
+		       "LAUNCH not uppercase hex: %s", r);
 	uint32_t child2 = parse_handle(r);
 	CHECKF(child && child2 && child != child2, "LAUNCH handles");
 	CHECKF(skynet_command(ctx, "LAUNCH", "no_such_module") == NULL, "LAUNCH of a missing module");
@@ -323,20 +333,22 @@ static int mode_commands(struct tcore *t)
 	char *owned = skynet_malloc(8);
 	memcpy(owned, "payload", 8);
 	CHECKF(skynet_send(ctx, 0, 0x00ffffff, PTYPE_TEXT | PTYPE_TAG_DONTCOPY, 0, owned, 8) == -1,
-		"DONTCOPY send to a missing handle");
+	       "DONTCOPY send to a missing handle");
 	owned = skynet_malloc(8);
-	CHECKF(skynet_send(ctx, 0, 0, PTYPE_TEXT | PTYPE_TAG_DONTCOPY, 0, owned, 8) == -1, "send to 0 with data");
+	CHECKF(skynet_send(ctx, 0, 0, PTYPE_TEXT | PTYPE_TAG_DONTCOPY, 0, owned, 8) == -1,
+	       "send to 0 with data");
 	int s = skynet_send(ctx, 0, 0, PTYPE_TEXT | PTYPE_TAG_ALLOCSESSION, 0, NULL, 0);
 	CHECKF(s > 0, "send to 0 without data allocates a session: %d", s);
 	owned = skynet_malloc(8);
 	CHECKF(skynet_sendname(ctx, 0, ".missing", PTYPE_TEXT | PTYPE_TAG_DONTCOPY, 0, owned, 8) == -1,
-		"sendname to a missing .name");
+	       "sendname to a missing .name");
 	CHECKF(skynet_sendname(ctx, 0, ".tcore_child", PTYPE_TEXT, 0, "y", 1) == 0, "sendname to .name");
 	snprintf(buf, sizeof(buf), ":%x", child);
 	CHECKF(skynet_sendname(ctx, 0, buf, PTYPE_TEXT, 0, "y", 1) == 0, "sendname to :hex");
 	owned = skynet_malloc(8);
-	CHECKF(skynet_send(ctx, 0, child, PTYPE_TEXT | PTYPE_TAG_DONTCOPY, 0, owned, ((size_t)1 << 56) + 8) == -2,
-		"too large");
+	CHECKF(skynet_send(ctx, 0, child, PTYPE_TEXT | PTYPE_TAG_DONTCOPY, 0, owned, ((size_t)1 << 56) + 8) ==
+	               -2,
+	       "too large");
 	int harbor = -1;
 	CHECKF(!skynet_isremote(ctx, t->self, &harbor) && harbor == 0, "self is local");
 	CHECKF(skynet_isremote(ctx, 0x05000001, &harbor) && harbor == 5, "0x05000001 is remote");
@@ -356,7 +368,7 @@ static int mode_commands(struct tcore *t)
 }
 
 static int test_cb(struct skynet_context *ctx, void *ud, int type, int session, uint32_t source,
-	const void *msg, size_t sz)
+                   const void *msg, size_t sz)
 {
 	struct tcore *t = ud;
 	if (t->failed)
@@ -376,7 +388,7 @@ static int test_cb(struct skynet_context *ctx, void *ud, int type, int session, 
 		if (mode_endless(t, type, session) == 0)
 			return 0;
 		CHECKF(type == PTYPE_RESPONSE && sz == 1 && ((const char *)msg)[0] == '1',
-			"endless flag not set (type %d)", type);
+		       "endless flag not set (type %d)", type);
 		pass(t);
 		return 0;
 	}
@@ -404,7 +416,8 @@ int tcore_init(struct tcore *t, struct skynet_context *ctx, const char *parm)
 		sscanf(parm, "%31s %d", t->mode, &t->step);
 	t->self = parse_handle(skynet_command(ctx, "REG", NULL));
 	int helper = strcmp(t->mode, "idle") == 0 || strcmp(t->mode, "slow") == 0 ||
-		strcmp(t->mode, "spin") == 0 || strcmp(t->mode, "exitself") == 0 || strcmp(t->mode, "echo") == 0;
+	             strcmp(t->mode, "spin") == 0 || strcmp(t->mode, "exitself") == 0 ||
+	             strcmp(t->mode, "echo") == 0;
 	if (strcmp(t->mode, "fail") == 0)
 		return 1; /* init failure path */
 	if (helper) {

@@ -26,9 +26,15 @@ void *tping_create(void);
 int tping_init(struct tping *p, struct skynet_context *ctx, const char *parm);
 void tping_release(struct tping *p);
 
-void *tping_create(void) { return skynet_calloc(1, sizeof(struct tping)); }
+void *tping_create(void)
+{
+	return skynet_calloc(1, sizeof(struct tping));
+}
 
-void tping_release(struct tping *p) { skynet_free(p); }
+void tping_release(struct tping *p)
+{
+	skynet_free(p);
+}
 
 static double elapsed_us(const struct timespec *t0)
 {
@@ -41,12 +47,12 @@ static void finish(struct skynet_context *ctx, struct tping *p)
 {
 	double us = elapsed_us(&p->t0);
 	skynet_error(ctx, "TPING OK %d %.3f us/msg %.0f msgs/s", p->total, us / p->total,
-		p->total / (us / 1e6));
+	             p->total / (us / 1e6));
 	skynet_command(ctx, "ABORT", NULL);
 }
 
 static int tping_cb(struct skynet_context *ctx, void *ud, int type, int session, uint32_t source,
-	const void *msg, size_t sz)
+                    const void *msg, size_t sz)
 {
 	struct tping *p = ud;
 	if (type == PTYPE_RESPONSE && session == p->kick && p->peer == 0) {
@@ -72,7 +78,8 @@ static int tping_cb(struct skynet_context *ctx, void *ud, int type, int session,
 	if (type == PTYPE_RESPONSE) {
 		if (p->flood) {
 			if (sz != sizeof(int) || *(const int *)msg != p->total) {
-				skynet_error(ctx, "TPING FAIL peer counted %d of %d", sz == sizeof(int) ? *(const int *)msg : -1, p->total);
+				skynet_error(ctx, "TPING FAIL peer counted %d of %d",
+				             sz == sizeof(int) ? *(const int *)msg : -1, p->total);
 				skynet_command(ctx, "ABORT", NULL);
 				return 0;
 			}

@@ -14,12 +14,18 @@ void *tpong_create(void);
 int tpong_init(struct tpong *p, struct skynet_context *ctx, const char *parm);
 void tpong_release(struct tpong *p);
 
-void *tpong_create(void) { return skynet_calloc(1, sizeof(struct tpong)); }
+void *tpong_create(void)
+{
+	return skynet_calloc(1, sizeof(struct tpong));
+}
 
-void tpong_release(struct tpong *p) { skynet_free(p); }
+void tpong_release(struct tpong *p)
+{
+	skynet_free(p);
+}
 
 static int tpong_cb(struct skynet_context *ctx, void *ud, int type, int session, uint32_t source,
-	const void *msg, size_t sz)
+                    const void *msg, size_t sz)
 {
 	struct tpong *p = ud;
 	if (type != PTYPE_TEXT)
