@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Static analysis of Skiff's C: cppcheck and clang-tidy (the checks are in
+# Static analysis of Skiff's C: its layout (clang-format), cppcheck and clang-tidy (the checks are in
 # .clang-tidy), over every C file of the build (generated *.pb-c.* excluded).
 # Both must be clean: exit 0, else 1.  A false positive is suppressed where it
 # is, narrowly, with a comment naming the invariant the tool cannot see
@@ -30,6 +30,19 @@ PY
 )
 
 problems=0
+echo "=== clang-format (every tracked C file follows .clang-format)"
+if command -v clang-format >/dev/null; then
+	mapfile -t cfiles < <(git ls-files '*.c' '*.h')
+	if ! clang-format --dry-run -Werror "${cfiles[@]}" 2>&1 | grep -E '^[^ ]+:[0-9]+:[0-9]+: (error|warning)' | cut -d: -f1 | sort -u | sed 's/^/needs clang-format: /' | tee /dev/stderr | grep -q .; then
+		:
+	else
+		problems=$((problems + 1))
+	fi
+else
+	echo "lint: clang-format missing (Debian package clang-format)"
+	problems=$((problems + 1))
+fi
+
 echo "=== cppcheck (${#files[@]} files)"
 # luaconf.h #errors on cppcheck's unknown LLONG_MAX: a configuration artefact.
 if ! cppcheck --project="$dir/compile_commands.json" -j"$jobs" -q \
