@@ -32,3 +32,20 @@ size_t skiff_base64_encode(const uint8_t *p, size_t n, char *out)
 	}
 	return o;
 }
+
+int skiff_base64_value(unsigned char c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	if (c == '+')
+		return 62;
+	if (c == '/')
+		return 63;
+	if (c == '=')
+		return SKIFF_BASE64_PAD;
+	return SKIFF_BASE64_OTHER;
+}

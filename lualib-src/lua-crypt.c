@@ -31,6 +31,7 @@
 #define OPENSSL_SUPPRESS_DEPRECATED 1
 
 #include "lua-crypt.h"
+#include "base64.h"
 #include "hex.h"
 
 #include <lauxlib.h>
@@ -463,25 +464,10 @@ static int lbase64encode(lua_State *L)
 	return 1;
 }
 
-#define B64_SKIP (-1) /* not in the alphabet: ignored */
-#define B64_PAD (-2)  /* '=', or the end of the text */
-
-static int b64val(unsigned char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
-	if (c == '=')
-		return B64_PAD;
-	return B64_SKIP;
-}
+/* In base64decode, characters outside the alphabet are skipped (line breaks,
+ * spaces), and running off the end counts as padding. */
+#define B64_SKIP SKIFF_BASE64_OTHER
+#define B64_PAD SKIFF_BASE64_PAD
 
 /*
  * Groups of four symbols, skipping characters outside the alphabet; past the
@@ -502,7 +488,7 @@ static int lbase64decode(lua_State *L)
 		int pads = 0;
 		for (int j = 0; j < 4; j++) {
 			int v = B64_SKIP;
-			while (i < sz && (v = b64val(s[i++])) == B64_SKIP)
+			while (i < sz && (v = skiff_base64_value(s[i++])) == B64_SKIP)
 				;
 			if (v == B64_SKIP)
 				v = B64_PAD; /* ran off the end */
@@ -531,6 +517,16 @@ static int lbase64decode(lua_State *L)
 
 /* ------------------------------------------------------------------ SHA-1 */
 
+/* Pushes a digest as raw bytes or as lowercase hex; returns 1 (results). */
+static int push_md(lua_State *L, const unsigned char *md, unsigned len, int hex)
+{
+	if (hex)
+		hex_push(L, md, len);
+	else
+		lua_pushlstring(L, (const char *)md, len);
+	return 1;
+}
+
 int crypt_push_digest(lua_State *L, const EVP_MD *type, const char *what, int hex)
 {
 	size_t sz;
@@ -539,11 +535,7 @@ int crypt_push_digest(lua_State *L, const EVP_MD *type, const char *what, int he
 	unsigned len = 0;
 	if (!EVP_Digest(s, sz, md, &len, type, NULL))
 		return luaL_error(L, "%s failed (OpenSSL)", what);
-	if (hex)
-		hex_push(L, md, len);
-	else
-		lua_pushlstring(L, (const char *)md, len);
-	return 1;
+	return push_md(L, md, len, hex);
 }
 
 int crypt_push_hmac(lua_State *L, const EVP_MD *type, int key_arg, int text_arg, const char *what, int hex)
@@ -557,11 +549,7 @@ int crypt_push_hmac(lua_State *L, const EVP_MD *type, int key_arg, int text_arg,
 	unsigned len = 0;
 	if (HMAC(type, key, (int)ksz, (const unsigned char *)text, tsz, md, &len) == NULL)
 		return luaL_error(L, "%s failed (OpenSSL)", what);
-	if (hex)
-		hex_push(L, md, len);
-	else
-		lua_pushlstring(L, (const char *)md, len);
-	return 1;
+	return push_md(L, md, len, hex);
 }
 
 static int lsha1(lua_State *L)

@@ -45,21 +45,6 @@ static int lb64encode(lua_State *L)
 	return 1;
 }
 
-static int b64value(int c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
-	return -1;
-}
-
 static int lb64decode(lua_State *L)
 {
 	size_t n;
@@ -84,7 +69,7 @@ static int lb64decode(lua_State *L)
 				v[j] = 0;
 				continue;
 			}
-			v[j] = b64value((unsigned char)p[i + j]);
+			v[j] = skiff_base64_value((unsigned char)p[i + j]);
 			if (v[j] < 0) {
 				lua_pushnil(L);
 				return 1;
