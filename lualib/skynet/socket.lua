@@ -66,13 +66,27 @@ local function suspend(s)
 	end
 end
 
+-- Data for a socket nobody reads (closed, or not started): logged and freed.
+local function orphan(what, id, size, data)
+	skynet.error("socket: drop " .. what .. " from " .. id)
+	driver.drop(data, size)
+end
+
+-- The waiting reader's request is met (sz bytes buffered): wake it, and stop
+-- reading from the socket while the buffer is over BUFFER_LIMIT.
+local function satisfied(s, sz)
+	s.read_required = nil
+	if sz > BUFFER_LIMIT then
+		pause_socket(s, sz)
+	end
+	wakeup(s)
+end
+
 -- SKYNET_SOCKET_TYPE_DATA
 handler[1] = function(id, size, data)
 	local s = pool[id]
 	if s == nil or s.buffer == nil then
-		skynet.error("socket: drop package from " .. id)
-		driver.drop(data, size)
-		return
+		return orphan("package", id, size, data)
 	end
 	if s.overflow then
 		driver.drop(data, size) -- closing after an overflow: data still in flight
@@ -83,11 +97,7 @@ handler[1] = function(id, size, data)
 	local rrt = type(rr)
 	if rrt == "number" then
 		if sz >= rr then
-			s.read_required = nil
-			if sz > BUFFER_LIMIT then
-				pause_socket(s, sz)
-			end
-			wakeup(s)
+			satisfied(s, sz)
 		end
 	else
 		if s.buffer_limit and sz > s.buffer_limit then
@@ -99,11 +109,7 @@ handler[1] = function(id, size, data)
 		end
 		if rrt == "string" then
 			if driver.readline(s.buffer, rr, true) then
-				s.read_required = nil
-				if sz > BUFFER_LIMIT then
-					pause_socket(s, sz)
-				end
-				wakeup(s)
+				satisfied(s, sz)
 			end
 		elseif rr ~= true and sz > BUFFER_LIMIT then
 			-- nobody waits for this much: stop the sender until someone reads
@@ -183,9 +189,7 @@ end
 handler[6] = function(id, size, data, address)
 	local s = pool[id]
 	if s == nil or s.callback == nil then
-		skynet.error("socket: drop udp package from " .. id)
-		driver.drop(data, size)
-		return
+		return orphan("udp package", id, size, data)
 	end
 	local str = skynet.tostring(data, size)
 	driver.drop(data, size)
