@@ -63,4 +63,21 @@ function B.parallel(count, fn)
 	skynet.wait(me)
 end
 
+-- Launch n services of one kind, `width` launches in flight; returns their
+-- handles, the seconds it took, and the growth of process RSS and of the Lua
+-- heap (both KiB) while they are alive.
+function B.spawn(name, n, width)
+	local memory = require "skynet.memory"
+	local rss0, lua0 = B.rss_kib(), memory.total()
+	local handles = {}
+	local t0 = B.clock()
+	B.parallel(width, function(k)
+		for i = k, n, width do
+			handles[i] = skynet.newservice(name)
+		end
+	end)
+	local dt = B.clock() - t0
+	return handles, dt, B.rss_kib() - rss0, (memory.total() - lua0) / 1024
+end
+
 return B
