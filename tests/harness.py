@@ -62,6 +62,14 @@ def make_token(path):
     return path, token
 
 
+def lua_dirs(*dirs):
+    """Config lines putting each folder's ?.lua on luaservice and lua_path
+    (test services and their modules), and tests/ on lua_path (testlib)."""
+    pats = ";".join("%s/?.lua" % os.path.abspath(d) for d in dirs)
+    return ['luaservice = luaservice .. ";%s"' % pats,
+            'lua_path = lua_path .. ";%s;%s/?.lua"' % (pats, TESTS_DIR)]
+
+
 def write_config(path, lines):
     with open(path, "w") as f:
         f.write("\n".join(lines) + "\n")

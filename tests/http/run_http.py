@@ -78,18 +78,14 @@ def main():
             "thread = 2",
             "harbor = 0",
             'start = "%s"' % a.service,
-            'luaservice = luaservice .. ";%s/lua/?.lua"' % HERE,
-            'lua_path = lua_path .. ";%s/lua/?.lua"' % HERE,
-        ] + a.config_line
+        ] + harness.lua_dirs(os.path.join(HERE, "lua")) + a.config_line
         if a.tls:
             lines += make_cert(tmp)
         if a.peer:
             import http_peers
             extra, stop_peer = getattr(http_peers, a.peer)(tmp)
             lines += extra
-        cfg = os.path.join(tmp, "config")
-        with open(cfg, "w") as f:
-            f.write("\n".join(lines) + "\n")
+        cfg = harness.write_config(os.path.join(tmp, "config"), lines)
         node = subprocess.Popen([os.path.abspath(a.skiff), cfg], stdout=subprocess.PIPE,
                                 stderr=subprocess.STDOUT, cwd=tmp, start_new_session=True)
         out_lines = []

@@ -54,12 +54,8 @@ def main():
             "thread = 2",
             "harbor = 0",
             'start = "%s"' % a.service,
-            'luaservice = luaservice .. ";%s/lua/?.lua"' % HERE,
-            'lua_path = lua_path .. ";%s/lua/?.lua;%s/?.lua"' % (HERE, harness.TESTS_DIR),
-        ] + ['luaservice = luaservice .. ";%s/?.lua"' % os.path.abspath(d) for d in a.lua_dir] \
-          + a.config_line
-        with open(cfg, "w") as f:
-            f.write("\n".join(lines) + "\n")
+        ] + harness.lua_dirs(os.path.join(HERE, "lua"), *a.lua_dir) + a.config_line
+        harness.write_config(cfg, lines)
         node = harness.Node(os.path.abspath(a.skiff), cfg, cwd=tmp, new_session=True)
         deadline = time.monotonic() + a.timeout
         verdict = None

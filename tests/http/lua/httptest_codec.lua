@@ -10,7 +10,7 @@ local function hex(s)
 	return (s:gsub(".", function(c) return string.format("%02x", c:byte()) end))
 end
 
-T.run(function()
+T.run("httptest_codec", function()
 	-- FIPS 180 examples
 	check(hex(wscore.sha1("abc")) == "a9993e364706816aba3e25717850c26c9cd0d89d", "sha1 abc")
 	check(hex(wscore.sha1("")) == "da39a3ee5e6b4b0d3255bfef95601890afd80709", "sha1 empty")

@@ -6,8 +6,8 @@ local dns = require "skynet.dns"
 local T = require "httptest_lib"
 local check = T.check
 
-T.run(function()
-	local port = assert(tonumber(skynet.getenv "httptest_peer_port"))
+T.run("httptest_dns", function()
+	local port = T.peer_port()
 	dns.server("127.0.0.1", port)
 	dns.DEFAULT_HOSTS = skynet.getenv "httptest_hosts"
 	dns.TIMEOUT = 50
@@ -36,14 +36,14 @@ T.run(function()
 	local c2 = dns.resolve("count.test")
 	check(tonumber(c2:match("%d+$")) == tonumber(c1:match("%d+$")) + 1, "cached a.test", c1, c2)
 	-- failures: NXDOMAIN, silence (timeout), a stray reply (dropped, then timeout)
-	T.raises(function() dns.resolve("missing.test") end, "no such name")
+	T.raises("no such name", function() dns.resolve("missing.test") end)
 	local t0 = skynet.now()
-	T.raises(function() dns.resolve("silent.test") end, "timeout")
+	T.raises("timeout", function() dns.resolve("silent.test") end)
 	check(skynet.now() - t0 >= 45 and skynet.now() - t0 < 200, "timeout took", skynet.now() - t0)
-	T.raises(function() dns.resolve("stray.test") end, "timeout")
+	T.raises("timeout", function() dns.resolve("stray.test") end)
 	-- malformed replies are dropped (with a log line): the question times out
-	T.raises(function() dns.resolve("loop.test") end, "timeout")
-	T.raises(function() dns.resolve("trunc.test") end, "timeout")
+	T.raises("timeout", function() dns.resolve("loop.test") end)
+	T.raises("timeout", function() dns.resolve("trunc.test") end)
 	-- many lookups at once from as many coroutines
 	local done = 0
 	for _ = 1, 50 do

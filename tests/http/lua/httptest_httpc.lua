@@ -5,8 +5,8 @@ local httpc = require "http.httpc"
 local T = require "httptest_lib"
 local check = T.check
 
-T.run(function()
-	local port = assert(tonumber(skynet.getenv "httptest_peer_port"))
+T.run("httptest_httpc", function()
+	local port = T.peer_port()
 	local host = "127.0.0.1:" .. port
 
 	-- get, with the response fields
@@ -79,13 +79,13 @@ T.run(function()
 	-- timeout: the server takes 3 s, we wait 0.5 s
 	httpc.timeout = 50
 	local t0 = skynet.now()
-	T.raises(function() httpc.get(host, "/slow") end, "timeout")
+	T.raises("timeout", function() httpc.get(host, "/slow") end)
 	check(skynet.now() - t0 < 200, "timeout took", skynet.now() - t0)
 	-- a closed port: connect fails with an error, not a hang
-	T.raises(function() httpc.get("127.0.0.1:1", "/") end, "connect failed")
+	T.raises("connect failed", function() httpc.get("127.0.0.1:1", "/") end)
 	httpc.timeout = nil
 	-- a name nobody knows: the resolver's error
-	T.raises(function() httpc.get("bad_name!", "/") end, "bad host name")
+	T.raises("bad host name", function() httpc.get("bad_name!", "/") end)
 	code, body = httpc.get(host, "/hello")
 	check(code == 200, "still works")
 end)

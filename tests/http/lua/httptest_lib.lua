@@ -1,38 +1,13 @@
--- httptest_lib: check() and run() for the self-checking HTTP tests: run(fn)
--- starts the service, runs fn and prints HTTPTEST PASS, or HTTPTEST FAIL with
--- the first failed check.
+-- httptest_lib: testlib (tests/testlib.lua, the one assertion library) for the
+-- self-checking HTTP tests, whose runner (run_http.py) reads the verdict
+-- "HTTPTEST PASS <name>" or "HTTPTEST FAIL <name>: why"; and the port of the
+-- peer server the runner started (config key httptest_peer_port).
 local skynet = require "skynet"
 
-local T = {}
+local T = require("testlib").suite("HTTPTEST")
 
-function T.check(cond, ...)
-	if not cond then
-		local parts = table.pack(...)
-		for i = 1, parts.n do
-			parts[i] = tostring(parts[i])
-		end
-		error("check failed: " .. table.concat(parts, " "), 2)
-	end
-	return cond
-end
-
--- The error fn raises, or a failed check.
-function T.raises(fn, pattern)
-	local ok, err = pcall(fn)
-	T.check(not ok, "no error, expected /" .. pattern .. "/")
-	T.check(tostring(err):find(pattern), "error", tostring(err), "does not match", pattern)
-	return tostring(err)
-end
-
-function T.run(fn)
-	skynet.start(function()
-		local ok, err = xpcall(fn, debug.traceback)
-		if ok then
-			skynet.error("HTTPTEST PASS")
-		else
-			skynet.error("HTTPTEST FAIL " .. tostring(err))
-		end
-	end)
+function T.peer_port()
+	return assert(tonumber(skynet.getenv "httptest_peer_port"), "no httptest_peer_port in the config")
 end
 
 return T
