@@ -4,13 +4,8 @@
 local skynet = require "skynet"
 local socket = require "skynet.socket"
 local sc = require "skynet.socketchannel"
-
-local function check(cond, ...)
-	if not cond then
-		skynet.error("SOCKTEST FAIL", ...)
-		error("test failed")
-	end
-end
+local T = require("testlib").suite("SOCKTEST")
+local check = T.check
 
 local function readline(sock)
 	return true, sock:readline()
@@ -131,17 +126,10 @@ local function test_session(port)
 	skynet.error("SOCKTEST session mode ok")
 end
 
-skynet.start(function()
+T.run("socktest_channel", function()
 	local server = skynet.newservice("socktest_scserver")
 	local order_port, session_port = skynet.call(server, "lua", "ports")
-	local ok, err = pcall(function()
-		test_order(order_port)
-		test_session(session_port)
-		test_restart(server, order_port)
-	end)
-	if ok then
-		skynet.error("SOCKTEST PASS")
-	else
-		skynet.error("SOCKTEST FAIL", err)
-	end
+	test_order(order_port)
+	test_session(session_port)
+	test_restart(server, order_port)
 end)

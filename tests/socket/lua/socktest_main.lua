@@ -3,17 +3,7 @@
 -- The first line a client sends picks a behaviour (see SERVE below).
 local skynet = require "skynet"
 local socket = require "skynet.socket"
-
-local function fail(...)
-	skynet.error("SOCKTEST FAIL", ...)
-	error("test failed")
-end
-
-local function check(cond, ...)
-	if not cond then
-		fail(...)
-	end
-end
+local check = require("testlib").check -- raises; the start function reports it
 
 local function free_port()
 	-- listen on port 0 to learn a free port, then close it again
@@ -295,16 +285,20 @@ local function serve(id, addr)
 		socket.close(id)
 		return
 	end
-	f(id, arg)
+	-- a failed check while serving fails the test, whatever the client sees
+	local ok, err = xpcall(f, debug.traceback, id, arg)
+	if not ok then
+		skynet.error("SOCKTEST FAIL", cmd, err)
+	end
 end
 
 skynet.start(function()
-	local ok, err = pcall(function()
+	local ok, err = xpcall(function()
 		test_bad_input()
 		test_api()
 		test_udp("127.0.0.1")
 		test_udp("::1")
-	end)
+	end, debug.traceback)
 	if not ok then
 		skynet.error("SOCKTEST FAIL", err)
 		return
