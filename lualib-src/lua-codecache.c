@@ -1,28 +1,41 @@
 /*
  * lua-codecache.c — skynet.codecache: compile each Lua file once per process.
  *
- * Skynet patches Lua so that states share function prototypes. Skiff runs on
- * an unpatched Lua 5.4, so it shares the next best thing: the first service
- * that loads a file compiles it and stores its bytecode (lua_dump, debug info
- * kept); every later load of that path in any service is lua_load of those
- * bytes in binary mode. No file system access, no parsing.
+ * Two ways to share, chosen by the Lua the build links (meson option `lua`):
+ *
+ * - Skiff's Lua (lua/skiff-shared-proto.patch, LUA_SHARED_PROTO): the first
+ *   service that loads a file compiles it in a private loader lua_State of
+ *   its own, runs a full collection there, stops that collector and marks
+ *   the function's prototype tree shared (lua_sharefunction). Every load of
+ *   that path in any service, the first included, is lua_clonefunction: a
+ *   closure with fresh upvalues over the one read-only prototype tree. A
+ *   service pays a closure per loaded file instead of a copy of its code,
+ *   constants and debug information, which keep all their names.
+ * - Debian's plain Lua: the first service compiles the file and stores its
+ *   bytecode (lua_dump, debug info kept); every later load is lua_load of
+ *   those bytes in binary mode. Files of the runtime's own Lua library (the
+ *   folder of the config's `lualoader`, given once by snlua) are stored
+ *   without the names of their local variables (dump_locals.h): line
+ *   numbers and upvalue names stay, so tracebacks and debug.getupvalue are
+ *   unchanged; debug.getlocal and error messages inside those files show no
+ *   local names. The service that compiled a file keeps its names.
+ *
+ * Either way: no file system access and no parsing after the first load.
  *
  *   loadfile(filename [, mode [, env]])  the global loadfile, through the cache
  *   mode([m])   "ON" (default), "EXIST" (use entries, add none), "OFF"; per
  *               service. Returns the previous (or current) mode.
  *   clear()     forget every entry (changed files are read again)
+ *   shared      true when prototypes are shared (Skiff's Lua), false for
+ *               shared bytecode
  *
- * The cache is keyed by the path as given. Entries are immutable and
- * reference-counted: a reader takes a reference under the lock and runs
- * lua_load without it, so clear() never frees bytes that are being loaded.
- *
- * Files of the runtime's own Lua library (the folder of the config's
- * `lualoader`, given once by snlua) are cached without the names of their
- * local variables (dump_locals.h): line numbers and upvalue names stay, so
- * tracebacks and debug.getupvalue are unchanged; debug.getlocal and error
- * messages inside those files show no local names. The service that compiled
- * a file keeps its names; with skynet.codecache.mode "OFF" a service loads
- * every file from source, names included.
+ * The cache is keyed by the path as given. With shared bytecode, entries are
+ * immutable and reference-counted: a reader takes a reference under the lock
+ * and runs lua_load without it, so clear() never frees bytes being loaded.
+ * With shared prototypes an entry is never freed: clear() unlists it, but
+ * services may run clones of its code for as long as the process lives, so
+ * its loader state (and the memory of that code) stays until exit.
+ * With skynet.codecache.mode "OFF" a service loads every file from source.
  */
 #include <lauxlib.h>
 #include <pthread.h>
@@ -41,6 +54,16 @@
 
 static const char *const mode_names[] = { "OFF", "EXIST", "ON", NULL };
 
+#ifdef LUA_SHARED_PROTO
+/* Listed or retired, never freed while the process runs (see above). */
+struct chunk {
+	struct chunk *next; /* bucket chain or retired list; guarded by cache.lock */
+	int binary;         /* the file itself was precompiled */
+	lua_State *loader;  /* owns the shared prototypes; its collector is stopped */
+	const void *proto;  /* lua_sharefunction's handle of the main function */
+	char path[];
+};
+#else
 struct chunk {
 	struct chunk *next; /* bucket chain; guarded by cache.lock */
 	atomic_int ref;     /* one for the table while listed, one per reader */
@@ -49,6 +72,7 @@ struct chunk {
 	char *code;
 	char path[];
 };
+#endif
 
 static struct {
 	pthread_mutex_t lock;
@@ -57,6 +81,9 @@ static struct {
 	size_t count;
 	char *lib; /* folder whose files lose their local names; set once, never freed */
 	size_t liblen;
+#ifdef LUA_SHARED_PROTO
+	struct chunk *retired; /* cleared entries: clones of their code may still run */
+#endif
 } cache = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
 void skiff_codecache_set_lib(const char *loader)
@@ -78,6 +105,7 @@ void skiff_codecache_set_lib(const char *loader)
 	pthread_mutex_unlock(&cache.lock);
 }
 
+#ifndef LUA_SHARED_PROTO
 static int in_lib(const char *path)
 {
 	pthread_mutex_lock(&cache.lock);
@@ -85,6 +113,7 @@ static int in_lib(const char *path)
 	pthread_mutex_unlock(&cache.lock);
 	return in;
 }
+#endif
 
 static uint64_t hash_path(const char *s)
 {
@@ -96,6 +125,49 @@ static uint64_t hash_path(const char *s)
 	return h;
 }
 
+#ifdef LUA_SHARED_PROTO
+static struct chunk *chunk_new(const char *path)
+{
+	size_t plen = strlen(path);
+	struct chunk *c = skynet_malloc(sizeof(*c) + plen + 1);
+	if (c)
+		memcpy(c->path, path, plen + 1);
+	return c;
+}
+
+static void chunk_acquire(struct chunk *c)
+{
+	(void)c; /* entries are never freed */
+}
+
+static void chunk_release(struct chunk *c)
+{
+	(void)c;
+}
+
+/* Only for an entry that was never listed, so no clone of its code exists. */
+static void chunk_free(struct chunk *c)
+{
+	lua_close(c->loader);
+	skynet_free(c);
+}
+#else
+static struct chunk *chunk_new(const char *path)
+{
+	size_t plen = strlen(path);
+	struct chunk *c = skynet_malloc(sizeof(*c) + plen + 1);
+	if (c) {
+		atomic_init(&c->ref, 1);
+		memcpy(c->path, path, plen + 1);
+	}
+	return c;
+}
+
+static void chunk_acquire(struct chunk *c)
+{
+	atomic_fetch_add(&c->ref, 1);
+}
+
 static void chunk_release(struct chunk *c)
 {
 	if (atomic_fetch_sub(&c->ref, 1) == 1) {
@@ -103,6 +175,12 @@ static void chunk_release(struct chunk *c)
 		skynet_free(c);
 	}
 }
+
+static void chunk_free(struct chunk *c)
+{
+	chunk_release(c);
+}
+#endif
 
 /* Returns the entry with a reference taken, or NULL. */
 static struct chunk *cache_find(const char *path)
@@ -113,7 +191,7 @@ static struct chunk *cache_find(const char *path)
 	if (cache.nbucket) {
 		for (struct chunk *c = cache.bucket[h & (cache.nbucket - 1)]; c; c = c->next) {
 			if (strcmp(c->path, path) == 0) {
-				atomic_fetch_add(&c->ref, 1);
+				chunk_acquire(c);
 				found = c;
 				break;
 			}
@@ -144,41 +222,37 @@ static void cache_grow(void)
 	cache.nbucket = n;
 }
 
-/* Takes ownership of code. When another service inserted the path first, keep theirs. */
-static void cache_insert(const char *path, char *code, size_t sz, int binary)
+/*
+ * Lists c (a new entry, filled in) and returns it, or, when another service
+ * listed the path first, frees c and returns theirs; either way with a
+ * reference taken for the caller. Returns NULL (c freed) without memory.
+ */
+static struct chunk *cache_insert(struct chunk *c)
 {
-	size_t plen = strlen(path);
-	struct chunk *c = skynet_malloc(sizeof(*c) + plen + 1);
-	if (c == NULL) {
-		skynet_free(code);
-		return;
-	}
-	atomic_init(&c->ref, 1);
-	c->binary = binary;
-	c->sz = sz;
-	c->code = code;
-	memcpy(c->path, path, plen + 1);
-	uint64_t h = hash_path(path);
+	uint64_t h = hash_path(c->path);
 	pthread_mutex_lock(&cache.lock);
 	if (cache.count >= cache.nbucket)
 		cache_grow();
 	if (cache.nbucket == 0) {
 		pthread_mutex_unlock(&cache.lock);
-		chunk_release(c);
-		return;
+		chunk_free(c);
+		return NULL;
 	}
 	struct chunk **slot = &cache.bucket[h & (cache.nbucket - 1)];
 	for (struct chunk *o = *slot; o; o = o->next) {
-		if (strcmp(o->path, path) == 0) {
+		if (strcmp(o->path, c->path) == 0) {
+			chunk_acquire(o);
 			pthread_mutex_unlock(&cache.lock);
-			chunk_release(c);
-			return;
+			chunk_free(c);
+			return o;
 		}
 	}
 	c->next = *slot;
 	*slot = c;
 	cache.count++;
+	chunk_acquire(c);
 	pthread_mutex_unlock(&cache.lock);
+	return c;
 }
 
 static void cache_clear(void)
@@ -196,16 +270,105 @@ static void cache_clear(void)
 		cache.bucket[i] = NULL;
 	}
 	cache.count = 0;
+#ifdef LUA_SHARED_PROTO
+	while (all) { /* keep them: clones of their code may still run */
+		struct chunk *next = all->next;
+		all->next = cache.retired;
+		cache.retired = all;
+		all = next;
+	}
+	pthread_mutex_unlock(&cache.lock);
+#else
 	pthread_mutex_unlock(&cache.lock);
 	while (all) {
 		struct chunk *next = all->next;
 		chunk_release(all);
 		all = next;
 	}
+#endif
 }
 
 /* ---- loading ----------------------------------------------------------- */
 
+/* Whether the file starts (after an optional '#' line) with Lua's binary signature. */
+static int file_is_binary(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	if (f == NULL)
+		return 0;
+	int c = getc(f);
+	if (c == '#') {
+		while ((c = getc(f)) != EOF && c != '\n')
+			;
+		c = getc(f);
+	}
+	fclose(f);
+	return c == LUA_SIGNATURE[0];
+}
+
+static int mode_allows(const char *mode, int binary)
+{
+	if (mode == NULL)
+		return 1;
+	return strchr(mode, binary ? 'b' : 't') != NULL;
+}
+
+static const char MODE_KEY = 0;
+
+static int get_mode(lua_State *L)
+{
+	lua_rawgetp(L, LUA_REGISTRYINDEX, &MODE_KEY);
+	int m = lua_isinteger(L, -1) ? (int)lua_tointeger(L, -1) : CACHE_ON;
+	lua_pop(L, 1);
+	return m;
+}
+
+#ifdef LUA_SHARED_PROTO
+/*
+ * Compiles filename in a new loader state and lists it. Returns the listed
+ * entry (ours, or an earlier one for the same path), or NULL when the file
+ * does not load there or memory runs out; the caller then loads it in its own
+ * state, which words the error as luaL_loadfilex does.
+ */
+static struct chunk *compile_shared(const char *filename, const char *mode)
+{
+	struct chunk *c = chunk_new(filename);
+	if (c == NULL)
+		return NULL;
+	c->loader = luaL_newstate();
+	if (c->loader == NULL) {
+		skynet_free(c);
+		return NULL;
+	}
+	if (luaL_loadfilex(c->loader, filename, mode) != LUA_OK) {
+		chunk_free(c);
+		return NULL;
+	}
+	/* Free the parser's garbage, then freeze: nothing runs in the loader again. */
+	lua_gc(c->loader, LUA_GCCOLLECT);
+	lua_gc(c->loader, LUA_GCSTOP);
+	c->proto = lua_sharefunction(c->loader, -1);
+	c->binary = file_is_binary(filename);
+	return cache_insert(c);
+}
+
+int skiff_codecache_load(lua_State *L, const char *filename, const char *mode)
+{
+	int cmode = get_mode(L);
+	if (cmode == CACHE_OFF)
+		return luaL_loadfilex(L, filename, mode);
+	struct chunk *c = cache_find(filename);
+	if (c && !mode_allows(mode, c->binary))
+		return luaL_loadfilex(L, filename, mode); /* let Lua word the refusal */
+	if (c == NULL && cmode == CACHE_ON)
+		c = compile_shared(filename, mode);
+	if (c == NULL)
+		return luaL_loadfilex(L, filename, mode);
+	lua_clonefunction(L, c->proto);
+	chunk_release(c);
+	return LUA_OK;
+}
+#else
 struct membuf {
 	char *p;
 	size_t len, cap;
@@ -247,39 +410,6 @@ static const char *bytes_reader(lua_State *L, void *ud, size_t *sz)
 	return *sz ? r->p : NULL;
 }
 
-/* Whether the file starts (after an optional '#' line) with Lua's binary signature. */
-static int file_is_binary(const char *path)
-{
-	FILE *f = fopen(path, "rb");
-	if (f == NULL)
-		return 0;
-	int c = getc(f);
-	if (c == '#') {
-		while ((c = getc(f)) != EOF && c != '\n')
-			;
-		c = getc(f);
-	}
-	fclose(f);
-	return c == LUA_SIGNATURE[0];
-}
-
-static int mode_allows(const char *mode, int binary)
-{
-	if (mode == NULL)
-		return 1;
-	return strchr(mode, binary ? 'b' : 't') != NULL;
-}
-
-static const char MODE_KEY = 0;
-
-static int get_mode(lua_State *L)
-{
-	lua_rawgetp(L, LUA_REGISTRYINDEX, &MODE_KEY);
-	int m = lua_isinteger(L, -1) ? (int)lua_tointeger(L, -1) : CACHE_ON;
-	lua_pop(L, 1);
-	return m;
-}
-
 int skiff_codecache_load(lua_State *L, const char *filename, const char *mode)
 {
 	int cmode = get_mode(L);
@@ -316,9 +446,19 @@ int skiff_codecache_load(lua_State *L, const char *filename, const char *mode)
 			b.len = n;
 		}
 	}
-	cache_insert(filename, b.p, b.len, file_is_binary(filename));
+	struct chunk *c2 = chunk_new(filename);
+	if (c2 == NULL) {
+		skynet_free(b.p);
+		return LUA_OK;
+	}
+	c2->binary = file_is_binary(filename);
+	c2->sz = b.len;
+	c2->code = b.p;
+	if ((c2 = cache_insert(c2)) != NULL)
+		chunk_release(c2);
 	return LUA_OK;
 }
+#endif
 
 /* ---- Lua API ----------------------------------------------------------- */
 
@@ -409,5 +549,11 @@ int luaopen_skynet_codecache(lua_State *L)
 		{ NULL, NULL },
 	};
 	luaL_newlib(L, l);
+#ifdef LUA_SHARED_PROTO
+	lua_pushboolean(L, 1);
+#else
+	lua_pushboolean(L, 0);
+#endif
+	lua_setfield(L, -2, "shared");
 	return 1;
 }

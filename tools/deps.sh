@@ -3,7 +3,10 @@
 # Skips apt entirely when everything is already there.
 set -eu
 # libssl-dev: OpenSSL's libcrypto (skynet.crypt's SHA-1, HMAC, DES, MD5) and libssl (TLS).
-pkgs="meson ninja-build gcc pkg-config liblua5.4-dev lua5.4 libprotobuf-c-dev protobuf-c-compiler libsodium-dev libssl-dev libjemalloc-dev python3"
+# dpkg-dev: `apt-get source lua5.4` (dpkg-source, patch) for the default -Dlua=skiff,
+# which builds Debian's lua5.4 source with lua/skiff-shared-proto.patch; liblua5.4-dev
+# is -Dlua=system's Lua and the headers of luaclib/'s modules for a stock lua5.4.
+pkgs="meson ninja-build gcc pkg-config dpkg-dev liblua5.4-dev lua5.4 libprotobuf-c-dev protobuf-c-compiler libsodium-dev libssl-dev libjemalloc-dev python3"
 # Test peers: curl and Python's websockets for the web modules, openssl for test certificates.
 pkgs="$pkgs python3-websockets curl openssl"
 # Real database servers for the driver tests (tests/db): each test starts its own
@@ -25,9 +28,15 @@ done
 for p in ${EXTRA_PKGS:-}; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
 done
-[ -z "$missing" ] && exit 0
 SUDO=""
 [ "$(id -u)" = 0 ] || SUDO=sudo
+# -Dlua=skiff fetches Debian's lua5.4 source package at configure time: apt needs a
+# deb-src entry (lua/add-deb-src.sh mirrors the deb entries; a no-op when one exists).
+if ! grep -rqsE '^[[:space:]]*(deb-src[[:space:]]|Types:.*deb-src)' /etc/apt/sources.list /etc/apt/sources.list.d/; then
+	$SUDO sh "$(dirname "$0")/../lua/add-deb-src.sh"
+	[ -z "$missing" ] && { $SUDO apt-get update -qq; exit 0; }
+fi
+[ -z "$missing" ] && exit 0
 echo "skiff: installing:$missing" >&2
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq

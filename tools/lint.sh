@@ -20,9 +20,11 @@ mapfile -t files < <(python3 - "$dir" <<'PY'
 import json, os, sys
 d = json.load(open(os.path.join(sys.argv[1], 'compile_commands.json')))
 seen = set()
+# Generated sources (Debian's Lua as patched in lua/, protobuf-c's) live in the build dir.
+gen = os.path.abspath(sys.argv[1]) + os.sep
 for e in d:
     f = os.path.normpath(os.path.join(e['directory'], e['file']))
-    if '.pb-c.' in f or f in seen:
+    if '.pb-c.' in f or f.startswith(gen) or f in seen:
         continue
     seen.add(f)
     print(f)

@@ -2,8 +2,9 @@
 # Build Skiff from scratch and run the whole test suite:
 #   1. a normal build (build-test/): every test;
 #   2. ASan+UBSan (build-asan/): every test again but the docker one (an image build);
-#   3. TSan (build-tsan/): the core scheduler and queue tests;
-#   4. static analysis (build-lint/, clang): tools/lint.sh, cppcheck + clang-tidy,
+#   3. -Dlua=system (build-syslua/): the core and lualib suites on Debian's plain Lua;
+#   4. TSan (build-tsan/): the core scheduler and queue tests, and shared Lua prototypes;
+#   5. static analysis (build-lint/, clang): tools/lint.sh, cppcheck + clang-tidy,
 #      counted as one test (about a minute on 2 cores).
 # SKIFF_QUICK=1 runs only stage 1. A long step prints a line a minute; the docker
 # images the tests built are removed at the end (SKIFF_KEEP_IMAGES=1 keeps them). Extra arguments go to every `meson test`.
@@ -75,9 +76,12 @@ conntrack_room
 
 stage "normal build, all tests" build-test -- --buildtype=debugoptimized
 if [ "${SKIFF_QUICK:-0}" != 1 ]; then
+	# Debian's plain liblua5.4 (shared bytecode instead of shared prototypes).
+	stage "Debian's Lua (-Dlua=system), core and Lua modules" build-syslua --suite core --suite lualib --no-suite slow -- \
+		--buildtype=debugoptimized -Dlua=system
 	stage "ASan+UBSan, all tests" build-asan --no-suite deploy --no-suite docker -- \
 		--buildtype=debug -Db_sanitize=address,undefined -Db_lundef=false
-	stage "TSan, core scheduler and queues" build-tsan --suite tsan --suite core --no-suite slow -- \
+	stage "TSan, core scheduler, queues and shared Lua prototypes" build-tsan --suite tsan --suite core --no-suite slow -- \
 		--buildtype=debug -Db_sanitize=thread -Db_lundef=false
 fi
 

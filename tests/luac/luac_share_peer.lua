@@ -1,0 +1,158 @@
+-- luac_share_peer — the service luac_share runs several times from this one
+-- file. With shared prototypes (-Dlua=skiff) every copy runs the same compiled
+-- code, whose string constants were made by another Lua state (the code
+-- cache's loader), so each lookup below mixes strings of two states.
+local skynet = require "skynet"
+local codecache = require "skynet.codecache"
+
+local LONG = "a long string constant, well over forty bytes, so never interned"
+
+local function count(t)
+	local n = 0
+	for _ in pairs(t) do
+		n = n + 1
+	end
+	return n
+end
+
+local cmd = {}
+
+-- Strings made here at run time (C code, concatenation) against constants.
+function cmd.lookups()
+	local r = {}
+	local info = debug.getinfo(1, "Sl") -- ldblib sets the fields with lua_setfield
+	r.source, r.line = info.source, info.currentline
+	local d = os.date("!*t", 86400 * 366) -- lua_setfield too
+	r.year, r.yday = d.year, d.yday
+	-- the other way: os.time reads a table of constant keys with lua_getfield
+	r.time = os.time({ year = 2001, month = 2, day = 3, hour = 12 })
+	r.time_again = os.time(os.date("*t", r.time))
+	local t = {}
+	for i = 1, 50 do
+		t["key" .. i] = i
+	end
+	r.key7, r.key50 = t.key7, t.key50
+	t.key7 = "seven" -- the same slot: a constant finds the concatenated key
+	r.key7_after, r.count = t["key" .. 7], count(t)
+	local c = { alpha = 1, beta = 2, [LONG] = 3 }
+	r.alpha = c["al" .. "pha"]
+	c["be" .. "ta"] = 20
+	r.beta, r.c_count = c.beta, count(c)
+	r.long = c["a long string constant, " .. "well over forty bytes, so never interned"]
+	r.rawequal = rawequal("alpha", ("ALPHA"):lower())
+	r.equal = ("alpha" == string.char(97, 108, 112, 104, 97))
+	r.less = "alpha" < ("BETA"):lower()
+	-- metamethods keyed by constants, found by the VM's and C's own names
+	local mt = {
+		__index = function(_, k)
+			return k .. "!"
+		end,
+		__tostring = function()
+			return "peer object"
+		end,
+		__name = "PeerType",
+	}
+	local obj = setmetatable({}, mt)
+	r.index = obj.anything
+	r.tostring = tostring(obj) -- luaL_tolstring looks up "__tostring" from C
+	r.format = string.format("%s", obj)
+	r.typeerror = select(2, pcall(string.rep, setmetatable({}, { __name = "PeerType" })))
+	-- a global set here and read by a constant, and one set by a constant
+	_G["peer_" .. "global"] = 5
+	r.global = peer_global
+	r.require = require("skynet") == skynet
+	return r
+end
+
+-- A table made by the caller (keys unpacked by C here) read by constants,
+-- and one made of constants for the caller to read.
+function cmd.echo(msg)
+	return { got_alpha = msg.alpha, got_key3 = msg.key3, got_long = msg[LONG], n = count(msg), alpha = "A" }
+end
+
+function cmd.debuginfo()
+	local r = {}
+	local info = debug.getinfo(cmd.lookups, "S")
+	r.source, r.linedefined, r.what = info.source, info.linedefined, info.what
+	r.traceback = debug.traceback("tb")
+	r.error = select(2, pcall(function()
+		error("boom")
+	end))
+	local first_local
+	local function probe(argname)
+		first_local = debug.getlocal(1, 1)
+		return argname
+	end
+	probe(1)
+	r.local_name = first_local
+	local up = 0
+	for i = 1, 10 do
+		local name = debug.getupvalue(cmd.lookups, i)
+		if name == "count" or name == "LONG" then
+			up = up + 1
+		end
+	end
+	r.upvalues = up
+	-- string.dump of shared code loads back as a private copy
+	local dumped = load(string.dump(function(a, b)
+		return { sum = a + b, tag = "dumped" }
+	end))
+	local v = dumped(2, 3)
+	r.dump_sum, r.dump_tag = v.sum, v["t" .. "ag"]
+	r.dump_stripped = load(string.dump(count, true))({ 1, 2, 3 })
+	-- coroutines resume shared code
+	local got = {}
+	for y in coroutine.wrap(function()
+		for i = 1, 3 do
+			coroutine.yield("y" .. i)
+		end
+	end) do
+		got[#got + 1] = y
+	end
+	r.coroutine = table.concat(got, ",")
+	return r
+end
+
+-- Heavy collection while other services run the same code.
+function cmd.churn(rounds)
+	local sum = 0
+	for round = 1, rounds do
+		local t = {}
+		for i = 1, 200 do
+			t["k" .. i] = { alpha = i, [LONG] = i }
+		end
+		for i = 1, 200, 7 do
+			sum = sum + t["k" .. i].alpha + t["k" .. i][LONG]
+		end
+		if round % 3 == 0 then
+			collectgarbage("generational")
+		elseif round % 3 == 1 then
+			collectgarbage("incremental")
+		end
+		collectgarbage()
+		skynet.yield()
+	end
+	return sum
+end
+
+-- Lua memory this service pays for one more load of a big file, through the
+-- cache (shared: a closure) and from source (its own copy).
+function cmd.loadcost(path)
+	collectgarbage()
+	local m0 = collectgarbage("count")
+	local f1 = assert(loadfile(path))
+	collectgarbage()
+	local m1 = collectgarbage("count")
+	local old = codecache.mode("OFF")
+	local f2 = assert(loadfile(path))
+	codecache.mode(old)
+	collectgarbage()
+	local m2 = collectgarbage("count")
+	return { cached = (m1 - m0) * 1024, source = (m2 - m1) * 1024, same = f1() == f2(), shared = codecache.shared }
+end
+
+skynet.start(function()
+	skynet.dispatch("lua", function(_, _, name, ...)
+		skynet.retpack(cmd[name](...))
+	end)
+end)
