@@ -16,7 +16,9 @@
  * (including silence for harbor_timeout, see peer.h) or the master says it left:
  * every request we carried to it and that is still unanswered gets PTYPE_ERROR
  * (as if from the destination), its queue fails, LINK waiters wake and its
- * names are forgotten.
+ * names are forgotten.  A node that said it drains (NodeLeaving, harbor_leave.c)
+ * is not declared down but "left": it stops being a member at once, and
+ * the errors and the log line say it left.
  *
  * Invariants: a node is UP exactly when `c` is an established link admitted
  * by node_established; `pending` is non-empty only while CONNECTING; a node
@@ -38,9 +40,20 @@ void node_down(struct harbor *h, struct node *nd, const char *reason)
 		hconn_close(c, reason);
 	}
 	int was = nd->state;
+	/* A node that said it drains and then closes has left: it is no longer a
+	 * member (no redial, no waiting for it) and everything says "left". */
+	bool gone = nd->leaving, first = !nd->left;
+	if (gone) {
+		nd->left = true;
+		nd->member = false;
+	}
 	nd->state = nd->member ? NS_DOWN : NS_UNKNOWN;
 	char why[224];
-	snprintf(why, sizeof(why), "node %d (%s) is down: %s", nd->id, nd->name, reason);
+	if (gone)
+		snprintf(why, sizeof(why), "node %d (%s) left the cluster (it drained: %s)", nd->id, nd->name,
+		         nd->leave_reason);
+	else
+		snprintf(why, sizeof(why), "node %d (%s) is down: %s", nd->id, nd->name, reason);
 	size_t failed = pmsg_count(nd->pending);
 	nd->calls_failed += fail_queue(h, nd->pending, why);
 	size_t calls = req_count(nd);
@@ -64,7 +77,12 @@ void node_down(struct harbor *h, struct node *nd, const char *reason)
 			name_forget(h, n);
 			n->down_node = nd->id;
 		}
-	if (was == NS_UP || failed || calls)
+	if (gone && first)
+		skynet_error(h->ctx,
+		             "harbor: node %d (%s) left (it drained: %s; %s): %zu pending calls failed, "
+		             "%zu queued messages dropped",
+		             nd->id, nd->name, nd->leave_reason, reason, calls, failed);
+	else if (!gone && (was == NS_UP || failed || calls))
 		skynet_error(h->ctx,
 		             "harbor: node %d (%s) is down (%s): %zu pending calls failed, "
 		             "%zu queued messages dropped",
@@ -100,8 +118,16 @@ void node_member(struct harbor *h, const Skiff__Harbor__NodeInfo *info)
 	if (id < 1 || id >= MAX_NODE || (int)id == h->cfg.id)
 		return;
 	struct node *nd = &h->node[id];
+	if (nd->left && nd->incarnation == info->incarnation)
+		return; /* it drained and closed; a table older than that still lists it */
 	if (nd->state == NS_UP && nd->incarnation != info->incarnation)
 		node_down(h, nd, "replaced by a new incarnation");
+	if (nd->incarnation != info->incarnation) {
+		/* a new life of the id: whatever the previous one said is over */
+		nd->leaving = false;
+		nd->left = false;
+		nd->leave_reason[0] = '\0';
+	}
 	nd->member = true;
 	nd->incarnation = info->incarnation;
 	snprintf(nd->address, sizeof(nd->address), "%s", info->address ? info->address : "");
@@ -109,6 +135,8 @@ void node_member(struct harbor *h, const Skiff__Harbor__NodeInfo *info)
 		snprintf(nd->name, sizeof(nd->name), "%s", info->name);
 	else
 		snprintf(nd->name, sizeof(nd->name), "node%d", nd->id);
+	if (info->leaving)
+		node_leaving(h, nd, "listed as leaving by the master");
 	if (nd->state != NS_UP) {
 		if (nd->state != NS_CONNECTING)
 			nd->deadline = hnet_now_ms() + h->cfg.timeout_ms;
@@ -191,8 +219,10 @@ void node_established(struct harbor *h, struct hconn *c)
 	hconn_set_data(c, nd);
 	nd->incarnation = p->incarnation;
 	nd->state = NS_UP;
+	nd->left = false; /* it came back in the same life: it is still leaving */
 	nd->backoff = 0;
 	wlist_wake(h, &nd->connect_waiters, "up");
+	leave_send(h, c); /* a peer that links while we drain learns it first */
 	node_flush_pending(h, nd);
 }
 

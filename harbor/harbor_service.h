@@ -11,6 +11,8 @@
  *                     per-link checks, requests in flight
  *   harbor_names.c    the replica of the master's global names
  *   harbor_stats.c    the STATS text
+ *   harbor_leave.c    this node's drain told to the cluster (NodeLeaving), and
+ *                     peers that are leaving
  * Invariants: h->node[id].id == id for every slot; a node's `c` is the one
  * connection whose hconn_data points back at it; a name's entry is never
  * removed from h->names (a withdrawn name keeps its entry with handle 0);
@@ -45,6 +47,8 @@
 	250 /* longest idle tick period (a silent link is closed
                                      * up to this much after harbor_timeout) */
 
+#define LEAVE_REASON_MAX 63 /* bytes of a NodeLeaving reason kept and logged */
+
 enum { NS_UNKNOWN, NS_CONNECTING, NS_UP, NS_DOWN };
 
 struct pmsg {
@@ -75,7 +79,10 @@ struct ratelog {
 struct node {
 	int id;
 	int state;
-	bool member; /* the master listed it (and it has not left) */
+	bool member;  /* the master listed it (and it has not left) */
+	bool leaving; /* it said it drains (NodeLeaving), this incarnation */
+	bool left;    /* it was leaving when its link closed: it is gone, not down */
+	char leave_reason[LEAVE_REASON_MAX + 1];
 	uint64_t incarnation;
 	char address[128];
 	char name[HARBOR_NODE_NAME_MAX + 1]; /* its harbor_name (from the master), or node<id> */
@@ -125,6 +132,8 @@ struct harbor {
 	uint64_t tick_at, kick_at; /* when it fires; when the last one-off tick fires */
 	uint64_t next_name_check;
 	struct ratelog local_only_log; /* local messages refused at the boundary */
+	bool leaving;                  /* this node drains: peers and master were told */
+	char leave_reason[LEAVE_REASON_MAX + 1];
 };
 
 static inline bool is_request(int type, int session)
@@ -177,6 +186,10 @@ void node_closed(struct harbor *h, struct hconn *c, const char *reason);
 void node_tick(struct harbor *h, uint64_t now);
 bool node_busy(const struct harbor *h);
 void node_release(struct node *nd);
+void node_leaving(struct harbor *h, struct node *nd, const char *reason);
+void leave_send(struct harbor *h, struct hconn *c);
+void leave_start(struct harbor *h, const char *reason);
+void leave_reason_copy(char *dst, const char *src);
 
 /* harbor_data.c */
 void send_error(struct harbor *h, uint32_t from, uint32_t to, int session, const char *reason);
@@ -205,6 +218,7 @@ void names_release(struct harbor *h);
 
 /* harbor_stats.c */
 void stats(struct harbor *h, uint32_t source, int session);
+const char *node_state_name(const struct node *nd);
 
 #pragma GCC visibility pop
 

@@ -17,6 +17,11 @@
  *                    LINKMASTER                reply when the master link is lost
  *                    READY                     reply once the master sent its table
  *                    STATS                     reply the link table (harbor_stats.c)
+ *                    STATE id                  reply node id's state as STATS names it
+ *                                              (up, leaving, left, down, ...)
+ *                    LEAVING reason            this node drains: tell the master and
+ *                                              every peer (harbor_leave.c); reply
+ *                                              "leaving"
  *                  replies are PTYPE_RESPONSE text.
  *   PTYPE_RESPONSE our periodic tick.
  *
@@ -138,6 +143,16 @@ static void master_record(struct harbor *h, struct hconn *c, unsigned type, Prot
 		}
 		break;
 	}
+	case SKIFF__HARBOR__FRAME_TYPE__NODE_LEAVING: {
+		/* relayed by the master, which checked that the node said it itself */
+		Skiff__Harbor__NodeLeaving *l = (Skiff__Harbor__NodeLeaving *)msg;
+		if (l->id >= 1 && l->id < MAX_NODE && (int)l->id != h->cfg.id) {
+			struct node *nd = &h->node[l->id];
+			if (nd->member && (l->incarnation == 0 || l->incarnation == nd->incarnation))
+				node_leaving(h, nd, l->reason);
+		}
+		break;
+	}
 	case SKIFF__HARBOR__FRAME_TYPE__NAME_ANSWER: {
 		Skiff__Harbor__NameAnswer *a = (Skiff__Harbor__NameAnswer *)msg;
 		if (a->found)
@@ -173,6 +188,7 @@ static void on_established(void *ud, struct hconn *c)
 		h->master_up = true;
 		h->master_backoff = 0;
 		announce(h);
+		leave_send(h, c); /* a master that restarted during our drain */
 		return;
 	}
 	node_established(h, c);
@@ -239,7 +255,21 @@ static void command(struct harbor *h, uint32_t source, int session, const char *
 	buf[sz] = '\0';
 	char cmd[16] = "", arg[64] = "", arg2[32] = "";
 	sscanf(buf, "%15s %63s %31s", cmd, arg, arg2);
-	if (strcmp(cmd, "REGISTER") == 0) {
+	if (strcmp(cmd, "LEAVING") == 0) {
+		/* the rest of the line is the reason, spaces included */
+		const char *why = buf + strlen("LEAVING");
+		while (*why == ' ')
+			why++;
+		leave_start(h, why);
+		reply(h, source, session, "leaving");
+	} else if (strcmp(cmd, "STATE") == 0) {
+		int id = atoi(arg);
+		if (id == h->cfg.id)
+			reply(h, source, session, h->leaving ? "leaving" : "up");
+		else
+			reply(h, source, session,
+			      id >= 1 && id < MAX_NODE ? node_state_name(&h->node[id]) : "unknown");
+	} else if (strcmp(cmd, "REGISTER") == 0) {
 		uint32_t handle = arg2[0] == ':' ? (uint32_t)strtoul(arg2 + 1, NULL, 16) : source;
 		if (arg[0] == '\0' || strlen(arg) > GLOBAL_NAME_MAX || handle == 0) {
 			skynet_error(h->ctx, "harbor: bad REGISTER '%s'", buf);
