@@ -131,8 +131,10 @@ static void send_data(struct harbor *h, struct node *nd, uint32_t source, uint32
 		return;
 	}
 	skynet_free(msg);
-	if (is_request(type, session))
+	if (is_request(type, session)) {
 		req_put(h, nd, req_key(source, session), dest);
+		hconn_watch(nd->c, true); /* an answer is due: its silence matters now */
+	}
 }
 
 void send_handle(struct harbor *h, uint32_t source, uint32_t dest, int type, int session, void *msg,

@@ -222,6 +222,7 @@ void node_established(struct harbor *h, struct hconn *c)
 	nd->left = false; /* it came back in the same life: it is still leaving */
 	nd->backoff = 0;
 	wlist_wake(h, &nd->connect_waiters, "up");
+	node_watch(h, nd);
 	leave_send(h, c); /* a peer that links while we drain learns it first */
 	node_flush_pending(h, nd);
 }
@@ -252,7 +253,30 @@ void node_closed(struct harbor *h, struct hconn *c, const char *reason)
 		node_down(h, nd, reason);
 }
 
-/* Connect retries and the CONNECTING deadline, from the service's tick. */
+/* Whether this node itself must watch its link to nd (heartbeats and the
+ * silence timeout, peer.h).  The master already watches every node's master
+ * link and tells everyone (NodeLeave) within harbor_timeout when one dies or
+ * freezes, so a link on which we wait for nothing needs no heartbeat of its
+ * own: an idle mesh then costs each node O(1), not O(peers).  We watch
+ * ourselves only where the master cannot help:
+ *   - requests to nd are in flight: they must fail within harbor_timeout even
+ *     if only the path between the two of us is cut;
+ *   - nd hosts the master: if it freezes, nobody is left to say so;
+ *   - our view of the master is not current (link down, no table yet).
+ * The peer answers our probes whatever it watches, so one side is enough. */
+static bool watch_wanted(const struct harbor *h, const struct node *nd)
+{
+	return !h->table_fresh || nd->id == h->master_node || req_count(nd) > 0;
+}
+
+void node_watch(struct harbor *h, struct node *nd)
+{
+	if (nd->c && nd->state == NS_UP)
+		hconn_watch(nd->c, watch_wanted(h, nd));
+}
+
+/* Connect retries, the CONNECTING deadline and which links are watched, from
+ * the service's tick. */
 void node_tick(struct harbor *h, uint64_t now)
 {
 	for (int id = 1; id < MAX_NODE; id++) {
@@ -269,6 +293,7 @@ void node_tick(struct harbor *h, uint64_t now)
 		if (nd->member && nd->state != NS_UP && nd->c == NULL && id < h->cfg.id &&
 		    now >= nd->retry_at && nd->address[0])
 			node_connect(h, nd);
+		node_watch(h, nd);
 	}
 }
 

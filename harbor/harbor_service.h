@@ -132,6 +132,8 @@ struct harbor {
 	uint64_t tick_at, kick_at; /* when it fires; when the last one-off tick fires */
 	uint64_t next_name_check;
 	struct ratelog local_only_log; /* local messages refused at the boundary */
+	int master_node;               /* id of the node that hosts the master (from its
+	                                * link's handshake), 0 if unknown */
 	bool leaving;                  /* this node drains: peers and master were told */
 	char leave_reason[LEAVE_REASON_MAX + 1];
 };
@@ -187,6 +189,7 @@ void node_tick(struct harbor *h, uint64_t now);
 bool node_busy(const struct harbor *h);
 void node_release(struct node *nd);
 void node_leaving(struct harbor *h, struct node *nd, const char *reason);
+void node_watch(struct harbor *h, struct node *nd);
 void leave_send(struct harbor *h, struct hconn *c);
 void leave_start(struct harbor *h, const char *reason);
 void leave_reason_copy(char *dst, const char *src);

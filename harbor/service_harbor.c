@@ -186,6 +186,7 @@ static void on_established(void *ud, struct hconn *c)
 	struct harbor *h = ud;
 	if (c == h->master) {
 		h->master_up = true;
+		h->master_node = (int)hconn_peer(c)->node_id;
 		h->master_backoff = 0;
 		announce(h);
 		leave_send(h, c); /* a master that restarted during our drain */
