@@ -105,10 +105,7 @@ static void node_connect(struct harbor *h, struct node *nd)
 	nd->c = hnet_connect(h->net, nd->address, &hc);
 	if (nd->c)
 		hconn_set_data(nd->c, nd);
-	nd->backoff = nd->backoff ? nd->backoff * 2 : BACKOFF_MIN;
-	if (nd->backoff > BACKOFF_MAX)
-		nd->backoff = BACKOFF_MAX;
-	nd->retry_at = hnet_now_ms() + nd->backoff;
+	nd->retry_at = hnet_now_ms() + backoff_next(&nd->backoff);
 }
 
 /* The master lists a node with its incarnation, address and harbor_name. */
@@ -157,6 +154,17 @@ bool node_busy(const struct harbor *h)
 			return true;
 	}
 	return false;
+}
+
+static void node_up(struct harbor *h, struct node *nd)
+{
+	nd->state = NS_UP;
+	nd->left = false; /* it came back in the same life: it is still leaving */
+	nd->backoff = 0;
+	wlist_wake(h, &nd->connect_waiters, "up");
+	node_watch(h, nd);
+	leave_send(h, nd->c); /* a peer that links while we drain learns it first */
+	node_flush_pending(h, nd);
 }
 
 /* A peer link finished its handshake: admit it as the node it proved to be,
@@ -218,13 +226,24 @@ void node_established(struct harbor *h, struct hconn *c)
 	nd->c = c;
 	hconn_set_data(c, nd);
 	nd->incarnation = p->incarnation;
-	nd->state = NS_UP;
-	nd->left = false; /* it came back in the same life: it is still leaving */
-	nd->backoff = 0;
-	wlist_wake(h, &nd->connect_waiters, "up");
-	node_watch(h, nd);
-	leave_send(h, c); /* a peer that links while we drain learns it first */
-	node_flush_pending(h, nd);
+	if (expected) {
+		/* Our dial: the handshake proves who the peer is, not that it
+		 * takes the link (it refuses a node the master's NodeJoin has not
+		 * told it of yet).  Up at its first record: see node_admitted. */
+		return;
+	}
+	hconn_probe(c); /* tells the dialer it is admitted */
+	node_up(h, nd);
+}
+
+/* The first record on our dial to nd: the peer admitted the link.  A dial it
+ * refuses closes before that and is redialed, never seen as a node going up
+ * then down. */
+void node_admitted(struct harbor *h, struct hconn *c)
+{
+	struct node *nd = hconn_data(c);
+	if (nd && nd->c == c && nd->state != NS_UP && nd->incarnation)
+		node_up(h, nd);
 }
 
 /* A peer link closed (for any reason): keep its counters, and the node is down

@@ -176,6 +176,7 @@ static inline uint64_t req_key(uint32_t source, int session)
 void reply(struct harbor *h, uint32_t to, int session, const char *text);
 bool wlist_add(struct wlist *w, uint32_t source, int session);
 void tick_soon(struct harbor *h);
+uint64_t backoff_next(uint64_t *backoff);
 void wlist_wake(struct harbor *h, struct wlist *w, const char *text);
 void send_master(struct harbor *h, unsigned type, const ProtobufCMessage *msg);
 struct hconn_config link_config(struct harbor *h, enum link_role role, enum link_purpose purpose);
@@ -184,6 +185,7 @@ struct hconn_config link_config(struct harbor *h, enum link_role role, enum link
 void node_down(struct harbor *h, struct node *nd, const char *reason);
 void node_member(struct harbor *h, const Skiff__Harbor__NodeInfo *info);
 void node_established(struct harbor *h, struct hconn *c);
+void node_admitted(struct harbor *h, struct hconn *c);
 void node_closed(struct harbor *h, struct hconn *c, const char *reason);
 void node_tick(struct harbor *h, uint64_t now);
 bool node_busy(const struct harbor *h);

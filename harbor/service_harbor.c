@@ -86,6 +86,19 @@ void send_master(struct harbor *h, unsigned type, const ProtobufCMessage *msg)
 		hconn_close(h->master, "cannot send to the master");
 }
 
+/* The next retry delay after a failed dial: *backoff doubles from BACKOFF_MIN
+ * to BACKOFF_MAX, and the delay is drawn in [*backoff / 2, *backoff].  The
+ * draw is what keeps a crowd from retrying in step: hundreds of nodes that
+ * were refused together (a master starting, its pre-auth limit per source
+ * address) would otherwise come back together at every doubling. */
+uint64_t backoff_next(uint64_t *backoff)
+{
+	*backoff = *backoff ? *backoff * 2 : BACKOFF_MIN;
+	if (*backoff > BACKOFF_MAX)
+		*backoff = BACKOFF_MAX;
+	return *backoff / 2 + randombytes_uniform((uint32_t)(*backoff / 2) + 1);
+}
+
 struct hconn_config link_config(struct harbor *h, enum link_role role, enum link_purpose purpose)
 {
 	struct hconn_config hc = {
@@ -203,10 +216,7 @@ static void on_closed(void *ud, struct hconn *c, const char *reason)
 		bool was = h->master_up;
 		h->master_up = false;
 		h->table_fresh = false;
-		h->master_backoff = h->master_backoff ? h->master_backoff * 2 : BACKOFF_MIN;
-		if (h->master_backoff > BACKOFF_MAX)
-			h->master_backoff = BACKOFF_MAX;
-		h->master_retry_at = hnet_now_ms() + h->master_backoff;
+		h->master_retry_at = hnet_now_ms() + backoff_next(&h->master_backoff);
 		tick_soon(h);
 		if (was) {
 			skynet_error(h->ctx, "harbor: master link lost (%s); reconnecting", reason);
@@ -239,10 +249,18 @@ static void on_record(void *ud, struct hconn *c, unsigned type, uint8_t *data, s
 	pb_arena_reset(&h->arena);
 }
 
+static void on_first_record(void *ud, struct hconn *c)
+{
+	struct harbor *h = ud;
+	if (c != h->master)
+		node_admitted(h, c);
+}
+
 static const struct hconn_ops harbor_ops = {
 	.established = on_established,
 	.record = on_record,
 	.closed = on_closed,
+	.first_record = on_first_record,
 };
 
 /* ---- commands from local services ---------------------------------------------------- */
@@ -406,10 +424,7 @@ static void tick(struct harbor *h, bool periodic)
 		struct hconn_config hc = link_config(h, LINK_INITIATOR, LINK_HARBOR_MASTER);
 		h->master = hnet_connect(h->net, h->master_addr, &hc);
 		if (h->master == NULL) {
-			h->master_backoff = h->master_backoff ? h->master_backoff * 2 : BACKOFF_MIN;
-			if (h->master_backoff > BACKOFF_MAX)
-				h->master_backoff = BACKOFF_MAX;
-			h->master_retry_at = now + h->master_backoff;
+			h->master_retry_at = now + backoff_next(&h->master_backoff);
 		}
 	}
 	node_tick(h, now);

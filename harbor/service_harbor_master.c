@@ -229,12 +229,17 @@ static void on_announce(struct master *m, int id, Skiff__Harbor__NodeAnnounce *a
 	n->announced = true;
 	for (size_t i = 0; i < a->n_names; i++)
 		bind_name(m, id, a->names[i]);
-	send_table(m, id);
+	/* The others first: the newcomer dials them as soon as it has the
+	 * table, and a node that has not heard of it yet refuses its link ("not
+	 * listed by the master"), which costs a redial and, on a crowded host,
+	 * looked like a peer going down during a mass join. */
 	Skiff__Harbor__NodeInfo info;
 	fill_info(m, id, &info);
 	Skiff__Harbor__NodeJoin j = SKIFF__HARBOR__NODE_JOIN__INIT;
 	j.node = &info;
 	broadcast(m, id, SKIFF__HARBOR__FRAME_TYPE__NODE_JOIN, &j.base);
+	hnet_flush(m->net);
+	send_table(m, id);
 	skynet_error(m->ctx, "harbor master: node %d (%s) joined (%s, incarnation %016llx, %zu names)", id,
 	             n->name, n->address, (unsigned long long)n->incarnation, a->n_names);
 }

@@ -293,7 +293,11 @@ static void on_record(void *ud, struct link *l, unsigned type, uint8_t *data, si
 	struct hconn *c = ud;
 	if (c->closing)
 		return;
-	c->records_in++;
+	if (c->records_in++ == 0 && c->net->ops->first_record) {
+		c->net->ops->first_record(c->net->ud, c);
+		if (c->closing)
+			return;
+	}
 	if (type == LINK_TYPE_HEARTBEAT) {
 		on_heartbeat(c, data, len);
 		return;
@@ -620,6 +624,12 @@ int hconn_send(struct hconn *c, unsigned type, const ProtobufCMessage *msg)
 			mark_dirty(c->net, c);
 	}
 	return rc;
+}
+
+void hconn_probe(struct hconn *c)
+{
+	if (!c->closing && c->link && link_state(c->link) == LINK_ESTABLISHED)
+		heartbeat(c, hnet_now_ms());
 }
 
 void hconn_watch(struct hconn *c, bool on)

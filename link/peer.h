@@ -64,6 +64,10 @@ struct hconn_ops {
 	void (*record)(void *ud, struct hconn *c, unsigned type, uint8_t *data, size_t len);
 	void (*closed)(void *ud, struct hconn *c, const char *reason);
 	void (*label)(void *ud, const struct hconn *c, char *buf, size_t size); /* may be NULL */
+	/* may be NULL: the first record (a heartbeat included) came on c, before
+	 * it is handled; the peer has taken the link, not just finished the
+	 * handshake */
+	void (*first_record)(void *ud, struct hconn *c);
 };
 
 struct hconn_config {
@@ -112,6 +116,9 @@ bool hconn_closing(const struct hconn *c); /* closed, waiting for hnet_reap */
 const struct link_identity *hconn_peer(const struct hconn *c);
 const char *hconn_addr(const struct hconn *c);
 void hconn_set_data(struct hconn *c, void *p);
+/* Sends a heartbeat probe now (its reply is the peer's first record if it
+ * sent none yet). */
+void hconn_probe(struct hconn *c);
 /* Heartbeats and the silence timeout on c (on, the default) or not (off). */
 void hconn_watch(struct hconn *c, bool on);
 void *hconn_data(const struct hconn *c);

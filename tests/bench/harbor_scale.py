@@ -119,7 +119,14 @@ def run(skiff, n, timeout):
         hcpu = sum(float(m.group(2)) for m, _ in idle.values()) / n
         # a node declared down, or a lost master link; not the duplicate links
         # closed during the join ("already live", "superseded")
-        downs = count(c, r"\) is down \(|master link lost|harbor master: node \d+ .* left")
+        down_rx = r"\) is down \(|master link lost|harbor master: node \d+ .* left"
+        downs = count(c, down_rx)
+        shown = 0
+        for nid, node in sorted(c.nodes.items()):
+            for line in node.text().splitlines():
+                if shown < 5 and re.search(down_rx, line):
+                    print("  false down on node %d: %s" % (nid, line[:200]))
+                    shown += 1
         print("N=%d join %.2f s; all-to-all %.2f s (slowest node %d ms, %d calls failed); "
               "idle CPU per node mean %.2f%% max %.2f%% (all nodes %.1f%% of one core); "
               "harbor alone %.1f msgs/s, %.0f us/s per node; false downs %d" %
