@@ -162,6 +162,10 @@ void send_handle(struct harbor *h, uint32_t source, uint32_t dest, int type, int
 	switch (nd->state) {
 	case NS_UP: send_data(h, nd, source, dest, type, session, msg, sz); return;
 	case NS_CONNECTING:
+		if (nd->c == NULL && nd->retry_at && nd->backoff == 0) {
+			nd->retry_at = 0; /* a first dial spread over a join: now */
+			tick_soon(h);
+		}
 		if (pmsg_count(nd->pending) < PENDING_MAX) {
 			struct pmsg m = {
 				.source = source,

@@ -29,6 +29,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #include "harbor_service.h"
 
 void node_down(struct harbor *h, struct node *nd, const char *reason)
@@ -109,7 +111,7 @@ static void node_connect(struct harbor *h, struct node *nd)
 }
 
 /* The master lists a node with its incarnation, address and harbor_name. */
-void node_member(struct harbor *h, const Skiff__Harbor__NodeInfo *info)
+void node_member(struct harbor *h, const Skiff__Harbor__NodeInfo *info, uint32_t spread_ms)
 {
 	uint32_t id = info->id;
 	if (id < 1 || id >= MAX_NODE || (int)id == h->cfg.id)
@@ -139,9 +141,25 @@ void node_member(struct harbor *h, const Skiff__Harbor__NodeInfo *info)
 			nd->deadline = hnet_now_ms() + h->cfg.timeout_ms;
 		nd->state = NS_CONNECTING;
 		nd->backoff = 0;
-		nd->retry_at = 0;
+		/* the first dial at a random point of the spread: see join_spread */
+		nd->retry_at = spread_ms ? hnet_now_ms() + randombytes_uniform(spread_ms) : 0;
 		tick_soon(h); /* dial it, or fail its queue at the deadline, on time */
 	}
+}
+
+/* How widely to spread the first dials when `members` nodes must be linked
+ * at once (a node joining a big harbor dials every lower id; a restarted
+ * low id is dialed by every higher one): JOIN_SPREAD_PER_NODE ms per node,
+ * at most BACKOFF_MAX, none for a small harbor.  Hundreds of handshakes
+ * started in the same millisecond only meet the peer's pre-auth limit per
+ * source address and come back as refusals and redials.  A message for a
+ * node still waiting for its dial dials at once (harbor_data.c). */
+uint32_t join_spread(int members)
+{
+	if (members <= JOIN_SPREAD_MIN_NODES)
+		return 0;
+	uint64_t ms = (uint64_t)members * JOIN_SPREAD_PER_NODE;
+	return (uint32_t)(ms > BACKOFF_MAX ? BACKOFF_MAX : ms);
 }
 
 /* Something about other nodes needs the tick soon: a member not linked yet

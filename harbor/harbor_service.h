@@ -42,7 +42,9 @@
 #define BACKOFF_MIN 100
 #define BACKOFF_MAX 2000
 #define NAME_CHECK_MS 500
-#define TICK_BUSY_MS 100 /* tick period while links are made or names awaited */
+#define JOIN_SPREAD_PER_NODE 8  /* ms of first-dial spread per node to link (join_spread) */
+#define JOIN_SPREAD_MIN_NODES 8 /* up to this many at once: no spread */
+#define TICK_BUSY_MS 100        /* tick period while links are made or names awaited */
 #define TICK_IDLE_MAX_MS                                                                                     \
 	250 /* longest idle tick period (a silent link is closed
                                      * up to this much after harbor_timeout) */
@@ -183,7 +185,8 @@ struct hconn_config link_config(struct harbor *h, enum link_role role, enum link
 
 /* harbor_node.c */
 void node_down(struct harbor *h, struct node *nd, const char *reason);
-void node_member(struct harbor *h, const Skiff__Harbor__NodeInfo *info);
+void node_member(struct harbor *h, const Skiff__Harbor__NodeInfo *info, uint32_t spread_ms);
+uint32_t join_spread(int members);
 void node_established(struct harbor *h, struct hconn *c);
 void node_admitted(struct harbor *h, struct hconn *c);
 void node_closed(struct harbor *h, struct hconn *c, const char *reason);

@@ -20,7 +20,9 @@
  *   its link; pending_calls are requests carried to it and not yet answered;
  *   refused counts frames from it dropped by the per-link checks (a source
  *   that is not its own service, a type that never crosses nodes).
- *   Heartbeats are only sent on idle links, so rtt_us may be old.
+ *   Heartbeats are only sent on silent links that are watched (calls in
+ *   flight, the master's node, no master; harbor_node.c), so rtt_us may be
+ *   old and hb_age_ms of an idle peer grows: it is not a sign of trouble.
  *   name <global name> :<handle, 8 hex>    one line per bound global name
  */
 #include <stdarg.h>

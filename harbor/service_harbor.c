@@ -123,9 +123,10 @@ static void master_record(struct harbor *h, struct hconn *c, unsigned type, Prot
 	switch (type) {
 	case SKIFF__HARBOR__FRAME_TYPE__NODE_TABLE: {
 		Skiff__Harbor__NodeTable *t = (Skiff__Harbor__NodeTable *)msg;
+		uint32_t spread = join_spread((int)t->n_nodes);
 		for (size_t i = 0; i < t->n_nodes; i++)
 			if (t->nodes[i])
-				node_member(h, t->nodes[i]);
+				node_member(h, t->nodes[i], spread);
 		for (size_t i = 0; i < t->n_names; i++)
 			bind_remote(h, t->names[i]);
 		if (!h->ready)
@@ -138,8 +139,11 @@ static void master_record(struct harbor *h, struct hconn *c, unsigned type, Prot
 	}
 	case SKIFF__HARBOR__FRAME_TYPE__NODE_JOIN: {
 		Skiff__Harbor__NodeJoin *j = (Skiff__Harbor__NodeJoin *)msg;
+		int members = 0;
+		for (int id = 1; id < MAX_NODE; id++)
+			members += h->node[id].member;
 		if (j->node)
-			node_member(h, j->node);
+			node_member(h, j->node, join_spread(members));
 		break;
 	}
 	case SKIFF__HARBOR__FRAME_TYPE__NODE_LEAVE: {
