@@ -297,13 +297,18 @@ void node_closed(struct harbor *h, struct hconn *c, const char *reason)
  * own: an idle mesh then costs each node O(1), not O(peers).  We watch
  * ourselves only where the master cannot help:
  *   - requests to nd are in flight: they must fail within harbor_timeout even
- *     if only the path between the two of us is cut;
- *   - nd hosts the master: if it freezes, nobody is left to say so;
- *   - our view of the master is not current (link down, no table yet).
- * The peer answers our probes whatever it watches, so one side is enough. */
+ *     if only the path between the two of us is cut, or the master is away;
+ *   - nd hosts the master: if it freezes, nobody is left to say so.
+ * Not every link when the master is away: on a crowded host that is when
+ * every node would start probing every peer at once, and the load of the
+ * probes made more nodes miss their deadlines (a 250-node join cascaded
+ * into tens of thousands of false downs).  Without the master, a peer that
+ * dies still closes its sockets; one that freezes is noticed by the first
+ * call to it, within harbor_timeout.  The peer answers our probes whatever
+ * it watches, so one side is enough. */
 static bool watch_wanted(const struct harbor *h, const struct node *nd)
 {
-	return !h->table_fresh || nd->id == h->master_node || req_count(nd) > 0;
+	return nd->id == h->master_node || req_count(nd) > 0;
 }
 
 void node_watch(struct harbor *h, struct node *nd)

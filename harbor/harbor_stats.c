@@ -21,7 +21,7 @@
  *   refused counts frames from it dropped by the per-link checks (a source
  *   that is not its own service, a type that never crosses nodes).
  *   Heartbeats are only sent on silent links that are watched (calls in
- *   flight, the master's node, no master; harbor_node.c), so rtt_us may be
+ *   flight, the master's node; harbor_node.c), so rtt_us may be
  *   old and hb_age_ms of an idle peer grows: it is not a sign of trouble.
  *   name <global name> :<handle, 8 hex>    one line per bound global name
  */
