@@ -309,7 +309,7 @@ static void label(void *ud, const struct hconn *hc, char *buf, size_t size)
 		         peer ? peer->name : "");
 }
 
-const struct hconn_ops clink_ops = { on_established, on_record, on_closed, label };
+const struct hconn_ops clink_ops = { on_established, on_record, on_closed, label, NULL };
 
 /* ---------------------------------------------------------------- timer, exit */
 

@@ -9,7 +9,10 @@
  * Worker sleep/wakeup: a worker that finds the global queue empty sleeps on a
  * condition variable. The socket thread wakes one only if all sleep
  * (busy = 0); the timer thread wakes one if at least one sleeps
- * (busy = count - 1). Spurious wakeups are harmless.
+ * (busy = count - 1) and the global queue is not empty (a worker that sleeps
+ * with work queued is woken by the next timer update: 2.5 ms apart while
+ * busy, up to 10 ms on an idle node).
+ * Spurious wakeups are harmless.
  *
  * Spinning before sleeping (`worker_spin` µs, default below): a worker that has
  * just done work and finds nothing more polls the global queue for a short
@@ -193,16 +196,36 @@ static void signal_term(void)
 	skynet_handle_retireall();
 }
 
+/* The timer thread's nap between two updates: TIMER_NAP_MIN while there is
+ * work, doubling to TIMER_NAP_MAX (one timer tick) while there is none. */
+#define TIMER_NAP_MIN 2500
+#define TIMER_NAP_MAX 10000
+
 static void *thread_timer(void *p)
 {
 	struct monitor *m = p;
 	skynet_initthread(THREAD_TIMER);
+	useconds_t nap = TIMER_NAP_MIN;
 	for (;;) {
 		skynet_updatetime();
 		skynet_socket_updatetime();
 		CHECK_ABORT
-		wakeup(m, m->count - 1);
-		usleep(2500);
+		/* Only when there is work: a due timeout or a message pushed
+		 * without a wake-up is on the global queue by now.  An idle node
+		 * also naps longer, up to one timer tick (10 ms): timeouts are
+		 * counted in ticks and skynet.now() has that resolution, so
+		 * neither moves by more than one tick, and the node costs a
+		 * quarter of the wake-ups.  Waking a worker every 2.5 ms
+		 * regardless, 400 futex round trips a second, cost an idle node
+		 * ~0.5 % of a core; hundreds of nodes on one host paid whole
+		 * cores for it (docs/performance.md, "Idle cost of a harbor"). */
+		if (!skynet_globalmq_empty()) {
+			wakeup(m, m->count - 1);
+			nap = TIMER_NAP_MIN;
+		} else if (nap < TIMER_NAP_MAX) {
+			nap *= 2;
+		}
+		usleep(nap);
 		if (SIG_HUP) {
 			signal_hup();
 			SIG_HUP = 0;

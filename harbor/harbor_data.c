@@ -97,7 +97,10 @@ size_t fail_queue(struct harbor *h, struct skynet_fifo *q, const char *reason)
 /* Why a send to nd fails at once (nd is down or not a member). */
 static void down_reason(const struct node *nd, char *buf, size_t size)
 {
-	if (nd->state == NS_DOWN)
+	if (nd->left)
+		snprintf(buf, size, "node %d (%s) left the cluster (it drained: %s)", nd->id, nd->name,
+		         nd->leave_reason);
+	else if (nd->state == NS_DOWN)
 		snprintf(buf, size, "node %d (%s) is down", nd->id, nd->name);
 	else if (nd->incarnation)
 		snprintf(buf, size, "node %d (%s) is down (it left the cluster)", nd->id, nd->name);
@@ -128,8 +131,10 @@ static void send_data(struct harbor *h, struct node *nd, uint32_t source, uint32
 		return;
 	}
 	skynet_free(msg);
-	if (is_request(type, session))
+	if (is_request(type, session)) {
 		req_put(h, nd, req_key(source, session), dest);
+		hconn_watch(nd->c, true); /* an answer is due: its silence matters now */
+	}
 }
 
 void send_handle(struct harbor *h, uint32_t source, uint32_t dest, int type, int session, void *msg,
@@ -157,6 +162,10 @@ void send_handle(struct harbor *h, uint32_t source, uint32_t dest, int type, int
 	switch (nd->state) {
 	case NS_UP: send_data(h, nd, source, dest, type, session, msg, sz); return;
 	case NS_CONNECTING:
+		if (nd->c == NULL && nd->retry_at && nd->backoff == 0) {
+			nd->retry_at = 0; /* a first dial spread over a join: now */
+			tick_soon(h);
+		}
 		if (pmsg_count(nd->pending) < PENDING_MAX) {
 			struct pmsg m = {
 				.source = source,
@@ -325,6 +334,22 @@ void peer_record(struct harbor *h, struct hconn *c, struct node *nd, unsigned ty
 	case SKIFF__HARBOR__FRAME_TYPE__CALL_FAILED:
 		on_call_failed(h, nd, (Skiff__Harbor__CallFailed *)msg);
 		break;
+	case SKIFF__HARBOR__FRAME_TYPE__NODE_LEAVING: {
+		/* a node speaks only for itself: the id (and incarnation) must be
+		 * the ones this link proved */
+		Skiff__Harbor__NodeLeaving *l = (Skiff__Harbor__NodeLeaving *)msg;
+		if (l->id != (uint32_t)nd->id || (l->incarnation != 0 && l->incarnation != nd->incarnation)) {
+			char why[128];
+			snprintf(why, sizeof(why),
+			         "a node can only say that it itself is leaving (it named node %u, "
+			         "incarnation %016llx)",
+			         l->id, (unsigned long long)l->incarnation);
+			refuse(h, nd, "a NodeLeaving", why, 0, 0, SKIFF__HARBOR__FRAME_TYPE__NODE_LEAVING);
+			break;
+		}
+		node_leaving(h, nd, l->reason);
+		break;
+	}
 	default: hconn_close(c, "unexpected frame type on a peer link"); break;
 	}
 }

@@ -24,6 +24,7 @@ const ProtobufCMessageDescriptor *harbor_frame_descriptor(unsigned type)
 	case SKIFF__HARBOR__FRAME_TYPE__NAME_QUERY: return &skiff__harbor__name_query__descriptor;
 	case SKIFF__HARBOR__FRAME_TYPE__NAME_ANSWER: return &skiff__harbor__name_answer__descriptor;
 	case SKIFF__HARBOR__FRAME_TYPE__NAME_WITHDRAW: return &skiff__harbor__name_withdraw__descriptor;
+	case SKIFF__HARBOR__FRAME_TYPE__NODE_LEAVING: return &skiff__harbor__node_leaving__descriptor;
 	default: return NULL;
 	}
 }

@@ -85,6 +85,16 @@ void name_ask(struct harbor *h, struct name *n)
 	n->asked_at = hnet_now_ms();
 }
 
+/* Why a message to name n, held by nd which is down or left, fails at once. */
+static void name_gone_reason(const struct name *n, const struct node *nd, char *buf, size_t size)
+{
+	if (nd->left)
+		snprintf(buf, size, "name %s was on node %d (%s), which left the cluster (it drained: %s)",
+		         n->key, nd->id, nd->name, nd->leave_reason);
+	else
+		snprintf(buf, size, "name %s was on node %d (%s), which is down", n->key, nd->id, nd->name);
+}
+
 void send_name(struct harbor *h, uint32_t source, const char *key, int type, int session, void *msg,
                size_t sz)
 {
@@ -95,9 +105,8 @@ void send_name(struct harbor *h, uint32_t source, const char *key, int type, int
 	}
 	if (n && n->down_node && h->table_fresh && node_is_down(&h->node[n->down_node])) {
 		struct node *nd = &h->node[n->down_node];
-		char why[160];
-		snprintf(why, sizeof(why), "name %s was on node %d (%s), which is down", n->key, nd->id,
-		         nd->name);
+		char why[224];
+		name_gone_reason(n, nd, why, sizeof(why));
 		if (is_request(type, session))
 			nd->calls_failed++;
 		fail_msg(h, source, 0, type, session, msg, why);
@@ -148,8 +157,8 @@ void name_unresolved(struct harbor *h, const Skiff__Harbor__NameAnswer *a)
 	/* a node this one never saw carries no label here yet: take the master's */
 	if (nd->incarnation == 0 && harbor_node_name_valid(a->reserved_name))
 		snprintf(nd->name, sizeof(nd->name), "%s", a->reserved_name);
-	char why[160];
-	snprintf(why, sizeof(why), "name %s was on node %d (%s), which is down", n->key, nd->id, nd->name);
+	char why[224];
+	name_gone_reason(n, nd, why, sizeof(why));
 	size_t dropped = pmsg_count(n->q);
 	h->name_queued -= dropped;
 	nd->calls_failed += fail_queue(h, n->q, why);

@@ -16,7 +16,9 @@
  * (including silence for harbor_timeout, see peer.h) or the master says it left:
  * every request we carried to it and that is still unanswered gets PTYPE_ERROR
  * (as if from the destination), its queue fails, LINK waiters wake and its
- * names are forgotten.
+ * names are forgotten.  A node that said it drains (NodeLeaving, harbor_leave.c)
+ * is not declared down but "left": it stops being a member at once, and
+ * the errors and the log line say it left.
  *
  * Invariants: a node is UP exactly when `c` is an established link admitted
  * by node_established; `pending` is non-empty only while CONNECTING; a node
@@ -26,6 +28,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <sodium.h>
 
 #include "harbor_service.h"
 
@@ -38,9 +42,20 @@ void node_down(struct harbor *h, struct node *nd, const char *reason)
 		hconn_close(c, reason);
 	}
 	int was = nd->state;
+	/* A node that said it drains and then closes has left: it is no longer a
+	 * member (no redial, no waiting for it) and everything says "left". */
+	bool gone = nd->leaving, first = !nd->left;
+	if (gone) {
+		nd->left = true;
+		nd->member = false;
+	}
 	nd->state = nd->member ? NS_DOWN : NS_UNKNOWN;
 	char why[224];
-	snprintf(why, sizeof(why), "node %d (%s) is down: %s", nd->id, nd->name, reason);
+	if (gone)
+		snprintf(why, sizeof(why), "node %d (%s) left the cluster (it drained: %s)", nd->id, nd->name,
+		         nd->leave_reason);
+	else
+		snprintf(why, sizeof(why), "node %d (%s) is down: %s", nd->id, nd->name, reason);
 	size_t failed = pmsg_count(nd->pending);
 	nd->calls_failed += fail_queue(h, nd->pending, why);
 	size_t calls = req_count(nd);
@@ -64,7 +79,12 @@ void node_down(struct harbor *h, struct node *nd, const char *reason)
 			name_forget(h, n);
 			n->down_node = nd->id;
 		}
-	if (was == NS_UP || failed || calls)
+	if (gone && first)
+		skynet_error(h->ctx,
+		             "harbor: node %d (%s) left (it drained: %s; %s): %zu pending calls failed, "
+		             "%zu queued messages dropped",
+		             nd->id, nd->name, nd->leave_reason, reason, calls, failed);
+	else if (!gone && (was == NS_UP || failed || calls))
 		skynet_error(h->ctx,
 		             "harbor: node %d (%s) is down (%s): %zu pending calls failed, "
 		             "%zu queued messages dropped",
@@ -87,21 +107,26 @@ static void node_connect(struct harbor *h, struct node *nd)
 	nd->c = hnet_connect(h->net, nd->address, &hc);
 	if (nd->c)
 		hconn_set_data(nd->c, nd);
-	nd->backoff = nd->backoff ? nd->backoff * 2 : BACKOFF_MIN;
-	if (nd->backoff > BACKOFF_MAX)
-		nd->backoff = BACKOFF_MAX;
-	nd->retry_at = hnet_now_ms() + nd->backoff;
+	nd->retry_at = hnet_now_ms() + backoff_next(&nd->backoff);
 }
 
 /* The master lists a node with its incarnation, address and harbor_name. */
-void node_member(struct harbor *h, const Skiff__Harbor__NodeInfo *info)
+void node_member(struct harbor *h, const Skiff__Harbor__NodeInfo *info, uint32_t spread_ms)
 {
 	uint32_t id = info->id;
 	if (id < 1 || id >= MAX_NODE || (int)id == h->cfg.id)
 		return;
 	struct node *nd = &h->node[id];
+	if (nd->left && nd->incarnation == info->incarnation)
+		return; /* it drained and closed; a table older than that still lists it */
 	if (nd->state == NS_UP && nd->incarnation != info->incarnation)
 		node_down(h, nd, "replaced by a new incarnation");
+	if (nd->incarnation != info->incarnation) {
+		/* a new life of the id: whatever the previous one said is over */
+		nd->leaving = false;
+		nd->left = false;
+		nd->leave_reason[0] = '\0';
+	}
 	nd->member = true;
 	nd->incarnation = info->incarnation;
 	snprintf(nd->address, sizeof(nd->address), "%s", info->address ? info->address : "");
@@ -109,14 +134,32 @@ void node_member(struct harbor *h, const Skiff__Harbor__NodeInfo *info)
 		snprintf(nd->name, sizeof(nd->name), "%s", info->name);
 	else
 		snprintf(nd->name, sizeof(nd->name), "node%d", nd->id);
+	if (info->leaving)
+		node_leaving(h, nd, "listed as leaving by the master");
 	if (nd->state != NS_UP) {
 		if (nd->state != NS_CONNECTING)
 			nd->deadline = hnet_now_ms() + h->cfg.timeout_ms;
 		nd->state = NS_CONNECTING;
 		nd->backoff = 0;
-		nd->retry_at = 0;
+		/* the first dial at a random point of the spread: see join_spread */
+		nd->retry_at = spread_ms ? hnet_now_ms() + randombytes_uniform(spread_ms) : 0;
 		tick_soon(h); /* dial it, or fail its queue at the deadline, on time */
 	}
+}
+
+/* How widely to spread the first dials when `members` nodes must be linked
+ * at once (a node joining a big harbor dials every lower id; a restarted
+ * low id is dialed by every higher one): JOIN_SPREAD_PER_NODE ms per node,
+ * at most BACKOFF_MAX, none for a small harbor.  Hundreds of handshakes
+ * started in the same millisecond only meet the peer's pre-auth limit per
+ * source address and come back as refusals and redials.  A message for a
+ * node still waiting for its dial dials at once (harbor_data.c). */
+uint32_t join_spread(int members)
+{
+	if (members <= JOIN_SPREAD_MIN_NODES)
+		return 0;
+	uint64_t ms = (uint64_t)members * JOIN_SPREAD_PER_NODE;
+	return (uint32_t)(ms > BACKOFF_MAX ? BACKOFF_MAX : ms);
 }
 
 /* Something about other nodes needs the tick soon: a member not linked yet
@@ -129,6 +172,17 @@ bool node_busy(const struct harbor *h)
 			return true;
 	}
 	return false;
+}
+
+static void node_up(struct harbor *h, struct node *nd)
+{
+	nd->state = NS_UP;
+	nd->left = false; /* it came back in the same life: it is still leaving */
+	nd->backoff = 0;
+	wlist_wake(h, &nd->connect_waiters, "up");
+	node_watch(h, nd);
+	leave_send(h, nd->c); /* a peer that links while we drain learns it first */
+	node_flush_pending(h, nd);
 }
 
 /* A peer link finished its handshake: admit it as the node it proved to be,
@@ -190,10 +244,24 @@ void node_established(struct harbor *h, struct hconn *c)
 	nd->c = c;
 	hconn_set_data(c, nd);
 	nd->incarnation = p->incarnation;
-	nd->state = NS_UP;
-	nd->backoff = 0;
-	wlist_wake(h, &nd->connect_waiters, "up");
-	node_flush_pending(h, nd);
+	if (expected) {
+		/* Our dial: the handshake proves who the peer is, not that it
+		 * takes the link (it refuses a node the master's NodeJoin has not
+		 * told it of yet).  Up at its first record: see node_admitted. */
+		return;
+	}
+	hconn_probe(c); /* tells the dialer it is admitted */
+	node_up(h, nd);
+}
+
+/* The first record on our dial to nd: the peer admitted the link.  A dial it
+ * refuses closes before that and is redialed, never seen as a node going up
+ * then down. */
+void node_admitted(struct harbor *h, struct hconn *c)
+{
+	struct node *nd = hconn_data(c);
+	if (nd && nd->c == c && nd->state != NS_UP && nd->incarnation)
+		node_up(h, nd);
 }
 
 /* A peer link closed (for any reason): keep its counters, and the node is down
@@ -222,7 +290,35 @@ void node_closed(struct harbor *h, struct hconn *c, const char *reason)
 		node_down(h, nd, reason);
 }
 
-/* Connect retries and the CONNECTING deadline, from the service's tick. */
+/* Whether this node itself must watch its link to nd (heartbeats and the
+ * silence timeout, peer.h).  The master already watches every node's master
+ * link and tells everyone (NodeLeave) within harbor_timeout when one dies or
+ * freezes, so a link on which we wait for nothing needs no heartbeat of its
+ * own: an idle mesh then costs each node O(1), not O(peers).  We watch
+ * ourselves only where the master cannot help:
+ *   - requests to nd are in flight: they must fail within harbor_timeout even
+ *     if only the path between the two of us is cut, or the master is away;
+ *   - nd hosts the master: if it freezes, nobody is left to say so.
+ * Not every link when the master is away: on a crowded host that is when
+ * every node would start probing every peer at once, and the load of the
+ * probes made more nodes miss their deadlines (a 250-node join cascaded
+ * into tens of thousands of false downs).  Without the master, a peer that
+ * dies still closes its sockets; one that freezes is noticed by the first
+ * call to it, within harbor_timeout.  The peer answers our probes whatever
+ * it watches, so one side is enough. */
+static bool watch_wanted(const struct harbor *h, const struct node *nd)
+{
+	return nd->id == h->master_node || req_count(nd) > 0;
+}
+
+void node_watch(struct harbor *h, struct node *nd)
+{
+	if (nd->c && nd->state == NS_UP)
+		hconn_watch(nd->c, watch_wanted(h, nd));
+}
+
+/* Connect retries, the CONNECTING deadline and which links are watched, from
+ * the service's tick. */
 void node_tick(struct harbor *h, uint64_t now)
 {
 	for (int id = 1; id < MAX_NODE; id++) {
@@ -239,6 +335,7 @@ void node_tick(struct harbor *h, uint64_t now)
 		if (nd->member && nd->state != NS_UP && nd->c == NULL && id < h->cfg.id &&
 		    now >= nd->retry_at && nd->address[0])
 			node_connect(h, nd);
+		node_watch(h, nd);
 	}
 }
 

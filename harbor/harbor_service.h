@@ -11,6 +11,8 @@
  *                     per-link checks, requests in flight
  *   harbor_names.c    the replica of the master's global names
  *   harbor_stats.c    the STATS text
+ *   harbor_leave.c    this node's drain told to the cluster (NodeLeaving), and
+ *                     peers that are leaving
  * Invariants: h->node[id].id == id for every slot; a node's `c` is the one
  * connection whose hconn_data points back at it; a name's entry is never
  * removed from h->names (a withdrawn name keeps its entry with handle 0);
@@ -40,10 +42,14 @@
 #define BACKOFF_MIN 100
 #define BACKOFF_MAX 2000
 #define NAME_CHECK_MS 500
-#define TICK_BUSY_MS 100 /* tick period while links are made or names awaited */
+#define JOIN_SPREAD_PER_NODE 8  /* ms of first-dial spread per node to link (join_spread) */
+#define JOIN_SPREAD_MIN_NODES 8 /* up to this many at once: no spread */
+#define TICK_BUSY_MS 100        /* tick period while links are made or names awaited */
 #define TICK_IDLE_MAX_MS                                                                                     \
 	250 /* longest idle tick period (a silent link is closed
                                      * up to this much after harbor_timeout) */
+
+#define LEAVE_REASON_MAX 63 /* bytes of a NodeLeaving reason kept and logged */
 
 enum { NS_UNKNOWN, NS_CONNECTING, NS_UP, NS_DOWN };
 
@@ -75,7 +81,10 @@ struct ratelog {
 struct node {
 	int id;
 	int state;
-	bool member; /* the master listed it (and it has not left) */
+	bool member;  /* the master listed it (and it has not left) */
+	bool leaving; /* it said it drains (NodeLeaving), this incarnation */
+	bool left;    /* it was leaving when its link closed: it is gone, not down */
+	char leave_reason[LEAVE_REASON_MAX + 1];
 	uint64_t incarnation;
 	char address[128];
 	char name[HARBOR_NODE_NAME_MAX + 1]; /* its harbor_name (from the master), or node<id> */
@@ -125,6 +134,10 @@ struct harbor {
 	uint64_t tick_at, kick_at; /* when it fires; when the last one-off tick fires */
 	uint64_t next_name_check;
 	struct ratelog local_only_log; /* local messages refused at the boundary */
+	int master_node;               /* id of the node that hosts the master (from its
+	                                * link's handshake), 0 if unknown */
+	bool leaving;                  /* this node drains: peers and master were told */
+	char leave_reason[LEAVE_REASON_MAX + 1];
 };
 
 static inline bool is_request(int type, int session)
@@ -165,18 +178,26 @@ static inline uint64_t req_key(uint32_t source, int session)
 void reply(struct harbor *h, uint32_t to, int session, const char *text);
 bool wlist_add(struct wlist *w, uint32_t source, int session);
 void tick_soon(struct harbor *h);
+uint64_t backoff_next(uint64_t *backoff);
 void wlist_wake(struct harbor *h, struct wlist *w, const char *text);
 void send_master(struct harbor *h, unsigned type, const ProtobufCMessage *msg);
 struct hconn_config link_config(struct harbor *h, enum link_role role, enum link_purpose purpose);
 
 /* harbor_node.c */
 void node_down(struct harbor *h, struct node *nd, const char *reason);
-void node_member(struct harbor *h, const Skiff__Harbor__NodeInfo *info);
+void node_member(struct harbor *h, const Skiff__Harbor__NodeInfo *info, uint32_t spread_ms);
+uint32_t join_spread(int members);
 void node_established(struct harbor *h, struct hconn *c);
+void node_admitted(struct harbor *h, struct hconn *c);
 void node_closed(struct harbor *h, struct hconn *c, const char *reason);
 void node_tick(struct harbor *h, uint64_t now);
 bool node_busy(const struct harbor *h);
 void node_release(struct node *nd);
+void node_leaving(struct harbor *h, struct node *nd, const char *reason);
+void node_watch(struct harbor *h, struct node *nd);
+void leave_send(struct harbor *h, struct hconn *c);
+void leave_start(struct harbor *h, const char *reason);
+void leave_reason_copy(char *dst, const char *src);
 
 /* harbor_data.c */
 void send_error(struct harbor *h, uint32_t from, uint32_t to, int session, const char *reason);
@@ -205,6 +226,7 @@ void names_release(struct harbor *h);
 
 /* harbor_stats.c */
 void stats(struct harbor *h, uint32_t source, int session);
+const char *node_state_name(const struct node *nd);
 
 #pragma GCC visibility pop
 

@@ -6,8 +6,8 @@
  * STATS reply: lines of space-separated key=value fields, '\n' after each.
  *   self id=<n> incarnation=<hex> master=<up|down> master_addr=<host:port>
  *        names=<bound names known here> name_queued=<messages waiting for names>
- *        name=<this node's harbor_name>
- *   peer id=<n> addr=<host:port|-> state=<unknown|connecting|up|down>
+ *        name=<this node's harbor_name> state=<up|leaving (this node drains)>
+ *   peer id=<n> addr=<host:port|-> state=<unknown|connecting|up|leaving|left|down>
  *        incarnation=<hex, 0 if never seen> hb_age_ms=<ms since a record arrived|->
  *        rtt_us=<last heartbeat round trip|-> frames_out=<n> bytes_out=<n>
  *        frames_in=<n> bytes_in=<n> calls_failed=<n> queued=<n> pending_calls=<n>
@@ -20,7 +20,9 @@
  *   its link; pending_calls are requests carried to it and not yet answered;
  *   refused counts frames from it dropped by the per-link checks (a source
  *   that is not its own service, a type that never crosses nodes).
- *   Heartbeats are only sent on idle links, so rtt_us may be old.
+ *   Heartbeats are only sent on silent links that are watched (calls in
+ *   flight, the master's node; harbor_node.c), so rtt_us may be
+ *   old and hb_age_ms of an idle peer grows: it is not a sign of trouble.
  *   name <global name> :<handle, 8 hex>    one line per bound global name
  */
 #include <stdarg.h>
@@ -57,13 +59,15 @@ static void text_add(struct text *t, const char *fmt, ...)
 	}
 }
 
-static const char *state_name(int state)
+/* "leaving": it said it drains and its link is (still) up or being made;
+ * "left": it drained and its link closed. */
+const char *node_state_name(const struct node *nd)
 {
-	switch (state) {
-	case NS_CONNECTING: return "connecting";
-	case NS_UP: return "up";
-	case NS_DOWN: return "down";
-	default: return "unknown";
+	switch (nd->state) {
+	case NS_CONNECTING: return nd->leaving ? "leaving" : "connecting";
+	case NS_UP: return nd->leaving ? "leaving" : "up";
+	case NS_DOWN: return nd->left ? "left" : "down";
+	default: return nd->left ? "left" : "unknown";
 	}
 }
 
@@ -79,9 +83,9 @@ void stats(struct harbor *h, uint32_t source, int session)
 			names++;
 	text_add(&t,
 	         "self id=%d incarnation=%016llx master=%s master_addr=%s names=%zu "
-	         "name_queued=%zu name=%s\n",
+	         "name_queued=%zu name=%s state=%s\n",
 	         h->cfg.id, (unsigned long long)h->incarnation, h->master_up ? "up" : "down", h->master_addr,
-	         names, h->name_queued, h->cfg.name);
+	         names, h->name_queued, h->cfg.name, h->leaving ? "leaving" : "up");
 	for (int id = 1; id < MAX_NODE; id++) {
 		struct node *nd = &h->node[id];
 		struct hconn_stats st = nd->closed;
@@ -109,7 +113,7 @@ void stats(struct harbor *h, uint32_t source, int session)
 		         "peer id=%d addr=%s state=%s incarnation=%016llx hb_age_ms=%s rtt_us=%s "
 		         "frames_out=%llu bytes_out=%llu frames_in=%llu bytes_in=%llu calls_failed=%llu "
 		         "queued=%zu pending_calls=%zu refused=%llu name=%s\n",
-		         id, nd->address[0] ? nd->address : "-", state_name(nd->state),
+		         id, nd->address[0] ? nd->address : "-", node_state_name(nd),
 		         (unsigned long long)nd->incarnation, age, rtt, (unsigned long long)st.records_out,
 		         (unsigned long long)st.bytes_out, (unsigned long long)st.records_in,
 		         (unsigned long long)st.bytes_in, (unsigned long long)nd->calls_failed,

@@ -17,6 +17,11 @@
  *                    LINKMASTER                reply when the master link is lost
  *                    READY                     reply once the master sent its table
  *                    STATS                     reply the link table (harbor_stats.c)
+ *                    STATE id                  reply node id's state as STATS names it
+ *                                              (up, leaving, left, down, ...)
+ *                    LEAVING reason            this node drains: tell the master and
+ *                                              every peer (harbor_leave.c); reply
+ *                                              "leaving"
  *                  replies are PTYPE_RESPONSE text.
  *   PTYPE_RESPONSE our periodic tick.
  *
@@ -81,6 +86,19 @@ void send_master(struct harbor *h, unsigned type, const ProtobufCMessage *msg)
 		hconn_close(h->master, "cannot send to the master");
 }
 
+/* The next retry delay after a failed dial: *backoff doubles from BACKOFF_MIN
+ * to BACKOFF_MAX, and the delay is drawn in [*backoff / 2, *backoff].  The
+ * draw is what keeps a crowd from retrying in step: hundreds of nodes that
+ * were refused together (a master starting, its pre-auth limit per source
+ * address) would otherwise come back together at every doubling. */
+uint64_t backoff_next(uint64_t *backoff)
+{
+	*backoff = *backoff ? *backoff * 2 : BACKOFF_MIN;
+	if (*backoff > BACKOFF_MAX)
+		*backoff = BACKOFF_MAX;
+	return *backoff / 2 + randombytes_uniform((uint32_t)(*backoff / 2) + 1);
+}
+
 struct hconn_config link_config(struct harbor *h, enum link_role role, enum link_purpose purpose)
 {
 	struct hconn_config hc = {
@@ -105,9 +123,10 @@ static void master_record(struct harbor *h, struct hconn *c, unsigned type, Prot
 	switch (type) {
 	case SKIFF__HARBOR__FRAME_TYPE__NODE_TABLE: {
 		Skiff__Harbor__NodeTable *t = (Skiff__Harbor__NodeTable *)msg;
+		uint32_t spread = join_spread((int)t->n_nodes);
 		for (size_t i = 0; i < t->n_nodes; i++)
 			if (t->nodes[i])
-				node_member(h, t->nodes[i]);
+				node_member(h, t->nodes[i], spread);
 		for (size_t i = 0; i < t->n_names; i++)
 			bind_remote(h, t->names[i]);
 		if (!h->ready)
@@ -120,8 +139,11 @@ static void master_record(struct harbor *h, struct hconn *c, unsigned type, Prot
 	}
 	case SKIFF__HARBOR__FRAME_TYPE__NODE_JOIN: {
 		Skiff__Harbor__NodeJoin *j = (Skiff__Harbor__NodeJoin *)msg;
+		int members = 0;
+		for (int id = 1; id < MAX_NODE; id++)
+			members += h->node[id].member;
 		if (j->node)
-			node_member(h, j->node);
+			node_member(h, j->node, join_spread(members));
 		break;
 	}
 	case SKIFF__HARBOR__FRAME_TYPE__NODE_LEAVE: {
@@ -135,6 +157,16 @@ static void master_record(struct harbor *h, struct hconn *c, unsigned type, Prot
 				         l->reason ? l->reason : "");
 				node_down(h, nd, r);
 			}
+		}
+		break;
+	}
+	case SKIFF__HARBOR__FRAME_TYPE__NODE_LEAVING: {
+		/* relayed by the master, which checked that the node said it itself */
+		Skiff__Harbor__NodeLeaving *l = (Skiff__Harbor__NodeLeaving *)msg;
+		if (l->id >= 1 && l->id < MAX_NODE && (int)l->id != h->cfg.id) {
+			struct node *nd = &h->node[l->id];
+			if (nd->member && (l->incarnation == 0 || l->incarnation == nd->incarnation))
+				node_leaving(h, nd, l->reason);
 		}
 		break;
 	}
@@ -171,8 +203,10 @@ static void on_established(void *ud, struct hconn *c)
 	struct harbor *h = ud;
 	if (c == h->master) {
 		h->master_up = true;
+		h->master_node = (int)hconn_peer(c)->node_id;
 		h->master_backoff = 0;
 		announce(h);
+		leave_send(h, c); /* a master that restarted during our drain */
 		return;
 	}
 	node_established(h, c);
@@ -186,10 +220,7 @@ static void on_closed(void *ud, struct hconn *c, const char *reason)
 		bool was = h->master_up;
 		h->master_up = false;
 		h->table_fresh = false;
-		h->master_backoff = h->master_backoff ? h->master_backoff * 2 : BACKOFF_MIN;
-		if (h->master_backoff > BACKOFF_MAX)
-			h->master_backoff = BACKOFF_MAX;
-		h->master_retry_at = hnet_now_ms() + h->master_backoff;
+		h->master_retry_at = hnet_now_ms() + backoff_next(&h->master_backoff);
 		tick_soon(h);
 		if (was) {
 			skynet_error(h->ctx, "harbor: master link lost (%s); reconnecting", reason);
@@ -222,10 +253,18 @@ static void on_record(void *ud, struct hconn *c, unsigned type, uint8_t *data, s
 	pb_arena_reset(&h->arena);
 }
 
+static void on_first_record(void *ud, struct hconn *c)
+{
+	struct harbor *h = ud;
+	if (c != h->master)
+		node_admitted(h, c);
+}
+
 static const struct hconn_ops harbor_ops = {
 	.established = on_established,
 	.record = on_record,
 	.closed = on_closed,
+	.first_record = on_first_record,
 };
 
 /* ---- commands from local services ---------------------------------------------------- */
@@ -239,7 +278,21 @@ static void command(struct harbor *h, uint32_t source, int session, const char *
 	buf[sz] = '\0';
 	char cmd[16] = "", arg[64] = "", arg2[32] = "";
 	sscanf(buf, "%15s %63s %31s", cmd, arg, arg2);
-	if (strcmp(cmd, "REGISTER") == 0) {
+	if (strcmp(cmd, "LEAVING") == 0) {
+		/* the rest of the line is the reason, spaces included */
+		const char *why = buf + strlen("LEAVING");
+		while (*why == ' ')
+			why++;
+		leave_start(h, why);
+		reply(h, source, session, "leaving");
+	} else if (strcmp(cmd, "STATE") == 0) {
+		int id = atoi(arg);
+		if (id == h->cfg.id)
+			reply(h, source, session, h->leaving ? "leaving" : "up");
+		else
+			reply(h, source, session,
+			      id >= 1 && id < MAX_NODE ? node_state_name(&h->node[id]) : "unknown");
+	} else if (strcmp(cmd, "REGISTER") == 0) {
 		uint32_t handle = arg2[0] == ':' ? (uint32_t)strtoul(arg2 + 1, NULL, 16) : source;
 		if (arg[0] == '\0' || strlen(arg) > GLOBAL_NAME_MAX || handle == 0) {
 			skynet_error(h->ctx, "harbor: bad REGISTER '%s'", buf);
@@ -375,10 +428,7 @@ static void tick(struct harbor *h, bool periodic)
 		struct hconn_config hc = link_config(h, LINK_INITIATOR, LINK_HARBOR_MASTER);
 		h->master = hnet_connect(h->net, h->master_addr, &hc);
 		if (h->master == NULL) {
-			h->master_backoff = h->master_backoff ? h->master_backoff * 2 : BACKOFF_MIN;
-			if (h->master_backoff > BACKOFF_MAX)
-				h->master_backoff = BACKOFF_MAX;
-			h->master_retry_at = now + h->master_backoff;
+			h->master_retry_at = now + backoff_next(&h->master_backoff);
 		}
 	}
 	node_tick(h, now);

@@ -12,6 +12,8 @@
  *                            or NameWithdraw to N alone when it is refused)
  *     N -> M  NameQuery      M answers NameAnswer{found} to N
  *     N -> M  NameWithdraw   M drops the name and forwards NameWithdraw to all
+ *     N -> M  NodeLeaving    N drains; M relays it to all and lists N as
+ *                            leaving in later NodeTables (only for N itself)
  *     M -> *  NodeLeave      N's link dropped or went silent; receivers forget
  *                            N's names themselves (no per-name withdraw is sent)
  *
@@ -55,6 +57,8 @@ struct mnode {
 	uint64_t incarnation;
 	char address[128];
 	char name[LINK_NAME_MAX + 1];
+	bool leaving; /* it said it drains (NodeLeaving): listed as leaving to joiners */
+	char leave_reason[64];
 };
 
 struct master {
@@ -120,6 +124,7 @@ static void fill_info(struct master *m, int id, Skiff__Harbor__NodeInfo *info)
 	info->name = m->node[id].name;
 	info->incarnation = m->node[id].incarnation;
 	info->address = m->node[id].address;
+	info->leaving = m->node[id].leaving;
 }
 
 static void send_table(struct master *m, int to)
@@ -224,12 +229,17 @@ static void on_announce(struct master *m, int id, Skiff__Harbor__NodeAnnounce *a
 	n->announced = true;
 	for (size_t i = 0; i < a->n_names; i++)
 		bind_name(m, id, a->names[i]);
-	send_table(m, id);
+	/* The others first: the newcomer dials them as soon as it has the
+	 * table, and a node that has not heard of it yet refuses its link ("not
+	 * listed by the master"), which costs a redial and, on a crowded host,
+	 * looked like a peer going down during a mass join. */
 	Skiff__Harbor__NodeInfo info;
 	fill_info(m, id, &info);
 	Skiff__Harbor__NodeJoin j = SKIFF__HARBOR__NODE_JOIN__INIT;
 	j.node = &info;
 	broadcast(m, id, SKIFF__HARBOR__FRAME_TYPE__NODE_JOIN, &j.base);
+	hnet_flush(m->net);
+	send_table(m, id);
 	skynet_error(m->ctx, "harbor master: node %d (%s) joined (%s, incarnation %016llx, %zu names)", id,
 	             n->name, n->address, (unsigned long long)n->incarnation, a->n_names);
 }
@@ -245,6 +255,45 @@ static void on_withdraw(struct master *m, int id, Skiff__Harbor__NameWithdraw *w
 	nb.handle = b->handle;
 	out.binding = &nb;
 	broadcast(m, 0, SKIFF__HARBOR__FRAME_TYPE__NAME_WITHDRAW, &out.base);
+}
+
+/* Node `id` says it drains.  A node speaks only for itself: a NodeLeaving
+ * naming another id (or another incarnation) changes nothing and is logged
+ * like a refused binding.  The names of a leaving node keep resolving (see
+ * docs/operations.md, "Draining a node"): its services still answer, and a
+ * global name has no other holder to send newcomers to. */
+static void on_leaving(struct master *m, int id, Skiff__Harbor__NodeLeaving *l)
+{
+	struct mnode *n = &m->node[id];
+	if (l->id != (uint32_t)id || (l->incarnation != 0 && l->incarnation != n->incarnation)) {
+		m->refused[id]++;
+		uint64_t now = hnet_now_ms();
+		if (m->refused_log_at[id] == 0 || now - m->refused_log_at[id] >= 1000) {
+			m->refused_log_at[id] = now;
+			skynet_error(
+				m->ctx,
+				"harbor master: refused NodeLeaving for node %u (incarnation %016llx) from "
+				"node %d (%s): a node can only say that it itself is leaving (%llu refused "
+				"from it in all)",
+				l->id, (unsigned long long)l->incarnation, id, hconn_addr(n->c),
+				(unsigned long long)m->refused[id]);
+		}
+		return;
+	}
+	if (n->leaving)
+		return;
+	n->leaving = true;
+	size_t i = 0;
+	for (const char *r = l->reason ? l->reason : ""; *r && i + 1 < sizeof(n->leave_reason); r++)
+		n->leave_reason[i++] = (*r >= 0x20 && *r < 0x7f) ? *r : '?';
+	n->leave_reason[i] = '\0';
+	Skiff__Harbor__NodeLeaving out = SKIFF__HARBOR__NODE_LEAVING__INIT;
+	out.id = (uint32_t)id;
+	out.incarnation = n->incarnation;
+	out.reason = n->leave_reason;
+	broadcast(m, id, SKIFF__HARBOR__FRAME_TYPE__NODE_LEAVING, &out.base);
+	skynet_error(m->ctx, "harbor master: node %d (%s) is leaving (it drains: %s)", id, n->name,
+	             n->leave_reason);
 }
 
 static void on_record(void *ud, struct hconn *c, unsigned type, uint8_t *data, size_t len)
@@ -280,6 +329,9 @@ static void on_record(void *ud, struct hconn *c, unsigned type, uint8_t *data, s
 		}
 		case SKIFF__HARBOR__FRAME_TYPE__NAME_WITHDRAW:
 			on_withdraw(m, id, (Skiff__Harbor__NameWithdraw *)msg);
+			break;
+		case SKIFF__HARBOR__FRAME_TYPE__NODE_LEAVING:
+			on_leaving(m, id, (Skiff__Harbor__NodeLeaving *)msg);
 			break;
 		default: hconn_close(c, "unexpected frame type on a master link"); break;
 		}
@@ -335,9 +387,14 @@ static void on_closed(void *ud, struct hconn *c, const char *reason)
 	Skiff__Harbor__NodeLeave l = SKIFF__HARBOR__NODE_LEAVE__INIT;
 	l.id = (uint32_t)id;
 	l.incarnation = inc;
-	l.reason = (char *)reason;
+	char why[160];
+	if (n->leaving)
+		snprintf(why, sizeof(why), "it drained (%s); %s", n->leave_reason, reason);
+	else
+		snprintf(why, sizeof(why), "%s", reason);
+	l.reason = why;
 	broadcast(m, id, SKIFF__HARBOR__FRAME_TYPE__NODE_LEAVE, &l.base);
-	skynet_error(m->ctx, "harbor master: node %d (%s) left: %s", id, n->name, reason);
+	skynet_error(m->ctx, "harbor master: node %d (%s) left: %s", id, n->name, why);
 }
 
 static const struct hconn_ops master_ops = {

@@ -53,6 +53,8 @@ struct hconn {
 	struct hconn *dprev, *dnext; /* dirty list links, when on it */
 	bool on_dirty;
 	uint64_t last_send;
+	bool unwatched;       /* hconn_watch(c, false): no heartbeat, no silence check */
+	uint64_t watch_since; /* when it was last watched again: silence counts from here */
 	uint64_t hb_seq;
 	uint64_t hb_sent_us; /* when probe hb_seq left */
 	int64_t rtt_us;      /* last probe's round trip; -1 before the first reply */
@@ -272,8 +274,13 @@ static void on_heartbeat(struct hconn *c, const uint8_t *data, size_t len)
 		r.seq = hb->seq;
 		r.time_ms = hb->time_ms;
 		r.reply = true;
-		if (frame_send(c->link, &c->out, LINK_TYPE_HEARTBEAT, &r.base) == 0)
+		/* the reply is a send like any other: the prober hears from us
+		 * every heartbeat period, so we need not probe it too (half the
+		 * heartbeat records of an idle link) */
+		if (frame_send(c->link, &c->out, LINK_TYPE_HEARTBEAT, &r.base) == 0) {
 			c->records_out++; /* the caller of link_feed marks c dirty */
+			c->last_send = hnet_now_ms();
+		}
 	} else if (hb->seq == c->hb_seq && c->hb_sent_us) {
 		c->rtt_us = (int64_t)(now_us() - c->hb_sent_us);
 		c->hb_sent_us = 0;
@@ -286,7 +293,11 @@ static void on_record(void *ud, struct link *l, unsigned type, uint8_t *data, si
 	struct hconn *c = ud;
 	if (c->closing)
 		return;
-	c->records_in++;
+	if (c->records_in++ == 0 && c->net->ops->first_record) {
+		c->net->ops->first_record(c->net->ud, c);
+		if (c->closing)
+			return;
+	}
 	if (type == LINK_TYPE_HEARTBEAT) {
 		on_heartbeat(c, data, len);
 		return;
@@ -329,6 +340,7 @@ static int conn_init(struct hnet *n, struct hconn *c, int sock, const char *addr
 		return -1;
 	}
 	c->last_send = now;
+	c->watch_since = now;
 	c->rtt_us = -1;
 	c->next = n->list;
 	n->list = c;
@@ -565,11 +577,14 @@ void hnet_tick(struct hnet *n, uint64_t heartbeat_ms, uint64_t timeout_ms)
 		}
 		link_tick(c->link, now);
 		check_closed(c);
-		if (c->closing || link_state(c->link) != LINK_ESTABLISHED)
+		if (c->closing || link_state(c->link) != LINK_ESTABLISHED || c->unwatched)
 			continue;
 		/* the socket thread's reads count: a backlog in our own queue (or the
 		 * first moments after a SIGCONT) must not make a live peer look silent */
 		uint64_t silent = link_silent_ms(c->link, now, skynet_socket_read_age_ms(c->sock));
+		uint64_t since = now > c->watch_since ? now - c->watch_since : 0;
+		if (since < silent)
+			silent = since; /* unwatched until then: not silent before */
 		if (timeout_ms && silent >= timeout_ms) {
 			char r[96];
 			snprintf(r, sizeof(r), "peer silent for %llu ms (heartbeat timeout)",
@@ -609,6 +624,19 @@ int hconn_send(struct hconn *c, unsigned type, const ProtobufCMessage *msg)
 			mark_dirty(c->net, c);
 	}
 	return rc;
+}
+
+void hconn_probe(struct hconn *c)
+{
+	if (!c->closing && c->link && link_state(c->link) == LINK_ESTABLISHED)
+		heartbeat(c, hnet_now_ms());
+}
+
+void hconn_watch(struct hconn *c, bool on)
+{
+	if (on && c->unwatched)
+		c->watch_since = hnet_now_ms();
+	c->unwatched = !on;
 }
 
 bool hconn_open(const struct hconn *c)

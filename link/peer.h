@@ -31,9 +31,15 @@
  * through a rate limiter (skynet_ratelog.h); see preauth.h for the limits.
  *
  * Liveness: hnet_tick() enforces handshake deadlines, sends a heartbeat on any
- * established link that sent nothing for `heartbeat_ms`, and closes links that
- * received nothing for `timeout_ms`.  A heartbeat probe is answered with a
- * reply (Heartbeat.reply), whose arrival measures the link's round trip.
+ * watched established link that sent nothing for `heartbeat_ms`, and closes
+ * watched links that received nothing for `timeout_ms`.  A heartbeat probe is
+ * answered with a reply (Heartbeat.reply), whose arrival measures the link's
+ * round trip; the reply counts as a send, so of two ends that both watch a
+ * silent link only one probes.  Every link is watched until its owner says
+ * otherwise (hconn_watch): an owner that learns of a peer's death another
+ * way (the harbor: from its master) unwatches the links on which it waits
+ * for nothing, and an idle mesh then costs nothing per link.  Silence on a
+ * link watched again counts from that moment, not from its last record.
  */
 #ifndef SKIFF_PEER_H
 #define SKIFF_PEER_H
@@ -58,6 +64,10 @@ struct hconn_ops {
 	void (*record)(void *ud, struct hconn *c, unsigned type, uint8_t *data, size_t len);
 	void (*closed)(void *ud, struct hconn *c, const char *reason);
 	void (*label)(void *ud, const struct hconn *c, char *buf, size_t size); /* may be NULL */
+	/* may be NULL: the first record (a heartbeat included) came on c, before
+	 * it is handled; the peer has taken the link, not just finished the
+	 * handshake */
+	void (*first_record)(void *ud, struct hconn *c);
 };
 
 struct hconn_config {
@@ -106,6 +116,11 @@ bool hconn_closing(const struct hconn *c); /* closed, waiting for hnet_reap */
 const struct link_identity *hconn_peer(const struct hconn *c);
 const char *hconn_addr(const struct hconn *c);
 void hconn_set_data(struct hconn *c, void *p);
+/* Sends a heartbeat probe now (its reply is the peer's first record if it
+ * sent none yet). */
+void hconn_probe(struct hconn *c);
+/* Heartbeats and the silence timeout on c (on, the default) or not (off). */
+void hconn_watch(struct hconn *c, bool on);
 void *hconn_data(const struct hconn *c);
 
 /* Counters of one connection since it was created. */

@@ -10,9 +10,12 @@
 --      text "gate" when they listen) get "close", Lua gates (snax.gateserver
 --      announces itself with "gate") get their `close` command; clients already
 --      connected keep being served;
---   3. every hook registered with skynet.shutdown runs, concurrently, each in
+--   3. on a harbor node, the harbor tells the master and every peer that this
+--      node is leaving (harbor/harbor_leave.c): they show it as "leaving",
+--      keep calling it, and report it "left" (not "down") once it stops;
+--   4. every hook registered with skynet.shutdown runs, concurrently, each in
 --      its own service;
---   4. once all returned, or after `shutdown_timeout` seconds (default 10; one
+--   5. once all returned, or after `shutdown_timeout` seconds (default 10; one
 --      log line per hook still running), the node stops with exit status 0.
 --      Stopping closes every harbor and cluster link with a sealed CLOSE, so
 --      peers mark the node down at once rather than after their timeout.
@@ -48,6 +51,16 @@ local function drain(reason)
 	end
 	skynet.error(string.format("shutdown: draining (%s): %d gate(s) closed, %d hook(s) to run, shutdown_timeout %gs",
 		reason, ng, #hooks, timeout))
+	if (tonumber(skynet.getenv "harbor") or 0) ~= 0 then
+		-- before the hooks: a hook may take seconds, and peers must stop
+		-- sending newcomers here from the start
+		skynet.fork(function()
+			local ok, err = pcall(require("skynet.harbor").leave, reason)
+			if not ok then
+				skynet.error("shutdown: could not tell the harbor this node is leaving: " .. tostring(err))
+			end
+		end)
+	end
 	local me = coroutine.running()
 	local left = #hooks
 	local done = {}

@@ -56,6 +56,20 @@ if multi then
 	function harbor.ready()
 		hcall("READY")
 	end
+
+	-- Node `id`'s state as this node sees it: "up", "leaving" (it drains: do
+	-- not send it newcomers; calls to it still work), "left" (it drained and
+	-- stopped), "connecting", "down" or "unknown".  For this node's own id:
+	-- "up" or "leaving".
+	function harbor.state(id)
+		return hcall("STATE", tostring(id))
+	end
+
+	-- This node drains: tell the master and every peer (`.shutdown` does it
+	-- when a drain starts; see docs/operations.md).
+	function harbor.leave(reason)
+		return hcall("LEAVING", tostring(reason or "requested"))
+	end
 else
 	function harbor.globalname(name, handle)
 		handle = handle or skynet.self()
@@ -79,6 +93,15 @@ else
 	end
 
 	function harbor.ready()
+	end
+
+	-- a single node has no peers: it is itself, up
+	function harbor.state(id)
+		return id == 0 and "up" or "unknown"
+	end
+
+	function harbor.leave()
+		return "leaving"
 	end
 end
 

@@ -141,7 +141,8 @@ local function add_cluster(r)
 	for i = 2, #st.nodes do
 		local p = st.nodes[i]
 		local peer = { peer = tostring(p.id) }
-		r:add("skiff_harbor_peer_up", "gauge", nil, p.state == "up" and 1 or 0, peer)
+		-- a leaving peer drains but its link is up (state "leaving" in peer_info)
+		r:add("skiff_harbor_peer_up", "gauge", nil, (p.state == "up" or p.state == "leaving") and 1 or 0, peer)
 		r:add("skiff_harbor_peer_info", "gauge", nil, 1, {
 			peer = tostring(p.id), name = p.name or "", address = p.address or "",
 			incarnation = p.incarnation or "", state = p.state or "unknown",

@@ -10,7 +10,9 @@
 --              are present only then),
 --     master = { state = "up"|"down", address = "host:port" } (harbor mode),
 --     nodes = { -- this node first, then peers by id
---       { id=, name=, address=, state="up"|"down"|"connecting"|"unknown",
+--       { id=, name=, address=,
+--         state="up"|"leaving"|"left"|"down"|"connecting"|"unknown" (leaving:
+--           it drains and still answers; left: it drained and stopped),
 --         incarnation="16 hex digits", self=true|nil,
 --         last_heartbeat = seconds since the peer was last heard from (nil: never),
 --         frames_sent=, bytes_sent=, frames_received=, bytes_received=,
@@ -23,7 +25,7 @@
 -- Harbor mode asks the harbor service (`.harbor`, "harbor" protocol) the text
 -- command STATS (documented at the top of harbor/harbor_stats.c): lines of
 -- space-separated key=value fields,
---   self id= incarnation= master=up|down master_addr= names= name_queued=
+--   self id= incarnation= master=up|down master_addr= names= name_queued= name= state=
 --   peer id= addr= state= incarnation= hb_age_ms= rtt_us= frames_out= bytes_out=
 --        frames_in= bytes_in= calls_failed= queued= pending_calls=
 --   name GLOBALNAME :HANDLE
@@ -83,6 +85,7 @@ function nodestatus.parse(text, st)
 			me.id = tonumber(f.id) or me.id
 			me.incarnation = opt(f.incarnation)
 			me.name = opt(f.name) or me.name   -- the harbor's harbor_name
+			me.state = opt(f.state) or me.state -- "leaving" while this node drains
 			st.master = { state = f.master or "down", address = opt(f.master_addr) }
 		elseif kind == "peer" then
 			local f = fields(w)

@@ -105,7 +105,10 @@ function render(r) {
     for (const n of r.names) row(tb, [n.name, n.handle, n.node], { name: n.name });
   });
   const up = r.nodes.filter((n) => n.state === "up").length;
+  // a leaving node drains: it still answers, but takes no newcomers
+  const leaving = r.nodes.filter((n) => n.state === "leaving").length;
   $("summary").textContent = `${r.mode} mode, node ${r.node}: ${up} of ${r.nodes.length} nodes up`
+    + (leaving ? `, ${leaving} leaving` : "")
     + (r.master ? `, master ${r.master.state}` : "") + (r.note ? ` (${r.note})` : "");
   updates += 1;
   document.body.dataset.updates = String(updates);

@@ -24,6 +24,7 @@ docs/performance.md for how to read them)."""
 import argparse
 import os
 import re
+import socket
 import sys
 import time
 
@@ -66,9 +67,35 @@ def wait_all(c, rx, timeout):
     return found
 
 
+def quiet_ports(count):
+    """count distinct free ports below the kernel's ephemeral range: N nodes
+    dial N*(N-1)/2 links, and a listen port picked inside that range can be
+    taken by one of those dials before its node binds it."""
+    with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+        low = int(f.read().split()[0])
+    ports, p = [], max(1024, low - 20000)
+    while len(ports) < count and p < low:
+        s = socket.socket()
+        try:
+            s.bind(("127.0.0.1", p))
+            ports.append(p)
+        except OSError:
+            pass
+        finally:
+            s.close()
+        p += 1
+    if len(ports) < count:
+        sys.exit("not enough free ports below %d" % low)
+    return ports
+
+
 def run(skiff, n, timeout):
     extra = ["thread = 1", "worker_spin = 0", "profile = true"]
     with mnlib.Cluster(skiff, timeout=timeout, nodes=n, extra=extra) as c:
+        ports = quiet_ports(n + 1)
+        c.master_port = ports[0]
+        for nid in range(1, n + 1):
+            c.node(nid).port = ports[nid]
         t0 = time.monotonic()
         c.start(1, master=True, role="scale", wait_ready=False)
         for nid in range(2, n + 1):
@@ -92,7 +119,14 @@ def run(skiff, n, timeout):
         hcpu = sum(float(m.group(2)) for m, _ in idle.values()) / n
         # a node declared down, or a lost master link; not the duplicate links
         # closed during the join ("already live", "superseded")
-        downs = count(c, r"\) is down \(|master link lost|harbor master: node \d+ .* left")
+        down_rx = r"\) is down \(|master link lost|harbor master: node \d+ .* left"
+        downs = count(c, down_rx)
+        shown = 0
+        for nid, node in sorted(c.nodes.items()):
+            for line in node.text().splitlines():
+                if shown < 5 and re.search(down_rx, line):
+                    print("  false down on node %d: %s" % (nid, line[:200]))
+                    shown += 1
         print("N=%d join %.2f s; all-to-all %.2f s (slowest node %d ms, %d calls failed); "
               "idle CPU per node mean %.2f%% max %.2f%% (all nodes %.1f%% of one core); "
               "harbor alone %.1f msgs/s, %.0f us/s per node; false downs %d" %

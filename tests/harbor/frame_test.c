@@ -50,6 +50,7 @@ static void test_every_frame(void)
 	Skiff__Harbor__NameQuery q = SKIFF__HARBOR__NAME_QUERY__INIT;
 	Skiff__Harbor__NameAnswer ans = SKIFF__HARBOR__NAME_ANSWER__INIT;
 	Skiff__Harbor__NameWithdraw wd = SKIFF__HARBOR__NAME_WITHDRAW__INIT;
+	Skiff__Harbor__NodeLeaving leaving = SKIFF__HARBOR__NODE_LEAVING__INIT;
 	Skiff__Link__Heartbeat hb = SKIFF__LINK__HEARTBEAT__INIT;
 
 	end_init(&i, LINK_INITIATOR, LINK_HARBOR_MASTER, 3, "n3", 33, key, T0);
@@ -97,6 +98,9 @@ static void test_every_frame(void)
 	ans.binding = &b1;
 	ans.found = 1;
 	wd.binding = &b1;
+	leaving.id = 3;
+	leaving.incarnation = 33;
+	leaving.reason = "SIGTERM";
 	hb.seq = 9;
 	hb.time_ms = 123456;
 	hb.reply = 1;
@@ -116,6 +120,7 @@ static void test_every_frame(void)
 		{ SKIFF__HARBOR__FRAME_TYPE__NAME_QUERY, &q.base },
 		{ SKIFF__HARBOR__FRAME_TYPE__NAME_ANSWER, &ans.base },
 		{ SKIFF__HARBOR__FRAME_TYPE__NAME_WITHDRAW, &wd.base },
+		{ SKIFF__HARBOR__FRAME_TYPE__NODE_LEAVING, &leaving.base },
 		{ SKIFF__LINK__RECORD_TYPE__HEARTBEAT, &hb.base },
 	};
 	const size_t nframes = sizeof frames / sizeof frames[0];
@@ -209,7 +214,8 @@ static void test_decoding_edges(void)
 
 	CHECK(harbor_frame_descriptor(0) == NULL && harbor_frame_descriptor(1) == NULL);
 	CHECK(harbor_frame_descriptor(3) == NULL && harbor_frame_descriptor(15) == NULL);
-	CHECK(harbor_frame_descriptor(26) == NULL && harbor_frame_descriptor(255) == NULL);
+	CHECK(harbor_frame_descriptor(27) == NULL && harbor_frame_descriptor(255) == NULL);
+	CHECK(harbor_frame_descriptor(26) == &skiff__harbor__node_leaving__descriptor);
 	CHECK(harbor_frame_descriptor(4) == &skiff__link__heartbeat__descriptor);
 
 	/* A newer peer's unknown field is skipped. */

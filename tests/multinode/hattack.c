@@ -24,6 +24,9 @@
  *     register NAME HANDLE                  a NameRegister to the master
  *     relink INCARNATION                    a second peer link claiming ID with
  *                                           another incarnation (must be refused)
+ *     leaving ID                            a NodeLeaving for node ID on the peer
+ *                                           link ("self": for this node)
+ *     mleaving ID                           the same on the master link
  *     wait MS                               pump both links for MS ms
  *     flip                                  a Data frame with a flipped length
  *                                           bit; waits until the victim closes
@@ -374,6 +377,16 @@ static int run_node(char **argv)
 				pump(one, 1, 50);
 			printf("FLIP %s after %llu ms\n", peer.eof ? "closed" : "still open",
 			       (unsigned long long)(tool_now_ms() - t0));
+		} else if ((strcmp(w[0], "leaving") == 0 || strcmp(w[0], "mleaving") == 0) && k >= 2) {
+			/* NodeLeaving for node w[1] ("self": this node, with its
+			 * incarnation), on the peer link or (mleaving) the master link */
+			Skiff__Harbor__NodeLeaving l = SKIFF__HARBOR__NODE_LEAVING__INIT;
+			int self = strcmp(w[1], "self") == 0;
+			l.id = self ? self_id : (uint32_t)strtoul(w[1], NULL, 0);
+			l.incarnation = self ? inc : 0;
+			l.reason = "hattack";
+			struct conn *to = w[0][0] == 'm' ? &master : &peer;
+			frame_send(to->l, &to->out, SKIFF__HARBOR__FRAME_TYPE__NODE_LEAVING, &l.base);
 		} else if (strcmp(w[0], "wait") == 0 && k >= 2) {
 			pump(both, 2, strtoull(w[1], NULL, 0));
 		}

@@ -529,6 +529,44 @@ end
 
 function role.idle() end
 
+-- test_leaving.py: this node drains (SIGTERM) with a hook that sleeps 2 s;
+-- calls to it answer its `.shutdown` state
+function cmd.drainstate()
+	return id, skynet.call(".shutdown", "lua", "state")
+end
+
+function role.leaver()
+	require("skynet.shutdown").hook(function(reason)
+		say("LEAVE HOOK begins", reason, harbor.state(id))
+		skynet.sleep(200)
+		say("LEAVE HOOK done")
+	end, "sleep 2s")
+	say("LEAVER READY")
+end
+
+-- test_leaving.py: calls NODE<test_target> every 100 ms and says how each
+-- went (and how long it took), and says the target's harbor state when it changes
+function role.leavecall()
+	local target = tonumber(skynet.getenv "test_target")
+	local last
+	while true do
+		local t0 = skynet.hpc()
+		local ok, a, b = pcall(skynet.call, "NODE" .. target, "lua", "drainstate")
+		local ms = (skynet.hpc() - t0) / 1e6
+		if ok then
+			say("LEAVECALL ok", a, b, string.format("%.1fms", ms))
+		else
+			say("LEAVECALL fail", string.format("%.1fms", ms), tostring(a))
+		end
+		local st = harbor.state(target)
+		if st ~= last then
+			say("LEAVESTATE", target, st)
+			last = st
+		end
+		skynet.sleep(10)
+	end
+end
+
 skynet.start(function()
 	skynet.dispatch("lua", function(_, _, c, ...)
 		local f = assert(cmd[c], c)

@@ -11,6 +11,7 @@ it at once (sealed CLOSE), not after harbor_timeout.  Run "console": a single
 node drained with the console's `shutdown` command, default timeout, exit 0.
 """
 import os
+import re
 import socket
 import struct
 import sys
@@ -127,8 +128,11 @@ def run_hooks(skiff):
             assert text.count("still running after shutdown_timeout") == 1, text
             assert "hook 'save' of" not in "".join(
                 ln for ln in text.splitlines() if "still running" in ln), "the save hook finished"
-            # node 1 hears of the leave at once, not after harbor_timeout
-            n1.wait(r"harbor: node 2 \(\S+\) is down", timeout=harbor_timeout / 3)
+            # node 1 hears of the leave at once, not after harbor_timeout, and
+            # reports it as a node that left (it said it was leaving), not down
+            n1.wait(r"harbor: node 2 \(\S+\) is leaving \(it drains: SIGTERM\)")
+            n1.wait(r"harbor: node 2 \(\S+\) left \(it drained: SIGTERM; ", timeout=harbor_timeout / 3)
+            assert not re.search(r"node 2 \(\S+\) is down", n1.text()), "node 1 said node 2 is down"
             assert time.monotonic() - t_exit < harbor_timeout / 3
             for line in text.splitlines():
                 assert "lua call" not in line and "traceback" not in line.lower() \

@@ -150,7 +150,7 @@ C.cluster = {
 				local peer = st.nodes[i]
 				local handle = where[commands.console_name(peer.id)]
 				local entry = { node = peer.id }
-				if peer.state ~= "up" then
+				if peer.state ~= "up" and peer.state ~= "leaving" then -- a leaving node still answers
 					entry.error = "node is " .. tostring(peer.state)
 				elseif not handle then
 					entry.error = "no console on that node"

@@ -52,7 +52,7 @@ C.overview = {
 			local peer = r.nodes[i]
 			local entry
 			local handle = where[commands.console_name(peer.id)]
-			if peer.state ~= "up" then
+			if peer.state ~= "up" and peer.state ~= "leaving" then -- a leaving node still answers
 				entry = { error = "node is " .. tostring(peer.state) }
 			elseif not handle then
 				entry = { error = "no console on that node" }
