@@ -5,18 +5,26 @@ usage: test_docker.py SOURCE_ROOT
 
 1. Build the node image (deploy/build-image.sh: cached debootstrap base, cached layers; the base
    is made when missing).
-2. compose up (master, game1, game2, bots); wait until the three nodes are healthy, which they
-   are only once joined: harbor ready, harbor link to the matchmaker's node up, known to the
-   matchmaker.  Each node holds only the cluster's public key and its own credential (0600
-   inside), never the signing key or another node's credential, and the health check says no
-   to a node that is still joining or whose health file went stale.
+   The Prometheus image too (deploy/build-prometheus-image.sh: Debian's package, same base).
+2. compose up (master, game1, game2, bots, prometheus); wait until the three nodes are healthy,
+   which they are only once joined: harbor ready, harbor link to the matchmaker's node up, known
+   to the matchmaker.  Each node holds only the cluster's public key, its own credential and
+   console token (0600 inside) and the metrics token, never the signing key or another node's
+   secrets, and the health check says no to a node that is still joining or whose health file
+   went stale.
+   Observability: every published port is bound to 127.0.0.1 only (`docker port`); every
+   node's dashboard answers on its port (GET / is the page; json/overview with the node's token
+   lists the three nodes, each with its load, so every console answers; no token or another
+   node's token: 401; a foreign Origin: 403); /metrics on the published port wants the metrics token; Prometheus
+   shows every node's target up and a PromQL query returns a Skiff metric from every node.
 3. Bots play for 20 s: messages must cross every node, no bot may see an error.
 4. compose stop game2: it exits 0 on SIGTERM; the bots that were in its rooms get "room lost"
    and are re-matched to game1; nobody else sees anything but normal play; the bots' status
    view shows "CHANGE: node game2 down".
 5. compose start game2: it becomes healthy again, the matchmaker sees it back
    ("CHANGE: node game2 back") and new players are placed on it.
-6. compose down: no container, network or volume of the project is left.
+6. compose down: no container, network or volume of the project is left; the two images the
+   test tagged are removed (the debootstrap base and the build-stage cache stay: caches).
 
 Exits 77 only when no Docker engine (or no compose) is reachable.
 """
@@ -27,10 +35,14 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
+import urllib.parse
+import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from harness import free_port  # noqa: E402
 
+NODES = ("master", "game1", "game2")
 BOTS = 24
 EXTRA_BOTS = 8
 TOTAL_DEADLINE = 900  # seconds, image build included
@@ -152,8 +164,9 @@ def check_node_basics(cl):
         raise Fail("game1's credential in the container has mode %r, expected 600" % mode)
     # and it is all the node holds: no signing key, no other node's credential
     held = sorted(cl.c("exec", "-T", "game1", "ls", "/run/secrets").stdout.split())
-    if held != ["cluster_pub", "game1_credential"]:
-        raise Fail("game1 holds secrets %r, expected only cluster_pub and game1_credential" % held)
+    if held != ["cluster_pub", "game1_console_token", "game1_credential", "metrics_token"]:
+        raise Fail("game1 holds secrets %r, expected only cluster_pub, game1_credential, "
+                   "game1_console_token and metrics_token" % held)
     # the health check says no to a node that is still joining or whose file went stale
     for content in ("joining game1 $(date +%s) no-link-to-node-1", "joined game1 $(( $(date +%s) - 30 ))"):
         p = cl.c("exec", "-T", "game1", "sh", "-c",
@@ -165,12 +178,116 @@ def check_node_basics(cl):
         log_order(cl.logs(g), "harbor link to node 1 up", "NODE %s JOINED" % g, g)
 
 
-def multi_node(cl):
+def http(url, token=None, header=None, timeout=10):
+    """status, content type, body of a GET (an HTTP error status is an answer, not a failure)"""
+    req = urllib.request.Request(url, headers=dict(header or {}))
+    if token:
+        req.add_header("Authorization", "Bearer " + token)
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as r:
+            return r.status, r.headers.get("Content-Type", ""), r.read().decode("utf-8", "replace")
+    except urllib.error.HTTPError as e:
+        return e.code, e.headers.get("Content-Type", ""), e.read().decode("utf-8", "replace")
+
+
+def poll(what, timeout, probe):
+    """probe() -> (done, state); polls until done, else fails with the last state"""
+    end = time.monotonic() + timeout
+    while True:
+        try:
+            done, state = probe()
+        except (OSError, ValueError) as e:
+            done, state = False, repr(e)
+        if done:
+            return state
+        if time.monotonic() > end:
+            raise Fail("%s: not within %d s; last: %s" % (what, timeout, state))
+        time.sleep(1)
+
+
+def check_loopback_only(cl, services):
+    # every published port: 127.0.0.1 on the host, nothing on other interfaces
+    for service in services:
+        lines = run(["docker", "port", cl.container(service)]).stdout.split("\n")
+        lines = [l.strip() for l in lines if l.strip()]
+        if not lines:
+            raise Fail("%s publishes no port" % service)
+        for line in lines:
+            inside, _, host = line.partition(" -> ")
+            if not host.startswith("127.0.0.1:"):
+                raise Fail("%s publishes %s on %s, expected 127.0.0.1 only:\n%s" % (
+                    service, inside, host, "\n".join(lines)))
+
+
+def check_observability(cl, ports, tokens):
+    check_loopback_only(cl, NODES + ("prometheus",))
+    for name in NODES:
+        base = "http://127.0.0.1:%d" % ports[name + "_console"]
+        status, ctype, body = http(base + "/")
+        if status != 200 or not ctype.startswith("text/html") or "<title>Skiff cluster</title>" not in body:
+            raise Fail("%s's dashboard GET /: %d %s %r" % (name, status, ctype, body[:200]))
+        # the console's guards hold through the published port
+        status, _, body = http(base + "/json/overview")
+        if status != 401:
+            raise Fail("%s's console answered json/overview without a token: %d %r" % (name, status, body[:200]))
+        other = tokens[NODES[(NODES.index(name) + 1) % len(NODES)]]
+        status, _, body = http(base + "/json/overview", other)
+        if status != 401:
+            raise Fail("%s's console took another node's token: %d %r" % (name, status, body[:200]))
+        status, _, _ = http(base + "/", header={"Origin": "http://evil.example"})
+        if status != 403:
+            raise Fail("%s's console served a cross-site Origin: %d" % (name, status))
+
+        def overview(base=base, token=tokens[name]):
+            status, _, body = http(base + "/json/overview", token)
+            if status != 200:
+                return False, "%d %s" % (status, body[:300])
+            doc = json.loads(body)["result"]
+            nodes = {n["id"]: n.get("state") for n in doc["nodes"]}
+            loads = {l["node"]: l.get("error") for l in doc["load"]}
+            ok = nodes == {1: "up", 2: "up", 3: "up"} and sorted(loads) == [1, 2, 3] \
+                and not any(loads.values())
+            return ok, "nodes %s, load errors %s" % (nodes, loads)
+        state = poll("%s's json/overview lists the three nodes with their load" % name, 30, overview)
+        print("%s dashboard on %s: %s" % (name, base, state))
+        murl = "http://127.0.0.1:%d/metrics" % ports[name + "_metrics"]
+        status, _, _ = http(murl)
+        if status != 401:
+            raise Fail("%s's /metrics answered %d without the token" % (name, status))
+        status, _, body = http(murl, tokens["metrics"])
+        if status != 200 or "skiff_messages_dispatched_total" not in body:
+            raise Fail("%s's /metrics with the token: %d %r" % (name, status, body[:300]))
+
+    prom = "http://127.0.0.1:%d" % ports["prometheus"]
+
+    def targets():
+        status, _, body = http(prom + "/api/v1/targets")
+        if status != 200:
+            return False, "%d %s" % (status, body[:300])
+        active = json.loads(body)["data"]["activeTargets"]
+        health = {t["labels"].get("node"): (t["health"], t.get("lastError")) for t in active}
+        return sorted(health) == sorted(NODES) and all(h == "up" for h, _ in health.values()), health
+    state = poll("Prometheus sees every node's target up", 60, targets)
+    print("prometheus targets: %s" % state)
+
+    def query():
+        q = urllib.parse.quote("sum by (node) (skiff_messages_dispatched_total)")
+        status, _, body = http(prom + "/api/v1/query?query=" + q)
+        if status != 200:
+            return False, "%d %s" % (status, body[:300])
+        result = {r["metric"].get("node"): float(r["value"][1]) for r in json.loads(body)["data"]["result"]}
+        return sorted(result) == sorted(NODES) and all(v > 0 for v in result.values()), result
+    state = poll("PromQL returns skiff_messages_dispatched_total from every node", 30, query)
+    print("prometheus query: messages dispatched by node %s" % state)
+
+
+def multi_node(cl, ports, tokens):
     t = time.monotonic()
     cl.c("up", "-d", timeout=600)
-    cl.wait_healthy(["master", "game1", "game2"], 120)
+    cl.wait_healthy(list(NODES) + ["prometheus"], 120)
     print("nodes healthy %.0f s after compose up" % (time.monotonic() - t))
     check_node_basics(cl)
+    check_observability(cl, ports, tokens)
     # bots are all playing, on both game nodes
     cl.wait_stats(lambda s: s["in_room"] == BOTS and s["cluster"] and s["cluster"]["up"] == 3, 90,
                   "all bots in rooms with 3 nodes up")
@@ -269,26 +386,53 @@ def main():
         print("SKIP: neither 'docker compose' nor 'docker-compose' works here")
         return 77
     start = time.monotonic()
-    tag = "skiff-demo:test"
-    env = dict(os.environ, SKIFF_IMAGE=tag)
-    b = run([os.path.join(src, "deploy", "build-image.sh"), "-q"], env=env, timeout=TOTAL_DEADLINE, check=False)
-    if b.returncode != 0:
-        print(b.stdout[-6000:])
-        print("FAIL: the image did not build")
-        return 1
-    print("image built in %.0f s" % (time.monotonic() - start))
+    images = {"SKIFF_IMAGE": "skiff-demo:test", "SKIFF_PROMETHEUS_IMAGE": "skiff-prometheus:test"}
+    env = dict(os.environ, **images)
+    try:
+        status = build_and_run(src, compose, env, start)
+    finally:
+        run(["docker", "image", "rm"] + list(images.values()), check=False)
+    print("docker test took %.0f s" % (time.monotonic() - start))
+    return status
+
+
+def build_and_run(src, compose, env, start):
+    for script in ("build-image.sh", "build-prometheus-image.sh"):
+        b = run([os.path.join(src, "deploy", script), "-q"], env=env, timeout=TOTAL_DEADLINE, check=False)
+        if b.returncode != 0:
+            print(b.stdout[-6000:])
+            print("FAIL: deploy/%s did not build its image" % script)
+            return 1
+    print("images built in %.0f s" % (time.monotonic() - start))
     if os.getuid() != 0:
         # the key file is bind-mounted as it is: run the nodes as its owner (deploy/README.md)
         env.update(SKIFF_UID=str(os.getuid()), SKIFF_GID=str(os.getgid()))
     tmp = tempfile.mkdtemp(prefix="skiff-docker-test-")
     secrets = os.path.join(tmp, "secrets")
     run([os.path.join(src, "deploy", "make-credentials.sh"), secrets], env=env)
-    env.update(SKIFF_SECRETS_DIR=secrets, SKIFF_GATE_PORT=str(free_port()), DEMO_BOTS=str(BOTS),
-               DEMO_JSON="1", DEMO_DURATION="0")
+    tokens = {}
+    for name in NODES:
+        with open(os.path.join(secrets, name + ".console-token")) as f:
+            tokens[name] = f.read().strip()
+    with open(os.path.join(secrets, "metrics.token")) as f:
+        tokens["metrics"] = f.read().strip()
+    # eight distinct host ports (free_port may hand out a port twice once it is closed again)
+    picked = set()
+    while len(picked) < 8:
+        picked.add(free_port())
+    picked = sorted(picked)
+    ports = {"prometheus": picked.pop(), "gate": picked.pop()}
+    for name in NODES:
+        ports[name + "_console"] = picked.pop()
+        ports[name + "_metrics"] = picked.pop()
+        env["SKIFF_%s_CONSOLE_PORT" % name.upper()] = str(ports[name + "_console"])
+        env["SKIFF_%s_METRICS_PORT" % name.upper()] = str(ports[name + "_metrics"])
+    env.update(SKIFF_SECRETS_DIR=secrets, SKIFF_GATE_PORT=str(ports["gate"]), DEMO_BOTS=str(BOTS),
+               DEMO_JSON="1", DEMO_DURATION="0", SKIFF_PROMETHEUS_PORT=str(ports["prometheus"]))
     cl = Cluster(src, compose, env, "skiffdeploy%d" % os.getpid())
     status = 0
     try:
-        multi_node(cl)
+        multi_node(cl, ports, tokens)
     except (Fail, subprocess.TimeoutExpired) as e:
         print("FAIL: %s" % e)
         status = 1
@@ -299,7 +443,6 @@ def main():
             print("FAIL: compose down left %s\n%s" % (left, down.stdout[-2000:]))
             status = 1
         shutil.rmtree(tmp, ignore_errors=True)
-    print("docker test took %.0f s" % (time.monotonic() - start))
     return status
 
 
