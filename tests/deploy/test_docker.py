@@ -35,21 +35,16 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
-import urllib.parse
-import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import free_port  # noqa: E402
+from observe import Fail, check_dashboard, check_metrics, check_prometheus  # noqa: E402
 
 NODES = ("master", "game1", "game2")
 BOTS = 24
 EXTRA_BOTS = 8
 TOTAL_DEADLINE = 900  # seconds, image build included
-
-
-class Fail(Exception):
-    pass
 
 
 def run(cmd, check=True, timeout=600, env=None, capture=True):
@@ -178,33 +173,6 @@ def check_node_basics(cl):
         log_order(cl.logs(g), "harbor link to node 1 up", "NODE %s JOINED" % g, g)
 
 
-def http(url, token=None, header=None, timeout=10):
-    """status, content type, body of a GET (an HTTP error status is an answer, not a failure)"""
-    req = urllib.request.Request(url, headers=dict(header or {}))
-    if token:
-        req.add_header("Authorization", "Bearer " + token)
-    try:
-        with urllib.request.urlopen(req, timeout=timeout) as r:
-            return r.status, r.headers.get("Content-Type", ""), r.read().decode("utf-8", "replace")
-    except urllib.error.HTTPError as e:
-        return e.code, e.headers.get("Content-Type", ""), e.read().decode("utf-8", "replace")
-
-
-def poll(what, timeout, probe):
-    """probe() -> (done, state); polls until done, else fails with the last state"""
-    end = time.monotonic() + timeout
-    while True:
-        try:
-            done, state = probe()
-        except (OSError, ValueError) as e:
-            done, state = False, repr(e)
-        if done:
-            return state
-        if time.monotonic() > end:
-            raise Fail("%s: not within %d s; last: %s" % (what, timeout, state))
-        time.sleep(1)
-
-
 def check_loopback_only(cl, services):
     # every published port: 127.0.0.1 on the host, nothing on other interfaces
     for service in services:
@@ -221,64 +189,13 @@ def check_loopback_only(cl, services):
 
 def check_observability(cl, ports, tokens):
     check_loopback_only(cl, NODES + ("prometheus",))
-    for name in NODES:
+    for i, name in enumerate(NODES):
         base = "http://127.0.0.1:%d" % ports[name + "_console"]
-        status, ctype, body = http(base + "/")
-        if status != 200 or not ctype.startswith("text/html") or "<title>Skiff cluster</title>" not in body:
-            raise Fail("%s's dashboard GET /: %d %s %r" % (name, status, ctype, body[:200]))
-        # the console's guards hold through the published port
-        status, _, body = http(base + "/json/overview")
-        if status != 401:
-            raise Fail("%s's console answered json/overview without a token: %d %r" % (name, status, body[:200]))
-        other = tokens[NODES[(NODES.index(name) + 1) % len(NODES)]]
-        status, _, body = http(base + "/json/overview", other)
-        if status != 401:
-            raise Fail("%s's console took another node's token: %d %r" % (name, status, body[:200]))
-        status, _, _ = http(base + "/", header={"Origin": "http://evil.example"})
-        if status != 403:
-            raise Fail("%s's console served a cross-site Origin: %d" % (name, status))
-
-        def overview(base=base, token=tokens[name]):
-            status, _, body = http(base + "/json/overview", token)
-            if status != 200:
-                return False, "%d %s" % (status, body[:300])
-            doc = json.loads(body)["result"]
-            nodes = {n["id"]: n.get("state") for n in doc["nodes"]}
-            loads = {l["node"]: l.get("error") for l in doc["load"]}
-            ok = nodes == {1: "up", 2: "up", 3: "up"} and sorted(loads) == [1, 2, 3] \
-                and not any(loads.values())
-            return ok, "nodes %s, load errors %s" % (nodes, loads)
-        state = poll("%s's json/overview lists the three nodes with their load" % name, 30, overview)
+        other = tokens[NODES[(i + 1) % len(NODES)]]
+        state = check_dashboard(name, base, tokens[name], [1, 2, 3], wrong_token=other)
         print("%s dashboard on %s: %s" % (name, base, state))
-        murl = "http://127.0.0.1:%d/metrics" % ports[name + "_metrics"]
-        status, _, _ = http(murl)
-        if status != 401:
-            raise Fail("%s's /metrics answered %d without the token" % (name, status))
-        status, _, body = http(murl, tokens["metrics"])
-        if status != 200 or "skiff_messages_dispatched_total" not in body:
-            raise Fail("%s's /metrics with the token: %d %r" % (name, status, body[:300]))
-
-    prom = "http://127.0.0.1:%d" % ports["prometheus"]
-
-    def targets():
-        status, _, body = http(prom + "/api/v1/targets")
-        if status != 200:
-            return False, "%d %s" % (status, body[:300])
-        active = json.loads(body)["data"]["activeTargets"]
-        health = {t["labels"].get("node"): (t["health"], t.get("lastError")) for t in active}
-        return sorted(health) == sorted(NODES) and all(h == "up" for h, _ in health.values()), health
-    state = poll("Prometheus sees every node's target up", 60, targets)
-    print("prometheus targets: %s" % state)
-
-    def query():
-        q = urllib.parse.quote("sum by (node) (skiff_messages_dispatched_total)")
-        status, _, body = http(prom + "/api/v1/query?query=" + q)
-        if status != 200:
-            return False, "%d %s" % (status, body[:300])
-        result = {r["metric"].get("node"): float(r["value"][1]) for r in json.loads(body)["data"]["result"]}
-        return sorted(result) == sorted(NODES) and all(v > 0 for v in result.values()), result
-    state = poll("PromQL returns skiff_messages_dispatched_total from every node", 30, query)
-    print("prometheus query: messages dispatched by node %s" % state)
+        check_metrics(name, "http://127.0.0.1:%d/metrics" % ports[name + "_metrics"], tokens["metrics"])
+    print("prometheus: " + check_prometheus("http://127.0.0.1:%d" % ports["prometheus"], NODES))
 
 
 def multi_node(cl, ports, tokens):
