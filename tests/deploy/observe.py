@@ -4,6 +4,7 @@ test_docker.py (compose, published ports) and test_demo_local.py (tools/demo.sh'
 
 Every check raises Fail with what it saw; the polls give up after their timeout."""
 import json
+import re
 import time
 import urllib.error
 import urllib.parse
@@ -101,3 +102,26 @@ def check_prometheus(base, names):
         return sorted(result) == sorted(names) and all(v > 0 for v in result.values()), result
     got = poll("PromQL returns skiff_messages_dispatched_total from every node", 30, query)
     return "targets %s; messages dispatched by node %s" % (up, got)
+
+
+def check_printed(out, names, ids, tokens, metrics_token, wrong_token):
+    """What a demo script printed (tools/demo.sh, tools/demo.sh --compose): for each node of
+    `names` its dashboard address ("demo:   NAME    http://...") and its /metrics (a curl
+    line), and the Prometheus address; each is opened and checked as above.  tokens: name ->
+    console token; wrong_token(name): a token that console must refuse.  Returns summaries."""
+    summary = []
+    for name in names:
+        m = re.search(r"^demo:   %s\s+(http://127\.0\.0\.1:\d+)/$" % name, out, re.M)
+        if not m:
+            raise Fail("the demo printed no dashboard address for %s" % name)
+        state = check_dashboard(name, m.group(1), tokens[name], ids, wrong_token=wrong_token(name))
+        summary.append("%s %s" % (name, state))
+        m = re.search(r"^demo:   %s\s+curl .*(http://127\.0\.0\.1:\d+/metrics)$" % name, out, re.M)
+        if not m:
+            raise Fail("the demo printed no metrics address for %s" % name)
+        check_metrics(name, m.group(1), metrics_token)
+    m = re.search(r"^demo: Prometheus  (http://127\.0\.0\.1:\d+)/", out, re.M)
+    if not m:
+        raise Fail("the demo printed no Prometheus address (is the Debian package prometheus installed?)")
+    summary.append("prometheus " + check_prometheus(m.group(1), names))
+    return summary

@@ -26,13 +26,11 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from observe import Fail, check_dashboard, check_metrics, check_prometheus  # noqa: E402
-from test_docker import compose_command  # noqa: E402
+from observe import Fail, check_printed  # noqa: E402
+from test_docker import NODES, TEST_IMAGES, Cluster, docker_compose  # noqa: E402
 
-NODES = ("master", "game1", "game2")
 DURATION = 45           # s of play; the checks run meanwhile
 START_TIMEOUT = 600     # s until the addresses are printed (image builds included)
-IMAGES = {"SKIFF_IMAGE": "skiff-demo:test", "SKIFF_PROMETHEUS_IMAGE": "skiff-prometheus:test"}
 
 
 def read_until(p, lines, done, timeout, what):
@@ -60,52 +58,19 @@ def check(out, secrets):
     for addr in re.findall(r"(?:http://)?(\d+\.\d+\.\d+\.\d+|\[[0-9a-f:]*\]|0\.0\.0\.0):\d+", out):
         if addr != "127.0.0.1":
             raise Fail("the demo printed an address on %s, expected 127.0.0.1 only" % addr)
-    summary = []
-    for i, name in enumerate(NODES):
-        m = re.search(r"^demo:   %s\s+(http://127\.0\.0\.1:\d+)/$" % name, out, re.M)
-        if not m:
-            raise Fail("the demo printed no dashboard address for %s" % name)
-        summary.append("%s %s" % (name, check_dashboard(name, m.group(1), tokens[name], [1, 2, 3],
-                                                         wrong_token=tokens[NODES[(i + 1) % 3]])))
-        m = re.search(r"^demo:   %s\s+curl .*(http://127\.0\.0\.1:\d+/metrics)$" % name, out, re.M)
-        if not m:
-            raise Fail("the demo printed no metrics address for %s" % name)
-        check_metrics(name, m.group(1), metrics_token)
-    m = re.search(r"^demo: Prometheus  (http://127\.0\.0\.1:\d+)/", out, re.M)
-    if not m:
-        raise Fail("the demo printed no Prometheus address")
-    summary.append("prometheus " + check_prometheus(m.group(1), NODES))
-    return summary
-
-
-def leftovers(project):
-    label = "label=com.docker.compose.project=" + project
-    left = []
-    for kind in (["ps", "-a", "-q"], ["network", "ls", "-q"], ["volume", "ls", "-q"]):
-        ids = subprocess.run(["docker"] + kind + ["--filter", label], stdout=subprocess.PIPE,
-                             text=True, timeout=60).stdout.split()
-        if ids:
-            left.append("%s: %s" % (kind[0], ids))
-    return left
+    return check_printed(out, NODES, [1, 2, 3], tokens, metrics_token,
+                         lambda name: tokens[NODES[(NODES.index(name) + 1) % len(NODES)]])
 
 
 def main():
-    src = os.path.abspath(sys.argv[1])
-    if shutil.which("docker") is None:
-        print("SKIP: no docker client on this machine")
-        return 77
-    if subprocess.run(["docker", "info"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                      timeout=60).returncode != 0:
-        print("SKIP: no Docker engine is reachable")
-        return 77
-    compose = compose_command()
-    if compose is None:
-        print("SKIP: neither 'docker compose' nor 'docker-compose' works here")
-        return 77
     start = time.monotonic()
+    src = os.path.abspath(sys.argv[1])
+    compose = docker_compose()
+    if compose is None:
+        return 77
     run_dir = tempfile.mkdtemp(prefix="skiff-compose-demo-test-")
     project = "skiffdemotest%d" % os.getpid()
-    env = dict(os.environ, SKIFF_COMPOSE_PROJECT=project, **IMAGES)
+    env = dict(os.environ, SKIFF_COMPOSE_PROJECT=project, **TEST_IMAGES)
     p = subprocess.Popen([os.path.join(src, "tools", "demo.sh"), "--compose", "--bots", "8",
                           "--duration", str(DURATION), "--run-dir", run_dir],
                          cwd=src, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
@@ -151,14 +116,13 @@ def main():
             except subprocess.TimeoutExpired:
                 os.killpg(p.pid, signal.SIGKILL)
                 p.wait()
-        left = leftovers(project)
+        cl = Cluster(src, compose, env, project)
+        left = cl.leftovers()
         if left:
             print("FAIL: the demo left %s" % left)
-            subprocess.run(compose + ["-p", project, "-f", os.path.join(src, "deploy", "docker-compose.yml"),
-                                      "down", "-v", "--remove-orphans", "-t", "5"], env=env,
-                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=180)
+            cl.c("down", "-v", "--remove-orphans", "-t", "5", check=False, timeout=180)
             status = 1
-        subprocess.run(["docker", "image", "rm"] + list(IMAGES.values()), stdout=subprocess.DEVNULL,
+        subprocess.run(["docker", "image", "rm"] + list(TEST_IMAGES.values()), stdout=subprocess.DEVNULL,
                        stderr=subprocess.DEVNULL, timeout=120)
         shutil.rmtree(run_dir, ignore_errors=True)
     print("compose demo test took %.0f s" % (time.monotonic() - start))

@@ -30,7 +30,7 @@ import shutil
 import re
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from observe import Fail, check_dashboard, check_metrics, check_prometheus  # noqa: E402
+from observe import Fail, check_printed  # noqa: E402
 
 BOTS = 20
 RUN_SECONDS = 10
@@ -113,20 +113,8 @@ def check_addresses(out, run_dir, mode):
         token = f.read().strip()
     with open(os.path.join(run_dir, "metrics.token")) as f:
         metrics_token = f.read().strip()
-    summary = []
-    for name in names:
-        m = re.search(r"^demo:   %s\s+(http://127\.0\.0\.1:\d+)/$" % name, out, re.M)
-        if not m:
-            raise Fail("the demo printed no dashboard address for %s" % name)
-        summary.append("%s %s" % (name, check_dashboard(name, m.group(1), token, ids, wrong_token="0" * len(token))))
-        m = re.search(r"^demo:   %s\s+curl .*(http://127\.0\.0\.1:\d+/metrics)$" % name, out, re.M)
-        if not m:
-            raise Fail("the demo printed no metrics address for %s" % name)
-        check_metrics(name, m.group(1), metrics_token)
-    m = re.search(r"^demo: Prometheus  (http://127\.0\.0\.1:\d+)/", out, re.M)
-    if not m:
-        raise Fail("the demo printed no Prometheus address (is the Debian package prometheus installed?)")
-    summary.append("prometheus " + check_prometheus(m.group(1), names))
+    summary = check_printed(out, names, ids, {n: token for n in names}, metrics_token,
+                            lambda name: "0" * len(token))
     return "; ".join(summary)
 
 

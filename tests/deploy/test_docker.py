@@ -42,6 +42,8 @@ from harness import free_port  # noqa: E402
 from observe import Fail, check_dashboard, check_metrics, check_prometheus  # noqa: E402
 
 NODES = ("master", "game1", "game2")
+# the image tags the Docker tests build and remove again (test_demo_compose.py too)
+TEST_IMAGES = {"SKIFF_IMAGE": "skiff-demo:test", "SKIFF_PROMETHEUS_IMAGE": "skiff-prometheus:test"}
 BOTS = 24
 EXTRA_BOTS = 8
 TOTAL_DEADLINE = 900  # seconds, image build included
@@ -65,6 +67,22 @@ def compose_command():
         except (OSError, subprocess.TimeoutExpired):
             pass
     return None
+
+
+def docker_compose():
+    """The compose command, or None (after saying why) when no Docker engine or no compose is
+    reachable: the one case in which the Docker tests skip (77)."""
+    if shutil.which("docker") is None:
+        print("SKIP: no docker client on this machine")
+        return None
+    p = subprocess.run(["docker", "info"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, timeout=60)
+    if p.returncode != 0:
+        print("SKIP: no Docker engine is reachable (docker info: %s)" % p.stderr.strip().splitlines()[-1:])
+        return None
+    compose = compose_command()
+    if compose is None:
+        print("SKIP: neither 'docker compose' nor 'docker-compose' works here")
+    return compose
 
 
 class Cluster:
@@ -291,24 +309,15 @@ def multi_node(cl, ports, tokens):
 
 def main():
     src = os.path.abspath(sys.argv[1])
-    if shutil.which("docker") is None:
-        print("SKIP: no docker client on this machine")
-        return 77
-    p = subprocess.run(["docker", "info"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, timeout=60)
-    if p.returncode != 0:
-        print("SKIP: no Docker engine is reachable (docker info: %s)" % p.stderr.strip().splitlines()[-1:])
-        return 77
-    compose = compose_command()
+    compose = docker_compose()
     if compose is None:
-        print("SKIP: neither 'docker compose' nor 'docker-compose' works here")
         return 77
     start = time.monotonic()
-    images = {"SKIFF_IMAGE": "skiff-demo:test", "SKIFF_PROMETHEUS_IMAGE": "skiff-prometheus:test"}
-    env = dict(os.environ, **images)
+    env = dict(os.environ, **TEST_IMAGES)
     try:
         status = build_and_run(src, compose, env, start)
     finally:
-        run(["docker", "image", "rm"] + list(images.values()), check=False)
+        run(["docker", "image", "rm"] + list(TEST_IMAGES.values()), check=False)
     print("docker test took %.0f s" % (time.monotonic() - start))
     return status
 
