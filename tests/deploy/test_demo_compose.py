@@ -30,7 +30,7 @@ from observe import Fail, check_printed  # noqa: E402
 from test_docker import NODES, TEST_IMAGES, Cluster, docker_compose  # noqa: E402
 
 DURATION = 45           # s of play; the checks run meanwhile
-START_TIMEOUT = 600     # s until the addresses are printed (image builds included)
+START_TIMEOUT = 1200    # s until the addresses are printed (image builds included; one run took 550 s)
 
 
 def read_until(p, lines, done, timeout, what):
