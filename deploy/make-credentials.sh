@@ -7,8 +7,12 @@
 #   DIR/master.cred         node credential for harbor id 1 (the master node), mode 0600
 #   DIR/game1.cred          ... id 2
 #   DIR/game2.cred          ... id 3
-# Each node gets only its own credential, so a broken-into game node can speak for its own id
-# and nothing more (docs/identity.md).
+#   DIR/NODE.console-token  the access token of NODE's debug console and dashboard (one per
+#                           node: master, game1, game2), mode 0600
+#   DIR/metrics.token       the bearer token of every node's /metrics, also given to
+#                           Prometheus (read-only numbers, so one token serves), mode 0600
+# Each node gets only its own credential and console token, so a broken-into game node can
+# speak for its own id and open its own console, and nothing more (docs/identity.md).
 #
 # The keys are made by `skiff --genkey`: $SKIFF, else `skiff` on the PATH, else build/skiff,
 # else the node image (SKIFF_IMAGE, default skiff-demo:latest; deploy/build-image.sh).
@@ -46,11 +50,19 @@ for entry in master:1 game1:2 game2:3; do
 		echo "make-credentials: issued $dir/$node.cred (harbor id $id)"
 	fi
 done
+# access tokens of the consoles and of /metrics: 24 random bytes in hex, no newline (the
+# console and the metrics endpoint want at least 16 characters, no white space)
+for name in master.console-token game1.console-token game2.console-token metrics.token; do
+	if [ ! -s "$dir/$name" ]; then
+		(umask 077 && head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$dir/$name")
+		echo "make-credentials: wrote the access token $dir/$name"
+	fi
+done
 chmod 700 "$dir/ca"
-chmod 600 "$dir/ca/cluster.secret" "$dir"/*.cred
+chmod 600 "$dir/ca/cluster.secret" "$dir"/*.cred "$dir"/*.console-token "$dir/metrics.token"
 chmod 644 "$dir/cluster.pub"
 if [ "$(id -u)" = 0 ]; then
-	chown "$uid:$gid" "$dir"/*.cred "$dir/cluster.pub"
+	chown "$uid:$gid" "$dir"/*.cred "$dir"/*.console-token "$dir/metrics.token" "$dir/cluster.pub"
 elif [ "$(stat -c %u "$dir/master.cred")" != "$uid" ]; then
 	echo "make-credentials: the credentials belong to uid $(id -u), the containers run as uid $uid;" >&2
 	echo "make-credentials: run them as you: export SKIFF_UID=$(id -u) SKIFF_GID=$(id -g)" >&2

@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
 # tools/demo.sh — build what is missing, then run the demo game on this machine: a master node
 # (matchmaker, login, gate), two game nodes and the bots, as four skiff processes on 127.0.0.1.
-# The bots print the live status view once a second.  Ctrl-C stops everything cleanly.
+# Every node runs its debug console (the web dashboard) and its metrics endpoint on 127.0.0.1,
+# and a Prometheus server (Debian package prometheus) scrapes them; the addresses are printed
+# before the bots start (and kept in RUN/addresses).  The bots print the live status view once a
+# second.  Ctrl-C stops everything cleanly.
 #
 #   tools/demo.sh [--bots N] [--duration S] [--single] [--run-dir DIR] [--no-restart]
+#   tools/demo.sh --compose [--bots N] [--duration S] [--run-dir DIR]
 #
 #   --bots N       simulated players (default 40)
 #   --duration S   stop by itself after S seconds (default: run until Ctrl-C)
@@ -12,6 +16,8 @@
 #   --run-dir DIR  where keys, logs and health files go (default: a new folder under /tmp)
 #   --no-restart   leave a node that died dead (default: start it again after 3 s, as compose's
 #                  restart policy would; `kill $(cat RUN/game2.pid)` shows node down / node back)
+#   --compose      the same cluster in containers instead (deploy/docker-compose.yml: images,
+#                  credentials, compose up, the published addresses; tools/demo-compose.sh)
 # Environment: SKIFF_BUILD (build folder, default build), DEMO_JSON=1 (machine-readable STATS
 # lines too), DEMO_SECRET.
 set -u
@@ -32,7 +38,8 @@ while [ $# -gt 0 ]; do
 		--multi) MODE=multi; shift ;;
 		--run-dir) RUN=$2; shift 2 ;;
 		--no-restart) RESTART=0; shift ;;
-		-h|--help) sed -n '2,16p' "$0"; exit 0 ;;
+		--compose) shift; exec tools/demo-compose.sh "$@" ;;
+		-h|--help) sed -n '2,22p' "$0"; exit 0 ;;
 		*) echo "demo: unknown option $1 (try --help)" >&2; exit 2 ;;
 	esac
 done
@@ -70,10 +77,10 @@ else
 	mkdir -p "$RUN"
 fi
 RUN=$(cd "$RUN" && pwd)
-read -r P_MASTER P_ADDR1 P_ADDR2 P_ADDR3 P_GATE <<<"$(python3 - <<'PY'
+read -r P_MASTER P_ADDR1 P_ADDR2 P_ADDR3 P_GATE P_CON1 P_CON2 P_CON3 P_MET1 P_MET2 P_MET3 P_PROM <<<"$(python3 - <<'PY'
 import socket
 socks = []
-for _ in range(5):
+for _ in range(12):
     s = socket.socket()
     s.bind(("127.0.0.1", 0))
     socks.append(s)
@@ -94,10 +101,23 @@ if [ "$MODE" = multi ]; then
 	done
 fi
 
+# the access tokens of the consoles (one for every node: they all run as you, here) and of
+# /metrics (the nodes and Prometheus): files of mode 0600, as the nodes insist
+for tok in console.token metrics.token; do
+	[ -s "$RUN/$tok" ] || (umask 077 && head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$RUN/$tok")
+done
+# observe CONSOLE_PORT METRICS_PORT: OBS=(the environment of a node's console and metrics
+# endpoint, on 127.0.0.1)
+observe() {
+	OBS=(SKIFF_CONSOLE="127.0.0.1:$1" SKIFF_CONSOLE_TOKEN="$RUN/console.token"
+		SKIFF_METRICS="127.0.0.1:$2" SKIFF_METRICS_TOKEN="$RUN/metrics.token")
+}
+
 PIDS=()      # node pids, in start order
 NAMES=()
 declare -A NODE_ENV   # node name -> its environment, quoted, for a restart
 BOTS_PID=""
+PROM_PID=""
 
 # Start one node in its own session, so that the terminal's Ctrl-C reaches only this script,
 # which then stops the nodes in order.  run_node starts it; start_node also records it.
@@ -173,9 +193,10 @@ stop_all() {
 	if [ -n "$BOTS_PID" ] && kill -0 "$BOTS_PID" 2>/dev/null; then
 		kill -TERM "$BOTS_PID" 2>/dev/null
 	fi
-	# bots first, then the game nodes, the master last
+	# bots first, Prometheus, then the game nodes, the master last
 	local order=()
 	[ -n "$BOTS_PID" ] && order+=("bots:$BOTS_PID")
+	[ -n "$PROM_PID" ] && order+=("prometheus:$PROM_PID")
 	for ((i = ${#PIDS[@]} - 1; i >= 0; i--)); do
 		# skip a node that is dead (--no-restart) or waiting to be started again
 		[ "${PIDS[$i]}" = 0 ] || [ -n "${DIED_AT[${NAMES[$i]}]:-}" ] || order+=("${NAMES[$i]}:${PIDS[$i]}")
@@ -226,22 +247,69 @@ trap on_signal INT TERM HUP
 if [ "$MODE" = multi ]; then
 	say "3 nodes + $BOTS bots on 127.0.0.1 (gate port $P_GATE, logs in $RUN)"
 	common=(SKIFF_MASTER="127.0.0.1:$P_MASTER" SKIFF_CLUSTER_PUB="$CA/cluster.pub")
-	start_node master "${common[@]}" SKIFF_NODE_CREDENTIAL="$RUN/master.cred" SKIFF_HARBOR=1 SKIFF_ROLES=match,login,gate \
+	observe "$P_CON1" "$P_MET1"
+	start_node master "${common[@]}" "${OBS[@]}" \
+		SKIFF_NODE_CREDENTIAL="$RUN/master.cred" SKIFF_HARBOR=1 SKIFF_ROLES=match,login,gate \
 		SKIFF_STANDALONE="127.0.0.1:$P_MASTER" SKIFF_ADDRESS="127.0.0.1:$P_ADDR1" SKIFF_GATE="127.0.0.1:$P_GATE"
 	wait_joined master "${PIDS[0]}" || { stop_all; exit 1; }
-	start_node game1 "${common[@]}" SKIFF_NODE_CREDENTIAL="$RUN/game1.cred" SKIFF_HARBOR=2 SKIFF_ROLES=game SKIFF_ADDRESS="127.0.0.1:$P_ADDR2"
-	start_node game2 "${common[@]}" SKIFF_NODE_CREDENTIAL="$RUN/game2.cred" SKIFF_HARBOR=3 SKIFF_ROLES=game SKIFF_ADDRESS="127.0.0.1:$P_ADDR3"
+	observe "$P_CON2" "$P_MET2"
+	start_node game1 "${common[@]}" "${OBS[@]}" \
+		SKIFF_NODE_CREDENTIAL="$RUN/game1.cred" SKIFF_HARBOR=2 SKIFF_ROLES=game SKIFF_ADDRESS="127.0.0.1:$P_ADDR2"
+	observe "$P_CON3" "$P_MET3"
+	start_node game2 "${common[@]}" "${OBS[@]}" \
+		SKIFF_NODE_CREDENTIAL="$RUN/game2.cred" SKIFF_HARBOR=3 SKIFF_ROLES=game SKIFF_ADDRESS="127.0.0.1:$P_ADDR3"
 	if ! wait_joined game1 "${PIDS[1]}" || ! wait_joined game2 "${PIDS[2]}"; then
 		stop_all
 		exit 1
 	fi
 else
 	say "one node with every role (game1 and game2 as two game roles) + $BOTS bots (gate port $P_GATE, logs in $RUN)"
-	start_node solo SKIFF_HARBOR=0 SKIFF_ROLES=match,login,gate,game:game1,game:game2 SKIFF_GATE="127.0.0.1:$P_GATE"
+	observe "$P_CON1" "$P_MET1"
+	start_node solo "${OBS[@]}" \
+		SKIFF_HARBOR=0 SKIFF_ROLES=match,login,gate,game:game1,game:game2 SKIFF_GATE="127.0.0.1:$P_GATE"
 	wait_joined solo "${PIDS[0]}" || { stop_all; exit 1; }
 fi
 
-# 4. the bots, whose output is the status view
+# 4. Prometheus, scraping every node's /metrics with the metrics token
+CON_PORTS=("$P_CON1" "$P_CON2" "$P_CON3")   # the i-th node started: NAMES[i], these ports
+MET_PORTS=("$P_MET1" "$P_MET2" "$P_MET3")
+if command -v prometheus >/dev/null 2>&1; then
+	{
+		echo "# written by tools/demo.sh: Prometheus scraping the demo's nodes"
+		echo "global: { scrape_interval: 5s, scrape_timeout: 4s }"
+		echo "scrape_configs:"
+		echo "  - job_name: skiff"
+		echo "    authorization: { type: Bearer, credentials_file: \"$RUN/metrics.token\" }"
+		echo "    static_configs:"
+		for i in "${!NAMES[@]}"; do
+			echo "      - { targets: [\"127.0.0.1:${MET_PORTS[$i]}\"], labels: { node: ${NAMES[$i]} } }"
+		done
+	} >"$RUN/prometheus.yml"
+	setsid prometheus --config.file="$RUN/prometheus.yml" --storage.tsdb.path="$RUN/prometheus" \
+		--web.listen-address="127.0.0.1:$P_PROM" >>"$RUN/prometheus.log" 2>&1 </dev/null &
+	PROM_PID=$!
+	echo "$PROM_PID" >"$RUN/prometheus.pid"
+	prom_line="Prometheus  http://127.0.0.1:$P_PROM/  (scrapes every node; try the query skiff_messages_dispatched_total)"
+else
+	prom_line="Prometheus  not started: no prometheus here (Debian package prometheus; tools/deps.sh installs it)"
+fi
+
+# 5. how to look inside: printed now (the status view follows) and kept in RUN/addresses
+{
+	echo "dashboards  (log in with the token in $RUN/console.token; each shows the whole cluster)"
+	for i in "${!NAMES[@]}"; do
+		printf '  %-6s    http://127.0.0.1:%s/\n' "${NAMES[$i]}" "${CON_PORTS[$i]}"
+	done
+	echo "metrics     (the bearer token is in $RUN/metrics.token)"
+	for i in "${!NAMES[@]}"; do
+		printf '  %-6s    curl -H "Authorization: Bearer $(cat %s)" http://127.0.0.1:%s/metrics\n' \
+			"${NAMES[$i]}" "$RUN/metrics.token" "${MET_PORTS[$i]}"
+	done
+	echo "$prom_line"
+} >"$RUN/addresses"
+sed 's/^/demo: /' "$RUN/addresses"
+
+# 6. the bots, whose output is the status view
 DEMO_CONNECT="127.0.0.1:$P_GATE" DEMO_BOTS="$BOTS" DEMO_DURATION="$DURATION" SKIFF_LOGFILE="$RUN/bots.log" \
 	setsid "$SKIFF" "$ROOT/deploy/bots.conf" </dev/null &
 BOTS_PID=$!

@@ -15,6 +15,9 @@ pkgs="$pkgs redis-server redis-tools mariadb-server mariadb-client"
 # A real browser: the console dashboard test (obs_dashboard) and the WebSocket
 # tests (tests/http/test_browser_ws.py), headless, DevTools over a pipe.
 pkgs="$pkgs chromium"
+# Prometheus: tools/demo.sh runs one scraping the demo's nodes (and its test checks it);
+# the package's system service stays stopped, as the database servers' do.
+pkgs="$pkgs prometheus"
 # clang-format: the C layout in .clang-format (`clang-format --dry-run FILE`).
 pkgs="$pkgs clang-format"
 # tests/ops: kubectl renders the Kubernetes kustomization (Debian's kubernetes-client unless
@@ -40,7 +43,7 @@ fi
 echo "skiff: installing:$missing" >&2
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
-# Keep package scripts from starting system services (redis, mariadb) while
+# Keep package scripts from starting system services (redis, mariadb, prometheus) while
 # installing: tests run their own servers, and nothing else should listen.
 policy=/usr/sbin/policy-rc.d
 made_policy=0

@@ -12,6 +12,10 @@ multi:  three node processes (master, game1, game2) linked by the harbor + a bot
         view shows it back.
 single: the same demo with every role in one node (harbor 0): both logical game nodes host
         players and every node counts traffic.
+Both: the addresses the demo prints answer: every node's dashboard (the page; json/overview
+with the token lists the cluster's nodes with their load; no token or a wrong one: 401), its
+/metrics with the metrics token, and the Prometheus it started has every node's target up and
+returns a Skiff metric from each (Debian package prometheus; without it the test fails).
 """
 import json
 import os
@@ -24,6 +28,9 @@ import time
 import queue
 import shutil
 import re
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from observe import Fail, check_printed  # noqa: E402
 
 BOTS = 20
 RUN_SECONDS = 10
@@ -97,6 +104,20 @@ def crash_and_rejoin(run_dir, steady, stats, out_lines, read_until, read_pids):
         on_game2, t_rematch, t_back))
 
 
+def check_addresses(out, run_dir, mode):
+    """What the demo printed before the bots started: each node's dashboard, /metrics and the
+    Prometheus address.  Returns a summary line."""
+    names = ["master", "game1", "game2"] if mode == "multi" else ["solo"]
+    ids = [1, 2, 3] if mode == "multi" else [0]
+    with open(os.path.join(run_dir, "console.token")) as f:
+        token = f.read().strip()
+    with open(os.path.join(run_dir, "metrics.token")) as f:
+        metrics_token = f.read().strip()
+    summary = check_printed(out, names, ids, {n: token for n in names}, metrics_token,
+                            lambda name: "0" * len(token))
+    return "; ".join(summary)
+
+
 def main():
     src, build, mode = sys.argv[1], sys.argv[2], sys.argv[3]
     if mode not in ("multi", "single"):
@@ -152,6 +173,10 @@ def main():
     try:
         read_until(lambda: stats, 120, "the first status line")
         read_pids()
+        try:
+            observed = check_addresses("".join(out_lines), run_dir, mode)
+        except Fail as e:
+            fail(str(e), "".join(out_lines))
         first = time.monotonic()
         read_until(lambda: time.monotonic() - first >= RUN_SECONDS, RUN_SECONDS + 5, "steady play")
         steady = list(stats)
@@ -194,6 +219,7 @@ def main():
     if left:
         fail("processes still running after the demo stopped: %s" % left, out)
     expected_nodes = {"master", "bots", "game1", "game2"} if mode == "multi" else {"solo", "bots"}
+    expected_nodes.add("prometheus")
     if not expected_nodes <= set(pids):
         fail("expected processes %s, saw pid files for %s" % (sorted(expected_nodes), sorted(pids)), out)
     if any(f.endswith(".pid") for f in os.listdir(run_dir)):
@@ -246,6 +272,7 @@ def main():
         {k: (v["players"], v["msgs"], v["remote"]) for k, v in nodes.items()}))
     if failover:
         print("OK: " + failover)
+    print("OK: " + observed)
     shutil.rmtree(run_dir, ignore_errors=True)
     return 0
 

@@ -5,18 +5,26 @@ usage: test_docker.py SOURCE_ROOT
 
 1. Build the node image (deploy/build-image.sh: cached debootstrap base, cached layers; the base
    is made when missing).
-2. compose up (master, game1, game2, bots); wait until the three nodes are healthy, which they
-   are only once joined: harbor ready, harbor link to the matchmaker's node up, known to the
-   matchmaker.  Each node holds only the cluster's public key and its own credential (0600
-   inside), never the signing key or another node's credential, and the health check says no
-   to a node that is still joining or whose health file went stale.
+   The Prometheus image too (deploy/build-prometheus-image.sh: Debian's package, same base).
+2. compose up (master, game1, game2, bots, prometheus); wait until the three nodes are healthy,
+   which they are only once joined: harbor ready, harbor link to the matchmaker's node up, known
+   to the matchmaker.  Each node holds only the cluster's public key, its own credential and
+   console token (0600 inside) and the metrics token, never the signing key or another node's
+   secrets, and the health check says no to a node that is still joining or whose health file
+   went stale.
+   Observability: every published port is bound to 127.0.0.1 only (`docker port`); every
+   node's dashboard answers on its port (GET / is the page; json/overview with the node's token
+   lists the three nodes, each with its load, so every console answers; no token or another
+   node's token: 401; a foreign Origin: 403); /metrics on the published port wants the metrics token; Prometheus
+   shows every node's target up and a PromQL query returns a Skiff metric from every node.
 3. Bots play for 20 s: messages must cross every node, no bot may see an error.
 4. compose stop game2: it exits 0 on SIGTERM; the bots that were in its rooms get "room lost"
    and are re-matched to game1; nobody else sees anything but normal play; the bots' status
    view shows "CHANGE: node game2 down".
 5. compose start game2: it becomes healthy again, the matchmaker sees it back
    ("CHANGE: node game2 back") and new players are placed on it.
-6. compose down: no container, network or volume of the project is left.
+6. compose down: no container, network or volume of the project is left; the two images the
+   test tagged are removed (the debootstrap base and the build-stage cache stay: caches).
 
 Exits 77 only when no Docker engine (or no compose) is reachable.
 """
@@ -29,15 +37,16 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import free_port  # noqa: E402
+from observe import Fail, check_dashboard, check_metrics, check_prometheus  # noqa: E402
 
+NODES = ("master", "game1", "game2")
+# the image tags the Docker tests build and remove again (test_demo_compose.py too)
+TEST_IMAGES = {"SKIFF_IMAGE": "skiff-demo:test", "SKIFF_PROMETHEUS_IMAGE": "skiff-prometheus:test"}
 BOTS = 24
 EXTRA_BOTS = 8
 TOTAL_DEADLINE = 900  # seconds, image build included
-
-
-class Fail(Exception):
-    pass
 
 
 def run(cmd, check=True, timeout=600, env=None, capture=True):
@@ -58,6 +67,22 @@ def compose_command():
         except (OSError, subprocess.TimeoutExpired):
             pass
     return None
+
+
+def docker_compose():
+    """The compose command, or None (after saying why) when no Docker engine or no compose is
+    reachable: the one case in which the Docker tests skip (77)."""
+    if shutil.which("docker") is None:
+        print("SKIP: no docker client on this machine")
+        return None
+    p = subprocess.run(["docker", "info"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, timeout=60)
+    if p.returncode != 0:
+        print("SKIP: no Docker engine is reachable (docker info: %s)" % p.stderr.strip().splitlines()[-1:])
+        return None
+    compose = compose_command()
+    if compose is None:
+        print("SKIP: neither 'docker compose' nor 'docker-compose' works here")
+    return compose
 
 
 class Cluster:
@@ -152,8 +177,9 @@ def check_node_basics(cl):
         raise Fail("game1's credential in the container has mode %r, expected 600" % mode)
     # and it is all the node holds: no signing key, no other node's credential
     held = sorted(cl.c("exec", "-T", "game1", "ls", "/run/secrets").stdout.split())
-    if held != ["cluster_pub", "game1_credential"]:
-        raise Fail("game1 holds secrets %r, expected only cluster_pub and game1_credential" % held)
+    if held != ["cluster_pub", "game1_console_token", "game1_credential", "metrics_token"]:
+        raise Fail("game1 holds secrets %r, expected only cluster_pub, game1_credential, "
+                   "game1_console_token and metrics_token" % held)
     # the health check says no to a node that is still joining or whose file went stale
     for content in ("joining game1 $(date +%s) no-link-to-node-1", "joined game1 $(( $(date +%s) - 30 ))"):
         p = cl.c("exec", "-T", "game1", "sh", "-c",
@@ -165,12 +191,38 @@ def check_node_basics(cl):
         log_order(cl.logs(g), "harbor link to node 1 up", "NODE %s JOINED" % g, g)
 
 
-def multi_node(cl):
+def check_loopback_only(cl, services):
+    # every published port: 127.0.0.1 on the host, nothing on other interfaces
+    for service in services:
+        lines = run(["docker", "port", cl.container(service)]).stdout.split("\n")
+        lines = [l.strip() for l in lines if l.strip()]
+        if not lines:
+            raise Fail("%s publishes no port" % service)
+        for line in lines:
+            inside, _, host = line.partition(" -> ")
+            if not host.startswith("127.0.0.1:"):
+                raise Fail("%s publishes %s on %s, expected 127.0.0.1 only:\n%s" % (
+                    service, inside, host, "\n".join(lines)))
+
+
+def check_observability(cl, ports, tokens):
+    check_loopback_only(cl, NODES + ("prometheus",))
+    for i, name in enumerate(NODES):
+        base = "http://127.0.0.1:%d" % ports[name + "_console"]
+        other = tokens[NODES[(i + 1) % len(NODES)]]
+        state = check_dashboard(name, base, tokens[name], [1, 2, 3], wrong_token=other)
+        print("%s dashboard on %s: %s" % (name, base, state))
+        check_metrics(name, "http://127.0.0.1:%d/metrics" % ports[name + "_metrics"], tokens["metrics"])
+    print("prometheus: " + check_prometheus("http://127.0.0.1:%d" % ports["prometheus"], NODES))
+
+
+def multi_node(cl, ports, tokens):
     t = time.monotonic()
     cl.c("up", "-d", timeout=600)
-    cl.wait_healthy(["master", "game1", "game2"], 120)
+    cl.wait_healthy(list(NODES) + ["prometheus"], 120)
     print("nodes healthy %.0f s after compose up" % (time.monotonic() - t))
     check_node_basics(cl)
+    check_observability(cl, ports, tokens)
     # bots are all playing, on both game nodes
     cl.wait_stats(lambda s: s["in_room"] == BOTS and s["cluster"] and s["cluster"]["up"] == 3, 90,
                   "all bots in rooms with 3 nodes up")
@@ -257,38 +309,56 @@ def multi_node(cl):
 
 def main():
     src = os.path.abspath(sys.argv[1])
-    if shutil.which("docker") is None:
-        print("SKIP: no docker client on this machine")
-        return 77
-    p = subprocess.run(["docker", "info"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, timeout=60)
-    if p.returncode != 0:
-        print("SKIP: no Docker engine is reachable (docker info: %s)" % p.stderr.strip().splitlines()[-1:])
-        return 77
-    compose = compose_command()
+    compose = docker_compose()
     if compose is None:
-        print("SKIP: neither 'docker compose' nor 'docker-compose' works here")
         return 77
     start = time.monotonic()
-    tag = "skiff-demo:test"
-    env = dict(os.environ, SKIFF_IMAGE=tag)
-    b = run([os.path.join(src, "deploy", "build-image.sh"), "-q"], env=env, timeout=TOTAL_DEADLINE, check=False)
-    if b.returncode != 0:
-        print(b.stdout[-6000:])
-        print("FAIL: the image did not build")
-        return 1
-    print("image built in %.0f s" % (time.monotonic() - start))
+    env = dict(os.environ, **TEST_IMAGES)
+    try:
+        status = build_and_run(src, compose, env, start)
+    finally:
+        run(["docker", "image", "rm"] + list(TEST_IMAGES.values()), check=False)
+    print("docker test took %.0f s" % (time.monotonic() - start))
+    return status
+
+
+def build_and_run(src, compose, env, start):
+    for script in ("build-image.sh", "build-prometheus-image.sh"):
+        b = run([os.path.join(src, "deploy", script), "-q"], env=env, timeout=TOTAL_DEADLINE, check=False)
+        if b.returncode != 0:
+            print(b.stdout[-6000:])
+            print("FAIL: deploy/%s did not build its image" % script)
+            return 1
+    print("images built in %.0f s" % (time.monotonic() - start))
     if os.getuid() != 0:
         # the key file is bind-mounted as it is: run the nodes as its owner (deploy/README.md)
         env.update(SKIFF_UID=str(os.getuid()), SKIFF_GID=str(os.getgid()))
     tmp = tempfile.mkdtemp(prefix="skiff-docker-test-")
     secrets = os.path.join(tmp, "secrets")
     run([os.path.join(src, "deploy", "make-credentials.sh"), secrets], env=env)
-    env.update(SKIFF_SECRETS_DIR=secrets, SKIFF_GATE_PORT=str(free_port()), DEMO_BOTS=str(BOTS),
-               DEMO_JSON="1", DEMO_DURATION="0")
+    tokens = {}
+    for name in NODES:
+        with open(os.path.join(secrets, name + ".console-token")) as f:
+            tokens[name] = f.read().strip()
+    with open(os.path.join(secrets, "metrics.token")) as f:
+        tokens["metrics"] = f.read().strip()
+    # eight distinct host ports (free_port may hand out a port twice once it is closed again)
+    picked = set()
+    while len(picked) < 8:
+        picked.add(free_port())
+    picked = sorted(picked)
+    ports = {"prometheus": picked.pop(), "gate": picked.pop()}
+    for name in NODES:
+        ports[name + "_console"] = picked.pop()
+        ports[name + "_metrics"] = picked.pop()
+        env["SKIFF_%s_CONSOLE_PORT" % name.upper()] = str(ports[name + "_console"])
+        env["SKIFF_%s_METRICS_PORT" % name.upper()] = str(ports[name + "_metrics"])
+    env.update(SKIFF_SECRETS_DIR=secrets, SKIFF_GATE_PORT=str(ports["gate"]), DEMO_BOTS=str(BOTS),
+               DEMO_JSON="1", DEMO_DURATION="0", SKIFF_PROMETHEUS_PORT=str(ports["prometheus"]))
     cl = Cluster(src, compose, env, "skiffdeploy%d" % os.getpid())
     status = 0
     try:
-        multi_node(cl)
+        multi_node(cl, ports, tokens)
     except (Fail, subprocess.TimeoutExpired) as e:
         print("FAIL: %s" % e)
         status = 1
@@ -299,7 +369,6 @@ def main():
             print("FAIL: compose down left %s\n%s" % (left, down.stdout[-2000:]))
             status = 1
         shutil.rmtree(tmp, ignore_errors=True)
-    print("docker test took %.0f s" % (time.monotonic() - start))
     return status
 
 

@@ -7,22 +7,14 @@
 -- the node announces itself again.  `joined` (asked by demo_main for the health check) is true
 -- while the node is known to the matchmaker.
 local skynet = require "skynet"
+local membership = require "demo.membership"
 
 local node, nrooms, cap = ...
 nrooms = tonumber(nrooms) or 4
 cap = tonumber(cap) or 16
 
 local rooms = {}        -- { name, handle }
-local joined = false
-local self_harbor = skynet.harbor(skynet.self())
-
-local function announce()
-	local list = {}
-	for _, r in ipairs(rooms) do
-		list[#list + 1] = { name = r.name, handle = r.handle, cap = cap }
-	end
-	return skynet.call("MATCH", "lua", "node_up", node, "game", self_harbor, list)
-end
+local member            -- demo.membership: MATCH knows this node while member.joined
 
 local function collect(interval)
 	local stats = { players = 0, msgs = 0, remote = 0, interval = interval, rooms = {} }
@@ -38,32 +30,6 @@ local function collect(interval)
 	return stats
 end
 
-local function keep_joined()
-	local last = skynet.now()
-	while true do
-		if not joined then
-			local ok, err = pcall(announce)
-			if ok then
-				joined = true
-				skynet.error("node " .. node .. " joined the matchmaker")
-			else
-				skynet.error("node " .. node .. " cannot reach MATCH yet: " .. tostring(err):match("^[^\n]*"))
-			end
-		end
-		skynet.sleep(100)
-		local now = skynet.now()
-		local stats = collect(now - last)
-		last = now
-		if joined then
-			local ok, known = pcall(skynet.call, "MATCH", "lua", "report", node, stats)
-			if not ok or not known then
-				joined = false
-				skynet.error("node " .. node .. " lost the matchmaker" .. (ok and " (it forgot us)" or ""))
-			end
-		end
-	end
-end
-
 skynet.start(function()
 	for i = 1, nrooms do
 		local name = node .. ".r" .. i
@@ -73,10 +39,19 @@ skynet.start(function()
 	end
 	skynet.dispatch("lua", function(session, source, cmd)
 		if cmd == "joined" then
-			skynet.retpack(joined)
+			skynet.retpack(member ~= nil and member.joined)
 		else
 			error("demo_game: unknown command " .. tostring(cmd))
 		end
 	end)
-	skynet.fork(keep_joined)
+	member = membership.start {
+		node = node, role = "game", stats = collect,
+		rooms = function()
+			local list = {}
+			for _, r in ipairs(rooms) do
+				list[#list + 1] = { name = r.name, handle = r.handle, cap = cap }
+			end
+			return list
+		end,
+	}
 end)

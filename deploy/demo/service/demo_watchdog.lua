@@ -8,6 +8,7 @@
 local skynet = require "skynet"
 local socket = require "skynet.socket"
 local proto = require "demo.proto"
+local membership = require "demo.membership"
 
 local node, host, port, maxclient = ...
 port = assert(tonumber(port), "demo_watchdog: no port")
@@ -17,9 +18,8 @@ local gate
 local conns = {}          -- fd -> { addr, agent, busy }
 local agents = 0
 local counted_msgs, counted_remote = 0, 0
-local joined = false
+local member            -- demo.membership: MATCH knows the gate role while member.joined
 local listening = false
-local self_harbor = skynet.harbor(skynet.self())
 
 local function send(fd, text)
 	socket.write(fd, proto.frame(text))
@@ -116,32 +116,7 @@ function CMD.count(m, r)
 end
 
 function CMD.joined()
-	return joined and listening
-end
-
-local function keep_joined()
-	local last = skynet.now()
-	while true do
-		if not joined then
-			local ok, err = pcall(skynet.call, "MATCH", "lua", "node_up", node, "gate", self_harbor, {})
-			if ok then
-				joined = true
-				skynet.error("node " .. node .. " (gate) joined the matchmaker")
-			else
-				skynet.error("node " .. node .. " cannot reach MATCH yet: " .. tostring(err):match("^[^\n]*"))
-			end
-		end
-		skynet.sleep(100)
-		local now = skynet.now()
-		local stats = { players = agents, msgs = counted_msgs, remote = counted_remote, interval = now - last }
-		counted_msgs, counted_remote, last = 0, 0, now
-		if joined then
-			local ok, known = pcall(skynet.call, "MATCH", "lua", "report", node, stats)
-			if not ok or not known then
-				joined = false
-			end
-		end
-	end
+	return member ~= nil and member.joined and listening
 end
 
 skynet.start(function()
@@ -171,5 +146,12 @@ skynet.start(function()
 	})
 	listening = true
 	skynet.error(string.format("gate of node %s listening on %s:%d", node, host, port))
-	skynet.fork(keep_joined)
+	member = membership.start {
+		node = node, role = "gate", rooms = function() return {} end,
+		stats = function(interval)
+			local stats = { players = agents, msgs = counted_msgs, remote = counted_remote, interval = interval }
+			counted_msgs, counted_remote = 0, 0
+			return stats
+		end,
+	}
 end)
