@@ -9,6 +9,10 @@
  *   r(skynet.unpack)                        -- true, f(ptr, size) if there is a version
  *                                              this reader has not read yet, else false
  *
+ * When the writer goes (collected, or its service exits) the object keeps
+ * no version: readers read false from then on, as in skynet, so a reader
+ * can tell that nobody will publish again.
+ *
  * An object holds its current version; a version (buffer + size) is freed
  * when nobody reads it any more.  A reader takes a reference to the current
  * version under the object's lock (held only to swap or take a pointer), so
@@ -34,8 +38,8 @@ struct stm_version {
 struct stm_object {
 	atomic_int ref;
 	struct spinlock lock;
-	struct stm_version *current;
-	uint64_t serial; /* of current: 1 for the first, +1 per update (under lock) */
+	struct stm_version *current; /* NULL once the writer is gone */
+	uint64_t serial;             /* of current: 1 for the first, +1 per update (under lock) */
 };
 
 static struct stm_version *version_new(void *msg, uint32_t sz)
@@ -110,6 +114,25 @@ static int handle_gc(lua_State *L)
 	return 0;
 }
 
+/* The writer's end: drop the current version so that readers see no more
+ * data, then our reference to the object. */
+static int writer_gc(lua_State *L)
+{
+	struct handle *h = lua_touserdata(L, 1);
+	struct stm_object *o = h->o;
+	if (o == NULL)
+		return 0;
+	spinlock_lock(&o->lock);
+	struct stm_version *old = o->current;
+	o->current = NULL;
+	o->serial++;
+	spinlock_unlock(&o->lock);
+	version_release(old);
+	object_release(o);
+	h->o = NULL;
+	return 0;
+}
+
 static void push_handle(lua_State *L, struct stm_object *o, const char *mt)
 {
 	struct handle *h = lua_newuserdatauv(L, sizeof *h, 0);
@@ -166,14 +189,15 @@ static int l_newcopy(lua_State *L)
 
 /* reader(f, ...) -> true, f(msg, size, ...) on the latest version when this
  * reader has not read it yet; false when nothing changed since its last read
- * (skynet's contract: a reader decodes only what is new). */
+ * (skynet's contract: a reader decodes only what is new) or the writer is gone. */
 static int l_read(lua_State *L)
 {
 	struct handle *h = luaL_checkudata(L, 1, READER_MT);
 	struct stm_object *o = check(L, 1, READER_MT);
 	luaL_checkany(L, 2);
 	spinlock_lock(&o->lock);
-	if (o->serial == h->seen) {
+	if (o->serial == h->seen || o->current == NULL) {
+		h->seen = o->serial;
 		spinlock_unlock(&o->lock);
 		lua_pushboolean(L, 0);
 		return 1;
@@ -201,7 +225,7 @@ int luaopen_skynet_stm(lua_State *L)
 {
 	luaL_checkversion(L);
 	if (luaL_newmetatable(L, WRITER_MT)) {
-		lua_pushcfunction(L, handle_gc);
+		lua_pushcfunction(L, writer_gc);
 		lua_setfield(L, -2, "__gc");
 		lua_pushcfunction(L, l_update);
 		lua_setfield(L, -2, "__call");

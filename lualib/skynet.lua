@@ -310,10 +310,22 @@ end
 
 function skynet.timeout(ti, func)
 	local session = new_timeout(ti)
-	local co = co_create(func)
+	local co
+	if timeout_traceback then
+		-- the creation trace describes the thread only until it starts
+		co = co_create(function()
+			if timeout_traceback then timeout_traceback[co] = nil end
+			return func()
+		end)
+	else
+		co = co_create(func)
+	end
 	assert(session_id_coroutine[session] == nil)
 	session_id_coroutine[session] = co
-	if timeout_traceback then timeout_traceback[co] = traceback() end
+	if timeout_traceback then
+		-- "TIMER <now>+<ti> : " then where it was set, as skynet.task shows it
+		timeout_traceback[co] = traceback(string.format("TIMER %d+%d : ", skynet.now(), ti), 2)
+	end
 	return co
 end
 

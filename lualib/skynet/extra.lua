@@ -207,10 +207,8 @@ function M.init(skynet, I)
 			local timeout_traceback = I.timeout_traceback()
 			for session, co in pairs(session_id_coroutine) do
 				if type(co) == "thread" then
-					local tb = traceback(co)
-					if timeout_traceback and timeout_traceback[co] then
-						tb = tb .. "\n" .. timeout_traceback[co]
-					end
+					-- a timer not started yet: where it was set (skynet's choice)
+					local tb = timeout_traceback and timeout_traceback[co] or traceback(co)
 					ret[string_format("%s session: %d", tostring(co), session)] = tb
 				end
 			end

@@ -3,6 +3,18 @@ local skynet = require "skynet"
 local T = require "testlib"
 
 T.main("test_timer", function()
+	-- skynet.trace_timeout: a pending timer's task entry says when and where it was set
+	skynet.trace_timeout(true)
+	local tco = skynet.timeout(500, function() end)
+	local tasks = {}
+	skynet.task(tasks)
+	local tb
+	for k, v in pairs(tasks) do
+		if k:find(tostring(tco), 1, true) then tb = v end
+	end
+	T.ok(tb and tb:match("^TIMER %d+%+500 : "), "timer trace: " .. tostring(tb))
+	T.ok(tb:find("test_timer.lua", 1, true), "timer trace names the caller: " .. tb)
+	skynet.trace_timeout(false)
 	local unknown = {}
 	skynet.dispatch_unknown_response(function(session, source)
 		unknown[#unknown + 1] = session
