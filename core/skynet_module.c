@@ -55,8 +55,8 @@ static void *try_open(struct modules *m, const char *name)
 		size_t i;
 		for (i = 0; i < len && path[i] != '?'; i++)
 			tmp[i] = path[i];
-		memcpy(tmp + i, name,
-		       name_size); // NOLINT(bugprone-not-null-terminated-result): tmp is zeroed above
+		// NOLINTNEXTLINE(bugprone-not-null-terminated-result): tmp is zeroed above
+		memcpy(tmp + i, name, name_size);
 		if (path[i] == '?') {
 			memcpy(tmp + i + name_size, path + i + 1, len - i - 1);
 		} else {

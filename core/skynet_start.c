@@ -357,8 +357,8 @@ static void start(int thread, int spin_us)
 	create_thread(&pid[1], thread_timer, m);
 	create_thread(&pid[2], thread_socket, m);
 
-	struct worker_parm wp
-		[thread]; // NOLINT(clang-analyzer-core.VLASize): thread is 1..1024 (optint in skynet_main.c)
+	// NOLINTNEXTLINE(clang-analyzer-core.VLASize): thread is 1..1024 (optint in skynet_main.c)
+	struct worker_parm wp[thread];
 	for (int i = 0; i < thread; i++) {
 		wp[i].m = m;
 		wp[i].id = i;

@@ -135,8 +135,8 @@ static void timer_shift(struct timer *T)
 				move_list(T, i, idx);
 				break;
 			}
-			mask <<=
-				TIME_LEVEL_SHIFT; // NOLINT(clang-analyzer-core.uninitialized.Assign): ct != 0 breaks out by level 3, before mask reaches 1 << 32
+			// NOLINTNEXTLINE(clang-analyzer-core.uninitialized.Assign): ct != 0 breaks out by level 3, before mask reaches 1 << 32
+			mask <<= TIME_LEVEL_SHIFT;
 			time >>= TIME_LEVEL_SHIFT;
 			++i;
 		}

@@ -113,15 +113,15 @@ size_t cred_cert_make(uint32_t node_id, const char *name, uint64_t expires,
 	size_t name_len = name ? strlen(name) : 0;
 	if (name_len > CRED_NAME_MAX || !printable(name, name_len) || (node_id != 0) == (name_len != 0))
 		return 0;
-	memcpy(out, CERT_MAGIC,
-	       4); // NOLINT(bugprone-not-null-terminated-result): a 4-byte magic, not a string
+	// NOLINTNEXTLINE(bugprone-not-null-terminated-result): a 4-byte magic, not a string
+	memcpy(out, CERT_MAGIC, 4);
 	out[4] = CERT_VERSION;
 	put_be(out + 5, node_id, 4);
 	put_be(out + 9, expires, 8);
 	out[17] = (uint8_t)name_len;
 	if (name_len)
-		memcpy(out + 18, name,
-		       name_len); // NOLINT(bugprone-not-null-terminated-result): length-prefixed field
+		// NOLINTNEXTLINE(bugprone-not-null-terminated-result): length-prefixed field
+		memcpy(out + 18, name, name_len);
 	memcpy(out + 18 + name_len, node_pub, LINK_SIGN_PUBLIC);
 	size_t body = 18 + name_len + LINK_SIGN_PUBLIC;
 	crypto_sign_detached(out + body, NULL, out, body, cluster_secret);

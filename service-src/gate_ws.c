@@ -139,8 +139,8 @@ uint8_t *gate_ws_close_frame(int code, const char *reason, size_t *len)
 		if (r > CONTROL_MAX - 2)
 			r = CONTROL_MAX - 2;
 		if (r > 0)
-			memcpy(body + 2, reason,
-			       r); // NOLINT(bugprone-not-null-terminated-result): a frame body, not a C string
+			// NOLINTNEXTLINE(bugprone-not-null-terminated-result): a frame body, not a C string
+			memcpy(body + 2, reason, r);
 		n += r;
 	}
 	return control_frame(GATE_WS_OP_CLOSE, body, n, len);
@@ -358,8 +358,8 @@ static enum gate_ws_result answer_request(struct gate_ws *w, size_t n, uint8_t *
 		return fail_http(w, "500 Internal Server Error", "", "out of memory", out, outlen);
 	memcpy(r, head, hl);
 	skiff_base64_encode(digest, sizeof(digest), (char *)r + hl);
-	memcpy(r + hl + al, "\r\n\r\n",
-	       4); // NOLINT(bugprone-not-null-terminated-result): HTTP bytes, not a C string
+	// NOLINTNEXTLINE(bugprone-not-null-terminated-result): HTTP bytes, not a C string
+	memcpy(r + hl + al, "\r\n\r\n", 4);
 	free(w->req);
 	w->req = NULL;
 	w->reqlen = 0;

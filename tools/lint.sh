@@ -49,7 +49,7 @@ echo "=== cppcheck (${#files[@]} files)"
 # luaconf.h #errors on cppcheck's unknown LLONG_MAX: a configuration artefact.
 if ! cppcheck --project="$dir/compile_commands.json" -j"$jobs" -q \
 	--enable=warning,portability --inline-suppr --error-exitcode=1 \
-	--suppress='*:*.pb-c.*' --suppress="*:*/$dir/*" \
+	--suppress='*:*.pb-c.*' --suppress="*:*/$dir/*" --suppress="*:$dir/*" \
 	--suppress='preprocessorErrorDirective:/usr/include/*'; then
 	problems=$((problems + 1))
 fi

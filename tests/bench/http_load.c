@@ -166,8 +166,8 @@ int main(int argc, char **argv)
 	double seconds = atof(argv[4]);
 	ws_frame[0] = 0x81;
 	ws_frame[1] = 0x80 | 64;
-	memcpy(ws_frame + 2, "\x12\x34\x56\x78",
-	       4); // NOLINT(bugprone-not-null-terminated-result): a mask key
+	// NOLINTNEXTLINE(bugprone-not-null-terminated-result): a mask key
+	memcpy(ws_frame + 2, "\x12\x34\x56\x78", 4);
 	for (int i = 0; i < 64; i++)
 		ws_frame[6 + i] = (unsigned char)('a' + i % 26) ^ ws_frame[2 + i % 4];
 
