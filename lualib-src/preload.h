@@ -34,6 +34,15 @@ int skiff_traceback(lua_State *L); /* runtime counters (lua-metrics.c) */
  * the same file skips reading and compiling it. Needs package and base libs.
  */
 void skiff_codecache_install(lua_State *L);
+/*
+ * With Skiff's Lua (LUA_SHARED_STRINGS): build, once per process, the frozen
+ * table of strings every service state would otherwise intern for itself (the
+ * standard libraries' field names, the preload table's module names,
+ * metamethod names, reserved words), so each new state shares them. Call it
+ * before creating a service's state; later calls return at once. A no-op on
+ * Debian's plain Lua.
+ */
+void skiff_codecache_seed(void);
 /* The runtime's Lua library is the folder of `loader` (the config's
  * lualoader): its files are cached without local variable names. First call wins. */
 void skiff_codecache_set_lib(const char *loader);

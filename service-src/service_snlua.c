@@ -182,6 +182,7 @@ struct snlua *snlua_create(void)
 	if (l == NULL)
 		return NULL;
 	l->mem_report = MEMORY_WARNING_REPORT;
+	skiff_codecache_seed(); /* before the state: it interns the shared names */
 	l->L = lua_newstate(lalloc, l);
 	if (l->L == NULL) {
 		skynet_free(l);

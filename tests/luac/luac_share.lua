@@ -43,12 +43,24 @@ local function check_debug(r, what)
 	t.eq(r.coroutine, "y1,y2,y3", what .. " coroutine")
 end
 
+local function check_strings(r, what)
+	t.eq(r.format, "5-x", what .. " string[made name]") t.eq(r.insert, "ab", what .. " table[made name]")
+	t.eq(r.floor, 2, what .. " math[made name]") t.eq(r.rawequal, true, what .. " made names rawequal")
+	t.eq(r.pairs, 1, what .. " pairs finds the made name")
+	t.eq(r.index, "got key", what .. " made __index") t.eq(r.len, 42, what .. " made __len")
+	t.eq(r.load, "yesno7niltrue", what .. " load of source: reserved words")
+	t.ok(tostring(r.badload):find("<name> expected near 'end'", 1, true), what .. " reserved word error: " .. tostring(r.badload))
+	t.ok(tostring(r.memerr):find("not enough memory", 1, true) or tostring(r.memerr):find("too large", 1, true),
+		what .. " memory error message: " .. tostring(r.memerr))
+end
+
 t.run("shareproto", function()
 	local peers = {}
 	for i = 1, 4 do
 		peers[i] = skynet.newservice("luac_share_peer")
 	end
 	for i, p in ipairs(peers) do
+		check_strings(skynet.call(p, "lua", "strings"), "peer " .. i)
 		check_lookups(skynet.call(p, "lua", "lookups"), "peer " .. i)
 		check_debug(skynet.call(p, "lua", "debuginfo"), "peer " .. i)
 	end

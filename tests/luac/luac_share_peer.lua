@@ -113,6 +113,42 @@ function cmd.debuginfo()
 	return r
 end
 
+-- Names that every state shares (the process's string table: library
+-- fields, metamethod names, reserved words), made here at run time.
+function cmd.strings()
+	local r = {}
+	local fmt, ins, flo = "for" .. "mat", "ins" .. "ert", "fl" .. "oor"
+	r.format = string[fmt]("%d-%s", 5, "x")
+	local list = {}
+	table[ins](list, "a")
+	table[ins](list, "b")
+	r.insert = table.concat(list)
+	r.floor = math[flo](2.5)
+	r.rawequal = rawequal(fmt, "format") and rawequal(ins, "insert")
+	local seen = 0
+	for k in pairs(string) do
+		if k == fmt then
+			seen = seen + 1
+		end
+	end
+	r.pairs = seen
+	local mt = { ["__ind" .. "ex"] = function(_, k)
+		return "got " .. k
+	end, ["__" .. "len"] = function()
+		return 42
+	end }
+	local o = setmetatable({}, mt)
+	r.index, r.len = o.key, #o
+	-- the lexer knows reserved words by a mark on their shared strings
+	local chunk = "local function f(a) if a then return 'yes' else return 'no' end end "
+		.. "local n = 0 for i = 1, 3 do n = n + i end while false do end "
+		.. "repeat n = n + 1 until true return f(true) .. f(nil) .. n .. tostring(nil) .. tostring(true)"
+	r.load = load(chunk)()
+	r.badload = select(2, load("local end = 1"))
+	r.memerr = select(2, pcall(string.rep, "x", 1 << 62))
+	return r
+end
+
 -- Heavy collection while other services run the same code.
 function cmd.churn(rounds)
 	local sum = 0
