@@ -86,6 +86,9 @@ static int init_lua(lua_State *L)
 	lua_settop(L, 0);
 
 	lua_gc(L, LUA_GCSTOP);
+	/* Generational mode, as skynet's snlua. Entering it runs a full mark of
+	 * the heap, so it is entered now, while the heap is a bare state. */
+	lua_gc(L, LUA_GCGEN, 0, 0);
 	skiff_trap_init(&l->trap, L);
 	lua_pushboolean(L, 1); /* the std libs ignore LUA_PATH & co from the OS environment */
 	lua_setfield(L, LUA_REGISTRYINDEX, "LUA_NOENV");
@@ -106,8 +109,6 @@ static int init_lua(lua_State *L)
 	luaL_requiref(L, "skynet.codecache", luaopen_skynet_codecache, 0);
 	lua_pop(L, 1);
 	skiff_codecache_install(L);
-
-	lua_gc(L, LUA_GCGEN, 0, 0);
 
 	lua_pushstring(L, optstring(ctx, "lua_path", "./lualib/?.lua;./lualib/?/init.lua"));
 	lua_setglobal(L, "LUA_PATH");

@@ -164,6 +164,8 @@ function M.init(skynet, I)
 
 	function skynet.trace(info)
 		local co = I.running_thread()
+		-- as skynet: log the current tag (nil outside a traced request) first
+		skynet.error("TRACE", thread_tracetag[co])
 		if thread_tracetag[co] == false then return end -- forced off for this request
 		I.start_tracing()
 		trace_id = trace_id + 1
