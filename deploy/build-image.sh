@@ -11,11 +11,11 @@ cd "$(dirname "$0")/.."
 TAG=${SKIFF_IMAGE:-skiff-demo:latest}
 BASE=${SKIFF_BASE_IMAGE:-skiff-base:bookworm}
 SKIFF_BASE_IMAGE=$BASE deploy/make-base-image.sh
-parts="meson.build meson_options.txt core main proto link harbor cluster lualib-src lualib service-src services luaclib"
+parts="meson.build meson_options.txt core main proto lua link harbor cluster lualib-src lualib service-src services luaclib"
 parts="$parts deploy/Dockerfile deploy/node.conf deploy/bots.conf deploy/demo deploy/healthcheck.sh"
 context() {
 	# shellcheck disable=SC2086
-	tar --exclude='__pycache__' --exclude='*.o' --exclude='*.so' -c $parts
+	tar --exclude='__pycache__' --exclude='*.o' --exclude='*.so' --exclude='.fetch.*' -c $parts
 }
 context | docker build --build-arg BASE_IMAGE="$BASE" -f deploy/Dockerfile --target build \
 	-t skiff-build:cache "$@" - >/dev/null
