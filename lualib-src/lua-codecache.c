@@ -94,10 +94,13 @@ static const char *const seed_names[] = {
 	"memlimit",  "resume",         "wrap",     NULL,
 };
 
+/* Spent by lua_sharestrings and never closed: its strings live as long as the
+ * process, as the code cache's loader states do (kept here, so leak checkers
+ * see it reachable). */
+static lua_State *seed;
+
 static void seed_once(void)
 {
-	/* The seed is spent by lua_sharestrings and never closed: its strings
-	 * live as long as the process, as the code cache's loader states do. */
 	lua_State *L = luaL_newstate();
 	if (L == NULL)
 		return; /* out of memory: states intern their own, as on plain Lua */
@@ -107,6 +110,7 @@ static void seed_once(void)
 		lua_pushstring(L, seed_names[i]);
 	lua_settop(L, 0);
 	lua_sharestrings(L);
+	seed = L;
 }
 #endif
 
