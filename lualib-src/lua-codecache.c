@@ -38,7 +38,6 @@
  * With skynet.codecache.mode "OFF" a service loads every file from source.
  */
 #include <lauxlib.h>
-#include <lualib.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -86,41 +85,6 @@ static struct {
 	struct chunk *retired; /* cleared entries: clones of their code may still run */
 #endif
 } cache = { .lock = PTHREAD_MUTEX_INITIALIZER };
-
-#ifdef LUA_SHARED_STRINGS
-/* Names a service state makes in snlua's start-up besides the libraries'. */
-static const char *const seed_names[] = {
-	"LUA_NOENV", "skynet_context", "LUA_PATH", "LUA_CPATH", "LUA_SERVICE", "LUA_PRELOAD",
-	"memlimit",  "resume",         "wrap",     NULL,
-};
-
-/* Spent by lua_sharestrings and never closed: its strings live as long as the
- * process, as the code cache's loader states do (kept here, so leak checkers
- * see it reachable). */
-static lua_State *seed;
-
-static void seed_once(void)
-{
-	lua_State *L = luaL_newstate();
-	if (L == NULL)
-		return; /* out of memory: states intern their own, as on plain Lua */
-	luaL_openlibs(L);
-	skiff_lualib_preload(L);
-	for (int i = 0; seed_names[i]; i++)
-		lua_pushstring(L, seed_names[i]);
-	lua_settop(L, 0);
-	lua_sharestrings(L);
-	seed = L;
-}
-#endif
-
-void skiff_codecache_seed(void)
-{
-#ifdef LUA_SHARED_STRINGS
-	static pthread_once_t once = PTHREAD_ONCE_INIT;
-	pthread_once(&once, seed_once);
-#endif
-}
 
 void skiff_codecache_set_lib(const char *loader)
 {

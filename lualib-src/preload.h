@@ -14,6 +14,17 @@
 /* Put every Lua C module built into snlua into package.preload. */
 void skiff_lualib_preload(lua_State *L);
 
+/*
+ * A service state's standard libraries and package.preload (seed.c): what
+ * luaL_openlibs and skiff_lualib_preload make, but with Skiff's Lua
+ * (LUA_SHARED_STRINGS) most tables are copies of templates built once per
+ * process, and their names are strings shared by every state. Call
+ * skiff_seed() before creating a service's state (it builds the process's
+ * string table, which the new state's own names then come from).
+ */
+void skiff_seed(void);
+void skiff_openlibs(lua_State *L);
+
 int luaopen_skynet_core(lua_State *L); /* needs registry skynet_context */
 int luaopen_skynet_profile(lua_State *L);
 int luaopen_skynet_memory(lua_State *L);
@@ -34,15 +45,6 @@ int skiff_traceback(lua_State *L); /* runtime counters (lua-metrics.c) */
  * the same file skips reading and compiling it. Needs package and base libs.
  */
 void skiff_codecache_install(lua_State *L);
-/*
- * With Skiff's Lua (LUA_SHARED_STRINGS): build, once per process, the frozen
- * table of strings every service state would otherwise intern for itself (the
- * standard libraries' field names, the preload table's module names,
- * metamethod names, reserved words), so each new state shares them. Call it
- * before creating a service's state; later calls return at once. A no-op on
- * Debian's plain Lua.
- */
-void skiff_codecache_seed(void);
 /* The runtime's Lua library is the folder of `loader` (the config's
  * lualoader): its files are cached without local variable names. First call wins. */
 void skiff_codecache_set_lib(const char *loader);

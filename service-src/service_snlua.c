@@ -92,8 +92,7 @@ static int init_lua(lua_State *L)
 	skiff_trap_init(&l->trap, L);
 	lua_pushboolean(L, 1); /* the std libs ignore LUA_PATH & co from the OS environment */
 	lua_setfield(L, LUA_REGISTRYINDEX, "LUA_NOENV");
-	luaL_openlibs(L);
-	skiff_lualib_preload(L);
+	skiff_openlibs(L); /* luaL_openlibs and the preload table */
 
 	/* coroutine.resume/wrap: timed, and keeping the signal trap on the running coroutine */
 	luaL_requiref(L, "skynet.profile", luaopen_skynet_profile, 0);
@@ -183,7 +182,7 @@ struct snlua *snlua_create(void)
 	if (l == NULL)
 		return NULL;
 	l->mem_report = MEMORY_WARNING_REPORT;
-	skiff_codecache_seed(); /* before the state: it interns the shared names */
+	skiff_seed(); /* before the state: it interns the shared names */
 	l->L = lua_newstate(lalloc, l);
 	if (l->L == NULL) {
 		skynet_free(l);

@@ -43,6 +43,14 @@ local function check_debug(r, what)
 	t.eq(r.coroutine, "y1,y2,y3", what .. " coroutine")
 end
 
+local function check_libs(r, what)
+	t.eq(r.counts, "string=17 table=7 coroutine=8 os=11 utf8=6 debug=17 math=35", what .. " library sizes (Debian: LUA_COMPAT_5_3)")
+	t.eq(r.G, true, what .. " _G") t.eq(r.loaded, true, what .. " package.loaded")
+	t.eq(r.meta, true, what .. " string metatable") t.eq(r.arith, true, what .. " string arithmetic")
+	t.eq(r.preload, true, what .. " package.preload") t.eq(r.misc, true, what .. " utf8, math, io, os, _VERSION")
+	t.eq(r.foreign, true, what .. " no other service's fields")
+end
+
 local function check_strings(r, what)
 	t.eq(r.format, "5-x", what .. " string[made name]") t.eq(r.insert, "ab", what .. " table[made name]")
 	t.eq(r.floor, 2, what .. " math[made name]") t.eq(r.rawequal, true, what .. " made names rawequal")
@@ -60,6 +68,8 @@ t.run("shareproto", function()
 		peers[i] = skynet.newservice("luac_share_peer")
 	end
 	for i, p in ipairs(peers) do
+		-- each peer marks its own tables; the next one must not see the mark
+		check_libs(skynet.call(p, "lua", "libs", "peer" .. i), "peer " .. i)
 		check_strings(skynet.call(p, "lua", "strings"), "peer " .. i)
 		check_lookups(skynet.call(p, "lua", "lookups"), "peer " .. i)
 		check_debug(skynet.call(p, "lua", "debuginfo"), "peer " .. i)

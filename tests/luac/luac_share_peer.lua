@@ -149,6 +149,39 @@ function cmd.strings()
 	return r
 end
 
+-- The standard libraries as a service gets them (with Skiff's Lua most are
+-- copies of per-process templates): complete, wired together, and its own.
+function cmd.libs(mark)
+	local r = {}
+	local function count(t)
+		local n = 0
+		for _ in pairs(t) do
+			n = n + 1
+		end
+		return n
+	end
+	collectgarbage()
+	r.counts = string.format("string=%d table=%d coroutine=%d os=%d utf8=%d debug=%d math=%d",
+		count(string), count(table), count(coroutine), count(os), count(utf8), count(debug), count(math))
+	r.G = _G._G == _G and package.loaded._G == _G
+	r.loaded = package.loaded.string == string and package.loaded.table == table
+		and package.loaded.utf8 == utf8 and package.loaded.debug == debug and package.loaded.os == os
+		and require "coroutine" == coroutine
+	r.meta = getmetatable("").__index == string and ("abc"):upper() == "ABC" and #("x"):rep(3) == 3
+	r.arith = "10" + 1 == 11 and "3" * "4" == 12 and -"2" == -2
+	r.preload = type(package.preload["skynet.core"]) == "function" and type(package.preload["md5"]) == "function"
+	r.misc = utf8.charpattern == "[\0-\x7F\xC2-\xFD][\x80-\xBF]*" and math.type(math.random(10)) == "integer"
+		and type(io.write) == "function" and os.time() > 0 and _VERSION == "Lua 5.4"
+	-- what another service set in its tables is not in ours
+	r.foreign = string.skiff_mark == nil and table.skiff_mark == nil and skiff_mark == nil
+		and getmetatable("").skiff_mark == nil and package.preload.skiff_mark == nil
+	if mark then
+		string.skiff_mark, table.skiff_mark, skiff_mark = mark, mark, mark
+		getmetatable("").skiff_mark, package.preload.skiff_mark = mark, mark
+	end
+	return r
+end
+
 -- Heavy collection while other services run the same code.
 function cmd.churn(rounds)
 	local sum = 0

@@ -1,0 +1,198 @@
+/*
+ * seed.c — what every service state starts with, built once per process.
+ *
+ * With Skiff's Lua (lua/skiff-shared-proto.patch, LUA_SHARED_STRINGS) a
+ * "seed" state opens the standard libraries and the preload table once, then
+ * is spent:
+ *   - its strings become the process's string table (lua_sharestrings): the
+ *     libraries' field names, metamethod names, reserved words and the names
+ *     snlua sets exist once, and each new state interns them as those;
+ *   - the tables that hold only such names and plain values (functions
+ *     without upvalues, numbers) become templates (lua_sharetable): a new
+ *     state gets each as one copy of its hash part (lua_clonetable) instead
+ *     of setting its fields one by one.
+ * Libraries holding per-state objects (package: searchers and paths; io: the
+ * standard files; math: its random state) are opened the stock way.
+ *
+ * On Debian's plain Lua, skiff_seed does nothing and skiff_openlibs is
+ * luaL_openlibs plus the preload table.
+ *
+ * Invariant: the seed and its templates never change after seed_once, so any
+ * thread may read them; they live until the process exits, as the code
+ * cache's loader states do.
+ */
+#include <lauxlib.h>
+#include <lualib.h>
+#include <pthread.h>
+
+#include "preload.h"
+
+#ifdef LUA_SHARED_STRINGS
+/* Names a service state makes in snlua's start-up besides the libraries'. */
+static const char *const seed_names[] = {
+	"LUA_NOENV",   "skynet_context", "LUA_PATH", "LUA_CPATH", "LUA_SERVICE",
+	"LUA_PRELOAD", "memlimit",       "resume",   "wrap",      NULL,
+};
+
+/* Libraries whose tables are templates: functions without upvalues and plain values. */
+static const char *const cloned[] = {
+	LUA_COLIBNAME, LUA_TABLIBNAME, LUA_OSLIBNAME, LUA_STRLIBNAME, LUA_UTF8LIBNAME, LUA_DBLIBNAME,
+};
+#define NCLONED (sizeof(cloned) / sizeof(cloned[0]))
+
+static struct {
+	lua_State *L;        /* the spent seed (kept, so leak checkers see it reachable) */
+	const void *globals; /* _G with its per-state values (libraries, _G, require) false */
+	const void *lib[NCLONED];
+	const void *string_meta; /* the strings' metatable, __index false */
+	const void *preload;     /* package.preload with the built-in C modules */
+	int ready;               /* every template above was made */
+} seed;
+
+/* Whether the value at the top belongs to one state: a table, or a function
+ * with upvalues (`require` holds the package table). */
+static int per_state(lua_State *L)
+{
+	int t = lua_type(L, -1);
+	if (t == LUA_TTABLE || t == LUA_TUSERDATA || t == LUA_TTHREAD)
+		return 1;
+	if (t != LUA_TFUNCTION)
+		return 0;
+	if (!lua_iscfunction(L, -1))
+		return 1;
+	if (lua_getupvalue(L, -1, 1) == NULL) /* NULL: a light C function */
+		return 0;
+	lua_pop(L, 1);
+	return 1;
+}
+
+/* A copy of the table at the top with its per-state values false; pushed. */
+static void push_plain(lua_State *L)
+{
+	int src = lua_gettop(L);
+	int n = 0;
+	lua_pushnil(L);
+	while (lua_next(L, src)) {
+		n++;
+		lua_pop(L, 1);
+	}
+	lua_createtable(L, 0, n);
+	lua_pushnil(L);
+	while (lua_next(L, src)) {
+		if (per_state(L)) {
+			lua_pop(L, 1);
+			lua_pushboolean(L, 0);
+		}
+		lua_pushvalue(L, -2);
+		lua_insert(L, -2);
+		lua_rawset(L, -4);
+	}
+}
+
+/* Make every template; 0 if one cannot be (then states open libraries the stock way). */
+static int make_templates(lua_State *L)
+{
+	luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
+	for (size_t i = 0; i < NCLONED; i++) {
+		lua_getfield(L, -1, cloned[i]);
+		seed.lib[i] = lua_sharetable(L, -1);
+		luaL_ref(L, LUA_REGISTRYINDEX); /* anchored in the seed */
+		if (seed.lib[i] == NULL)
+			return 0;
+	}
+	lua_pushglobaltable(L);
+	push_plain(L);
+	seed.globals = lua_sharetable(L, -1);
+	luaL_ref(L, LUA_REGISTRYINDEX);
+	lua_pushliteral(L, "");
+	if (!lua_getmetatable(L, -1))
+		return 0;
+	push_plain(L); /* __index is the string table */
+	seed.string_meta = lua_sharetable(L, -1);
+	luaL_ref(L, LUA_REGISTRYINDEX);
+	lua_getfield(L, LUA_REGISTRYINDEX, LUA_PRELOAD_TABLE);
+	seed.preload = lua_sharetable(L, -1);
+	luaL_ref(L, LUA_REGISTRYINDEX);
+	return seed.globals && seed.string_meta && seed.preload;
+}
+
+static void seed_once(void)
+{
+	lua_State *L = luaL_newstate();
+	if (L == NULL)
+		return;        /* out of memory: states intern their own, as on plain Lua */
+	lua_gc(L, LUA_GCSTOP); /* nothing is garbage here, and the seed never runs again */
+	luaL_openlibs(L);
+	skiff_lualib_preload(L);
+	int ready = make_templates(L);
+	for (int i = 0; seed_names[i]; i++)
+		lua_pushstring(L, seed_names[i]);
+	lua_settop(L, 0);
+	lua_sharestrings(L);
+	seed.ready = ready;
+	seed.L = L;
+}
+
+/* luaL_openlibs and the preload table, from the templates. */
+static void open_cloned(lua_State *L)
+{
+	int top = lua_gettop(L);
+	lua_clonetable(L, seed.globals); /* the new globals: nothing refers to the old ones yet */
+	int g = lua_gettop(L);
+	lua_pushvalue(L, g);
+	lua_rawseti(L, LUA_REGISTRYINDEX, LUA_RIDX_GLOBALS);
+	lua_pushvalue(L, g);
+	lua_setfield(L, g, LUA_GNAME);
+	luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
+	int loaded = lua_gettop(L);
+	lua_pushvalue(L, g);
+	lua_setfield(L, loaded, LUA_GNAME);
+
+	luaL_requiref(L, LUA_LOADLIBNAME, luaopen_package, 1);
+	lua_clonetable(L, seed.preload);
+	lua_pushvalue(L, -1);
+	lua_setfield(L, LUA_REGISTRYINDEX, LUA_PRELOAD_TABLE);
+	lua_setfield(L, -2, "preload");
+	lua_pop(L, 1);
+	luaL_requiref(L, LUA_IOLIBNAME, luaopen_io, 1);
+	lua_pop(L, 1);
+	luaL_requiref(L, LUA_MATHLIBNAME, luaopen_math, 1);
+	lua_pop(L, 1);
+
+	for (size_t i = 0; i < NCLONED; i++) {
+		lua_clonetable(L, seed.lib[i]);
+		lua_pushvalue(L, -1);
+		lua_setfield(L, loaded, cloned[i]);
+		lua_setfield(L, g, cloned[i]);
+	}
+	/* strings index the string table, as luaopen_string arranges */
+	lua_clonetable(L, seed.string_meta);
+	lua_getfield(L, loaded, LUA_STRLIBNAME);
+	lua_setfield(L, -2, "__index");
+	lua_pushliteral(L, "");
+	lua_insert(L, -2);
+	lua_setmetatable(L, -2);
+	lua_settop(L, top);
+}
+#endif
+
+void skiff_seed(void)
+{
+#ifdef LUA_SHARED_STRINGS
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	pthread_once(&once, seed_once);
+#endif
+}
+
+void skiff_openlibs(lua_State *L)
+{
+#ifdef LUA_SHARED_STRINGS
+	skiff_seed(); /* made by now (snlua_create); this also orders its reads after the writes */
+	if (seed.ready) {
+		open_cloned(L);
+		return;
+	}
+#endif
+	luaL_openlibs(L);
+	skiff_lualib_preload(L);
+}
