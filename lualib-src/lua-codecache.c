@@ -37,6 +37,7 @@
  * its loader state (and the memory of that code) stays until exit.
  * With skynet.codecache.mode "OFF" a service loads every file from source.
  */
+#include <errno.h>
 #include <lauxlib.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -360,8 +361,18 @@ int skiff_codecache_load(lua_State *L, const char *filename, const char *mode)
 	struct chunk *c = cache_find(filename);
 	if (c && !mode_allows(mode, c->binary))
 		return luaL_loadfilex(L, filename, mode); /* let Lua word the refusal */
-	if (c == NULL && cmode == CACHE_ON)
+	if (c == NULL && cmode == CACHE_ON) {
+		/* A missing file is the common miss: the loader tries each template of
+		 * LUA_SERVICE in turn. Say so as luaL_loadfilex does, without making a
+		 * loader state or opening the file a second time. */
+		FILE *f = fopen(filename, "r");
+		if (f == NULL) {
+			lua_pushfstring(L, "cannot open %s: %s", filename, strerror(errno));
+			return LUA_ERRFILE;
+		}
+		fclose(f);
 		c = compile_shared(filename, mode);
+	}
 	if (c == NULL)
 		return luaL_loadfilex(L, filename, mode);
 	lua_clonefunction(L, c->proto);
