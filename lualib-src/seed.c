@@ -11,8 +11,11 @@
  *     without upvalues, numbers) become templates (lua_sharetable): a new
  *     state gets each as one copy of its hash part (lua_clonetable) instead
  *     of setting its fields one by one.
- * Libraries holding per-state objects (package: searchers and paths; io: the
- * standard files; math: its random state) are opened the stock way.
+ * math is a template too, but its random generator is each state's own: the
+ * state gets a new generator state for math.random and math.randomseed (the
+ * C functions of the seed's, with a new upvalue) seeded as luaopen_math
+ * seeds it. package (searchers, paths) and io (the standard files) are
+ * opened the stock way.
  *
  * On Debian's plain Lua, skiff_seed does nothing and skiff_openlibs is
  * luaL_openlibs plus the preload table.
@@ -44,9 +47,12 @@ static struct {
 	lua_State *L;        /* the spent seed (kept, so leak checkers see it reachable) */
 	const void *globals; /* _G with its per-state values (libraries, _G, require) false */
 	const void *lib[NCLONED];
-	const void *string_meta; /* the strings' metatable, __index false */
-	const void *preload;     /* package.preload with the built-in C modules */
-	int ready;               /* every template above was made */
+	const void *string_meta;          /* the strings' metatable, __index false */
+	const void *preload;              /* package.preload with the built-in C modules */
+	const void *math;                 /* math with random and randomseed false */
+	lua_CFunction random, randomseed; /* math's, over an upvalue of ransize bytes */
+	size_t ransize;
+	int ready; /* every template above was made */
 } seed;
 
 /* Whether the value at the top belongs to one state: a table, or a function
@@ -89,6 +95,36 @@ static void push_plain(lua_State *L)
 	}
 }
 
+/* The generator function `name` of math (at the top): its C function, if it
+ * has exactly one upvalue, a full userdata of *size bytes (0: any size). */
+static lua_CFunction generator(lua_State *L, const char *name, size_t *size)
+{
+	lua_CFunction f = NULL;
+	lua_getfield(L, -1, name);
+	if (lua_iscfunction(L, -1) && lua_getupvalue(L, -1, 1) != NULL) {
+		size_t n = lua_type(L, -1) == LUA_TUSERDATA ? lua_rawlen(L, -1) : 0;
+		if (n > 0 && (*size == 0 || *size == n) && lua_getupvalue(L, -2, 2) == NULL) {
+			*size = n;
+			f = lua_tocfunction(L, -2);
+		}
+		lua_pop(L, 1);
+	}
+	lua_pop(L, 1);
+	return f;
+}
+
+static int make_math(lua_State *L)
+{
+	luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
+	lua_getfield(L, -1, LUA_MATHLIBNAME);
+	seed.random = generator(L, "random", &seed.ransize);
+	seed.randomseed = generator(L, "randomseed", &seed.ransize);
+	push_plain(L);
+	seed.math = lua_sharetable(L, -1);
+	luaL_ref(L, LUA_REGISTRYINDEX);
+	return seed.random && seed.randomseed && seed.math;
+}
+
 /* Make every template; 0 if one cannot be (then states open libraries the stock way). */
 static int make_templates(lua_State *L)
 {
@@ -113,7 +149,7 @@ static int make_templates(lua_State *L)
 	lua_getfield(L, LUA_REGISTRYINDEX, LUA_PRELOAD_TABLE);
 	seed.preload = lua_sharetable(L, -1);
 	luaL_ref(L, LUA_REGISTRYINDEX);
-	return seed.globals && seed.string_meta && seed.preload;
+	return seed.globals && seed.string_meta && seed.preload && make_math(L);
 }
 
 static void seed_once(void)
@@ -156,8 +192,19 @@ static void open_cloned(lua_State *L)
 	lua_pop(L, 1);
 	luaL_requiref(L, LUA_IOLIBNAME, luaopen_io, 1);
 	lua_pop(L, 1);
-	luaL_requiref(L, LUA_MATHLIBNAME, luaopen_math, 1);
-	lua_pop(L, 1);
+	/* math: the template, and a generator of its own seeded as luaopen_math does */
+	lua_clonetable(L, seed.math);
+	lua_newuserdatauv(L, seed.ransize, 0);
+	lua_pushvalue(L, -1);
+	lua_pushcclosure(L, seed.random, 1);
+	lua_setfield(L, -3, "random");
+	lua_pushcclosure(L, seed.randomseed, 1);
+	lua_pushvalue(L, -1);
+	lua_setfield(L, -3, "randomseed");
+	lua_call(L, 0, 0); /* randomseed(): from the time and the state's address */
+	lua_pushvalue(L, -1);
+	lua_setfield(L, loaded, LUA_MATHLIBNAME);
+	lua_setfield(L, g, LUA_MATHLIBNAME);
 
 	for (size_t i = 0; i < NCLONED; i++) {
 		lua_clonetable(L, seed.lib[i]);

@@ -67,9 +67,14 @@ t.run("shareproto", function()
 	for i = 1, 4 do
 		peers[i] = skynet.newservice("luac_share_peer")
 	end
+	local seeded
 	for i, p in ipairs(peers) do
 		-- each peer marks its own tables; the next one must not see the mark
-		check_libs(skynet.call(p, "lua", "libs", "peer" .. i), "peer " .. i)
+		local r = skynet.call(p, "lua", "libs", "peer" .. i)
+		check_libs(r, "peer " .. i)
+		t.eq(r.unseeded, true, "peer " .. i .. " math.random runs")
+		seeded = seeded or r.seeded
+		t.eq(r.seeded, seeded, "peer " .. i .. " math.randomseed(42) gives the same numbers")
 		check_strings(skynet.call(p, "lua", "strings"), "peer " .. i)
 		check_lookups(skynet.call(p, "lua", "lookups"), "peer " .. i)
 		check_debug(skynet.call(p, "lua", "debuginfo"), "peer " .. i)
@@ -133,6 +138,7 @@ t.run("shareproto", function()
 	else
 		t.ok(cost.cached > cost.source / 2, string.format("bytecode: %d bytes vs %d", cost.cached, cost.source))
 	end
+	skynet.error("LUAC_SHARE seeded 42: " .. seeded)
 	skynet.error("LUAC_SHARE shared=" .. tostring(codecache.shared) .. " cached=" .. cost.cached .. " source=" .. cost.source)
 	for _, p in pairs(peers) do
 		skynet.kill(p)

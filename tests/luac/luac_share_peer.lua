@@ -172,6 +172,11 @@ function cmd.libs(mark)
 	r.preload = type(package.preload["skynet.core"]) == "function" and type(package.preload["md5"]) == "function"
 	r.misc = utf8.charpattern == "[\0-\x7F\xC2-\xFD][\x80-\xBF]*" and math.type(math.random(10)) == "integer"
 		and type(io.write) == "function" and os.time() > 0 and _VERSION == "Lua 5.4"
+	-- each service's generator: seeded alike, alike everywhere
+	local a, b = math.random(1 << 40), math.random(1 << 40)
+	r.unseeded = a ~= b
+	math.randomseed(42)
+	r.seeded = string.format("%d %d %.17g", math.random(1000000), math.random(-5, 5), math.random())
 	-- what another service set in its tables is not in ours
 	r.foreign = string.skiff_mark == nil and table.skiff_mark == nil and skiff_mark == nil
 		and getmetatable("").skiff_mark == nil and package.preload.skiff_mark == nil
