@@ -30,9 +30,12 @@
 /* Frames of source position a trace line carries at most. */
 #define TRACE_FRAMES 3
 
+/* snlua keeps the service's context in the extra space of its main thread,
+ * which every coroutine inherits (lua_newthread copies it): the functions
+ * below need no upvalue, so their table can be a per-process template. */
 static struct skynet_context *getctx(lua_State *L)
 {
-	return lua_touserdata(L, lua_upvalueindex(1));
+	return *(struct skynet_context **)lua_getextraspace(L);
 }
 
 /* ---- callbacks --------------------------------------------------------- */
@@ -437,35 +440,53 @@ static int ltrash(lua_State *L)
 	return 0;
 }
 
+static const luaL_Reg core_funcs[] = {
+	{ "send", lsend },
+	{ "redirect", lredirect },
+	{ "genid", lgenid },
+	{ "command", lcommand },
+	{ "intcommand", lintcommand },
+	{ "timeout", ltimeout },
+	{ "addresscommand", laddresscommand },
+	{ "self", lself },
+	{ "error", lerror },
+	{ "harbor", lharbor },
+	{ "callback", lcallback },
+	{ "trace", ltrace },
+	{ "tostring", ltostring },
+	{ "pack", luaseri_pack },
+	{ "unpack", luaseri_unpack },
+	{ "packstring", luaseri_packstring },
+	{ "trash", ltrash },
+	{ "now", lnow },
+	{ "hpc", lhpc },
+	{ NULL, NULL },
+};
+
+/* Made in the seed state (seed.c); then every service copies it. */
+static const void *core_template;
+
+#ifdef LUA_SHARED_STRINGS
+void skiff_core_template(lua_State *L)
+{
+	luaL_newlib(L, core_funcs);
+	core_template = lua_sharetable(L, -1);
+	luaL_ref(L, LUA_REGISTRYINDEX); /* anchored in the seed */
+}
+#endif
+
 int luaopen_skynet_core(lua_State *L)
 {
 	luaL_checkversion(L);
-	static const luaL_Reg l[] = {
-		{ "send", lsend },
-		{ "redirect", lredirect },
-		{ "genid", lgenid },
-		{ "command", lcommand },
-		{ "intcommand", lintcommand },
-		{ "timeout", ltimeout },
-		{ "addresscommand", laddresscommand },
-		{ "self", lself },
-		{ "error", lerror },
-		{ "harbor", lharbor },
-		{ "callback", lcallback },
-		{ "trace", ltrace },
-		{ "tostring", ltostring },
-		{ "pack", luaseri_pack },
-		{ "unpack", luaseri_unpack },
-		{ "packstring", luaseri_packstring },
-		{ "trash", ltrash },
-		{ "now", lnow },
-		{ "hpc", lhpc },
-		{ NULL, NULL },
-	};
-	luaL_newlibtable(L, l);
 	lua_getfield(L, LUA_REGISTRYINDEX, "skynet_context");
 	if (lua_touserdata(L, -1) == NULL)
 		return luaL_error(L, "Init skynet context first");
-	luaL_setfuncs(L, l, 1);
+#ifdef LUA_SHARED_STRINGS
+	if (core_template) {
+		lua_clonetable(L, core_template);
+		return 1;
+	}
+#endif
+	luaL_newlib(L, core_funcs);
 	return 1;
 }

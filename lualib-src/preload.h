@@ -24,6 +24,8 @@ void skiff_lualib_preload(lua_State *L);
  */
 void skiff_seed(void);
 void skiff_openlibs(lua_State *L);
+/* skynet.core's function table as a template, made in the seed (lua-skynet.c). */
+void skiff_core_template(lua_State *L);
 
 int luaopen_skynet_core(lua_State *L); /* needs registry skynet_context */
 int luaopen_skynet_profile(lua_State *L);

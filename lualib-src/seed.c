@@ -149,6 +149,7 @@ static int make_templates(lua_State *L)
 	lua_getfield(L, LUA_REGISTRYINDEX, LUA_PRELOAD_TABLE);
 	seed.preload = lua_sharetable(L, -1);
 	luaL_ref(L, LUA_REGISTRYINDEX);
+	skiff_core_template(L); /* skynet.core falls back to its own table if it fails */
 	return seed.globals && seed.string_meta && seed.preload && make_math(L);
 }
 

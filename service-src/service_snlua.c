@@ -199,6 +199,8 @@ int snlua_init(struct snlua *l, struct skynet_context *ctx, const char *args)
 	char *copy = skynet_malloc(sz + 1);
 	memcpy(copy, args, sz + 1);
 	l->ctx = ctx;
+	/* skynet.core's functions find the context here (every coroutine inherits it) */
+	*(struct skynet_context **)lua_getextraspace(l->L) = ctx;
 	const char *self = skynet_command(ctx, "REG", NULL);
 	uint32_t handle = (uint32_t)strtoul(self + 1, NULL, 16);
 	skiff_memstat_link(&l->stat, handle);
