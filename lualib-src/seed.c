@@ -14,8 +14,10 @@
  * math is a template too, but its random generator is each state's own: the
  * state gets a new generator state for math.random and math.randomseed (the
  * C functions of the seed's, with a new upvalue) seeded as luaopen_math
- * seeds it. package (searchers, paths) and io (the standard files) are
- * opened the stock way.
+ * seeds it. io is a template with its file handle metatable and methods; a
+ * state gets its own stdin, stdout and stderr handles (luaL_Stream, made as
+ * liolib makes them, with the seed's "cannot close" function). package
+ * (searchers, paths) is opened the stock way.
  *
  * On Debian's plain Lua, skiff_seed does nothing and skiff_openlibs is
  * luaL_openlibs plus the preload table.
@@ -27,6 +29,7 @@
 #include <lauxlib.h>
 #include <lualib.h>
 #include <pthread.h>
+#include <stdio.h>
 
 #include "preload.h"
 
@@ -52,7 +55,11 @@ static struct {
 	const void *math;                 /* math with random and randomseed false */
 	lua_CFunction random, randomseed; /* math's, over an upvalue of ransize bytes */
 	size_t ransize;
-	int ready; /* every template above was made */
+	const void *io;           /* io with stdin, stdout, stderr false */
+	const void *file_meta;    /* the LUA_FILEHANDLE metatable, __index false */
+	const void *file_methods; /* its __index */
+	lua_CFunction noclose;    /* closef of the standard files */
+	int ready;                /* every template above was made */
 } seed;
 
 /* Whether the value at the top belongs to one state: a table, or a function
@@ -113,6 +120,45 @@ static lua_CFunction generator(lua_State *L, const char *name, size_t *size)
 	return f;
 }
 
+/* liolib keeps the default input and output files in the registry under
+ * these names (its IO_INPUT, IO_OUTPUT); make_io checks them in the seed. */
+static const struct {
+	const char *field, *regkey;
+} stdfiles[] = { { "stdin", "_IO_input" }, { "stdout", "_IO_output" }, { "stderr", NULL } };
+
+static int make_io(lua_State *L)
+{
+	luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
+	lua_getfield(L, -1, LUA_IOLIBNAME);
+	int io = lua_gettop(L);
+	for (int i = 0; i < 3; i++) {
+		lua_getfield(L, io, stdfiles[i].field);
+		luaL_Stream *p = luaL_testudata(L, -1, LUA_FILEHANDLE);
+		if (p == NULL || lua_rawlen(L, -1) != sizeof(*p) ||
+		    (seed.noclose && p->closef != seed.noclose))
+			return 0;
+		seed.noclose = p->closef;
+		if (stdfiles[i].regkey) {
+			lua_getfield(L, LUA_REGISTRYINDEX, stdfiles[i].regkey);
+			if (!lua_rawequal(L, -1, -2))
+				return 0;
+			lua_pop(L, 1);
+		}
+		lua_pop(L, 1);
+	}
+	push_plain(L);
+	seed.io = lua_sharetable(L, -1);
+	luaL_ref(L, LUA_REGISTRYINDEX);
+	luaL_getmetatable(L, LUA_FILEHANDLE);
+	lua_getfield(L, -1, "__index");
+	seed.file_methods = lua_type(L, -1) == LUA_TTABLE ? lua_sharetable(L, -1) : NULL;
+	luaL_ref(L, LUA_REGISTRYINDEX);
+	push_plain(L);
+	seed.file_meta = lua_sharetable(L, -1);
+	luaL_ref(L, LUA_REGISTRYINDEX);
+	return seed.noclose && seed.io && seed.file_methods && seed.file_meta;
+}
+
 static int make_math(lua_State *L)
 {
 	luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
@@ -150,7 +196,7 @@ static int make_templates(lua_State *L)
 	seed.preload = lua_sharetable(L, -1);
 	luaL_ref(L, LUA_REGISTRYINDEX);
 	skiff_core_template(L); /* skynet.core falls back to its own table if it fails */
-	return seed.globals && seed.string_meta && seed.preload && make_math(L);
+	return seed.globals && seed.string_meta && seed.preload && make_math(L) && make_io(L);
 }
 
 static void seed_once(void)
@@ -191,8 +237,26 @@ static void open_cloned(lua_State *L)
 	lua_setfield(L, LUA_REGISTRYINDEX, LUA_PRELOAD_TABLE);
 	lua_setfield(L, -2, "preload");
 	lua_pop(L, 1);
-	luaL_requiref(L, LUA_IOLIBNAME, luaopen_io, 1);
-	lua_pop(L, 1);
+	/* io: the file handle metatable, then io with this state's standard files */
+	lua_clonetable(L, seed.file_meta);
+	lua_clonetable(L, seed.file_methods);
+	lua_setfield(L, -2, "__index");
+	lua_setfield(L, LUA_REGISTRYINDEX, LUA_FILEHANDLE);
+	lua_clonetable(L, seed.io);
+	for (int i = 0; i < 3; i++) {
+		luaL_Stream *p = lua_newuserdatauv(L, sizeof(*p), 0);
+		p->f = i == 0 ? stdin : i == 1 ? stdout : stderr;
+		p->closef = seed.noclose; /* the standard files are never closed */
+		luaL_setmetatable(L, LUA_FILEHANDLE);
+		if (stdfiles[i].regkey) {
+			lua_pushvalue(L, -1);
+			lua_setfield(L, LUA_REGISTRYINDEX, stdfiles[i].regkey);
+		}
+		lua_setfield(L, -2, stdfiles[i].field);
+	}
+	lua_pushvalue(L, -1);
+	lua_setfield(L, loaded, LUA_IOLIBNAME);
+	lua_setfield(L, g, LUA_IOLIBNAME);
 	/* math: the template, and a generator of its own seeded as luaopen_math does */
 	lua_clonetable(L, seed.math);
 	lua_newuserdatauv(L, seed.ransize, 0);

@@ -44,11 +44,12 @@ local function check_debug(r, what)
 end
 
 local function check_libs(r, what)
-	t.eq(r.counts, "string=17 table=7 coroutine=8 os=11 utf8=6 debug=17 math=35", what .. " library sizes (Debian: LUA_COMPAT_5_3)")
+	t.eq(r.counts, "string=17 table=7 coroutine=8 os=11 utf8=6 debug=17 math=35 io=14 file=5/7", what .. " library sizes (Debian: LUA_COMPAT_5_3)")
 	t.eq(r.G, true, what .. " _G") t.eq(r.loaded, true, what .. " package.loaded")
 	t.eq(r.meta, true, what .. " string metatable") t.eq(r.arith, true, what .. " string arithmetic")
 	t.eq(r.preload, true, what .. " package.preload") t.eq(r.misc, true, what .. " utf8, math, io, os, _VERSION")
 	t.eq(r.foreign, true, what .. " no other service's fields")
+	t.eq(r.io, true, what .. " io: standard files, io.open, io.lines")
 end
 
 local function check_strings(r, what)

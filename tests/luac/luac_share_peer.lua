@@ -161,8 +161,9 @@ function cmd.libs(mark)
 		return n
 	end
 	collectgarbage()
-	r.counts = string.format("string=%d table=%d coroutine=%d os=%d utf8=%d debug=%d math=%d",
-		count(string), count(table), count(coroutine), count(os), count(utf8), count(debug), count(math))
+	r.counts = string.format("string=%d table=%d coroutine=%d os=%d utf8=%d debug=%d math=%d io=%d file=%d/%d",
+		count(string), count(table), count(coroutine), count(os), count(utf8), count(debug), count(math),
+		count(io), count(getmetatable(io.stdin)), count(getmetatable(io.stdin).__index))
 	r.G = _G._G == _G and package.loaded._G == _G
 	r.loaded = package.loaded.string == string and package.loaded.table == table
 		and package.loaded.utf8 == utf8 and package.loaded.debug == debug and package.loaded.os == os
@@ -172,6 +173,21 @@ function cmd.libs(mark)
 	r.preload = type(package.preload["skynet.core"]) == "function" and type(package.preload["md5"]) == "function"
 	r.misc = utf8.charpattern == "[\0-\x7F\xC2-\xFD][\x80-\xBF]*" and math.type(math.random(10)) == "integer"
 		and type(io.write) == "function" and os.time() > 0 and _VERSION == "Lua 5.4"
+	-- io: this service's standard files, wired as liolib wires them
+	local cok, cerr = io.stdout:close()
+	r.io = io.type(io.stdin) == "file" and io.input() == io.stdin and io.output() == io.stdout
+		and getmetatable(io.stderr) == getmetatable(io.stdin) and cok == nil
+		and cerr == "cannot close standard file" and tostring(io.stderr):find("^file %(") ~= nil
+	local path = os.tmpname()
+	local f = assert(io.open(path, "w"))
+	r.io = r.io and getmetatable(f) == getmetatable(io.stdout) and f:write("one\ntwo\n") == f
+	f:close()
+	local lines = {}
+	for line in io.lines(path) do
+		lines[#lines + 1] = line
+	end
+	os.remove(path)
+	r.io = r.io and table.concat(lines, ",") == "one,two" and io.type(f) == "closed file"
 	-- each service's generator: seeded alike, alike everywhere
 	local a, b = math.random(1 << 40), math.random(1 << 40)
 	r.unseeded = a ~= b
@@ -180,9 +196,11 @@ function cmd.libs(mark)
 	-- what another service set in its tables is not in ours
 	r.foreign = string.skiff_mark == nil and table.skiff_mark == nil and skiff_mark == nil
 		and getmetatable("").skiff_mark == nil and package.preload.skiff_mark == nil
+		and io.skiff_mark == nil and getmetatable(io.stdin).skiff_mark == nil
 	if mark then
 		string.skiff_mark, table.skiff_mark, skiff_mark = mark, mark, mark
 		getmetatable("").skiff_mark, package.preload.skiff_mark = mark, mark
+		io.skiff_mark, getmetatable(io.stdin).skiff_mark = mark, mark
 	end
 	return r
 end
