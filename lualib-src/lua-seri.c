@@ -108,10 +108,12 @@ static void wb_release(struct wbuf *b)
 	b->p = b->inl;
 }
 
-/* Only called inside pack_protected: a Lua error here is caught and the buffer freed. */
-static uint8_t *wb_reserve(lua_State *L, struct wbuf *b, size_t n)
+/* wb_reserve when the buffer is full: give up the fast pass, or grow. Growing
+ * happens only inside pack_protected: a Lua error here is caught and the
+ * buffer freed. */
+static uint8_t *wb_grow(lua_State *L, struct wbuf *b, size_t n)
 {
-	if (b->cap - b->len < n && b->fast) {
+	if (b->fast) {
 		/* give up; later writes (at most 9 bytes, see wb_string) land in inl unread */
 		b->redo = 1;
 		b->len = 0;
@@ -135,6 +137,16 @@ static uint8_t *wb_reserve(lua_State *L, struct wbuf *b, size_t n)
 		b->p = p;
 		b->cap = cap;
 	}
+	uint8_t *w = b->p + b->len;
+	b->len += n;
+	return w;
+}
+
+/* n bytes at the end of the buffer to write; inline: one compare when they fit */
+static inline uint8_t *wb_reserve(lua_State *L, struct wbuf *b, size_t n)
+{
+	if (__builtin_expect(b->cap - b->len < n, 0))
+		return wb_grow(L, b, n);
 	uint8_t *w = b->p + b->len;
 	b->len += n;
 	return w;
