@@ -153,13 +153,6 @@ end
 -- copies of per-process templates): complete, wired together, and its own.
 function cmd.libs(mark)
 	local r = {}
-	local function count(t)
-		local n = 0
-		for _ in pairs(t) do
-			n = n + 1
-		end
-		return n
-	end
 	collectgarbage()
 	r.counts = string.format("string=%d table=%d coroutine=%d os=%d utf8=%d debug=%d math=%d io=%d file=%d/%d",
 		count(string), count(table), count(coroutine), count(os), count(utf8), count(debug), count(math),
