@@ -157,7 +157,12 @@ function cmd.libs(mark)
 	r.counts = string.format("string=%d table=%d coroutine=%d os=%d utf8=%d debug=%d math=%d io=%d file=%d/%d",
 		count(string), count(table), count(coroutine), count(os), count(utf8), count(debug), count(math),
 		count(io), count(getmetatable(io.stdin)), count(getmetatable(io.stdin).__index))
-	r.G = _G._G == _G and package.loaded._G == _G
+	r.G = _G._G == _G and package.loaded._G == _G and type(require) == "function"
+	for k, v in pairs(_G) do -- no template placeholder left: stock _G holds no false
+		if v == false then
+			r.G = "false left at " .. tostring(k)
+		end
+	end
 	r.loaded = package.loaded.string == string and package.loaded.table == table
 		and package.loaded.utf8 == utf8 and package.loaded.debug == debug and package.loaded.os == os
 		and require "coroutine" == coroutine
