@@ -17,7 +17,8 @@
  * seeds it. io is a template with its file handle metatable and methods; a
  * state gets its own stdin, stdout and stderr handles (luaL_Stream, made as
  * liolib makes them, with the seed's "cannot close" function). package
- * (searchers, paths) is opened the stock way.
+ * (searchers, paths) is opened the stock way. skynet.core's table is made
+ * here too (skiff_core_template, lua-skynet.c) and copied by its luaopen.
  *
  * On Debian's plain Lua, skiff_seed does nothing and skiff_openlibs is
  * luaL_openlibs plus the preload table.
