@@ -463,10 +463,10 @@ static const luaL_Reg core_funcs[] = {
 	{ NULL, NULL },
 };
 
+#ifdef LUA_SHARED_STRINGS
 /* Made in the seed state (seed.c); then every service copies it. */
 static const void *core_template;
 
-#ifdef LUA_SHARED_STRINGS
 void skiff_core_template(lua_State *L)
 {
 	luaL_newlib(L, core_funcs);
