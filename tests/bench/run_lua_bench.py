@@ -12,10 +12,10 @@ Each figure is printed beside the previous Skiff figure (PREVIOUS below) when
 there is one.  "agents" at full scale needs ~10 GiB of free memory and "churn"
 (1,000,000 services) several minutes.
 
-With --skynet, the same services also run on skynet (a built checkout of
-https://github.com/cloudwu/skynet: `make linux`), interleaved with Skiff for
---rounds rounds (default 3), and each metric prints both medians and
-Skiff/skynet.  A skynet built without its bundled jemalloc
+With --skynet DIR, DIR is a skynet source tree that has been built; the
+same benchmark services run there too, alternating with Skiff round by round
+(--rounds, 3 unless given), and every metric is printed as the Skiff median,
+the skynet median and their ratio.  A skynet built without its bundled jemalloc
 (`make linux MALLOC_STATICLIB= SKYNET_DEFINES=-DNOUSE_JEMALLOC`) runs with
 Debian's libjemalloc preloaded, so both sides use jemalloc.  Only services
 that use skynet's API alone can run there (spawn, spawn4, pack, call, send,
