@@ -37,8 +37,8 @@
 #ifdef LUA_SHARED_STRINGS
 /* Names a service state makes in snlua's start-up besides the libraries'. */
 static const char *const seed_names[] = {
-	"LUA_NOENV",   "skynet_context", "LUA_PATH", "LUA_CPATH", "LUA_SERVICE",
-	"LUA_PRELOAD", "memlimit",       "resume",   "wrap",      NULL,
+	"LUA_NOENV",   "skynet_context", "LUA_PATH", "LUA_CPATH",
+	"LUA_SERVICE", "LUA_PRELOAD",    "memlimit", NULL,
 };
 
 /* Libraries whose tables are templates: functions without upvalues and plain values. */
@@ -103,6 +103,18 @@ static void push_plain(lua_State *L)
 	}
 }
 
+/* A template of the table at the top, which it pops: its plain copy
+ * (push_plain), shared and anchored in the seed's registry; NULL if it cannot
+ * be one. */
+static const void *make_template(lua_State *L)
+{
+	push_plain(L);
+	const void *t = lua_sharetable(L, -1);
+	luaL_ref(L, LUA_REGISTRYINDEX);
+	lua_pop(L, 1);
+	return t;
+}
+
 /* The generator function `name` of math (at the top): its C function, if it
  * has exactly one upvalue, a full userdata of *size bytes (0: any size). */
 static lua_CFunction generator(lua_State *L, const char *name, size_t *size)
@@ -147,16 +159,13 @@ static int make_io(lua_State *L)
 		}
 		lua_pop(L, 1);
 	}
-	push_plain(L);
-	seed.io = lua_sharetable(L, -1);
-	luaL_ref(L, LUA_REGISTRYINDEX);
+	seed.io = make_template(L);
 	luaL_getmetatable(L, LUA_FILEHANDLE);
 	lua_getfield(L, -1, "__index");
-	seed.file_methods = lua_type(L, -1) == LUA_TTABLE ? lua_sharetable(L, -1) : NULL;
-	luaL_ref(L, LUA_REGISTRYINDEX);
-	push_plain(L);
-	seed.file_meta = lua_sharetable(L, -1);
-	luaL_ref(L, LUA_REGISTRYINDEX);
+	if (lua_type(L, -1) != LUA_TTABLE)
+		return 0;
+	seed.file_methods = make_template(L);
+	seed.file_meta = make_template(L);
 	return seed.noclose && seed.io && seed.file_methods && seed.file_meta;
 }
 
@@ -166,9 +175,7 @@ static int make_math(lua_State *L)
 	lua_getfield(L, -1, LUA_MATHLIBNAME);
 	seed.random = generator(L, "random", &seed.ransize);
 	seed.randomseed = generator(L, "randomseed", &seed.ransize);
-	push_plain(L);
-	seed.math = lua_sharetable(L, -1);
-	luaL_ref(L, LUA_REGISTRYINDEX);
+	seed.math = make_template(L);
 	return seed.random && seed.randomseed && seed.math;
 }
 
@@ -176,26 +183,21 @@ static int make_math(lua_State *L)
 static int make_templates(lua_State *L)
 {
 	luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
+	int loaded = lua_gettop(L);
 	for (size_t i = 0; i < NCLONED; i++) {
-		lua_getfield(L, -1, cloned[i]);
-		seed.lib[i] = lua_sharetable(L, -1);
-		luaL_ref(L, LUA_REGISTRYINDEX); /* anchored in the seed */
+		lua_getfield(L, loaded, cloned[i]);
+		seed.lib[i] = make_template(L);
 		if (seed.lib[i] == NULL)
 			return 0;
 	}
 	lua_pushglobaltable(L);
-	push_plain(L);
-	seed.globals = lua_sharetable(L, -1);
-	luaL_ref(L, LUA_REGISTRYINDEX);
+	seed.globals = make_template(L);
 	lua_pushliteral(L, "");
 	if (!lua_getmetatable(L, -1))
 		return 0;
-	push_plain(L); /* __index is the string table */
-	seed.string_meta = lua_sharetable(L, -1);
-	luaL_ref(L, LUA_REGISTRYINDEX);
+	seed.string_meta = make_template(L); /* __index, the string table, is false */
 	lua_getfield(L, LUA_REGISTRYINDEX, LUA_PRELOAD_TABLE);
-	seed.preload = lua_sharetable(L, -1);
-	luaL_ref(L, LUA_REGISTRYINDEX);
+	seed.preload = make_template(L);
 	skiff_core_template(L); /* skynet.core falls back to its own table if it fails */
 	return seed.globals && seed.string_meta && seed.preload && make_math(L) && make_io(L);
 }
@@ -209,12 +211,21 @@ static void seed_once(void)
 	luaL_openlibs(L);
 	skiff_lualib_preload(L);
 	int ready = make_templates(L);
+	lua_settop(L, 0);
 	for (int i = 0; seed_names[i]; i++)
 		lua_pushstring(L, seed_names[i]);
 	lua_settop(L, 0);
 	lua_sharestrings(L);
 	seed.ready = ready;
 	seed.L = L;
+}
+
+/* The table at the top becomes library `name`: in package.loaded and a global. Pops it. */
+static void publish(lua_State *L, int loaded, int g, const char *name)
+{
+	lua_pushvalue(L, -1);
+	lua_setfield(L, loaded, name);
+	lua_setfield(L, g, name);
 }
 
 /* luaL_openlibs and the preload table, from the templates. */
@@ -255,9 +266,7 @@ static void open_cloned(lua_State *L)
 		}
 		lua_setfield(L, -2, stdfiles[i].field);
 	}
-	lua_pushvalue(L, -1);
-	lua_setfield(L, loaded, LUA_IOLIBNAME);
-	lua_setfield(L, g, LUA_IOLIBNAME);
+	publish(L, loaded, g, LUA_IOLIBNAME);
 	/* math: the template, and a generator of its own seeded as luaopen_math does */
 	lua_clonetable(L, seed.math);
 	lua_newuserdatauv(L, seed.ransize, 0);
@@ -268,15 +277,11 @@ static void open_cloned(lua_State *L)
 	lua_pushvalue(L, -1);
 	lua_setfield(L, -3, "randomseed");
 	lua_call(L, 0, 0); /* randomseed(): from the time and the state's address */
-	lua_pushvalue(L, -1);
-	lua_setfield(L, loaded, LUA_MATHLIBNAME);
-	lua_setfield(L, g, LUA_MATHLIBNAME);
+	publish(L, loaded, g, LUA_MATHLIBNAME);
 
 	for (size_t i = 0; i < NCLONED; i++) {
 		lua_clonetable(L, seed.lib[i]);
-		lua_pushvalue(L, -1);
-		lua_setfield(L, loaded, cloned[i]);
-		lua_setfield(L, g, cloned[i]);
+		publish(L, loaded, g, cloned[i]);
 	}
 	/* strings index the string table, as luaopen_string arranges */
 	lua_clonetable(L, seed.string_meta);
