@@ -61,7 +61,10 @@ static void context_inc(void)
 
 static void context_dec(void)
 {
-	ATOM_FDEC(&G_NODE.total);
+	/* the last service gone: the timer thread, maybe asleep until its next
+	 * timer, is the one that ends the node */
+	if (ATOM_FDEC(&G_NODE.total) == 1)
+		skynet_timer_ring();
 }
 
 uint32_t skynet_current_handle(void)

@@ -73,6 +73,7 @@ void skynet_socket_init(void)
 		fprintf(stderr, "skiff: can't create the socket server: %s\n", strerror(errno));
 		exit(1);
 	}
+	socket_server_clock(SOCKET_SERVER, skynet_now);
 }
 
 void skynet_socket_exit(void)

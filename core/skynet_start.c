@@ -57,6 +57,7 @@ struct monitor {
 	int count;
 	struct skynet_monitor **m;
 	pthread_cond_t cond;
+	pthread_cond_t mcond; /* the monitor thread's 5 s wait; CLOCK_MONOTONIC */
 	pthread_mutex_t mutex;
 	/* Read without the mutex by wakeup() (a stale value only costs a spurious
 	 * or a skipped wakeup, both harmless); written under it. */
@@ -80,14 +81,17 @@ static atomic_int SIG_TERM = 0;
 
 static void handle_hup(int signal)
 {
-	if (signal == SIGHUP)
+	if (signal == SIGHUP) {
 		SIG_HUP = 1;
+		skynet_timer_ring();
+	}
 }
 
 static void handle_term(int signal)
 {
 	(void)signal;
 	SIG_TERM = 1;
+	skynet_timer_ring();
 }
 
 #define CHECK_ABORT                                                                                          \
@@ -134,6 +138,7 @@ static void free_monitor(struct monitor *m)
 		skynet_monitor_free(m->m[i]);
 	pthread_mutex_destroy(&m->mutex);
 	pthread_cond_destroy(&m->cond);
+	pthread_cond_destroy(&m->mcond);
 	skynet_free(m->m);
 	skynet_free(m);
 }
@@ -143,17 +148,22 @@ static void *thread_monitor(void *p)
 	struct monitor *m = p;
 	int n = m->count;
 	skynet_initthread(THREAD_MONITOR);
-	for (;;) {
-		CHECK_ABORT
+	/* 5 s between checks; the timer thread's shutdown broadcast ends the wait. */
+	pthread_mutex_lock(&m->mutex);
+	while (!m->quit) {
+		struct timespec ts;
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		ts.tv_sec += 5;
+		while (!m->quit && pthread_cond_timedwait(&m->mcond, &m->mutex, &ts) != ETIMEDOUT)
+			;
+		if (m->quit)
+			break;
+		pthread_mutex_unlock(&m->mutex);
 		for (int i = 0; i < n; i++)
 			skynet_monitor_check(m->m[i]);
-		/* 5 s between checks, in short naps so shutdown is not delayed. */
-		for (int i = 0; i < 50; i++) {
-			CHECK_ABORT
-			usleep(100000);
-		}
+		pthread_mutex_lock(&m->mutex);
 	}
-
+	pthread_mutex_unlock(&m->mutex);
 	return NULL;
 }
 
@@ -196,10 +206,21 @@ static void signal_term(void)
 	skynet_handle_retireall();
 }
 
-/* The timer thread's nap between two updates: TIMER_NAP_MIN while there is
- * work, doubling to TIMER_NAP_MAX (one timer tick) while there is none. */
+/* The timer thread's nap between two updates while workers are busy:
+ * TIMER_NAP_MIN while there is work queued, doubling to TIMER_NAP_MAX (one
+ * timer tick) while there is none.  Once every worker sleeps and nothing is
+ * queued, it sleeps until the next timer is due instead (skynet_timer_plan). */
 #define TIMER_NAP_MIN 2500
 #define TIMER_NAP_MAX 10000
+
+/* Nothing for the timer thread to do before its next timer: no worker it
+ * could wake (all asleep or spinning with nothing queued, or only one
+ * worker), a service left, no signal to handle. */
+static bool node_idle(struct monitor *m)
+{
+	return (m->count == 1 || (atomic_load(&m->active) == 0 && skynet_globalmq_empty())) &&
+	       skynet_context_total() != 0 && !SIG_HUP && !SIG_TERM;
+}
 
 static void *thread_timer(void *p)
 {
@@ -210,22 +231,33 @@ static void *thread_timer(void *p)
 		skynet_updatetime();
 		skynet_socket_updatetime();
 		CHECK_ABORT
-		/* Only when there is work: a due timeout or a message pushed
-		 * without a wake-up is on the global queue by now.  An idle node
-		 * also naps longer, up to one timer tick (10 ms): timeouts are
-		 * counted in ticks and skynet.now() has that resolution, so
-		 * neither moves by more than one tick, and the node costs a
-		 * quarter of the wake-ups.  Waking a worker every 2.5 ms
-		 * regardless, 400 futex round trips a second, cost an idle node
-		 * ~0.5 % of a core; hundreds of nodes on one host paid whole
-		 * cores for it (docs/performance.md, "Idle cost of a harbor"). */
+		/* Wake a worker only when there is work: a due timeout or a
+		 * message pushed without a wake-up is on the global queue by now. */
 		if (!skynet_globalmq_empty()) {
 			wakeup(m, m->count - 1);
 			nap = TIMER_NAP_MIN;
 		} else if (nap < TIMER_NAP_MAX) {
 			nap *= 2;
 		}
-		usleep(nap);
+		if (m->count == 1 || atomic_load(&m->active) == 0) {
+			/* An idle node: sleep until the next timer is due (at most
+			 * 2.56 s).  Waking every 10 ms regardless cost each idle node
+			 * ~0.1 % of a core, hundreds of nodes on one host a large
+			 * part of one (docs/performance.md, "Idle cost of a harbor
+			 * mesh").  Whatever makes work without a timer rings us: a
+			 * worker woken by the socket thread (so that a second
+			 * worker can be woken for what it queues), an earlier
+			 * timeout, the last service's exit, a signal.  `active` is
+			 * read after wake_at is published and a worker reads
+			 * wake_at after raising `active`: one sees the other.
+			 * With one worker there is never a second one to wake, so
+			 * the timer thread sleeps so even while that one works. */
+			int ms = skynet_timer_plan();
+			skynet_timer_sleep(node_idle(m) ? ms : 0);
+			nap = TIMER_NAP_MIN;
+		} else {
+			usleep(nap);
+		}
 		if (SIG_HUP) {
 			signal_hup();
 			SIG_HUP = 0;
@@ -237,10 +269,11 @@ static void *thread_timer(void *p)
 	}
 	/* wakeup socket thread */
 	skynet_socket_exit();
-	/* wakeup all worker thread */
+	/* wakeup all worker thread, and the monitor */
 	pthread_mutex_lock(&m->mutex);
 	m->quit = 1;
 	pthread_cond_broadcast(&m->cond);
+	pthread_cond_broadcast(&m->mcond);
 	pthread_mutex_unlock(&m->mutex);
 	return NULL;
 }
@@ -293,6 +326,8 @@ static void *thread_worker(void *p)
 		atomic_fetch_sub(&m->active, 1);
 		if (worked && spin_for_work(m)) {
 			atomic_fetch_add(&m->active, 1);
+			if (m->count > 1 && skynet_timer_sleeping())
+				skynet_timer_ring();
 			continue;
 		}
 		worked = false;
@@ -309,6 +344,11 @@ static void *thread_worker(void *p)
 			}
 		}
 		atomic_fetch_add(&m->active, 1);
+		/* The timer thread sleeps until its next timer while the node is
+		 * idle; with other workers to wake for what this one queues, it
+		 * must take up its naps again. */
+		if (m->count > 1 && skynet_timer_sleeping())
+			skynet_timer_ring();
 	}
 	/* A queue this worker was still serving goes back to the global queue,
 	 * so the shutdown drain frees it (in_global is still set: consistent). */
@@ -348,10 +388,14 @@ static void start(int thread, int spin_us)
 		fprintf(stderr, "skiff: init mutex error");
 		exit(1);
 	}
-	if (pthread_cond_init(&m->cond, NULL)) {
+	pthread_condattr_t mono;
+	pthread_condattr_init(&mono);
+	pthread_condattr_setclock(&mono, CLOCK_MONOTONIC);
+	if (pthread_cond_init(&m->cond, NULL) || pthread_cond_init(&m->mcond, &mono)) {
 		fprintf(stderr, "skiff: init cond error");
 		exit(1);
 	}
+	pthread_condattr_destroy(&mono);
 
 	create_thread(&pid[0], thread_monitor, m);
 	create_thread(&pid[1], thread_timer, m);

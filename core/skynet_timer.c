@@ -13,16 +13,32 @@
  *
  * Events fire with the wheel lock released, so delivering a message (which may
  * take other locks) never nests inside it.
+ *
+ * The node's clock is CLOCK_MONOTONIC in centiseconds: tick t of the global
+ * wheel is the centisecond `point0 + t`, and skynet_now() reads the clock
+ * itself, so neither depends on how often the timer thread runs.  The timer
+ * thread may therefore sleep until the next tick that has work (an event due,
+ * or a cascade), and a timeout is placed at its absolute tick even while the
+ * wheel lags behind the clock (its expiry is still after `time`, so the wheel
+ * files it correctly and fires it when it catches up).  Whoever adds an event
+ * earlier than the tick the sleeping timer thread will wake at rings it
+ * (skynet_timer_ring): `wake_at` is published under the wheel lock by the scan
+ * that chose it, so an insert either is seen by that scan or sees wake_at.
  */
 #include "skynet_timer.h"
 
 #include <assert.h>
+#include <errno.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "skynet.h"
 #include "skynet_mq.h"
@@ -54,10 +70,14 @@ struct timer {
 	struct link_list t[4][TIME_LEVEL];
 	struct spinlock lock;
 	uint32_t time;
-	/* Runtime clock (only for the global wheel). */
-	uint32_t starttime;
-	_Atomic uint64_t current; /* written by the timer thread, read anywhere */
-	uint64_t current_point;
+	/* Runtime clock (only for the global wheel); constant after init. */
+	uint32_t starttime; /* wall-clock second at boot */
+	uint64_t now0;      /* skynet_now() at boot: the boot second's centisecond */
+	uint64_t point0;    /* monotonic centisecond of tick 0 */
+	/* Tick the sleeping timer thread will wake at, 0 while it is awake;
+	 * written under `lock`. */
+	_Atomic uint32_t wake_at;
+	int bell; /* eventfd the timer thread sleeps on */
 };
 
 static struct timer *TI = NULL;
@@ -70,7 +90,7 @@ static inline struct timer_node *link_clear(struct link_list *list)
 	return ret;
 }
 
-static inline void link(struct link_list *list, struct timer_node *node)
+static inline void link_append(struct link_list *list, struct timer_node *node)
 {
 	list->tail->next = node;
 	list->tail = node;
@@ -83,7 +103,7 @@ static void add_node(struct timer *T, struct timer_node *node)
 	uint32_t current_time = T->time;
 
 	if ((time | TIME_NEAR_MASK) == (current_time | TIME_NEAR_MASK)) {
-		link(&T->near[time & TIME_NEAR_MASK], node);
+		link_append(&T->near[time & TIME_NEAR_MASK], node);
 	} else {
 		int i;
 		uint32_t mask = TIME_NEAR << TIME_LEVEL_SHIFT;
@@ -92,20 +112,50 @@ static void add_node(struct timer *T, struct timer_node *node)
 				break;
 			mask <<= TIME_LEVEL_SHIFT;
 		}
-		link(&T->t[i][((time >> (TIME_NEAR_SHIFT + i * TIME_LEVEL_SHIFT)) & TIME_LEVEL_MASK)], node);
+		link_append(&T->t[i][((time >> (TIME_NEAR_SHIFT + i * TIME_LEVEL_SHIFT)) & TIME_LEVEL_MASK)],
+		            node);
 	}
 }
 
-void timer_add_event(struct timer *T, uint32_t handle, int session, int time)
+/* `relative`: expire counts from the wheel's tick, else it is absolute (and
+ * after the wheel's tick).  Returns the expiry tick. */
+static uint32_t add_event(struct timer *T, uint32_t handle, int session, uint32_t expire, bool relative)
 {
 	struct timer_node *node = skynet_malloc(sizeof(*node));
 	node->handle = handle;
 	node->session = session;
 
 	spinlock_lock(&T->lock);
-	node->expire = time + T->time;
+	node->expire = relative ? expire + T->time : expire;
 	add_node(T, node);
 	spinlock_unlock(&T->lock);
+	return node->expire;
+}
+
+void timer_add_event(struct timer *T, uint32_t handle, int session, int time)
+{
+	add_event(T, handle, session, (uint32_t)time, true);
+}
+
+/* Lock held. */
+static uint32_t next_work(struct timer *T, uint32_t limit)
+{
+	uint32_t d = 1;
+	for (; d < limit; d++) {
+		uint32_t t = T->time + d;
+		/* a cascade at t may bring events into the near wheel */
+		if ((t & TIME_NEAR_MASK) == 0 || T->near[t & TIME_NEAR_MASK].head.next)
+			break;
+	}
+	return d;
+}
+
+uint32_t timer_next_work(struct timer *T, uint32_t limit)
+{
+	spinlock_lock(&T->lock);
+	uint32_t d = next_work(T, limit);
+	spinlock_unlock(&T->lock);
+	return d;
 }
 
 static void move_list(struct timer *T, int level, int idx)
@@ -193,7 +243,7 @@ struct timer *timer_create_wheel(uint32_t start_time)
 			link_clear(&r->t[i][j]);
 	spinlock_init(&r->lock);
 	r->time = start_time;
-	r->current = 0;
+	r->bell = -1;
 	return r;
 }
 
@@ -233,6 +283,14 @@ static void fire_message(void *ud, uint32_t handle, int session)
 	skynet_context_push(handle, &message);
 }
 
+static uint64_t gettime(void);
+
+/* The global wheel's tick for the clock now: never behind T->time. */
+static uint32_t clock_tick(void)
+{
+	return (uint32_t)(gettime() - TI->point0);
+}
+
 int skynet_timeout(uint32_t handle, int time, int session)
 {
 	if (time <= 0) {
@@ -245,7 +303,12 @@ int skynet_timeout(uint32_t handle, int time, int session)
 		if (skynet_context_push(handle, &message))
 			return -1;
 	} else {
-		timer_add_event(TI, handle, session, time);
+		/* Counted from the clock, not from the wheel, which lags behind it
+		 * while the timer thread sleeps. */
+		uint32_t expire = add_event(TI, handle, session, clock_tick() + (uint32_t)time, false);
+		uint32_t wake = atomic_load(&TI->wake_at);
+		if (wake != 0 && (int32_t)(expire - wake) < 0)
+			skynet_timer_ring();
 	}
 
 	return session;
@@ -272,18 +335,58 @@ static uint64_t gettime(void)
 
 void skynet_updatetime(void)
 {
-	uint64_t cp = gettime();
-	if (cp < TI->current_point) {
-		skynet_error(NULL, "time diff error: change from %lld to %lld", (long long)cp,
-		             (long long)TI->current_point);
-		TI->current_point = cp;
-	} else if (cp != TI->current_point) {
-		uint32_t diff = (uint32_t)(cp - TI->current_point);
-		TI->current_point = cp;
-		atomic_fetch_add_explicit(&TI->current, diff, memory_order_relaxed);
-		for (uint32_t i = 0; i < diff; i++)
-			timer_tick(TI, fire_message, NULL);
+	/* CLOCK_MONOTONIC never goes back: the wheel only moves forward. */
+	uint32_t target = clock_tick();
+	while (TI->time != target)
+		timer_tick(TI, fire_message, NULL);
+}
+
+/* The timer thread sleeps at most this many ticks even with nothing due. */
+#define DEEP_SLEEP_TICKS 256
+
+int skynet_timer_plan(void)
+{
+	/* One critical section: an insert before it is seen by the scan, one
+	 * after it sees wake_at. */
+	spinlock_lock(&TI->lock);
+	uint32_t d = next_work(TI, DEEP_SLEEP_TICKS);
+	uint32_t wake = TI->time + d;
+	atomic_store(&TI->wake_at, wake == 0 ? 1 : wake); /* 0 means awake */
+	spinlock_unlock(&TI->lock);
+	/* From now to the start of tick TI->time + d, rounded up to a ms. */
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	uint64_t now_ms = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+	uint64_t due_ms = (TI->point0 + TI->time + d) * 10;
+	return due_ms > now_ms ? (int)(due_ms - now_ms) : 0;
+}
+
+void skynet_timer_sleep(int ms)
+{
+	struct pollfd p = { .fd = TI->bell, .events = POLLIN };
+	if (ms > 0 && poll(&p, 1, ms) > 0) {
+		uint64_t n;
+		ssize_t r = read(TI->bell, &n, sizeof(n));
+		(void)r;
 	}
+	atomic_store(&TI->wake_at, 0);
+}
+
+bool skynet_timer_sleeping(void)
+{
+	return TI && atomic_load(&TI->wake_at) != 0;
+}
+
+void skynet_timer_ring(void)
+{
+	/* async-signal-safe: one write to an eventfd, errno preserved */
+	if (TI == NULL || TI->bell < 0)
+		return;
+	int saved = errno;
+	uint64_t one = 1;
+	ssize_t r = write(TI->bell, &one, sizeof(one));
+	(void)r;
+	errno = saved;
 }
 
 uint32_t skynet_starttime(void)
@@ -293,24 +396,33 @@ uint32_t skynet_starttime(void)
 
 uint64_t skynet_now(void)
 {
-	return TI ? atomic_load_explicit(&TI->current, memory_order_relaxed) : 0;
+	return TI ? TI->now0 + (gettime() - TI->point0) : 0;
 }
 
 void skynet_timer_init(void)
 {
-	TI = timer_create_wheel(0);
+	struct timer *T = timer_create_wheel(0);
 	uint32_t current = 0;
-	systime(&TI->starttime, &current);
+	systime(&T->starttime, &current);
 	/* now() starts at the boot wall-clock centisecond so that
 	 * starttime + now/100 is the accurate wall time. */
-	TI->current = current;
-	TI->current_point = gettime();
+	T->now0 = current;
+	T->point0 = gettime();
+	T->bell = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (T->bell < 0) {
+		fprintf(stderr, "skiff: timer: eventfd: %s\n", strerror(errno));
+		exit(1);
+	}
+	TI = T;
 }
 
 void skynet_timer_exit(void)
 {
-	timer_destroy_wheel(TI);
+	struct timer *T = TI;
 	TI = NULL;
+	if (T && T->bell >= 0)
+		close(T->bell);
+	timer_destroy_wheel(T);
 }
 
 /* for profile */

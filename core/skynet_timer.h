@@ -4,6 +4,7 @@
 #ifndef SKYNET_TIMER_H
 #define SKYNET_TIMER_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 /* Schedule a PTYPE_RESPONSE message {source 0, session, no data} to handle after
@@ -12,6 +13,17 @@
 int skynet_timeout(uint32_t handle, int time, int session);
 /* Advance the wheel to the monotonic clock (timer thread only). */
 void skynet_updatetime(void);
+/* The timer thread's sleep, in two steps (timer thread only): plan publishes
+ * the tick it will wake at (the next tick with an event due or a cascade, at
+ * most 2.56 s away) and returns the ms until then; sleep waits that long or
+ * until skynet_timer_ring, then marks the thread awake (ms <= 0: no wait).
+ * A timeout added for an earlier tick rings by itself. */
+int skynet_timer_plan(void);
+void skynet_timer_sleep(int ms);
+/* True between plan and the end of sleep. */
+bool skynet_timer_sleeping(void);
+/* Wake the timer thread; async-signal-safe. */
+void skynet_timer_ring(void);
 uint32_t skynet_starttime(void);
 /* CPU time of the calling thread, in microseconds. */
 uint64_t skynet_thread_time(void);
@@ -28,5 +40,8 @@ void timer_add_event(struct timer *T, uint32_t handle, int session, int time);
 /* One tick: fire what is due now, advance, cascade, fire what is due. */
 void timer_tick(struct timer *T, timer_fire_fn fire, void *ud);
 uint32_t timer_current_tick(struct timer *T);
+/* Ticks from now to the first tick, at most `limit`, at which timer_tick has
+ * work: an event due, or a cascade that may bring one. */
+uint32_t timer_next_work(struct timer *T, uint32_t limit);
 
 #endif

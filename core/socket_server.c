@@ -153,6 +153,7 @@ struct request_vec {
 
 struct socket_server {
 	atomic_ullong time;
+	uint64_t (*clock)(void); /* refreshes `time` after each epoll wait; may be NULL */
 	int epfd;
 	int ctrl_fd;                   /* eventfd: requests are pending */
 	int reserve_fd;                /* spare fd to shed connections when out of descriptors */
@@ -563,6 +564,11 @@ void socket_server_release(struct socket_server *ss)
 void socket_server_updatetime(struct socket_server *ss, uint64_t time)
 {
 	atomic_store_explicit(&ss->time, time, memory_order_relaxed);
+}
+
+void socket_server_clock(struct socket_server *ss, uint64_t (*clock)(void))
+{
+	ss->clock = clock;
 }
 
 void socket_server_userobject(struct socket_server *ss, struct socket_object_interface *soi)
@@ -1764,6 +1770,10 @@ int socket_server_poll(struct socket_server *ss, struct socket_message *result, 
 			ss->event_index = 0;
 			ss->event_n = epoll_wait(ss->epfd, ss->ev, MAX_EVENT, resume_accepts(ss));
 			ss->checkctrl = true;
+			/* the events read now are stamped with now, however long
+			 * the wait (the timer thread may sleep longer still) */
+			if (ss->clock)
+				atomic_store_explicit(&ss->time, ss->clock(), memory_order_relaxed);
 			if (ss->event_n <= 0) {
 				/* 0: a paused listener's time is up (resume_accepts) */
 				bool failed = ss->event_n < 0 && errno != EINTR;

@@ -56,6 +56,8 @@ struct socket_server;
 struct socket_server *socket_server_create(uint64_t time);
 void socket_server_release(struct socket_server *ss); /* accepts NULL */
 void socket_server_updatetime(struct socket_server *ss, uint64_t time);
+/* The poll thread sets the time from clock() after each wait for events. */
+void socket_server_clock(struct socket_server *ss, uint64_t (*clock)(void));
 /* Blocks until there is something to report; returns a SOCKET_* code. */
 int socket_server_poll(struct socket_server *ss, struct socket_message *result, int *more);
 

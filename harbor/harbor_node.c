@@ -47,7 +47,7 @@ void node_down(struct harbor *h, struct node *nd, const char *reason)
 	bool gone = nd->leaving, first = !nd->left;
 	if (gone) {
 		nd->left = true;
-		nd->member = false;
+		node_set_member(h, nd, false);
 	}
 	nd->state = nd->member ? NS_DOWN : NS_UNKNOWN;
 	char why[224];
@@ -127,7 +127,7 @@ void node_member(struct harbor *h, const Skiff__Harbor__NodeInfo *info, uint32_t
 		nd->left = false;
 		nd->leave_reason[0] = '\0';
 	}
-	nd->member = true;
+	node_set_member(h, nd, true);
 	nd->incarnation = info->incarnation;
 	snprintf(nd->address, sizeof(nd->address), "%s", info->address ? info->address : "");
 	if (harbor_node_name_valid(info->name))
@@ -164,6 +164,38 @@ uint32_t join_spread(int members)
 
 /* Something about other nodes needs the tick soon: a member not linked yet
  * (to dial, or whose queue has a deadline) or a dial still handshaking. */
+static void members_text(const struct harbor *h, char *buf, size_t size)
+{
+	size_t len = (size_t)snprintf(buf, size, "%u", h->member_gen);
+	for (int id = 1; id < MAX_NODE && len < size; id++)
+		if (id != h->cfg.id && h->node[id].member)
+			len += (size_t)snprintf(buf + len, size - len, " %d", id);
+}
+
+void node_set_member(struct harbor *h, struct node *nd, bool member)
+{
+	if (nd->member == member)
+		return;
+	nd->member = member;
+	h->member_gen++;
+	if (h->member_waiters.n) {
+		char text[MAX_NODE * 4 + 16];
+		members_text(h, text, sizeof(text));
+		wlist_wake(h, &h->member_waiters, text);
+	}
+}
+
+void node_members(struct harbor *h, uint32_t source, int session, uint32_t seen)
+{
+	if (seen == h->member_gen) {
+		wlist_add(&h->member_waiters, source, session);
+		return;
+	}
+	char text[MAX_NODE * 4 + 16];
+	members_text(h, text, sizeof(text));
+	reply(h, source, session, text);
+}
+
 bool node_busy(const struct harbor *h)
 {
 	for (int id = 1; id < MAX_NODE; id++) {

@@ -45,9 +45,6 @@
 #define JOIN_SPREAD_PER_NODE 8  /* ms of first-dial spread per node to link (join_spread) */
 #define JOIN_SPREAD_MIN_NODES 8 /* up to this many at once: no spread */
 #define TICK_BUSY_MS 100        /* tick period while links are made or names awaited */
-#define TICK_IDLE_MAX_MS                                                                                     \
-	250 /* longest idle tick period (a silent link is closed
-                                     * up to this much after harbor_timeout) */
 
 #define LEAVE_REASON_MAX 63 /* bytes of a NodeLeaving reason kept and logged */
 
@@ -126,6 +123,8 @@ struct harbor {
 	                                 * our view of who is down is current */
 	uint64_t master_retry_at, master_backoff;
 	struct wlist ready_waiters, master_waiters;
+	struct wlist member_waiters; /* MEMBERS callers waiting for a change */
+	uint32_t member_gen;         /* bumped whenever a node becomes or stops being a member */
 	struct node node[MAX_NODE];
 	struct skynet_strmap *names; /* global name -> struct name */
 	size_t name_queued, name_queue_max;
@@ -185,6 +184,11 @@ struct hconn_config link_config(struct harbor *h, enum link_role role, enum link
 
 /* harbor_node.c */
 void node_down(struct harbor *h, struct node *nd, const char *reason);
+/* Marks nd a member or not; a change wakes the MEMBERS callers. */
+void node_set_member(struct harbor *h, struct node *nd, bool member);
+/* MEMBERS: "<gen> id id ..." (the other members) now if `seen` is not the
+ * current generation, else when membership next changes. */
+void node_members(struct harbor *h, uint32_t source, int session, uint32_t seen);
 void node_member(struct harbor *h, const Skiff__Harbor__NodeInfo *info, uint32_t spread_ms);
 uint32_t join_spread(int members);
 void node_established(struct harbor *h, struct hconn *c);

@@ -151,7 +151,7 @@ static void master_record(struct harbor *h, struct hconn *c, unsigned type, Prot
 		if (l->id >= 1 && l->id < MAX_NODE && (int)l->id != h->cfg.id) {
 			struct node *nd = &h->node[l->id];
 			if (nd->member && (l->incarnation == 0 || l->incarnation == nd->incarnation)) {
-				nd->member = false;
+				node_set_member(h, nd, false);
 				char r[128];
 				snprintf(r, sizeof(r), "the master says it left: %s",
 				         l->reason ? l->reason : "");
@@ -328,6 +328,8 @@ static void command(struct harbor *h, uint32_t source, int session, const char *
 		}
 	} else if (strcmp(cmd, "STATS") == 0) {
 		stats(h, source, session);
+	} else if (strcmp(cmd, "MEMBERS") == 0) {
+		node_members(h, source, session, (uint32_t)strtoul(arg, NULL, 10));
 	} else if (strcmp(cmd, "NAME") == 0) {
 		struct name *n = arg[0] ? name_get(h, arg, false) : NULL;
 		char text[16];
@@ -372,30 +374,30 @@ static void command(struct harbor *h, uint32_t source, int session, const char *
 /* ---- the tick and the service -------------------------------------------------------- */
 
 /* The tick.  An idle mesh (master link up, every member linked, no name
- * awaited) needs it only for heartbeats and silence checks, so it runs every
- * half heartbeat period, at most TICK_IDLE_MAX_MS (250 ms with the default
- * harbor_timeout), instead of every TICK_BUSY_MS; anything that starts work which needs the tick (a node
- * to link, a lost master link, a message or query waiting for a name) calls
- * tick_soon().  A peer silent for harbor_timeout is declared down at the
- * first tick after that, so within harbor_timeout + TICK_IDLE_MAX_MS (it was
- * + TICK_BUSY_MS when the tick never slept).  Closing earlier (harbor_timeout
- * minus a tick) was tried and rejected: a node whose harbor is busy flooding
- * ticks late, so its heartbeats already come close to harbor_timeout under
- * load (multinode_flood saw 4.98 s of silence with a 5 s timeout), and
- * every millisecond taken off the threshold becomes false downs.
+ * awaited) needs it only for the heartbeats and silence deadlines of its
+ * watched links (the master link; links with calls in flight), so it sleeps
+ * until the next of those is due, at most one heartbeat period: one wake-up
+ * a second on an idle node, where a fixed 250 ms period made four.
+ * Anything that starts work which needs the tick (a node to link, a lost
+ * master link, a message or query waiting for a name) calls tick_soon(),
+ * and the tick runs every TICK_BUSY_MS while that lasts.  A peer silent for
+ * harbor_timeout is declared down on the tick planned for that moment, so
+ * within harbor_timeout plus the timer's 10 ms resolution.  Closing earlier
+ * was tried and rejected: a node whose harbor is busy flooding ticks late,
+ * so its heartbeats already come close to harbor_timeout under load
+ * (multinode_flood saw 4.98 s of silence with a 5 s timeout), and every
+ * millisecond taken off the threshold becomes false downs.
  *
  * One periodic timer (tick_session) re-arms itself; tick_soon adds one-off
- * timers that run a tick without re-arming, so ticks never multiply. */
-static uint64_t tick_interval(struct harbor *h)
+ * timers that run a tick without re-arming, so ticks never multiply.
+ * `due`: what the connection layer said it needs (hnet_tick). */
+static uint64_t tick_interval(struct harbor *h, uint64_t due)
 {
-	uint64_t idle = h->cfg.heartbeat_ms / 2;
-	if (idle > TICK_IDLE_MAX_MS)
-		idle = TICK_IDLE_MAX_MS;
-	if (idle < 10)
-		idle = 10;
 	bool busy = h->master == NULL || !h->master_up || !h->ready || h->name_queued || h->name_waiters ||
 	            node_busy(h);
-	return busy && idle > TICK_BUSY_MS ? TICK_BUSY_MS : idle;
+	if (busy && due > TICK_BUSY_MS)
+		due = TICK_BUSY_MS;
+	return due < 10 ? 10 : due;
 }
 
 static void tick_arm(struct harbor *h, uint64_t ms)
@@ -421,8 +423,8 @@ void tick_soon(struct harbor *h)
 /* periodic: true for the self-arming timer, which arms the next one */
 static void tick(struct harbor *h, bool periodic)
 {
-	uint64_t next = tick_interval(h);
-	hnet_tick(h->net, h->cfg.heartbeat_ms, h->cfg.timeout_ms);
+	uint64_t due = hnet_tick(h->net, h->cfg.heartbeat_ms, h->cfg.timeout_ms);
+	uint64_t next = tick_interval(h, due);
 	uint64_t now = hnet_now_ms();
 	if (h->master == NULL && now >= h->master_retry_at) {
 		struct hconn_config hc = link_config(h, LINK_INITIATOR, LINK_HARBOR_MASTER);
@@ -434,7 +436,7 @@ static void tick(struct harbor *h, bool periodic)
 	node_tick(h, now);
 	check_names(h, now);
 	if (periodic) {
-		uint64_t after = tick_interval(h);
+		uint64_t after = tick_interval(h, due);
 		tick_arm(h, after < next ? after : next);
 	}
 }
@@ -584,6 +586,7 @@ void harbor_release(struct harbor *h)
 		node_release(&h->node[i]);
 	names_release(h);
 	free(h->ready_waiters.v);
+	free(h->member_waiters.v);
 	free(h->master_waiters.v);
 	hnet_free(h->net);
 	if (h->net)

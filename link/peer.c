@@ -564,20 +564,35 @@ static void heartbeat(struct hconn *c, uint64_t now)
 	}
 }
 
-void hnet_tick(struct hnet *n, uint64_t heartbeat_ms, uint64_t timeout_ms)
+/* ms from now to `at`, 0 if it has passed */
+static uint64_t ms_until(uint64_t at, uint64_t now)
+{
+	return at > now ? at - now : 0;
+}
+
+uint64_t hnet_tick(struct hnet *n, uint64_t heartbeat_ms, uint64_t timeout_ms)
 {
 	uint64_t now = hnet_now_ms();
+	uint64_t next = heartbeat_ms; /* nothing is due later than a heartbeat period */
 	for (struct hconn *c = n->list; c; c = c->next) {
 		if (c->closing)
 			continue;
 		if (c->link == NULL) {
 			if (now >= c->deadline)
 				hconn_close(c, "handshake timed out (no HELLO from peer)");
+			else if (c->deadline - now < next)
+				next = c->deadline - now;
 			continue;
 		}
 		link_tick(c->link, now);
 		check_closed(c);
-		if (c->closing || link_state(c->link) != LINK_ESTABLISHED || c->unwatched)
+		if (c->closing)
+			continue;
+		if (link_state(c->link) != LINK_ESTABLISHED) {
+			next = 0; /* a handshake in progress: its deadline is the link's */
+			continue;
+		}
+		if (c->unwatched)
 			continue;
 		/* the socket thread's reads count: a backlog in our own queue (or the
 		 * first moments after a SIGCONT) must not make a live peer look silent */
@@ -594,9 +609,15 @@ void hnet_tick(struct hnet *n, uint64_t heartbeat_ms, uint64_t timeout_ms)
 		}
 		if (now - c->last_send >= heartbeat_ms)
 			heartbeat(c, now);
+		uint64_t due = ms_until(c->last_send + heartbeat_ms, now);
+		if (timeout_ms && timeout_ms - silent < due)
+			due = timeout_ms - silent; /* when it would have been silent too long */
+		if (due < next)
+			next = due;
 	}
 	preauth_tick(n->preauth);
 	hnet_reap(n);
+	return next;
 }
 
 bool hnet_dirty(const struct hnet *n)

@@ -102,7 +102,10 @@ struct hconn *hnet_connect(struct hnet *n, const char *hostport, const struct hc
 /* 1 if the socket event belonged to one of our connections (it is consumed,
  * DATA buffers freed), 0 otherwise (the caller handles and frees it). */
 int hnet_socket(struct hnet *n, const struct skynet_socket_message *m);
-void hnet_tick(struct hnet *n, uint64_t heartbeat_ms, uint64_t timeout_ms);
+/* Returns the ms until it has work again (a heartbeat or a silence deadline
+ * of a watched link, a handshake deadline), at most heartbeat_ms; 0 while a
+ * handshake runs (call it at the caller's busy period then). */
+uint64_t hnet_tick(struct hnet *n, uint64_t heartbeat_ms, uint64_t timeout_ms);
 /* Hands every non-empty output buffer to the socket layer. */
 void hnet_flush(struct hnet *n);
 bool hnet_dirty(const struct hnet *n);
