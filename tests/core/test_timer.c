@@ -1,6 +1,7 @@
 /*
  * test_timer.c — the timing wheel fires every event exactly on its due tick,
- * at level boundaries and across the 32-bit wrap of the tick counter.
+ * at level boundaries and across the 32-bit wrap of the tick counter; and
+ * timer_next_work, which the timer thread sleeps by, never sleeps past one.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -93,6 +94,50 @@ int main(void)
 		timer_tick(T, fire, NULL);
 	}
 	run_until_all(200);
+	timer_destroy_wheel(T);
+
+	/* timer_next_work: no event fires on the d-1 ticks it says are idle, and
+	 * the tick after them fires one or is a cascade (near-wheel boundary). */
+	T = timer_create_wheel(0xffffff00u);
+	nev = 0;
+	static const int d4[] = { 3, 40, 255, 256, 700, 1500, 17000, 17001 };
+	for (int i = 0; i < (int)(sizeof(d4) / sizeof(d4[0])); i++)
+		add(d4[i]);
+	int fired_before = 0, sleeps = 0;
+	while (fired_before < nev) {
+		uint32_t d = timer_next_work(T, 256);
+		if (d < 1 || d > 256) {
+			printf("timer_next_work: %u out of 1..256\n", d);
+			errors++;
+			break;
+		}
+		for (uint32_t k = 1; k < d; k++)
+			timer_tick(T, fire, NULL);
+		int fired = 0;
+		for (int i = 0; i < nev; i++)
+			fired += ev[i].fired;
+		if (fired != fired_before) {
+			printf("timer_next_work said %u idle ticks at %u, but an event fired\n", d - 1,
+			       timer_current_tick(T));
+			errors++;
+		}
+		timer_tick(T, fire, NULL);
+		fired = 0;
+		for (int i = 0; i < nev; i++)
+			fired += ev[i].fired;
+		if (fired == fired_before && (timer_current_tick(T) & 255) != 0 && d < 256) {
+			printf("timer_next_work: tick %u has no work\n", timer_current_tick(T));
+			errors++;
+		}
+		fired_before = fired;
+		sleeps++;
+	}
+	run_until_all(0);
+	/* 8 events and ~70 near-wheel turns: far fewer wake-ups than 17,001 ticks */
+	if (sleeps > 100) {
+		printf("timer_next_work: %d wake-ups for 17001 ticks\n", sleeps);
+		errors++;
+	}
 	timer_destroy_wheel(T);
 
 	if (errors) {

@@ -33,6 +33,17 @@ T.main("test_timer", function()
 	T.eq(skynet.sleep(20), nil, "sleep returns nothing")
 	T.ok(skynet.now() - t0 >= 20, "slept 20cs")
 
+	-- the clock does not wait for the timer thread, which sleeps until its
+	-- next timer while the node idles: now() moves while this service
+	-- computes, and a sleep through an idle stretch ends on time
+	local h0, n0 = skynet.hpc(), skynet.now()
+	while skynet.hpc() - h0 < 60 * 1000000 do end -- 60 ms on the CPU
+	T.ok(skynet.now() - n0 >= 5, "now() advanced while busy: " .. (skynet.now() - n0) .. " cs")
+	local i0 = skynet.now()
+	skynet.sleep(150)
+	local idle = skynet.now() - i0
+	T.ok(idle >= 150 and idle < 250, "an idle sleep of 150 cs took " .. idle .. " cs")
+
 	-- timeouts fire by expiry, not creation order
 	local fired = {}
 	skynet.timeout(30, function() fired[#fired + 1] = 30 end)
