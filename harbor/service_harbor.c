@@ -393,10 +393,13 @@ static void command(struct harbor *h, uint32_t source, int session, const char *
  * `due`: what the connection layer said it needs (hnet_tick). */
 static uint64_t tick_interval(struct harbor *h, uint64_t due)
 {
-	bool busy = h->master == NULL || !h->master_up || !h->ready || h->name_queued || h->name_waiters ||
-	            node_busy(h);
-	if (busy && due > TICK_BUSY_MS)
-		due = TICK_BUSY_MS;
+	/* due == 0: a handshake runs, whose deadlines are coarse; ticking it
+	 * faster than TICK_BUSY_MS only costs the busiest node (the one every
+	 * newcomer dials) CPU during a join storm */
+	bool busy = due == 0 || h->master == NULL || !h->master_up || !h->ready || h->name_queued ||
+	            h->name_waiters || node_busy(h);
+	if (busy)
+		return TICK_BUSY_MS;
 	return due < 10 ? 10 : due;
 }
 
