@@ -7,7 +7,8 @@
  * Node states (one slot per id 1..255):
  *   UNKNOWN    not a member as far as we know: sends fail at once;
  *   CONNECTING member, link not up yet: sends wait in a bounded FIFO for at most
- *              harbor_timeout, then fail;
+ *              harbor_timeout, then fail (up to CONNECT_PATIENCE harbor_timeouts
+ *              while the peer answers our dials by closing them: it is busy);
  *   UP         link established: sends are sealed into its output buffer;
  *   DOWN       member whose link dropped: sends fail at once until it is back.
  * Exactly one link per pair: a node connects to members with a lower id and
@@ -137,8 +138,10 @@ void node_member(struct harbor *h, const Skiff__Harbor__NodeInfo *info, uint32_t
 	if (info->leaving)
 		node_leaving(h, nd, "listed as leaving by the master");
 	if (nd->state != NS_UP) {
-		if (nd->state != NS_CONNECTING)
+		if (nd->state != NS_CONNECTING) {
 			nd->deadline = hnet_now_ms() + h->cfg.timeout_ms;
+			nd->deadline_max = hnet_now_ms() + CONNECT_PATIENCE * h->cfg.timeout_ms;
+		}
 		nd->state = NS_CONNECTING;
 		nd->backoff = 0;
 		/* the first dial at a random point of the spread: see join_spread */
@@ -320,6 +323,21 @@ void node_closed(struct harbor *h, struct hconn *c, const char *reason)
 	nd->c = NULL;
 	if (nd->state == NS_UP)
 		node_down(h, nd, reason);
+	else if (nd->state == NS_CONNECTING && hconn_peer_ended(c)) {
+		/* Our dial reached the node and it closed it: it is alive, only
+		 * busy (a join storm fills its pre-auth slots, or it has not heard
+		 * of us from the master yet).  What waits for it gets another
+		 * harbor_timeout from now, up to CONNECT_PATIENCE of them in all:
+		 * during a 200-node join every node dials node 1 at once, and its
+		 * start calls to node 1 (service_mgr) failed after harbor_timeout
+		 * although node 1 was up all along.  A node that is dead refuses the
+		 * dial and one that is frozen never closes it: neither extends. */
+		uint64_t later = hnet_now_ms() + h->cfg.timeout_ms;
+		if (later > nd->deadline_max)
+			later = nd->deadline_max;
+		if (later > nd->deadline)
+			nd->deadline = later;
+	}
 }
 
 /* Whether this node itself must watch its link to nd (heartbeats and the

@@ -44,6 +44,7 @@
 #define NAME_CHECK_MS 500
 #define JOIN_SPREAD_PER_NODE 8  /* ms of first-dial spread per node to link (join_spread) */
 #define JOIN_SPREAD_MIN_NODES 8 /* up to this many at once: no spread */
+#define CONNECT_PATIENCE 4      /* harbor_timeouts a busy peer may take to take our link */
 #define TICK_BUSY_MS 100        /* tick period while links are made or names awaited */
 
 #define LEAVE_REASON_MAX 63 /* bytes of a NodeLeaving reason kept and logged */
@@ -88,6 +89,7 @@ struct node {
 	struct hconn *c;                     /* current connection, maybe still handshaking */
 	struct skynet_fifo *pending;         /* struct pmsg; NULL until first used */
 	uint64_t deadline;                   /* CONNECTING: give up on the queue after this */
+	uint64_t deadline_max;               /* ... which a busy peer extends up to this */
 	uint64_t retry_at, backoff;
 	struct skynet_u64map *reqs; /* requests carried to it: (sender << 32 | session) -> dest */
 	struct wlist link_waiters, connect_waiters;

@@ -44,6 +44,7 @@ struct hconn {
 	uint64_t deadline;       /* link == NULL: hnet_now_ms() by which bytes must come */
 	struct hconn_config cfg; /* link == NULL: how to make it */
 	bool connected;          /* socket up (initiator: CONNECT seen) */
+	bool peer_ended;         /* the peer ended it (EOF or reset) while it was up */
 	bool closing;
 	bool announced; /* established callback ran */
 	char reason[160];
@@ -524,6 +525,8 @@ int hnet_socket(struct hnet *n, const struct skynet_socket_message *m)
 		}
 		break;
 	case SKYNET_SOCKET_TYPE_CLOSE:
+		if (c->connected && !c->closing)
+			c->peer_ended = true;
 		if (c->link == NULL)
 			hconn_close(c, "connection ended during the handshake");
 		else
@@ -536,6 +539,8 @@ int hnet_socket(struct hnet *n, const struct skynet_socket_message *m)
 		const char *why = m->buffer ? m->buffer : (const char *)(m + 1);
 		char r[160];
 		snprintf(r, sizeof(r), "socket error: %s", why);
+		if (c->connected && !c->closing)
+			c->peer_ended = true; /* reset by the peer; a dial that never connected is not */
 		hconn_close(c, r);
 		c->connected = false;
 		dirty_del(n, c);
@@ -673,6 +678,10 @@ bool hconn_closing(const struct hconn *c)
 const struct link_identity *hconn_peer(const struct hconn *c)
 {
 	return c->link ? link_peer(c->link) : NULL;
+}
+bool hconn_peer_ended(const struct hconn *c)
+{
+	return c->peer_ended;
 }
 const char *hconn_addr(const struct hconn *c)
 {

@@ -118,6 +118,11 @@ bool hconn_open(const struct hconn *c);    /* established and not closing */
 bool hconn_closing(const struct hconn *c); /* closed, waiting for hnet_reap */
 const struct link_identity *hconn_peer(const struct hconn *c);
 const char *hconn_addr(const struct hconn *c);
+/* Whether the peer ended c (end of stream or reset) after the socket was up,
+ * as opposed to our own close, a timeout or a dial that never connected: a
+ * process that did that is alive, if busy (it shed the connection at its
+ * pre-auth limit, or refused it). */
+bool hconn_peer_ended(const struct hconn *c);
 void hconn_set_data(struct hconn *c, void *p);
 /* Sends a heartbeat probe now (its reply is the peer's first record if it
  * sent none yet). */
