@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """The cost of a harbor mesh as it grows (issue 21).  Not part of any suite:
 
-    python3 tests/bench/harbor_scale.py [--build build] [--timeout 5] N [N ...]
+    python3 tests/bench/harbor_scale.py [--build build] [--timeout 5] [--set K=V] N [N ...]
 
 For each N, starts N real nodes on 127.0.0.1 (node 1 hosts the master), each
 with thread = 1 and worker_spin = 0, every node running the `scale` role of
@@ -17,6 +17,10 @@ then calls every node by global name at once.  Printed per N:
               nodes (node 1's master included)
   false downs "node N (label) is down", "master link lost" and "harbor
               master: node N left" lines logged while no node was stopped
+and a detail line: how long starting the N processes took, when half and 90 %
+of the nodes had their mesh, the CPU all nodes used until the last mesh (node
+1, which hosts the master and is dialed by all, apart), and RSS per idle node.
+--set KEY=VALUE adds a config line to every node (to try a setting at scale).
 A node that exits at start (a port picked free was taken meanwhile) ends the
 run with its log.
 Figures are printed, never asserted (the machine is shared; see
@@ -42,6 +46,14 @@ def cpu_seconds(pid):
     return (int(fields[11]) + int(fields[12])) / TICKS   # utime, stime
 
 
+def rss_kib(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
 def count(c, rx):
     pat = re.compile(rx, re.M)
     return sum(len(pat.findall(n.text())) for n in c.nodes.values())
@@ -62,7 +74,12 @@ def wait_all(c, rx, timeout):
                     raise RuntimeError("node %d exited:\n%s" % (nid, n.text()[-3000:]))
         if time.monotonic() > deadline:
             missing = sorted(set(c.nodes) - set(found))
-            raise RuntimeError("no /%s/ from nodes %s within %d s" % (rx, missing[:20], timeout))
+            errors = [line for nid in missing for line in c.nodes[nid].text().splitlines()
+                      if " ERROR " in line]
+            raise RuntimeError("no /%s/ from nodes %s within %d s; their first errors:\n%s\n"
+                               "node %d's log ends:\n%s" %
+                               (rx, missing[:20], timeout, "\n".join(errors[:10]), missing[0],
+                                c.nodes[missing[0]].text()[-3000:]))
         time.sleep(0.2)
     return found
 
@@ -89,8 +106,8 @@ def quiet_ports(count):
     return ports
 
 
-def run(skiff, n, timeout):
-    extra = ["thread = 1", "worker_spin = 0", "profile = true"]
+def run(skiff, n, timeout, settings):
+    extra = ["thread = 1", "worker_spin = 0", "profile = true"] + settings
     with mnlib.Cluster(skiff, timeout=timeout, nodes=n, extra=extra) as c:
         ports = quiet_ports(n + 1)
         c.master_port = ports[0]
@@ -100,8 +117,13 @@ def run(skiff, n, timeout):
         c.start(1, master=True, role="scale", wait_ready=False)
         for nid in range(2, n + 1):
             c.start(nid, role="scale", wait_ready=False)
+        t_started = time.monotonic()
         mesh = wait_all(c, r"MN MESH (\d+) ms", 120 + n)
         t_mesh = max(t for _, t in mesh.values())
+        join_cpus = {nid: cpu_seconds(node.proc.pid) for nid, node in c.nodes.items()}
+        join_cpu = sum(join_cpus.values())
+        others = sorted(v for k, v in join_cpus.items() if k != 1)
+        joined = sorted(t - t0 for _, t in mesh.values())
         done = wait_all(c, r"MN ALLTOALL (\d+) ms (\d+) failed", 120 + n)
         t_done = max(t for _, t in done.values())
         failed = sum(int(m.group(2)) for m, _ in done.values())
@@ -114,6 +136,7 @@ def run(skiff, n, timeout):
         after = {nid: cpu_seconds(pid) for nid, pid in pids.items()}
         wall = time.monotonic() - w0
         usage = sorted(100 * (after[k] - before[k]) / wall for k in pids)
+        rss = sorted(rss_kib(pid) for pid in pids.values())
         idle = wait_all(c, r"MN HARBOR IDLE ([\d.]+) msgs/s (\d+) us/s", 60)
         hmsgs = sum(float(m.group(1)) for m, _ in idle.values()) / n
         hcpu = sum(float(m.group(2)) for m, _ in idle.values()) / n
@@ -132,6 +155,13 @@ def run(skiff, n, timeout):
               "harbor alone %.1f msgs/s, %.0f us/s per node; false downs %d" %
               (n, t_mesh - t0, t_done - t_mesh, slowest, failed, sum(usage) / len(usage),
                usage[-1], sum(usage), hmsgs, hcpu, downs))
+        print("  join detail: all started after %.2f s; half the nodes had their mesh at %.2f s, "
+              "90%% at %.2f s; CPU used by all nodes until the last mesh %.1f s (%.0f%% of %d cores; node 1, the master's host, %.1f s, "
+              "the others %.2f s median, %.2f s max); "
+              "RSS per idle node mean %.1f MiB, max %.1f MiB" %
+              (t_started - t0, joined[len(joined) // 2], joined[len(joined) * 9 // 10], join_cpu,
+               100 * join_cpu / ((t_mesh - t0) * os.cpu_count()), os.cpu_count(),
+               join_cpus[1], others[len(others) // 2], others[-1], sum(rss) / len(rss) / 1024, rss[-1] / 1024))
         sys.stdout.flush()
 
 
@@ -139,12 +169,15 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--build", default=os.path.join(ROOT, "build"))
     ap.add_argument("--timeout", type=float, default=5, help="harbor_timeout, seconds")
+    ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                    help="one more config line for every node (repeatable)")
     ap.add_argument("n", type=int, nargs="+")
     a = ap.parse_args()
     for n in a.n:
         if n < 2 or n > 255:
             sys.exit("N must be 2..255")
-        run(os.path.join(a.build, "skiff"), n, a.timeout)
+        run(os.path.join(a.build, "skiff"), n, a.timeout,
+            ["%s = %s" % tuple(kv.split("=", 1)) for kv in a.set])
 
 
 if __name__ == "__main__":
