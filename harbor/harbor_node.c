@@ -139,8 +139,9 @@ void node_member(struct harbor *h, const Skiff__Harbor__NodeInfo *info, uint32_t
 		node_leaving(h, nd, "listed as leaving by the master");
 	if (nd->state != NS_UP) {
 		if (nd->state != NS_CONNECTING) {
-			nd->deadline = hnet_now_ms() + h->cfg.timeout_ms;
-			nd->deadline_max = hnet_now_ms() + CONNECT_PATIENCE * h->cfg.timeout_ms;
+			uint64_t now = hnet_now_ms();
+			nd->deadline = now + h->cfg.timeout_ms;
+			nd->deadline_max = now + CONNECT_PATIENCE * h->cfg.timeout_ms;
 		}
 		nd->state = NS_CONNECTING;
 		nd->backoff = 0;
@@ -327,15 +328,14 @@ void node_closed(struct harbor *h, struct hconn *c, const char *reason)
 		/* Our dial reached the node and it closed it: it is alive, only
 		 * busy (a join storm fills its pre-auth slots, or it has not heard
 		 * of us from the master yet).  What waits for it gets another
-		 * harbor_timeout from our next dial, up to CONNECT_PATIENCE of them in all:
-		 * during a 200-node join every node dials node 1 at once, and its
-		 * start calls to node 1 (service_mgr) failed after harbor_timeout
-		 * although node 1 was up all along.  A node that is dead refuses the
-		 * dial and one that is frozen never closes it: neither extends. */
+		 * harbor_timeout counted from our next dial (retry_at: the backoff
+		 * grows to BACKOFF_MAX, which may exceed a short harbor_timeout), up
+		 * to CONNECT_PATIENCE of them in all.  During a 200-node join every
+		 * node dials node 1 at once, and start calls to node 1 (service_mgr)
+		 * failed after harbor_timeout although node 1 was up all along.  A
+		 * dead node refuses the dial and a frozen one never closes it:
+		 * neither extends the wait. */
 		uint64_t now = hnet_now_ms();
-		/* from our next dial (retry_at, set when this one was made): the
-		 * backoff between dials grows to BACKOFF_MAX, which may exceed a
-		 * short harbor_timeout */
 		uint64_t later = (nd->retry_at > now ? nd->retry_at : now) + h->cfg.timeout_ms;
 		if (later > nd->deadline_max)
 			later = nd->deadline_max;

@@ -27,7 +27,7 @@ TIMEOUT = 2  # harbor_timeout, seconds
 
 
 class SlotHolder(threading.Thread):
-    """Keeps one idle connection open to addr, reopening it when closed."""
+    """Keeps one idle connection open to 127.0.0.1:port, reopening it when node 1 closes it."""
 
     def __init__(self, port):
         super().__init__(daemon=True)
@@ -55,6 +55,18 @@ class SlotHolder(threading.Thread):
             s.close()
 
 
+def hold_slot(c):
+    """Starts a SlotHolder on node 1's harbor port once it holds the slot."""
+    holder = SlotHolder(c.nodes[1].port)
+    holder.start()
+    deadline = time.monotonic() + 10
+    while holder.opened == 0:
+        assert time.monotonic() < deadline, "could not connect to node 1's harbor port"
+        time.sleep(0.05)
+    time.sleep(0.2)
+    return holder
+
+
 def refusals(c):
     return len(re.findall(r"refused: its source already has 1 connections awaiting "
                           r"authentication", c.nodes[1].text()))
@@ -63,13 +75,7 @@ def refusals(c):
 def main(skiff):
     with mnlib.Cluster(skiff, timeout=TIMEOUT, nodes=3) as c:
         c.start(1, master=True, extra=["preauth_per_source = 1"])
-        holder = SlotHolder(c.nodes[1].port)
-        holder.start()
-        deadline = time.monotonic() + 10
-        while holder.opened == 0:
-            assert time.monotonic() < deadline, "could not connect to node 1's harbor port"
-            time.sleep(0.05)
-        time.sleep(0.2)
+        holder = hold_slot(c)
 
         # 1. held for 2.5 harbor_timeouts, then released
         t0 = time.monotonic()
@@ -91,11 +97,7 @@ def main(skiff):
               "node 1 refused %d+ dials" % (waited, TIMEOUT, refusals(c)))
 
         # 2. held for good: the wait ends, later than harbor_timeout
-        holder = SlotHolder(c.nodes[1].port)
-        holder.start()
-        while holder.opened == 0:
-            time.sleep(0.05)
-        time.sleep(0.2)
+        holder = hold_slot(c)
         t0 = time.monotonic()
         c.start(3, wait_ready=False)
         m = c.wait(3, r"no link to node 1 \(node1\) within harbor_timeout.*", timeout=60)
