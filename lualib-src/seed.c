@@ -21,7 +21,8 @@
  * here too (skiff_core_template, lua-skynet.c) and copied by its luaopen.
  *
  * On Debian's plain Lua, skiff_seed does nothing and skiff_openlibs is
- * luaL_openlibs plus the preload table.
+ * luaL_openlibs (with print writing whole lines: line_print) plus the
+ * preload table.
  *
  * Invariant: the seed and its templates never change after seed_once, so any
  * thread may read them; they live until the process exits, as the code
@@ -202,13 +203,45 @@ static int make_templates(lua_State *L)
 	return seed.globals && seed.string_meta && seed.preload && make_math(L) && make_io(L);
 }
 
+/* print, as the base library's, but the line leaves in one fwrite: the
+ * stock print writes each argument and the newline separately, and the
+ * logger (another service, on another thread, writing stdout too) could put
+ * its line between them. */
+static int line_print(lua_State *L)
+{
+	int n = lua_gettop(L);
+	luaL_Buffer b;
+	luaL_buffinit(L, &b);
+	for (int i = 1; i <= n; i++) {
+		if (i > 1)
+			luaL_addchar(&b, '\t');
+		luaL_tolstring(L, i, NULL);
+		luaL_addvalue(&b);
+	}
+	luaL_addchar(&b, '\n');
+	luaL_pushresult(&b);
+	size_t len;
+	const char *line = lua_tolstring(L, -1, &len);
+	fwrite(line, 1, len, stdout);
+	fflush(stdout);
+	return 0;
+}
+
+/* luaL_openlibs with print replaced (line_print). */
+static void open_stock(lua_State *L)
+{
+	luaL_openlibs(L);
+	lua_pushcfunction(L, line_print);
+	lua_setglobal(L, "print");
+}
+
 static void seed_once(void)
 {
 	lua_State *L = luaL_newstate();
 	if (L == NULL)
 		return;        /* out of memory: states intern their own, as on plain Lua */
 	lua_gc(L, LUA_GCSTOP); /* nothing is garbage here, and the seed never runs again */
-	luaL_openlibs(L);
+	open_stock(L);
 	skiff_lualib_preload(L);
 	int ready = make_templates(L);
 	lua_settop(L, 0);
@@ -311,6 +344,6 @@ void skiff_openlibs(lua_State *L)
 		return;
 	}
 #endif
-	luaL_openlibs(L);
+	open_stock(L);
 	skiff_lualib_preload(L);
 }

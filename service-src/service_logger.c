@@ -113,6 +113,9 @@ static void write_line(struct logger *inst, uint32_t source, const char *msg, si
 {
 	FILE *f = inst->handle;
 	char ts[48];
+	/* one line at a time on the stream: a service's print (line_print in
+	 * lualib-src/seed.c) writes stdout from other threads */
+	flockfile(f);
 	switch (inst->format) {
 	case FORMAT_SKYNET:
 		if (inst->filename)
@@ -142,6 +145,7 @@ static void write_line(struct logger *inst, uint32_t source, const char *msg, si
 	}
 	}
 	fflush(f);
+	funlockfile(f);
 }
 
 static int logger_cb(struct skynet_context *context, void *ud, int type, int session, uint32_t source,
