@@ -35,6 +35,38 @@
 
 #include "preload.h"
 
+/* print, as the base library's, but the line leaves in one fwrite: the
+ * stock print writes each argument and the newline separately, and the
+ * logger (another service, on another thread, writing stdout too) could put
+ * its line between them. */
+static int line_print(lua_State *L)
+{
+	int n = lua_gettop(L);
+	luaL_Buffer b;
+	luaL_buffinit(L, &b);
+	for (int i = 1; i <= n; i++) {
+		if (i > 1)
+			luaL_addchar(&b, '\t');
+		luaL_tolstring(L, i, NULL);
+		luaL_addvalue(&b);
+	}
+	luaL_addchar(&b, '\n');
+	luaL_pushresult(&b);
+	size_t len;
+	const char *line = lua_tolstring(L, -1, &len);
+	fwrite(line, 1, len, stdout);
+	fflush(stdout);
+	return 0;
+}
+
+/* luaL_openlibs with print replaced (line_print). */
+static void open_stock(lua_State *L)
+{
+	luaL_openlibs(L);
+	lua_pushcfunction(L, line_print);
+	lua_setglobal(L, "print");
+}
+
 #ifdef LUA_SHARED_STRINGS
 /* Names a service state makes in snlua's start-up besides the libraries'. */
 static const char *const seed_names[] = {
@@ -201,38 +233,6 @@ static int make_templates(lua_State *L)
 	seed.preload = make_template(L);
 	skiff_core_template(L); /* skynet.core falls back to its own table if it fails */
 	return seed.globals && seed.string_meta && seed.preload && make_math(L) && make_io(L);
-}
-
-/* print, as the base library's, but the line leaves in one fwrite: the
- * stock print writes each argument and the newline separately, and the
- * logger (another service, on another thread, writing stdout too) could put
- * its line between them. */
-static int line_print(lua_State *L)
-{
-	int n = lua_gettop(L);
-	luaL_Buffer b;
-	luaL_buffinit(L, &b);
-	for (int i = 1; i <= n; i++) {
-		if (i > 1)
-			luaL_addchar(&b, '\t');
-		luaL_tolstring(L, i, NULL);
-		luaL_addvalue(&b);
-	}
-	luaL_addchar(&b, '\n');
-	luaL_pushresult(&b);
-	size_t len;
-	const char *line = lua_tolstring(L, -1, &len);
-	fwrite(line, 1, len, stdout);
-	fflush(stdout);
-	return 0;
-}
-
-/* luaL_openlibs with print replaced (line_print). */
-static void open_stock(lua_State *L)
-{
-	luaL_openlibs(L);
-	lua_pushcfunction(L, line_print);
-	lua_setglobal(L, "print");
 }
 
 static void seed_once(void)
