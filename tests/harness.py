@@ -15,6 +15,7 @@ its output is all read.  Ports are picked at run time.  Suite-specific helpers
 (mnlib, clusterlib, obslib, the runners) are built on this module; the ones
 they share live here, once.
 """
+import glob
 import os
 import re
 import signal
@@ -289,8 +290,30 @@ class Node:
         return m
 
     def signal(self, sig):
+        """Send sig. For SIGSTOP, return once every thread of the node is
+        stopped: kill() returns before a thread that is running or waking up
+        has stopped, and a test that probes a stopped node must not race it."""
         if self.proc.poll() is None:
             self.proc.send_signal(sig)
+            if sig == signal.SIGSTOP:
+                self._wait_all_stopped()
+
+    def _wait_all_stopped(self, timeout=5):
+        deadline = time.monotonic() + timeout
+        while True:
+            states = []
+            for stat in glob.glob("/proc/%d/task/*/stat" % self.proc.pid):
+                try:
+                    with open(stat) as f:
+                        states.append(f.read().rsplit(")", 1)[1].split()[0])
+                except OSError:
+                    pass  # a thread that ended
+            if states and all(s in "Tt" for s in states):
+                return
+            if time.monotonic() > deadline:
+                raise AssertionError("node %s: not stopped %ss after SIGSTOP (thread states %s)"
+                                     % (self.name, timeout, "".join(states)))
+            time.sleep(0.01)
 
     def kill(self):
         """SIGKILL (a stopped process is continued first) and reap."""
