@@ -119,6 +119,23 @@ def run_in_thread(fn, args, done):
     return t
 
 
+def wait_for(pred, what, timeout=15, step=0.1):
+    """pred()'s first true result, polled every step seconds; an AssertionError
+    from pred counts as not yet and is quoted if the wait times out."""
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        try:
+            r = pred()
+        except AssertionError as e:
+            last = e
+            r = None
+        if r:
+            return r
+        time.sleep(step)
+    raise AssertionError("timed out waiting for %s (last: %s)" % (what, last))
+
+
 def recv_all(sock, got=b""):
     """`got` and then everything `sock` receives until the peer closes (or
     resets) the connection."""
@@ -299,8 +316,7 @@ class Node:
                 self._wait_all_stopped()
 
     def _wait_all_stopped(self, timeout=5):
-        deadline = time.monotonic() + timeout
-        while True:
+        def all_stopped():
             states = []
             for stat in glob.glob("/proc/%d/task/*/stat" % self.proc.pid):
                 try:
@@ -308,12 +324,10 @@ class Node:
                         states.append(f.read().rsplit(")", 1)[1].split()[0])
                 except OSError:
                     pass  # a thread that ended
-            if states and all(s in "Tt" for s in states):
-                return
-            if time.monotonic() > deadline:
-                raise AssertionError("node %s: not stopped %ss after SIGSTOP (thread states %s)"
-                                     % (self.name, timeout, "".join(states)))
-            time.sleep(0.01)
+            if not states or any(s not in "Tt" for s in states):
+                raise AssertionError("thread states %s" % "".join(states))
+            return True
+        wait_for(all_stopped, "node %s to stop after SIGSTOP" % self.name, timeout, step=0.01)
 
     def kill(self):
         """SIGKILL (a stopped process is continued first) and reap."""

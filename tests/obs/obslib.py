@@ -16,7 +16,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
 import harness  # noqa: E402
-from harness import free_port  # noqa: E402,F401  (tests import it from here)
+from harness import free_port, wait_for  # noqa: E402,F401  (tests import them from here)
 ROOT = os.path.dirname(os.path.dirname(HERE))
 STATUS_TOOL = os.path.join(ROOT, "tools", "skiff-status")
 
@@ -263,18 +263,3 @@ class Console:
         doc = json.loads(lines[0])
         check(doc["ok"] is ok, "json %s: ok=%r" % (line, doc["ok"]))
         return doc["result"] if ok else doc["error"]
-
-
-def wait_for(pred, what, timeout=15, step=0.1):
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        try:
-            r = pred()
-        except AssertionError as e:
-            last = e
-            r = None
-        if r:
-            return r
-        time.sleep(step)
-    raise AssertionError("timed out waiting for %s (last: %s)" % (what, last))
