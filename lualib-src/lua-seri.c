@@ -70,6 +70,7 @@ struct wbuf {
 	int own_error; /* the error being raised is ours: the caller adds the position */
 	int fast;      /* first pass: inl only, no pcall around it */
 	int redo;      /* the first pass gave up: pack again in the second */
+	int api;       /* a table has a metatable: walk through Lua's API (both passes) */
 	uint8_t inl[WB_INLINE];
 };
 
@@ -334,6 +335,143 @@ static void pack_value(lua_State *L, struct wbuf *b, int index, int depth)
 	}
 }
 
+#ifdef LUA_SHARED_PROTO
+/*
+ * The direct walk. With Skiff's own Lua (lua/, one pinned release whose
+ * headers are built beside it) this file reads tables the way the VM does,
+ * instead of one API call per key, value and type test: most of a message's
+ * packing cost was that API traffic. It writes the same grammar; only the
+ * array count of a table with holes may differ (it stops at the first nil,
+ * which is a border as good as lua_rawlen's), and the rest goes as pairs.
+ *
+ * A table with a metatable may have a __pairs that must run, so the walk
+ * gives up on meeting one (WALK_API) and the message is packed again through
+ * the API, from the start. Built against Debian's plain Lua, only the API
+ * walk exists. Nothing here allocates from Lua or runs Lua code, so the
+ * tables cannot change under the walk.
+ */
+#include "lobject.h"
+#include "lgc.h"
+#include "lstate.h"
+#include "ltable.h"
+
+#define WALK_OK 0
+#define WALK_API 1
+
+static int walk_value(lua_State *L, struct wbuf *b, const TValue *v, int depth);
+
+/* The size of t's array part: 'alimit' may be a hint below it (ltable.c's luaH_realasize) */
+static unsigned walk_asize(const Table *t)
+{
+	unsigned a = t->alimit;
+	if (isrealasize(t) || (a & (a - 1)) == 0)
+		return a;
+	a |= a >> 1;
+	a |= a >> 2;
+	a |= a >> 4;
+	a |= a >> 8;
+	a |= a >> 16;
+	return a + 1;
+}
+
+/*
+ * Invariant used: an integer key k with 1 <= k <= asize always lives in the
+ * array part, so no node holds a key the array values already sent.
+ */
+static int walk_table(lua_State *L, struct wbuf *b, Table *t, int depth)
+{
+	if (t->metatable != NULL)
+		return WALK_API;
+	unsigned asize = walk_asize(t);
+	unsigned n = 0;
+	while (n < asize && !isempty(&t->array[n]))
+		n++;
+	if (n >= TABLE_SIZE_FOLLOWS) {
+		wb_tag(L, b, TAG(TYPE_TABLE, TABLE_SIZE_FOLLOWS));
+		wb_integer(L, b, (lua_Integer)n);
+	} else {
+		wb_tag(L, b, TAG(TYPE_TABLE, n));
+	}
+	for (unsigned i = 0; i < n && !b->redo; i++)
+		if (walk_value(L, b, &t->array[i], depth) != WALK_OK)
+			return WALK_API;
+	for (unsigned i = n + 1; i < asize && !b->redo; i++) { /* array[n] is the nil */
+		if (isempty(&t->array[i]))
+			continue;
+		wb_integer(L, b, (lua_Integer)i + 1);
+		if (walk_value(L, b, &t->array[i], depth) != WALK_OK)
+			return WALK_API;
+	}
+	const Node *end = gnode(t, sizenode(t));
+	for (const Node *nd = gnode(t, 0); nd < end && !b->redo; nd++) {
+		if (isempty(gval(nd)))
+			continue;
+		TValue k;
+		getnodekey(L, &k, nd);
+		if (walk_value(L, b, &k, depth) != WALK_OK || walk_value(L, b, gval(nd), depth) != WALK_OK)
+			return WALK_API;
+	}
+	wb_tag(L, b, TAG(TYPE_NIL, 0));
+	return WALK_OK;
+}
+
+/* pack_value's twin: the same checks, errors and bytes */
+static int walk_value(lua_State *L, struct wbuf *b, const TValue *v, int depth)
+{
+	if (depth > MAX_DEPTH)
+		pack_error(L, b, "serialize can't pack too depth table", NULL);
+	if (ttisnil(v)) {
+		wb_tag(L, b, TAG(TYPE_NIL, 0));
+		return WALK_OK;
+	}
+	switch (ttypetag(v)) {
+	case LUA_VFALSE: wb_tag(L, b, TAG(TYPE_BOOLEAN, 0)); break;
+	case LUA_VTRUE: wb_tag(L, b, TAG(TYPE_BOOLEAN, 1)); break;
+	case LUA_VNUMINT: wb_integer(L, b, ivalue(v)); break;
+	case LUA_VNUMFLT: wb_real(L, b, (double)fltvalue(v)); break;
+	case LUA_VSHRSTR: {
+		const TString *ts = tsvalue(v);
+		wb_string(L, b, getstr(ts), ts->shrlen);
+		break;
+	}
+	case LUA_VLNGSTR: {
+		const TString *ts = tsvalue(v);
+		wb_string(L, b, getstr(ts), ts->u.lnglen);
+		break;
+	}
+	case LUA_VLIGHTUSERDATA: {
+		void *ptr = pvalue(v);
+		uint8_t *w = wb_reserve(L, b, 1 + sizeof(ptr));
+		w[0] = TAG(TYPE_USERDATA, 0);
+		memcpy(w + 1, &ptr, sizeof(ptr));
+		break;
+	}
+	case LUA_VTABLE: return walk_table(L, b, hvalue(v), depth + 1);
+	default: pack_error(L, b, "Unsupport type %s to serialize", lua_typename(L, ttype(v)));
+	}
+	return WALK_OK;
+}
+#endif
+
+/* The values in stack slots 1..n of the running C function, into b. */
+static void pack_args(lua_State *L, struct wbuf *b, int n)
+{
+#ifdef LUA_SHARED_PROTO
+	if (!b->api) {
+		int i;
+		for (i = 1; i <= n && !b->redo; i++)
+			if (walk_value(L, b, s2v(L->ci->func + i), 0) != WALK_OK)
+				break;
+		if (i > n || b->redo)
+			return;
+		b->api = 1; /* a metatable: the whole message again, through the API */
+		b->len = 0;
+	}
+#endif
+	for (int i = 1; i <= n && !b->redo; i++)
+		pack_value(L, b, i, 0);
+}
+
 /*
  * Runs under lua_pcall so that any error (ours, a __pairs metamethod's, a
  * memory error) unwinds to the caller, which still owns the buffer and frees it.
@@ -344,9 +482,7 @@ static int pack_protected(lua_State *L)
 	int want_string = lua_toboolean(L, -1);
 	struct wbuf *b = lua_touserdata(L, -2);
 	lua_pop(L, 2);
-	int n = lua_gettop(L);
-	for (int i = 1; i <= n; i++)
-		pack_value(L, b, i, 0);
+	pack_args(L, b, lua_gettop(L));
 	if (want_string) {
 		lua_pushlstring(L, (const char *)b->p, b->len);
 		return 1;
@@ -376,9 +512,9 @@ static void pack_into(lua_State *L, struct wbuf *b, int want_string)
 static int pack_fast(lua_State *L, struct wbuf *b)
 {
 	int n = lua_gettop(L);
+	b->api = 0;
 	wb_init(b, 1);
-	for (int i = 1; i <= n && !b->redo; i++)
-		pack_value(L, b, i, 0);
+	pack_args(L, b, n);
 	if (!b->redo)
 		return 1;
 	lua_settop(L, n);

@@ -237,6 +237,45 @@ case("hash part and mixed keys", function()
 	check_truncations(packed(t))
 end)
 
+-- With Skiff's Lua, pack reads tables directly (lua-seri.c, the direct walk):
+-- its array count stops at the first nil; values past it, in the array
+-- part or not, go as pairs; a metatable anywhere sends the message through
+-- the API walk from its start. Every shape must decode to the same table.
+case("holes, hinted array sizes, keys of every type, metatables midway", function()
+	local holes = { 1, nil, 3, nil, nil, 6 }
+	roundtrip(holes, { nil, nil, "third" }, { [1] = "a", [3] = "c" })
+	-- '#' may leave the array size as a hint below the real size: values past it still count
+	local hinted = {}
+	for i = 1, 16 do hinted[i] = i end
+	for i = 10, 16 do hinted[i] = nil end
+	hinted[14] = "fourteen"
+	assert(#hinted == 9) -- Lua 5.4 now keeps 9 as the array's size hint; its real size is 16
+	local out = roundtrip(hinted)
+	assert(out[1][14] == "fourteen" and out[1][9] == 9 and out[1][10] == nil)
+	-- keys of every packable type, values of every packable type
+	local ud = seri.pack("probe") -- a lightuserdata
+	local keys = { [false] = 1, [true] = 2, [0] = 3, [-1] = 4, [2 ^ 40] = 5, [0.25] = 6,
+		s = 7, [string.rep("L", 50)] = 8, [math.mininteger] = 9, [math.maxinteger] = 10 }
+	roundtrip(keys, { 1.5, -0.0, math.huge, "x", string.rep("y", 40), false, true, {} })
+	roundtrip({ [ud] = ud, inner = { ud } })
+	seri.trash(ud)
+	-- a metatable midway, with and without __pairs, in a small and a large message
+	local plain_mt = setmetatable({ 4, 5, k = "v" }, {})
+	local calls = 0
+	local proxy = setmetatable({}, { __pairs = function() calls = calls + 1 return next, { p = 1 }, nil end })
+	for _, pad in ipairs { "p", string.rep("p", 2000) } do
+		local before = packed(pad, { 1, 2, { x = 1 } }, { plain = { 4, 5, k = "v" } })
+		local s = packed(pad, { 1, 2, { x = 1 } }, { plain = plain_mt })
+		assert(s == before, "a metatable without __pairs packs as its table")
+		calls = 0
+		local o = table.pack(seri.unpack_exact(packed(pad, { a = { b = proxy } }, 7)))
+		assert(calls == 2 and o[2].a.b.p == 1 and o[2].a.b.hidden == nil and o[3] == 7, calls)
+	end
+	-- errors raised deep inside the walk
+	expect_error("^Unsupport type function to serialize$", seri.pack, { 1, 2, { k = { print } } })
+	expect_error("^Unsupport type thread to serialize$", seri.packstring, { [coroutine.create(print)] = 1 })
+end)
+
 case("__pairs decides what is packed", function()
 	local proxy = setmetatable({ hidden = 1 }, {
 		__pairs = function()
