@@ -351,6 +351,13 @@ static struct message_queue *dispatch_turn(struct skynet_monitor *sm, struct mes
 	}
 
 	assert(q == ctx->queue);
+	/* Our reference goes first: if the service exited in this turn, it is
+	 * the last one, and the service is deleted (its queue marked released)
+	 * before any other worker can pop q. Pushed back first, q would be
+	 * popped by a worker that finds no context and a queue not yet
+	 * released, and pushes it back again, and again, for as long as the
+	 * deletion (lua_close) runs. */
+	skynet_context_release(ctx);
 	struct message_queue *nq = skynet_globalmq_pop();
 	if (nq) {
 		/* If global mq is not empty , push q back, and return next queue (nq)
@@ -359,7 +366,6 @@ static struct message_queue *dispatch_turn(struct skynet_monitor *sm, struct mes
 		skynet_globalmq_push(q);
 		q = nq;
 	}
-	skynet_context_release(ctx);
 
 	return q;
 }
