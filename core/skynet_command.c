@@ -139,11 +139,11 @@ static const char *cmd_launch(struct skynet_context *context, const char *param)
 	char *mod = strsep(&args, " \t\r\n");
 	if (args)
 		args = strsep(&args, "\r\n");
-	struct skynet_context *inst = skynet_context_new(mod, args);
-	if (inst == NULL) {
+	/* the handle, not the pointer: the new service may already be gone */
+	uint32_t h = skynet_context_launch(mod, args);
+	if (h == 0) {
 		return NULL;
 	} else {
-		uint32_t h = skynet_context_handle(inst);
 		/* ":%08X" — uppercase, padded (quirk kept: REG/QUERY use ":%x"). */
 		snprintf(context->result, sizeof(context->result), ":%08X", h);
 		return context->result;

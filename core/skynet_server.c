@@ -96,7 +96,13 @@ static void drop_message(struct skynet_message *msg, void *ud)
 		skynet_send(NULL, source, msg->source, PTYPE_ERROR, msg->session, NULL, 0);
 }
 
-struct skynet_context *skynet_context_new(const char *name, const char *param)
+/*
+ * Once its queue is pushed, a new service may run on another worker, exit
+ * and be freed at once (an init that fails, a service that exits in its
+ * start): everything read from ctx is read before the push, and *handle
+ * carries the handle out for callers that must not touch the pointer.
+ */
+static struct skynet_context *context_new(const char *name, const char *param, uint32_t *handle)
 {
 	struct skynet_module *mod = skynet_module_query(name);
 
@@ -133,21 +139,34 @@ struct skynet_context *skynet_context_new(const char *name, const char *param)
 	int r = skynet_module_instance_init(mod, inst, ctx, param);
 	if (r == 0) {
 		struct skynet_context *ret = skynet_context_release(ctx);
-		if (ret)
+		if (ret) {
 			ctx->init = true;
-		skynet_globalmq_push(queue);
-		if (ret)
+			*handle = ctx->handle;
 			skynet_error(ret, "LAUNCH %s %s", name, param ? param : "");
+		}
+		skynet_globalmq_push(queue);
 		return ret;
 	} else {
 		skynet_error(ctx, "error: launch %s FAILED", name);
-		uint32_t handle = ctx->handle;
+		uint32_t failed = ctx->handle;
 		skynet_context_release(ctx);
-		skynet_handle_retire(handle);
-		struct drop_t d = { handle };
+		skynet_handle_retire(failed);
+		struct drop_t d = { failed };
 		skynet_mq_release(queue, drop_message, &d);
 		return NULL;
 	}
+}
+
+struct skynet_context *skynet_context_new(const char *name, const char *param)
+{
+	uint32_t handle = 0;
+	return context_new(name, param, &handle);
+}
+
+uint32_t skynet_context_launch(const char *name, const char *param)
+{
+	uint32_t handle = 0;
+	return context_new(name, param, &handle) ? handle : 0;
 }
 
 int skynet_context_newsession(struct skynet_context *ctx)

@@ -15,6 +15,8 @@ struct skynet_monitor;
  * handle is skynet_context_handle) or NULL if the module is missing or its init
  * failed. Messages queued to a failed service get PTYPE_ERROR back. */
 struct skynet_context *skynet_context_new(const char *name, const char *parm);
+/* The new service's handle, 0 if it failed: for callers that must not keep the pointer */
+uint32_t skynet_context_launch(const char *name, const char *parm);
 void skynet_context_grab(struct skynet_context *);
 /* Like grab, but the context no longer counts towards keeping the node alive
  * (the harbor service uses this). */
