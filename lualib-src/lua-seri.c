@@ -192,6 +192,13 @@ static void wb_integer(lua_State *L, struct wbuf *b, lua_Integer v)
 	}
 }
 
+static void wb_pointer(lua_State *L, struct wbuf *b, void *ptr)
+{
+	uint8_t *w = wb_reserve(L, b, 1 + sizeof(ptr));
+	w[0] = TAG(TYPE_USERDATA, 0);
+	memcpy(w + 1, &ptr, sizeof(ptr));
+}
+
 static void wb_real(lua_State *L, struct wbuf *b, double v)
 {
 	uint64_t bits;
@@ -323,13 +330,7 @@ static void pack_value(lua_State *L, struct wbuf *b, int index, int depth)
 		wb_string(L, b, s, sz);
 		break;
 	}
-	case LUA_TLIGHTUSERDATA: {
-		void *ptr = lua_touserdata(L, index);
-		uint8_t *w = wb_reserve(L, b, 1 + sizeof(ptr));
-		w[0] = TAG(TYPE_USERDATA, 0);
-		memcpy(w + 1, &ptr, sizeof(ptr));
-		break;
-	}
+	case LUA_TLIGHTUSERDATA: wb_pointer(L, b, lua_touserdata(L, index)); break;
 	case LUA_TTABLE: pack_table(L, b, index, depth + 1); break;
 	default: pack_error(L, b, "Unsupport type %s to serialize", lua_typename(L, type));
 	}
@@ -439,13 +440,7 @@ static int walk_value(lua_State *L, struct wbuf *b, const TValue *v, int depth)
 		wb_string(L, b, getstr(ts), ts->u.lnglen);
 		break;
 	}
-	case LUA_VLIGHTUSERDATA: {
-		void *ptr = pvalue(v);
-		uint8_t *w = wb_reserve(L, b, 1 + sizeof(ptr));
-		w[0] = TAG(TYPE_USERDATA, 0);
-		memcpy(w + 1, &ptr, sizeof(ptr));
-		break;
-	}
+	case LUA_VLIGHTUSERDATA: wb_pointer(L, b, pvalue(v)); break;
 	case LUA_VTABLE: return walk_table(L, b, hvalue(v), depth + 1);
 	default: pack_error(L, b, "Unsupport type %s to serialize", lua_typename(L, ttype(v)));
 	}
